@@ -1,0 +1,121 @@
+"""The one error hierarchy of Sudur.
+
+Every error carries a message, optionally the file and line it concerns and a hint saying what
+to do next. The CLI prints ``file:line: message`` plus the hint; the web app maps ``http_status``
+to a response (JSON under ``/iiif`` and ``/api``).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+
+class SudurError(Exception):
+    """Base class: something the user can act on."""
+
+    http_status: int = 500
+    hint: str = ""
+
+    def __init__(self, message: str, *, file: Optional[str] = None, line: Optional[int] = None,
+                 hint: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        if hint is not None:
+            self.hint = hint
+
+    def location(self) -> str:
+        if self.file and self.line:
+            return f"{self.file}:{self.line}"
+        return self.file or ""
+
+    def __str__(self) -> str:
+        loc = self.location()
+        return f"{loc}: {self.message}" if loc else self.message
+
+    def to_dict(self) -> dict:
+        d = {"error": type(self).__name__, "message": self.message}
+        if self.file:
+            d["file"] = self.file
+        if self.line:
+            d["line"] = self.line
+        return d
+
+
+# --- input (batches) -------------------------------------------------------------------------
+
+class InputError(SudurError):
+    """A batch file is unusable; the item it belongs to is not ingested."""
+
+    http_status = 400
+    hint = "fix the file named above and run the command again"
+
+
+class XMLSyntaxError(InputError):
+    """The XML is not well-formed."""
+
+
+class UnsafeXMLError(InputError):
+    """The XML uses a DTD, an external or expanding entity, or XInclude."""
+
+    hint = "remove the DOCTYPE/entities from the file; Sudur never resolves them"
+
+
+class NotTEIError(InputError):
+    """The XML is well-formed but not a TEI document."""
+
+
+class ImageError(InputError):
+    """An image is missing, truncated, undecodable or beyond the size limits."""
+
+
+class PathEscapeError(InputError):
+    """A reference points outside the item folder (``..``, absolute path, URL, symlink out)."""
+
+    hint = "facs/graphic references must be relative paths inside the item folder"
+
+
+class BagError(InputError):
+    """A BagIt bag failed verification."""
+
+
+# --- library ---------------------------------------------------------------------------------
+
+class LibraryError(SudurError):
+    """The library on disk is in a state Sudur cannot work with."""
+
+    hint = "check the --library path"
+
+
+class LibraryLockedError(LibraryError):
+    http_status = 503
+    hint = "another `sudur ingest` is running on this library; wait for it to finish"
+
+
+class IndexVersionError(LibraryError):
+    http_status = 503
+    hint = "run `sudur reindex`"
+
+
+class FixityError(LibraryError):
+    hint = "restore the file from a backup or re-ingest the item"
+
+
+# --- requests --------------------------------------------------------------------------------
+
+class NotFoundError(SudurError):
+    http_status = 404
+
+
+class BadRequestError(SudurError):
+    http_status = 400
+
+
+class TooLargeError(SudurError):
+    """A request beyond the configured size limits (decided before decoding anything)."""
+
+    http_status = 400
+
+
+class NotImplementedFeatureError(SudurError):
+    http_status = 501

@@ -1,0 +1,214 @@
+"""The records of Sudur as plain dataclasses (no I/O).
+
+A ``Collection`` groups items, an ``Item`` is one physical volume (one IIIF Manifest), a ``Page``
+is one leaf or page image with its transcription. ``to_dict``/``from_dict`` give the JSON form the
+catalogue stores.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+ITEM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+IMAGE_ID_RE = re.compile(r"^([a-z0-9][a-z0-9_-]*)\.(\d{4})$")
+
+LangMap = dict[str, str]  # BCP 47 tag -> text, e.g. {"mn-Mong": "ᠵᠠᠩᠭᠠᠷ", "en": "Jangar"}
+
+
+def is_item_id(value: str) -> bool:
+    return bool(ITEM_ID_RE.match(value)) and len(value) <= 120
+
+
+def image_id(item_id: str, order: int) -> str:
+    """The Image API identifier of a page: ``<item>.<order, 4 digits>``."""
+    return f"{item_id}.{order:04d}"
+
+
+def parse_image_id(value: str) -> Optional[tuple[str, int]]:
+    m = IMAGE_ID_RE.match(value)
+    if not m:
+        return None
+    return m.group(1), int(m.group(2))
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in page-image pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def xywh(self) -> str:
+        return f"{self.x},{self.y},{self.w},{self.h}"
+
+
+@dataclass
+class Word:
+    """A word with its box; ``start``/``end`` are character offsets in ``Page.text``."""
+
+    text: str
+    box: Optional[Box] = None
+    start: int = -1
+    end: int = -1
+
+
+@dataclass
+class Line:
+    """A line with its box; ``start``/``end`` are character offsets in ``Page.text``."""
+
+    text: str
+    box: Optional[Box] = None
+    start: int = -1
+    end: int = -1
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass
+class Responsibility:
+    role: str  # author, translator, scribe, editor, ...
+    name: str
+
+
+@dataclass
+class TocEntry:
+    """A division of the text (TEI ``<div>``), starting at page ``page`` (order, 1-based)."""
+
+    label: LangMap
+    page: int
+    end_page: int = 0
+    children: list["TocEntry"] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    item_id: str
+    order: int  # 1-based reading order
+    label: str = ""  # as written on the leaf: 1a, 155b, ᠨᠢᠭᠡ
+    image: Optional[str] = None  # path of the master relative to the item's source folder
+    width: int = 0
+    height: int = 0
+    text: str = ""  # the display transcription (one consistent reading, <lb/> as "\n")
+    alt_text: str = ""  # other readings (choice/orig, sic, abbr) indexed but not shown
+    lines: list[Line] = field(default_factory=list)
+    sha256: str = ""  # of the master image
+    mode: str = ""  # Pillow mode of the master
+    ocr: Optional[str] = None  # path of the OCR file relative to the source folder
+
+    @property
+    def image_id(self) -> str:
+        return image_id(self.item_id, self.order)
+
+    @property
+    def has_image(self) -> bool:
+        return bool(self.image) and self.width > 0 and self.height > 0
+
+
+@dataclass
+class Item:
+    id: str
+    titles: LangMap = field(default_factory=dict)
+    languages: list[str] = field(default_factory=list)  # BCP 47 tags of the text
+    scripts: list[str] = field(default_factory=list)  # ISO 15924: Mong, Tibt, Hani, Latn, Cyrl
+    writing_system: str = ""  # main tag of the text: mn-Mong, xal-Mong (Todo), mnc-Mong, bo, zh-Hant
+    responsibility: list[Responsibility] = field(default_factory=list)
+    date_text: str = ""
+    date_from: Optional[int] = None
+    date_to: Optional[int] = None
+    place: str = ""
+    institution: str = ""
+    shelfmark: str = ""
+    idno: str = ""
+    extent: str = ""
+    genre: str = ""
+    rights: str = ""  # a URI
+    summary: LangMap = field(default_factory=dict)
+    viewing_direction: str = ""  # left-to-right, right-to-left, top-to-bottom, bottom-to-top
+    behavior: list[str] = field(default_factory=list)  # paged, individuals, ...
+    toc: list[TocEntry] = field(default_factory=list)
+    encoding_notes: str = ""
+    source_encoding: str = "unicode"  # or "menksoft-pua" when converted at ingest
+    collections: list[str] = field(default_factory=list)
+    tei_file: Optional[str] = None  # path relative to the item's source folder
+    pages: list[Page] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def title(self, prefer: tuple[str, ...] = ("en",)) -> str:
+        for lang in prefer:
+            if self.titles.get(lang):
+                return self.titles[lang]
+        return next(iter(self.titles.values()), self.id)
+
+    def century(self) -> Optional[int]:
+        year = self.date_from if self.date_from is not None else self.date_to
+        if year is None:
+            return None
+        return (year - 1) // 100 + 1 if year > 0 else year // 100
+
+
+@dataclass
+class Collection:
+    id: str
+    label: LangMap = field(default_factory=dict)
+    summary: LangMap = field(default_factory=dict)
+    parent: Optional[str] = None
+    items: list[str] = field(default_factory=list)
+
+
+# --- JSON round trip -------------------------------------------------------------------------
+
+def to_dict(obj: Any) -> Any:
+    return dataclasses.asdict(obj)
+
+
+def _box(d: Optional[dict]) -> Optional[Box]:
+    return Box(**d) if d else None
+
+
+def _line(d: dict) -> Line:
+    words = [Word(text=w["text"], box=_box(w.get("box")), start=w.get("start", -1),
+                  end=w.get("end", -1)) for w in d.get("words", [])]
+    return Line(text=d["text"], box=_box(d.get("box")), start=d.get("start", -1),
+                end=d.get("end", -1), words=words)
+
+
+def page_from_dict(d: dict) -> Page:
+    d = dict(d)
+    d["lines"] = [_line(x) for x in d.get("lines", [])]
+    return Page(**d)
+
+
+def _toc(d: dict) -> TocEntry:
+    return TocEntry(label=d["label"], page=d["page"], end_page=d.get("end_page", 0),
+                    children=[_toc(c) for c in d.get("children", [])])
+
+
+def item_from_dict(d: dict) -> Item:
+    d = dict(d)
+    d["responsibility"] = [Responsibility(**r) for r in d.get("responsibility", [])]
+    d["toc"] = [_toc(t) for t in d.get("toc", [])]
+    d["pages"] = [page_from_dict(p) for p in d.get("pages", [])]
+    known = {f.name for f in dataclasses.fields(Item)}
+    return Item(**{k: v for k, v in d.items() if k in known})
+
+
+def collection_from_dict(d: dict) -> Collection:
+    return Collection(**d)
+
+
+@dataclass
+class Diagnostic:
+    """One finding of a check: ``level`` is "error" or "warning"; ``file`` relative to the batch."""
+
+    level: str
+    message: str
+    file: str = ""
+    line: Optional[int] = None
+    code: str = ""  # short machine-readable kind, e.g. "xml-syntax", "missing-image"
+
+    def __str__(self) -> str:
+        loc = f"{self.file}:{self.line}" if self.file and self.line else self.file
+        return f"{loc}: {self.level}: {self.message}" if loc else f"{self.level}: {self.message}"

@@ -1,0 +1,56 @@
+"""Settings: one dataclass, read from the environment and an optional ``sudur.json`` in the library.
+
+Environment variables win over the file; every field has a default that works for the demo.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Optional
+
+DEFAULT_LIBRARY = "./sudur-library"
+
+
+@dataclass
+class Settings:
+    library: Path = field(default_factory=lambda: Path(DEFAULT_LIBRARY))
+    base_url: str = ""  # public base URL; empty = taken from each request
+    tile_size: int = 512
+    thumb_width: int = 200
+    max_width: int = 10000  # Image API limits announced in info.json
+    max_height: int = 10000
+    max_area: int = 40_000_000
+    max_master_pixels: int = 250_000_000  # Pillow's decompression-bomb limit, set once
+    max_tei_bytes: int = 300_000_000
+    max_url_length: int = 1024
+    search_time_budget: float = 0.25  # seconds for totals and facets before estimating
+    kiosk_idle_seconds: int = 120
+    kiosk_advance_seconds: int = 12
+    workers: int = 0  # 0 = all cores
+
+    @classmethod
+    def load(cls, library: Optional[str | os.PathLike] = None, **overrides) -> "Settings":
+        lib = Path(library or os.environ.get("SUDUR_LIBRARY") or DEFAULT_LIBRARY)
+        values: dict = {}
+        cfg = lib / "sudur.json"
+        if cfg.is_file():
+            values.update(json.loads(cfg.read_text(encoding="utf-8")))
+        for f in fields(cls):
+            env = os.environ.get("SUDUR_" + f.name.upper())
+            if env is not None and f.name != "library":
+                values[f.name] = _coerce(f.type, env)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["library"] = lib
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _coerce(type_name: object, raw: str):
+    t = str(type_name)
+    if "int" in t:
+        return int(raw)
+    if "float" in t:
+        return float(raw)
+    return raw

@@ -1,0 +1,160 @@
+"""The library on disk: paths, the ingest lock, and atomic item versions.
+
+Layout::
+
+    LIBRARY/catalog.sqlite           authoritative catalogue (catalog/db.py)
+    LIBRARY/index/                   Whoosh index, derived
+    LIBRARY/items/<item>@<version>/  one complete, immutable version of an item:
+        source/                      TEI and masters as delivered
+        derived/                     tile pyramids, thumbnails, cached manifest
+    LIBRARY/items/<item>             symlink to the current version, for people browsing the disk
+    LIBRARY/staging/                 versions being written; never read by the server
+    LIBRARY/cache/                   Image API results built on demand
+
+An item version is written in ``staging/``, fsynced and renamed into ``items/`` before the
+catalogue row that names it is committed. Readers go through the catalogue, so they see the old
+version or the new one, never a mix; a crash leaves only unreferenced folders, which
+``Store.collect_garbage`` removes.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import LibraryLockedError, PathEscapeError
+
+
+class Store:
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+
+    # --- paths ---------------------------------------------------------------------------
+    @property
+    def catalog_path(self) -> Path:
+        return self.root / "catalog.sqlite"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def items_dir(self) -> Path:
+        return self.root / "items"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.root / "staging"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    def version_dir(self, version_path: str) -> Path:
+        """The folder of an item version, from the relative path the catalogue stores."""
+        return resolve_inside(self.root, version_path)
+
+    def ensure(self) -> None:
+        for d in (self.root, self.items_dir, self.staging_dir, self.cache_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    # --- locking -------------------------------------------------------------------------
+    @contextmanager
+    def ingest_lock(self, wait: bool = False) -> Iterator[None]:
+        """Only one writer at a time; a second one is refused with a clear message."""
+        self.ensure()
+        fd = os.open(self.root / ".ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    raise LibraryLockedError(
+                        f"the library {self.root} is being written by another process") from exc
+                raise
+            yield
+        finally:
+            os.close(fd)
+
+    # --- versions ------------------------------------------------------------------------
+    def new_staging(self, item_id: str) -> Path:
+        self.ensure()
+        path = self.staging_dir / f"{item_id}@{uuid.uuid4().hex[:12]}"
+        path.mkdir()
+        return path
+
+    def publish(self, staged: Path) -> str:
+        """Move a completely written staging folder into ``items/``; return its catalogue path."""
+        fsync_tree(staged)
+        target = self.items_dir / staged.name
+        os.rename(staged, target)
+        fsync_dir(self.items_dir)
+        return f"items/{staged.name}"
+
+    def point_symlink(self, item_id: str, version_path: str) -> None:
+        link = self.items_dir / item_id
+        tmp = self.items_dir / f".{item_id}.{uuid.uuid4().hex[:8]}.lnk"
+        os.symlink(Path(version_path).name, tmp)
+        os.replace(tmp, link)
+
+    def remove_symlink(self, item_id: str) -> None:
+        link = self.items_dir / item_id
+        if link.is_symlink():
+            link.unlink()
+
+    def collect_garbage(self, live_versions: Iterable[str]) -> list[str]:
+        """Delete staging leftovers and item versions the catalogue does not reference."""
+        live = {Path(v).name for v in live_versions}
+        removed = []
+        if self.staging_dir.is_dir():
+            for p in self.staging_dir.iterdir():
+                shutil.rmtree(p, ignore_errors=False) if p.is_dir() else p.unlink()
+                removed.append(str(p))
+        if self.items_dir.is_dir():
+            for p in self.items_dir.iterdir():
+                if p.is_symlink() or p.name.startswith("."):
+                    if p.name.startswith(".") or not p.exists():
+                        p.unlink()
+                        removed.append(str(p))
+                    continue
+                if "@" in p.name and p.name not in live:
+                    shutil.rmtree(p)
+                    removed.append(str(p))
+        return removed
+
+
+def resolve_inside(base: Path, rel: str) -> Path:
+    """Resolve ``rel`` under ``base``, refusing absolute paths, URLs, ``..`` and symlinks out."""
+    if not rel or "\x00" in rel:
+        raise PathEscapeError(f"empty or invalid path {rel!r}")
+    if "://" in rel or rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
+        raise PathEscapeError(f"{rel!r} is not a relative path inside the item folder")
+    base_r = base.resolve()
+    target = (base / rel).resolve()
+    if target != base_r and base_r not in target.parents:
+        raise PathEscapeError(f"{rel!r} points outside {base}")
+    return target
+
+
+def fsync_tree(path: Path) -> None:
+    for dirpath, _dirs, files in os.walk(path):
+        for name in files:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(dirpath))
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
