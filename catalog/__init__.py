@@ -1,0 +1,1 @@
+"""The catalogue: the SQLite record store, the Whoosh index and its analyzers, search, exports."""

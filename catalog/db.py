@@ -1,0 +1,281 @@
+"""The SQLite catalogue: items, pages, collections, fixity, ingest runs and events.
+
+It is authoritative: the Whoosh index and every derived file can be rebuilt from it and the
+item versions it points at. Records are stored as JSON of the model dataclasses, with the
+columns needed for lookups beside them. WAL mode lets the server read while an ingest writes.
+"""
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from library.errors import NotFoundError
+from library.models import (Collection, Item, Page, collection_from_dict, item_from_dict,
+                            page_from_dict, to_dict)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    id TEXT PRIMARY KEY,
+    version_path TEXT NOT NULL,
+    source_hash TEXT NOT NULL,
+    record TEXT NOT NULL,
+    indexed INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pages (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (item_id, ord)
+);
+CREATE TABLE IF NOT EXISTS collections (
+    id TEXT PRIMARY KEY,
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fixity (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (item_id, path)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch TEXT NOT NULL,
+    user TEXT NOT NULL,
+    host TEXT NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,
+    status TEXT NOT NULL DEFAULT 'running'
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER REFERENCES runs(id),
+    item_id TEXT,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL,
+    time REAL NOT NULL
+);
+"""
+
+
+@dataclass
+class FixityRecord:
+    path: str  # relative to the item version folder
+    kind: str  # tei, master, derivative, ocr
+    size: int
+    sha256: str
+
+
+@dataclass
+class ItemRow:
+    id: str
+    version_path: str
+    source_hash: str
+    indexed: bool
+    updated: float
+
+
+class Catalog:
+    """A connection to the catalogue. Use as a context manager or call ``close``."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            uri = f"file:{self.path}?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.executescript(_SCHEMA)
+            self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                              (str(SCHEMA_VERSION),))
+            self.conn.commit()
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA synchronous=FULL")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- items -------------------------------------------------------------------------------
+    def item_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM items ORDER BY id")]
+
+    def item_row(self, item_id: str) -> Optional[ItemRow]:
+        r = self.conn.execute(
+            "SELECT id, version_path, source_hash, indexed, updated FROM items WHERE id=?",
+            (item_id,)).fetchone()
+        return ItemRow(r[0], r[1], r[2], bool(r[3]), r[4]) if r else None
+
+    def get_item(self, item_id: str, *, with_pages: bool = True) -> Item:
+        r = self.conn.execute("SELECT record FROM items WHERE id=?", (item_id,)).fetchone()
+        if not r:
+            raise NotFoundError(f"no item {item_id!r} in the library")
+        item = item_from_dict(json.loads(r[0]))
+        if with_pages:
+            item.pages = self.pages(item_id)
+        return item
+
+    def items(self, *, with_pages: bool = False) -> Iterator[Item]:
+        for (item_id,) in self.conn.execute("SELECT id FROM items ORDER BY id").fetchall():
+            yield self.get_item(item_id, with_pages=with_pages)
+
+    def pages(self, item_id: str) -> list[Page]:
+        return [page_from_dict(json.loads(r[0])) for r in self.conn.execute(
+            "SELECT record FROM pages WHERE item_id=? ORDER BY ord", (item_id,))]
+
+    def get_page(self, item_id: str, order: int) -> Page:
+        r = self.conn.execute("SELECT record FROM pages WHERE item_id=? AND ord=?",
+                              (item_id, order)).fetchone()
+        if not r:
+            raise NotFoundError(f"no page {order} in item {item_id!r}")
+        return page_from_dict(json.loads(r[0]))
+
+    def version_path(self, item_id: str) -> str:
+        row = self.item_row(item_id)
+        if not row:
+            raise NotFoundError(f"no item {item_id!r} in the library")
+        return row.version_path
+
+    def live_versions(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT version_path FROM items")]
+
+    def put_item(self, item: Item, *, version_path: str, source_hash: str,
+                 fixity: Iterable[FixityRecord], run_id: Optional[int] = None) -> Optional[str]:
+        """Insert or replace an item, its pages and fixity in one transaction.
+
+        Returns the version path it replaced, if any, so the caller can remove it.
+        """
+        now = time.time()
+        record = to_dict(item)
+        pages = record.pop("pages")
+        with self.conn:
+            old = self.conn.execute("SELECT version_path, created FROM items WHERE id=?",
+                                    (item.id,)).fetchone()
+            self.conn.execute("DELETE FROM pages WHERE item_id=?", (item.id,))
+            self.conn.execute("DELETE FROM fixity WHERE item_id=?", (item.id,))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO items (id, version_path, source_hash, record, indexed,"
+                " created, updated) VALUES (?,?,?,?,0,?,?)",
+                (item.id, version_path, source_hash, json.dumps(record, ensure_ascii=False),
+                 old[1] if old else now, now))
+            self.conn.executemany(
+                "INSERT INTO pages (item_id, ord, label, record) VALUES (?,?,?,?)",
+                [(item.id, p["order"], p["label"], json.dumps(p, ensure_ascii=False))
+                 for p in pages])
+            self.conn.executemany(
+                "INSERT INTO fixity (item_id, path, kind, size, sha256) VALUES (?,?,?,?,?)",
+                [(item.id, f.path, f.kind, f.size, f.sha256) for f in fixity])
+            for cid in item.collections:
+                self._add_to_collection(cid, item.id)
+            if run_id is not None:
+                self._event(run_id, item.id, "info",
+                            "replaced" if old else "ingested")
+        return old[0] if old and old[0] != version_path else None
+
+    def delete_item(self, item_id: str) -> Optional[str]:
+        with self.conn:
+            old = self.conn.execute("SELECT version_path FROM items WHERE id=?",
+                                    (item_id,)).fetchone()
+            self.conn.execute("DELETE FROM items WHERE id=?", (item_id,))
+        return old[0] if old else None
+
+    def mark_indexed(self, item_ids: Iterable[str], value: bool = True) -> None:
+        with self.conn:
+            self.conn.executemany("UPDATE items SET indexed=? WHERE id=?",
+                                  [(int(value), i) for i in item_ids])
+
+    def unindexed(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM items WHERE indexed=0")]
+
+    def fixity(self, item_id: Optional[str] = None) -> list[tuple[str, FixityRecord]]:
+        sql = "SELECT item_id, path, kind, size, sha256 FROM fixity"
+        rows = (self.conn.execute(sql + " WHERE item_id=? ORDER BY path", (item_id,))
+                if item_id else self.conn.execute(sql + " ORDER BY item_id, path"))
+        return [(r[0], FixityRecord(r[1], r[2], r[3], r[4])) for r in rows]
+
+    # --- collections -------------------------------------------------------------------------
+    def put_collection(self, coll: Collection) -> None:
+        existing = self.get_collection(coll.id, missing_ok=True)
+        if existing:
+            coll.items = list(dict.fromkeys(existing.items + coll.items))
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO collections VALUES (?,?)",
+                              (coll.id, json.dumps(to_dict(coll), ensure_ascii=False)))
+
+    def _add_to_collection(self, cid: str, item_id: str) -> None:
+        r = self.conn.execute("SELECT record FROM collections WHERE id=?", (cid,)).fetchone()
+        coll = collection_from_dict(json.loads(r[0])) if r else Collection(id=cid,
+                                                                          label={"en": cid})
+        if item_id not in coll.items:
+            coll.items.append(item_id)
+        self.conn.execute("INSERT OR REPLACE INTO collections VALUES (?,?)",
+                          (cid, json.dumps(to_dict(coll), ensure_ascii=False)))
+
+    def get_collection(self, cid: str, *, missing_ok: bool = False) -> Optional[Collection]:
+        r = self.conn.execute("SELECT record FROM collections WHERE id=?", (cid,)).fetchone()
+        if not r:
+            if missing_ok:
+                return None
+            raise NotFoundError(f"no collection {cid!r} in the library")
+        return collection_from_dict(json.loads(r[0]))
+
+    def collections(self) -> list[Collection]:
+        return [collection_from_dict(json.loads(r[0])) for r in
+                self.conn.execute("SELECT record FROM collections ORDER BY id")]
+
+    # --- runs and events ---------------------------------------------------------------------
+    def start_run(self, batch: str) -> int:
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO runs (batch, user, host, started) VALUES (?,?,?,?)",
+                (batch, _user(), socket.gethostname(), time.time()))
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE runs SET finished=?, status=? WHERE id=?",
+                              (time.time(), status, run_id))
+
+    def event(self, run_id: Optional[int], item_id: Optional[str], level: str,
+              message: str) -> None:
+        with self.conn:
+            self._event(run_id, item_id, level, message)
+
+    def _event(self, run_id, item_id, level, message) -> None:
+        self.conn.execute("INSERT INTO events (run_id, item_id, level, message, time)"
+                          " VALUES (?,?,?,?,?)", (run_id, item_id, level, message, time.time()))
+
+    def events(self, item_id: Optional[str] = None) -> list[dict]:
+        sql = ("SELECT e.time, e.level, e.message, e.item_id, r.user, r.host, r.batch FROM events e"
+               " LEFT JOIN runs r ON r.id = e.run_id")
+        rows = (self.conn.execute(sql + " WHERE e.item_id=? ORDER BY e.id", (item_id,))
+                if item_id else self.conn.execute(sql + " ORDER BY e.id"))
+        keys = ("time", "level", "message", "item", "user", "host", "batch")
+        return [dict(zip(keys, r)) for r in rows]
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,35 @@
+"""Translate the SudurError hierarchy to HTTP once: JSON under /iiif and /api, HTML elsewhere."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template_string, request
+from werkzeug.exceptions import HTTPException
+
+from library.errors import SudurError
+
+_HTML = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ status }}</title>
+<main><h1>{{ status }}</h1><p>{{ message }}</p><p><a href="/">Sudur</a></p></main></html>"""
+
+
+def _wants_json() -> bool:
+    p = request.path
+    return p.startswith("/iiif") or p.startswith("/api") or p.startswith("/oembed")
+
+
+def _respond(status: int, payload: dict):
+    if _wants_json():
+        resp = jsonify(payload)
+    else:
+        resp = render_template_string(_HTML, status=status, message=payload.get("message", ""))
+    return resp, status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(SudurError)
+    def sudur_error(exc: SudurError):
+        payload = exc.to_dict()
+        payload.pop("file", None)  # server-side paths are not for the public
+        return _respond(exc.http_status, payload)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return _respond(exc.code or 500, {"error": exc.name, "message": exc.description or ""})
