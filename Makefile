@@ -1,0 +1,42 @@
+# Sudur: `make demo` (install, build the sample library, serve it) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+LIBRARY ?= sudur-library
+
+.PHONY: demo test install install-test assets serve bench clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed setup.cfg
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed assets
+
+install-test: $(VENV)/.installed-test assets
+
+-include mk/assets.mk
+
+demo: install
+	$(VENV)/bin/sudur --library $(LIBRARY) demo
+
+test: install-test
+	$(VENV)/bin/pytest -q -m "not slow"
+
+test-all: install-test
+	$(VENV)/bin/pytest -q
+
+serve: install
+	$(VENV)/bin/sudur --library $(LIBRARY) serve
+
+bench: install-test
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) node_modules viewer/static/vendor $(LIBRARY)

@@ -1,0 +1,122 @@
+"""Writing the Whoosh index: page and item documents from catalogue records.
+
+The index is derived data: ``rebuild`` recreates it from the catalogue, ``update_items``
+replaces the documents of some items. The analyzers learn each document's writing system
+through ``analysis.writing_system`` so Todo and Manchu are never shaped as Hudum.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from whoosh import index as windex
+from whoosh.query import Term
+
+from library.models import Item
+
+from . import analysis
+from .db import Catalog
+from .schema import build_schema, check_version, write_version
+
+
+def page_documents(item: Item) -> Iterator[dict]:
+    """The index documents of one item: one per page, then one for the item record."""
+    facets = _facets(item)
+    title = item.title(("en", "zh-Hans", "zh-Hant", "mn-Mong", "bo"))
+    for page in item.pages:
+        body = page.text if not page.alt_text else page.text + "\n\n" + page.alt_text
+        yield dict(id=f"{item.id}.{page.order:04d}", kind="page", item=item.id, order=page.order,
+                   label=page.label, title=title, ws=item.writing_system, body=body,
+                   textlen=len(page.text), **facets, **{f: body for f in analysis.FIELDS})
+    meta = _metadata_text(item)
+    yield dict(id=item.id, kind="item", item=item.id, order=0, label="", title=title,
+               ws=item.writing_system, body=meta, textlen=len(meta), **facets,
+               **{f: meta for f in analysis.FIELDS})
+
+
+def _facets(item: Item) -> dict:
+    century = item.century()
+    return dict(collection=",".join(item.collections), language=",".join(item.languages),
+                script=",".join(item.scripts), genre=item.genre.replace(",", " "),
+                century=str(century) if century is not None else "")
+
+
+def _metadata_text(item: Item) -> str:
+    parts = list(item.titles.values()) + list(item.summary.values())
+    parts += [r.name for r in item.responsibility]
+    parts += [item.place, item.institution, item.shelfmark, item.genre, item.date_text]
+    return "\n".join(p for p in parts if p)
+
+
+def open_for_writing(index_dir: Path):
+    if windex.exists_in(str(index_dir)):
+        check_version(index_dir)
+        return windex.open_dir(str(index_dir))
+    index_dir.mkdir(parents=True, exist_ok=True)
+    ix = windex.create_in(str(index_dir), build_schema())
+    write_version(index_dir)
+    return ix
+
+
+def update_items(index_dir: Path, items: Iterable[Item]) -> int:
+    """Replace the documents of ``items``; return the number of documents written."""
+    ix = open_for_writing(index_dir)
+    n = 0
+    writer = ix.writer(limitmb=256)
+    try:
+        for item in items:
+            writer.delete_by_term("item", item.id)
+            with analysis.writing_system(item.writing_system or ""):
+                for doc in page_documents(item):
+                    writer.add_document(**doc)
+                    n += 1
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    return n
+
+
+def remove_items(index_dir: Path, item_ids: Iterable[str]) -> None:
+    if not windex.exists_in(str(index_dir)):
+        return
+    ix = open_for_writing(index_dir)
+    writer = ix.writer()
+    for item_id in item_ids:
+        writer.delete_by_query(Term("item", item_id))
+    writer.commit()
+
+
+def rebuild(index_dir: Path, catalog: Catalog) -> int:
+    """Recreate the index from the catalogue, aside, then swap it in."""
+    tmp = index_dir.with_name(index_dir.name + ".new")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    ix = windex.create_in(str(tmp), build_schema())
+    write_version(tmp)
+    n = 0
+    writer = ix.writer(limitmb=256)
+    try:
+        for item in catalog.items(with_pages=False):
+            item.pages = catalog.pages(item.id)
+            with analysis.writing_system(item.writing_system or ""):
+                for doc in page_documents(item):
+                    writer.add_document(**doc)
+                    n += 1
+    except BaseException:
+        writer.cancel()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    writer.commit()
+    old = index_dir.with_name(index_dir.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if index_dir.exists():
+        index_dir.rename(old)
+    tmp.rename(index_dir)
+    if old.exists():
+        shutil.rmtree(old)
+    catalog.mark_indexed(catalog.item_ids())
+    return n

@@ -1,0 +1,382 @@
+"""Searching the index: results in reading order (or by relevance), KWIC snippets at true
+offsets, facets, and per-item matches for IIIF Content Search.
+
+Why reading order by default: scoring every match of a phrase that occurs on most pages costs
+about a second in Whoosh, while taking the first matches from the query's matcher in index order
+costs milliseconds (DESIGN.md, Search). Totals and facet counts are computed within a time
+budget and flagged as estimates when it runs out.
+"""
+from __future__ import annotations
+
+import html
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+from whoosh import index as windex
+from whoosh import query as wq
+
+from library.errors import BadRequestError, IndexVersionError
+
+from . import analysis
+from .querying import build_query
+from .schema import FACETS, check_version
+
+SNIPPET_CONTEXT = 60  # characters either side of a match
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class PageHit:
+    item_id: str
+    order: int
+    label: str
+    text: str  # the page's indexed text (display text, then alternative readings)
+    spans: list[tuple[int, int]]  # character offsets of every match in ``text``
+    snippet: str  # HTML-escaped keyword-in-context with <mark>…</mark>
+    score: float
+    kind: str = "page"
+    title: str = ""
+    ws: str = ""
+    kwic: dict = field(default_factory=dict)  # before / match / after, plain text
+
+
+@dataclass
+class ItemHits:
+    item_id: str
+    title: str
+    hits: list[PageHit]
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    total_is_estimate: bool
+    hits: list[PageHit]
+    items: list[ItemHits]
+    facets: dict[str, list[tuple[str, int]]]
+    facets_are_estimates: bool
+    understood: dict
+    page: int
+    page_size: int
+    elapsed: float
+
+    def to_json(self) -> dict:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "total_is_estimate": self.total_is_estimate,
+            "page": self.page,
+            "page_size": self.page_size,
+            "hits": [{"item": h.item_id, "page": h.order, "label": h.label, "kind": h.kind,
+                      "title": h.title, "snippet": h.snippet, "kwic": h.kwic,
+                      "score": round(h.score, 4)} for h in self.hits],
+            "facets": {k: {v: c for v, c in vals} for k, vals in self.facets.items()},
+            "facets_are_estimates": self.facets_are_estimates,
+            "understood": self.understood,
+        }
+
+
+class Searcher:
+    """An open index reader; closed at the end of a request or command."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        self.ix = windex.open_dir(str(index_dir))
+        self.searcher = self.ix.searcher()
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    def __enter__(self) -> "Searcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_searcher(index_dir: Path) -> Searcher:
+    index_dir = Path(index_dir)
+    if not windex.exists_in(str(index_dir)):
+        raise IndexVersionError(f"there is no search index in {index_dir}")
+    check_version(index_dir)
+    return Searcher(index_dir)
+
+
+# --- facets ----------------------------------------------------------------------------------
+
+_facet_cache: dict[tuple, list[tuple[tuple[str, ...], ...]]] = {}
+_facet_lock = threading.Lock()
+
+
+def _facet_table(s: Searcher) -> list:
+    """docnum -> facet values, read from the postings once per index generation."""
+    reader = s.searcher.reader()
+    key = (str(s.index_dir), s.ix.latest_generation(), reader.doc_count_all())
+    with _facet_lock:
+        table = _facet_cache.get(key)
+    if table is not None:
+        return table
+    n = reader.doc_count_all()
+    cols: list[list[list[str]]] = [[[] for _ in range(n)] for _ in FACETS]
+    for i, name in enumerate(FACETS):
+        for term in reader.lexicon(name):
+            value = term.decode("utf-8") if isinstance(term, bytes) else term
+            for docnum in reader.postings(name, term).all_ids():
+                cols[i][docnum].append(value)
+    table = [tuple(tuple(cols[i][d]) for i in range(len(FACETS))) for d in range(n)]
+    with _facet_lock:
+        _facet_cache.clear()
+        _facet_cache[key] = table
+    return table
+
+
+# --- query -----------------------------------------------------------------------------------
+
+def _filters(filters: Optional[dict], kind: Optional[str], item_id: Optional[str]) -> list:
+    terms = []
+    for name, value in (filters or {}).items():
+        if value:
+            if name not in FACETS:
+                raise BadRequestError(f"unknown facet {name!r}")
+            terms.append(wq.Term(name, value))
+    if kind:
+        terms.append(wq.Term("kind", kind))
+    if item_id:
+        terms.append(wq.Term("item", item_id))
+    return terms
+
+
+def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dict] = None,
+           page: int = 1, page_size: int = 20, sort: str = "reading",
+           time_budget: float = 0.25, aliases_path: Optional[Path] = None) -> SearchResult:
+    """Run a user query; the first page comes in reading order unless ``sort='relevance'``."""
+    t0 = time.perf_counter()
+    page = max(1, int(page))
+    page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
+    q, understood = build_query(text, exact=exact, aliases_path=aliases_path)
+    restrict = _filters(filters, None, None)
+    full = wq.And([q] + restrict) if restrict else q
+    start, stop = (page - 1) * page_size, page * page_size
+    reader = s.searcher.reader()
+    table = _facet_table(s)
+    counts: list[dict[str, int]] = [dict() for _ in FACETS]
+    found: list[tuple[int, float]] = []
+    total = 0
+    exhausted = True
+    last = 0
+    deadline = t0 + time_budget
+    deletions = reader.has_deletions()
+    if sort == "relevance":
+        results = s.searcher.search(full, limit=stop)
+        found = [(hit.docnum, hit.score) for hit in results][start:stop]
+    docs = s.searcher.docs_for_query(full)
+    for docnum in docs:
+        if deletions and reader.is_deleted(docnum):
+            continue
+        if sort != "relevance" and start <= total < stop:
+            found.append((docnum, 0.0))
+        total += 1
+        last = docnum
+        if docnum < len(table):
+            for i, values in enumerate(table[docnum]):
+                for v in values:
+                    counts[i][v] = counts[i].get(v, 0) + 1
+        if total >= stop and (total & 63) == 0 and time.perf_counter() > deadline:
+            exhausted = False
+            break
+    estimate = not exhausted
+    if estimate:
+        scale = reader.doc_count_all() / max(1, last + 1)
+        total = int(round(total * scale))
+        counts = [{v: int(round(c * scale)) for v, c in d.items()} for d in counts]
+    hits = [_hit(s, docnum, score, q) for docnum, score in found]
+    facets = {name: sorted(counts[i].items(), key=lambda kv: (-kv[1], kv[0]))
+              for i, name in enumerate(FACETS)}
+    return SearchResult(query=text, total=total, total_is_estimate=estimate, hits=hits,
+                        items=group_by_item(hits), facets=facets, facets_are_estimates=estimate,
+                        understood=understood, page=page, page_size=page_size,
+                        elapsed=time.perf_counter() - t0)
+
+
+def group_by_item(hits: Iterable[PageHit]) -> list[ItemHits]:
+    groups: dict[str, ItemHits] = {}
+    for h in hits:
+        g = groups.setdefault(h.item_id, ItemHits(h.item_id, h.title, []))
+        g.hits.append(h)
+    for g in groups.values():
+        g.hits.sort(key=lambda h: h.order)
+    return list(groups.values())
+
+
+def page_matches(s: Searcher, item_id: str, text: str, *, exact: bool = False) -> list[PageHit]:
+    """Every page of one item that matches, with every span, in reading order."""
+    q, _ = build_query(text, exact=exact)
+    full = wq.And([q] + _filters(None, "page", item_id))
+    reader = s.searcher.reader()
+    hits = [_hit(s, d, 0.0, q) for d in s.searcher.docs_for_query(full)
+            if not reader.is_deleted(d)]
+    hits.sort(key=lambda h: h.order)
+    return hits
+
+
+def autocomplete(s: Searcher, item_id: str, prefix: str, *, limit: int = 10
+                 ) -> list[tuple[str, int]]:
+    """Words of one item starting with ``prefix`` (in the exact field), with their counts."""
+    prefix = prefix.strip()
+    if not prefix:
+        return []
+    tokens = [t.text for t in analysis.analyzer("x")(prefix[:200])]
+    if not tokens:
+        return []
+    key = tokens[-1]
+    reader = s.searcher.reader()
+    item_docs = set(s.searcher.docs_for_query(wq.And([wq.Term("item", item_id),
+                                                        wq.Term("kind", "page")])))
+    if not item_docs:
+        return []
+    out = []
+    for term in reader.expand_prefix("x", key):
+        word = term.decode("utf-8") if isinstance(term, bytes) else term
+        n = 0
+        postings = reader.postings("x", term)
+        for d in postings.all_ids():
+            if d in item_docs:
+                n += 1
+        if n:
+            out.append((word, n))
+        if len(out) >= 200:
+            break
+    out.sort(key=lambda kv: (-kv[1], kv[0]))
+    return out[:limit]
+
+
+# --- hits, spans and snippets ----------------------------------------------------------------
+
+def _hit(s: Searcher, docnum: int, score: float, q: wq.Query) -> PageHit:
+    f = s.searcher.stored_fields(docnum)
+    body = f.get("body") or ""
+    spans = match_spans(body, query_sequences(q), f.get("ws") or "")
+    snippet, kwic = make_snippet(body, spans)
+    return PageHit(item_id=f["item"], order=int(f.get("order") or 0), label=f.get("label") or "",
+                   text=body, spans=spans, snippet=snippet, score=float(score),
+                   kind=f.get("kind", "page"), title=f.get("title") or "", ws=f.get("ws") or "",
+                   kwic=kwic)
+
+
+def query_sequences(q: wq.Query) -> list[tuple[str, tuple[str, ...]]]:
+    """(field, words) of every term and phrase in a query tree."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+
+    def walk(node: wq.Query) -> None:
+        if isinstance(node, wq.Phrase):
+            out.append((node.fieldname, tuple(node.words)))
+        elif isinstance(node, wq.Term):
+            if node.fieldname in analysis.FIELDS:
+                text = node.text.decode("utf-8") if isinstance(node.text, bytes) else node.text
+                out.append((node.fieldname, (text,)))
+        elif isinstance(node, wq.Ordered) or isinstance(node, wq.Sequence):
+            words = []
+            for child in node.children():
+                if isinstance(child, wq.Term):
+                    words.append(child.text)
+            if words:
+                out.append((node.subqueries[0].fieldname, tuple(words)))
+        else:
+            for child in node.children():
+                walk(child)
+
+    walk(q)
+    return out
+
+
+def match_spans(text: str, sequences: list[tuple[str, tuple[str, ...]]],
+                writing_system: str = "") -> list[tuple[int, int]]:
+    """Character spans of ``text`` where a query sequence matches the field's keys.
+
+    The text is analysed by the same field analyzer as at index time, so a match on a folded
+    or transliterated key still points at the original characters.
+    """
+    by_field: dict[str, list[tuple[str, ...]]] = {}
+    for fieldname, words in sequences:
+        by_field.setdefault(fieldname, []).append(words)
+    spans: set[tuple[int, int]] = set()
+    with analysis.writing_system(writing_system):
+        for fieldname, seqs in by_field.items():
+            positions: dict[int, list[tuple[str, int, int]]] = {}
+            for t in analysis.analyzer(fieldname)(text, positions=True, chars=True,
+                                                  mode="index"):
+                positions.setdefault(t.pos, []).append((t.text, t.startchar, t.endchar))
+            order = sorted(positions)
+            index_of = {p: i for i, p in enumerate(order)}
+            for words in seqs:
+                n = len(words)
+                if not n:
+                    continue
+                for p in order:
+                    keys = positions[p]
+                    if not any(k == words[0] for k, _, _ in keys):
+                        continue
+                    i = index_of[p]
+                    if i + n > len(order) or order[i + n - 1] != p + n - 1:
+                        continue
+                    if all(any(k == words[j] for k, _, _ in positions[p + j])
+                           for j in range(1, n)):
+                        start = min(s for _, s, _ in keys)
+                        end = max(e for _, _, e in positions[p + n - 1])
+                        spans.add((start, end))
+    return _merge(sorted(spans))
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def make_snippet(text: str, spans: list[tuple[int, int]],
+                 context: int = SNIPPET_CONTEXT) -> tuple[str, dict]:
+    """HTML keyword-in-context around the first span, marking every span inside the window."""
+    if not spans:
+        plain = _flat(text[: 2 * context])
+        return html.escape(plain), {"before": "", "match": "", "after": plain}
+    s0, e0 = spans[0]
+    lo = max(0, s0 - context)
+    hi = min(len(text), e0 + context)
+    lo = _word_edge(text, lo, -1)
+    hi = _word_edge(text, hi, +1)
+    parts = []
+    cursor = lo
+    for s, e in spans:
+        if e <= lo or s >= hi:
+            continue
+        s, e = max(s, lo), min(e, hi)
+        parts.append(html.escape(_flat(text[cursor:s])))
+        parts.append("<mark>" + html.escape(_flat(text[s:e])) + "</mark>")
+        cursor = e
+    parts.append(html.escape(_flat(text[cursor:hi])))
+    prefix = "… " if lo > 0 else ""
+    suffix = " …" if hi < len(text) else ""
+    kwic = {"before": _flat(text[lo:s0]), "match": _flat(text[s0:e0]),
+            "after": _flat(text[e0:hi])}
+    return prefix + "".join(parts) + suffix, kwic
+
+
+def _flat(s: str) -> str:
+    return " ".join(s.split("\n")).replace("\r", "")
+
+
+def _word_edge(text: str, i: int, direction: int) -> int:
+    """Move ``i`` outwards to a whitespace boundary, but not more than 15 characters."""
+    for _ in range(15):
+        if i <= 0 or i >= len(text) or text[i].isspace():
+            return i
+        i += direction
+    return i

@@ -1,0 +1,367 @@
+"""The ingest pipeline: check, prepare each item aside, then publish it atomically.
+
+``prepare`` (run in worker processes) copies the sources into a staging folder of the library,
+checks and hashes them, cuts the derivatives and returns the finished ``Item``. ``publish``
+(run in the main process, one item at a time, under the library's ingest lock) renames the
+staging folder into place, commits the catalogue row that points at it, updates the index and
+only then removes the version it replaced. A crash at any moment leaves the previous state plus
+unreferenced folders, which the next run removes; rerunning resumes where it stopped, skipping
+items whose sources have not changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from catalog import index as cindex
+from catalog.db import Catalog, FixityRecord
+from library import imaging, scripts
+from library.errors import SudurError
+from library.models import Diagnostic, Item, Page
+from library.settings import Settings
+from library.store import Store, resolve_inside
+
+from .batch import ItemPlan, item_folders, plan_item, read_collections
+
+CHUNK = 1 << 20
+
+
+@dataclass
+class Prepared:
+    item_id: str
+    status: str  # "ready", "skipped", "failed"
+    item: Optional[Item] = None
+    staged: Optional[str] = None
+    source_hash: str = ""
+    fixity: list[FixityRecord] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestSummary:
+    ingested: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, list[Diagnostic]] = field(default_factory=dict)
+    warnings: dict[str, list[Diagnostic]] = field(default_factory=dict)
+    pages: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+# --- checking --------------------------------------------------------------------------------
+
+def check_batch(batch: Path, settings: Settings,
+                existing_ids: Iterable[str] = ()) -> list[ItemPlan]:
+    """Plan and check every item of a batch; write nothing."""
+    imaging.configure(settings.max_master_pixels)
+    batch = Path(batch)
+    plans = [plan_item(folder, batch) for folder in item_folders(batch)]
+    seen: dict[str, str] = {}
+    existing = set(existing_ids)
+    for plan in plans:
+        if plan.item_id in seen:
+            plan.error(f"duplicate item id {plan.item_id!r} (also {seen[plan.item_id]})",
+                       plan.display, code="duplicate-id")
+        seen[plan.item_id] = plan.display
+        if plan.item_id in existing:
+            plan.warn(f"item {plan.item_id!r} is already in the library; ingest replaces it "
+                      "if its sources changed", plan.display, code="in-library")
+        if plan.item is not None:
+            _check_images(plan)
+    return plans
+
+
+def _check_images(plan: ItemPlan) -> None:
+    sizes = []
+    for page in plan.item.pages:
+        if not page.image:
+            continue
+        rel = f"{plan.display}/{page.image}"
+        try:
+            path = resolve_inside(plan.folder, page.image)
+        except SudurError as exc:
+            plan.error(exc.message, rel, code="path-escape")
+            continue
+        if not path.is_file():
+            if not any(d.code == "missing-image" and page.image in d.message
+                       for d in plan.diagnostics):
+                plan.error(f"image {page.image} named for page {page.label or page.order} "
+                           "does not exist", rel, code="missing-image")
+            continue
+        try:
+            info = imaging.probe(path, rel)
+        except SudurError as exc:
+            plan.error(exc.message, rel, code="bad-image")
+            continue
+        page.width, page.height, page.mode = info.width, info.height, info.mode
+        sizes.append((page.order, info.width, info.height, rel))
+        if info.width < 100 or info.height < 100:
+            plan.warn(f"image is tiny ({info.width}×{info.height})", rel, code="tiny-image")
+        if info.mode not in ("RGB", "L", "1", "P", "RGBA", "LA"):
+            plan.warn(f"unexpected colour mode {info.mode}; derivatives are made in RGB", rel,
+                      code="colour-mode")
+        if getattr(info, "frames", 1) > 1:
+            plan.warn(f"image has {info.frames} frames; only the first is used", rel,
+                      code="multi-frame")
+    for (o1, w1, h1, _), (o2, w2, h2, rel2) in zip(sizes, sizes[1:]):
+        if w1 and (abs(w2 - w1) / w1 > 0.25 or abs(h2 - h1) / max(h1, 1) > 0.25):
+            plan.warn(f"page {o2} is {w2}×{h2}, its neighbour {w1}×{h1}", rel2,
+                      code="size-jump")
+
+
+# --- preparing (worker side) -----------------------------------------------------------------
+
+def _hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def source_hash(plan: ItemPlan) -> str:
+    h = hashlib.sha256()
+    files = ([("tei", plan.tei)] if plan.tei else []) + sorted(plan.images.items()) + \
+        sorted(plan.ocr.items())
+    for name, path in files:
+        h.update(str(name).encode("utf-8") + b"\0" + _hash_file(path).encode() + b"\0")
+    return h.hexdigest()
+
+
+def _copy_hashed(src: Path, dst: Path) -> tuple[int, str]:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    h = hashlib.sha256()
+    size = 0
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        for chunk in iter(lambda: fin.read(CHUNK), b""):
+            h.update(chunk)
+            fout.write(chunk)
+            size += len(chunk)
+    return size, h.hexdigest()
+
+
+def prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str, str],
+            settings_overrides: Optional[dict] = None) -> Prepared:
+    """Check, copy and derive one item into a staging folder of the library."""
+    t0 = time.perf_counter()
+    settings = Settings.load(library, **(settings_overrides or {}))
+    imaging.configure(settings.max_master_pixels)
+    plan = plan_item(Path(folder), Path(batch_root))
+    out = Prepared(item_id=plan.item_id, status="failed", diagnostics=plan.diagnostics)
+    if plan.item is not None and not plan.errors:
+        _check_images(plan)
+    if plan.errors or plan.item is None:
+        return out
+    out.source_hash = source_hash(plan)
+    if known_hashes.get(plan.item_id) == out.source_hash:
+        out.status = "skipped"
+        return out
+    store = Store(library)
+    staged = store.new_staging(plan.item_id)
+    try:
+        out.item = _build(plan, staged, settings, out)
+    except SudurError as exc:
+        shutil.rmtree(staged, ignore_errors=True)
+        out.diagnostics.append(Diagnostic("error", exc.message, exc.file or plan.display,
+                                          exc.line, type(exc).__name__))
+        return out
+    except OSError as exc:
+        # a full disk or an unreadable file fails this item only, and cleanly
+        shutil.rmtree(staged, ignore_errors=True)
+        out.diagnostics.append(Diagnostic("error", f"cannot write the item: {exc}",
+                                          plan.display, None, "os-error"))
+        return out
+    out.staged = str(staged)
+    out.status = "ready"
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> Item:
+    item = plan.item
+    source = staged / "source"
+    source.mkdir()
+    if plan.tei is not None:
+        size, digest = _copy_hashed(plan.tei, source / plan.tei.name)
+        out.fixity.append(FixityRecord(f"source/{plan.tei.name}", "tei", size, digest))
+    ocr_by_stem = {Path(rel).stem: (rel, p) for rel, p in plan.ocr.items()}
+    ocr_list = list(plan.ocr.items())
+    for idx, page in enumerate(item.pages):
+        if page.image:
+            src = resolve_inside(plan.folder, page.image)
+            dst = source / page.image
+            size, digest = _copy_hashed(src, dst)
+            out.fixity.append(FixityRecord(f"source/{page.image}", "master", size, digest))
+            page.sha256 = digest
+            derivs = imaging.make_derivatives(dst, staged / "derived" / f"{page.order:04d}",
+                                              tile_size=settings.tile_size,
+                                              thumb_width=settings.thumb_width)
+            page.width, page.height = derivs.width, derivs.height
+            stem = Path(page.image).stem
+            ocr = ocr_by_stem.get(stem) or (ocr_list[idx] if len(ocr_list) == len(
+                item.pages) else None)
+        else:
+            ocr = ocr_list[idx] if len(ocr_list) == len(item.pages) else None
+        if ocr is not None:
+            _attach_ocr(page, ocr[0], ocr[1], plan, source, out)
+    for page in item.pages:
+        if scripts.has_menksoft(page.text):
+            page.text = scripts.convert_menksoft(page.text)
+            item.source_encoding = "menksoft-pua"
+    if item.source_encoding == "menksoft-pua":
+        out.diagnostics.append(Diagnostic(
+            "warning", "Menksoft private-use text was converted to Unicode; the original "
+            "bytes are kept in the source", plan.display, None, "menksoft"))
+    item.warnings = [str(d) for d in out.diagnostics if d.level == "warning"]
+    for path in sorted((staged / "derived").rglob("*")) if (staged / "derived").exists() else []:
+        if path.is_file():
+            out.fixity.append(FixityRecord(path.relative_to(staged).as_posix(), "derivative",
+                                           path.stat().st_size, _hash_file(path)))
+    return item
+
+
+def _attach_ocr(page: Page, rel: str, path: Path, plan: ItemPlan, source: Path,
+                out: Prepared) -> None:
+    from .ocr import align_ocr_to_text, parse_ocr
+
+    display = f"{plan.display}/{rel}"
+    ocr = parse_ocr(path, display_name=display)
+    size, digest = _copy_hashed(path, source / rel)
+    out.fixity.append(FixityRecord(f"source/{rel}", "ocr", size, digest))
+    page.ocr = rel
+    if page.width and ocr.width and (ocr.width != page.width or ocr.height != page.height):
+        _scale_lines(ocr.lines, page.width / ocr.width, page.height / max(1, ocr.height))
+    if not page.text.strip():
+        page.text = ocr.text
+        page.lines = ocr.lines
+    else:
+        page.lines = align_ocr_to_text(page.text, ocr)
+
+
+def _scale_lines(lines, sx: float, sy: float) -> None:
+    from library.models import Box
+
+    def sc(b):
+        return Box(round(b.x * sx), round(b.y * sy), round(b.w * sx), round(b.h * sy)) \
+            if b else None
+    for line in lines:
+        line.box = sc(line.box)
+        for w in line.words:
+            w.box = sc(w.box)
+
+
+# --- publishing (main process) ---------------------------------------------------------------
+
+def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int]) -> None:
+    staged = Path(prep.staged)
+    version_path = store.publish(staged)
+    try:
+        old = catalog.put_item(prep.item, version_path=version_path,
+                               source_hash=prep.source_hash, fixity=prep.fixity, run_id=run_id)
+    except BaseException:
+        shutil.rmtree(store.root / version_path, ignore_errors=True)
+        raise
+    store.point_symlink(prep.item.id, version_path)
+    cindex.update_items(store.index_dir, [prep.item])
+    catalog.mark_indexed([prep.item.id])
+    if old:
+        shutil.rmtree(store.root / old, ignore_errors=True)
+
+
+def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
+                 progress: Optional[Callable[[Prepared], None]] = None) -> IngestSummary:
+    """Ingest every item of a batch; a bad item fails alone, the others land."""
+    t0 = time.perf_counter()
+    batch = Path(batch).resolve()
+    store = Store(settings.library)
+    summary = IngestSummary()
+    with store.ingest_lock():
+        store.ensure()
+        with Catalog(store.catalog_path) as catalog:
+            recover(store, catalog)
+            known = {i: catalog.item_row(i).source_hash for i in catalog.item_ids()}
+            folders = item_folders(batch)
+            names = [f.name for f in folders]
+            dupes = {n for n in names if names.count(n) > 1}
+            run_id = catalog.start_run(str(batch))
+            args = [(str(f), str(batch), str(store.root), known) for f in folders]
+            status = "failed"
+            try:
+                for prep in _map(prepare, args, workers):
+                    if prep.item_id in dupes:
+                        prep.status = "failed"
+                        prep.diagnostics.append(Diagnostic(
+                            "error", f"duplicate item id {prep.item_id!r}", prep.item_id))
+                    _land(prep, store, catalog, run_id, summary)
+                    if progress:
+                        progress(prep)
+                for coll in read_collections(batch):
+                    coll.items = [i for i in coll.items if i in catalog.item_ids()]
+                    catalog.put_collection(coll)
+                status = "ok" if summary.ok else "partial"
+            finally:
+                catalog.finish_run(run_id, status)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
+          summary: IngestSummary) -> None:
+    warnings = [d for d in prep.diagnostics if d.level == "warning"]
+    if warnings:
+        summary.warnings[prep.item_id] = warnings
+    if prep.status == "skipped":
+        summary.skipped.append(prep.item_id)
+        catalog.event(run_id, prep.item_id, "info", "unchanged; skipped")
+        return
+    if prep.status != "ready":
+        if prep.staged:
+            shutil.rmtree(prep.staged, ignore_errors=True)
+        errors = [d for d in prep.diagnostics if d.level == "error"]
+        summary.failed[prep.item_id] = errors
+        catalog.event(run_id, prep.item_id, "error", "; ".join(str(e) for e in errors))
+        return
+    try:
+        publish(prep, store, catalog, run_id)
+    except OSError as exc:
+        summary.failed[prep.item_id] = [Diagnostic("error", f"cannot publish: {exc}",
+                                                   prep.item_id)]
+        return
+    summary.ingested.append(prep.item_id)
+    summary.pages += len(prep.item.pages)
+
+
+def _map(fn, args: list[tuple], workers: int):
+    if workers <= 1 or len(args) <= 1:
+        for a in args:
+            yield fn(*a)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(fn, *a) for a in args]
+        for fut in futures:
+            yield fut.result()
+
+
+def recover(store: Store, catalog: Catalog) -> list[str]:
+    """After a crash: drop unreferenced folders and index what the catalogue holds."""
+    removed = store.collect_garbage(catalog.live_versions())
+    for item_id in catalog.item_ids():
+        link = store.items_dir / item_id
+        target = catalog.version_path(item_id)
+        if not link.is_symlink() or os.readlink(link) != Path(target).name:
+            store.point_symlink(item_id, target)
+    pending = catalog.unindexed()
+    if pending:
+        cindex.update_items(store.index_dir, [catalog.get_item(i) for i in pending])
+        catalog.mark_indexed(pending)
+    return removed

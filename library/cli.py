@@ -1,0 +1,216 @@
+"""The ``sudur`` command line (click). Commands import the other packages inside their bodies,
+so ``library`` stays the bottom layer. SudurErrors are translated here once: the message, the
+file and line, and what to do next."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from .errors import SudurError
+from .settings import Settings
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SudurError as exc:
+            click.echo(f"error: {exc}", err=True)
+            if exc.hint:
+                click.echo(f"  → {exc.hint}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group)
+@click.option("--library", "library", envvar="SUDUR_LIBRARY", default="./sudur-library",
+              show_default=True, type=click.Path(file_okay=False),
+              help="the library folder (env SUDUR_LIBRARY)")
+@click.version_option(package_name="sudur")
+@click.pass_context
+def cli(ctx: click.Context, library: str) -> None:
+    """Sudur: a digital library for ancient texts (TEI in, IIIF out)."""
+    ctx.obj = Settings.load(library)
+
+
+def _report_plans(plans, out=None) -> tuple[int, int]:
+    n_err = n_warn = 0
+    for plan in plans:
+        errs, warns = plan.errors, plan.warnings
+        n_err += len(errs)
+        n_warn += len(warns)
+        mark = "✗" if errs else ("!" if warns else "✓")
+        pages = len(plan.item.pages) if plan.item else 0
+        click.echo(f"{mark} {plan.item_id}: {pages} pages, {len(errs)} errors, "
+                   f"{len(warns)} warnings", file=out)
+        for d in errs + warns:
+            click.echo(f"    {d}", file=out)
+    return n_err, n_warn
+
+
+@cli.command()
+@click.argument("batch", type=click.Path(exists=True, file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--report", type=click.Path(dir_okay=False), help="write an HTML report here")
+@click.pass_obj
+def check(settings: Settings, batch: str, fmt: str, report: Optional[str]) -> None:
+    """Validate a batch without writing anything (exit 1 on errors)."""
+    from catalog.db import Catalog
+    from ingest.pipeline import check_batch
+    from .store import Store
+
+    store = Store(settings.library)
+    existing: list[str] = []
+    if store.catalog_path.is_file():
+        with Catalog(store.catalog_path, readonly=True) as cat:
+            existing = cat.item_ids()
+    plans = check_batch(Path(batch), settings, existing)
+    if report:
+        from ingest.report import html_report
+        Path(report).write_text(html_report(plans, batch), encoding="utf-8")
+    if fmt == "json":
+        from ingest.report import json_report
+        click.echo(json.dumps(json_report(plans, batch), ensure_ascii=False, indent=2))
+        n_err = sum(len(p.errors) for p in plans)
+    else:
+        n_err, n_warn = _report_plans(plans)
+        click.echo(f"{len(plans)} items: {sum(1 for p in plans if not p.errors)} ok, "
+                   f"{sum(1 for p in plans if p.errors)} with errors; {n_err} errors, "
+                   f"{n_warn} warnings")
+    sys.exit(1 if n_err else 0)
+
+
+@cli.command()
+@click.argument("batch", type=click.Path(exists=True, file_okay=False))
+@click.option("--workers", type=int, default=0, help="processes to use (0 = all cores)")
+@click.pass_obj
+def ingest(settings: Settings, batch: str, workers: int) -> None:
+    """Check, then ingest a batch; resumable; nonzero exit if any item failed."""
+    from ingest.batch import item_folders
+    from ingest.pipeline import ingest_batch
+
+    n = len(item_folders(Path(batch)))
+    workers = workers or settings.workers or os.cpu_count() or 1
+    with click.progressbar(length=n, label="ingesting", file=sys.stderr,
+                           show_pos=True) as bar:
+        summary = ingest_batch(Path(batch), settings, workers=workers,
+                               progress=lambda prep: bar.update(1))
+    for item_id, errors in summary.failed.items():
+        click.echo(f"✗ {item_id}: not ingested", err=True)
+        for d in errors:
+            click.echo(f"    {d}", err=True)
+    for item_id, warns in summary.warnings.items():
+        for d in warns:
+            click.echo(f"! {item_id}: {d}", err=True)
+    click.echo(f"{len(summary.ingested)} items ingested, {len(summary.skipped)} unchanged, "
+               f"{len(summary.failed)} failed, {summary.pages} pages, "
+               f"{summary.seconds:.1f} s")
+    if summary.failed:
+        click.echo("  → fix the files named above and run `sudur ingest` again; the items "
+                   "already ingested are kept", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--exact", is_flag=True, help="match the spelling exactly (no folding)")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--page", type=int, default=1, show_default=True)
+@click.option("--relevance", is_flag=True, help="rank by relevance instead of reading order")
+@click.pass_obj
+def search(settings: Settings, query: str, exact: bool, as_json: bool, limit: int, page: int,
+           relevance: bool) -> None:
+    """Full-text search in any script or transliteration."""
+    from catalog.search import open_searcher, search as run
+    from .store import Store
+
+    store = Store(settings.library)
+    aliases = store.root / "aliases.tsv"
+    with open_searcher(store.index_dir) as s:
+        result = run(s, query, exact=exact, page=page, page_size=limit,
+                     sort="relevance" if relevance else "reading",
+                     time_budget=settings.search_time_budget,
+                     aliases_path=aliases if aliases.is_file() else None)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+        return
+    est = "about " if result.total_is_estimate else ""
+    click.echo(f"{est}{result.total} hits for {query!r}")
+    for group in result.items:
+        click.echo(f"{group.item_id}  {group.title}")
+        for h in group.hits:
+            kw = h.kwic
+            click.echo(f"   p.{h.label or h.order}: {kw.get('before', '')}[{kw.get('match', '')}]"
+                       f"{kw.get('after', '')}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=int, show_default=True)
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Run the web app (development server; use gunicorn in production)."""
+    from viewer import create_app
+
+    app = create_app({"SUDUR_SETTINGS": settings})
+    click.echo(f"Sudur serving {settings.library} at http://{host}:{port}/")
+    app.run(host=host, port=port, debug=False, threaded=True)
+
+
+@cli.command()
+@click.pass_obj
+def reindex(settings: Settings) -> None:
+    """Rebuild the search index from the catalogue."""
+    from catalog.db import Catalog
+    from catalog.index import rebuild
+    from .store import Store
+
+    store = Store(settings.library)
+    if not store.catalog_path.is_file():
+        raise SudurError(f"no library at {store.root}", hint="run `sudur ingest BATCH` first")
+    with store.ingest_lock(), Catalog(store.catalog_path) as cat:
+        n = rebuild(store.index_dir, cat)
+    click.echo(f"indexed {n} documents")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+def sample(out: str) -> None:
+    """Write the built-in sample batch to OUT."""
+    from .sample import write_sample
+
+    ids = write_sample(Path(out))
+    click.echo(f"wrote {len(ids)} sample items to {out}: {', '.join(ids)}")
+
+
+@cli.command()
+@click.option("--port", default=5000, type=int, show_default=True)
+@click.pass_obj
+@click.pass_context
+def demo(ctx: click.Context, settings: Settings, port: int) -> None:
+    """Write the sample, ingest it into the library and serve it on 127.0.0.1."""
+    from ingest.pipeline import ingest_batch
+    from .sample import write_sample
+
+    batch = Path(settings.library) / "sample-batch"
+    write_sample(batch)
+    summary = ingest_batch(batch, settings, workers=os.cpu_count() or 1)
+    click.echo(f"{len(summary.ingested)} ingested, {len(summary.skipped)} unchanged, "
+               f"{len(summary.failed)} failed")
+    if summary.failed:
+        raise SudurError("the sample did not ingest: "
+                         + "; ".join(str(d) for ds in summary.failed.values() for d in ds))
+    ctx.invoke(serve, host="127.0.0.1", port=port)
+
+
+def main() -> None:
+    cli(prog_name="sudur")
+
+
+if __name__ == "__main__":
+    main()

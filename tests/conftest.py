@@ -1,0 +1,52 @@
+"""Shared fixtures: the shared corpora, the built-in sample batch and a library ingested from it.
+
+The sample is the same one `sudur sample` writes (library/sample.py), built once per session.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from library.settings import Settings
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not (SHARED / "corpora").is_dir():
+        pytest.skip(f"the shared corpora are not at {SHARED} (they sit beside the checkout)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def sample_batch(tmp_path_factory) -> Path:
+    from library.sample import write_sample
+
+    out = tmp_path_factory.mktemp("sample") / "batch"
+    write_sample(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_library(tmp_path_factory, sample_batch) -> Settings:
+    """A library with the sample ingested (shared, read-only for tests)."""
+    from ingest.pipeline import ingest_batch
+
+    settings = Settings.load(tmp_path_factory.mktemp("lib") / "library")
+    summary = ingest_batch(sample_batch, settings, workers=2)
+    assert summary.ok, summary.failed
+    return settings
+
+
+@pytest.fixture()
+def app(sample_library):
+    from viewer import create_app
+
+    return create_app({"SUDUR_SETTINGS": sample_library, "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
