@@ -1,0 +1,58 @@
+"""The on-disk store: path containment, atomic versions, garbage collection, the ingest lock."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from library.errors import LibraryLockedError, PathEscapeError
+from library.store import Store, resolve_inside
+
+
+@pytest.mark.parametrize("rel", ["../x", "a/../../x", "/etc/passwd", "file:///etc/passwd",
+                                 "http://example.org/a.png", "", "a\x00b", "C:\\x"])
+def test_resolve_inside_refuses_escapes(tmp_path, rel):
+    with pytest.raises(PathEscapeError):
+        resolve_inside(tmp_path, rel)
+
+
+def test_resolve_inside_refuses_symlink_out(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret")
+    base = tmp_path / "item"
+    base.mkdir()
+    (base / "link.png").symlink_to(outside)
+    with pytest.raises(PathEscapeError):
+        resolve_inside(base, "link.png")
+
+
+def test_resolve_inside_accepts_nested_and_unicode(tmp_path):
+    (tmp_path / "images").mkdir()
+    p = resolve_inside(tmp_path, "images/ᠨᠢᠭᠡ 1.png")
+    assert p == (tmp_path / "images" / "ᠨᠢᠭᠡ 1.png").resolve()
+
+
+def test_publish_and_garbage_collection(tmp_path):
+    store = Store(tmp_path / "lib")
+    staged = store.new_staging("a")
+    (staged / "source").mkdir()
+    (staged / "source" / "a.xml").write_text("<TEI/>")
+    version = store.publish(staged)
+    assert (store.root / version / "source" / "a.xml").read_text() == "<TEI/>"
+    store.point_symlink("a", version)
+    assert os.readlink(store.items_dir / "a") == version.split("/")[-1]
+    leftover = store.new_staging("b")
+    orphan = store.publish(store.new_staging("c"))
+    removed = store.collect_garbage([version])
+    assert str(leftover) in removed
+    assert not (store.root / orphan).exists()
+    assert (store.root / version).exists()
+
+
+def test_second_writer_is_refused(tmp_path):
+    store = Store(tmp_path / "lib")
+    with store.ingest_lock():
+        with pytest.raises(LibraryLockedError) as exc:
+            with Store(tmp_path / "lib").ingest_lock():
+                pass
+    assert "another" in exc.value.hint
