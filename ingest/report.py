@@ -1,0 +1,64 @@
+"""The check report of a batch, as JSON and as a self-contained HTML page for people."""
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+
+from .batch import ItemPlan
+
+
+def json_report(plans: list[ItemPlan], batch: str) -> dict:
+    items = []
+    for p in plans:
+        items.append({
+            "item": p.item_id,
+            "folder": p.display,
+            "pages": len(p.item.pages) if p.item else 0,
+            "images": len(p.images),
+            "tei": p.tei.name if p.tei else None,
+            "status": "error" if p.errors else ("warning" if p.warnings else "ok"),
+            "diagnostics": [{"level": d.level, "code": d.code, "message": d.message,
+                             "file": d.file, "line": d.line} for d in p.diagnostics],
+        })
+    return {
+        "batch": str(batch),
+        "checked": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "summary": {
+            "items": len(plans),
+            "ok": sum(1 for p in plans if not p.errors and not p.warnings),
+            "with_warnings": sum(1 for p in plans if p.warnings and not p.errors),
+            "with_errors": sum(1 for p in plans if p.errors),
+            "errors": sum(len(p.errors) for p in plans),
+            "warnings": sum(len(p.warnings) for p in plans),
+        },
+        "items": items,
+    }
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;
+text-align:left;vertical-align:top}.error{color:#a40000}.warning{color:#8a5a00}.ok{color:#1a6b1a}
+code{font-size:.9em}.summary{font-size:1.1rem;background:#f5f5f0;padding:1rem}"""
+
+
+def html_report(plans: list[ItemPlan], batch: str) -> str:
+    data = json_report(plans, batch)
+    s = data["summary"]
+    e = html.escape
+    rows = []
+    for it in data["items"]:
+        diags = "".join(
+            f'<li class="{d["level"]}"><strong>{e(d["level"])}</strong> '
+            f'<code>{e(d["file"] or "")}{":" + str(d["line"]) if d["line"] else ""}</code> '
+            f'{e(d["message"])}</li>' for d in it["diagnostics"]) or "<li class=ok>no findings</li>"
+        rows.append(f'<tr><td class="{it["status"]}"><strong>{e(it["item"])}</strong><br>'
+                    f'{e(it["status"])}</td><td>{it["pages"]} pages, {it["images"]} images'
+                    f'<br>TEI: {e(it["tei"] or "none")}</td><td><ul>{diags}</ul></td></tr>')
+    return (f'<!doctype html><html lang="en"><meta charset="utf-8">'
+            f'<title>Sudur check: {e(str(batch))}</title><style>{_CSS}</style>'
+            f'<h1>Check report</h1><p>Batch <code>{e(str(batch))}</code>, checked '
+            f'{e(data["checked"])}</p><p class="summary">{s["items"]} items: {s["ok"]} ok, '
+            f'{s["with_warnings"]} with warnings only, {s["with_errors"]} with errors '
+            f'({s["errors"]} errors, {s["warnings"]} warnings in all).</p>'
+            f'<table><thead><tr><th>item</th><th>contents</th><th>findings</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></html>')
