@@ -1,0 +1,205 @@
+"""Whoosh text analysis for Sudur: one script-aware tokenizer and a key filter per index field.
+
+Every text is indexed in four fields built from the same tokens (text/SCRIPTS.md section 6):
+``x`` exact, ``s`` Mongolian shape, ``l`` loose, ``tr`` transliteration skeleton. The tokenizer
+is a single compiled regex whose named groups are the script runs; tokens keep their original
+``startchar``/``endchar`` (all normalisation happens afterwards, in ``FieldFilter``), so
+highlighting points at the text as written. The per-token keys live in ``library.scripts``
+(cached pure functions); this module only adapts them to Whoosh.
+
+The Mongolian writing system of a document (Hudum, Todo, Manchu) cannot always be told from its
+letters, so callers declare it with ``with writing_system("xal-Mong"): ...`` around analysis.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from contextlib import contextmanager
+from functools import lru_cache
+from importlib import metadata
+from typing import Iterator
+
+from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
+
+from library import scripts
+
+__all__ = ["ANALYZER_VERSION", "FIELDS", "BOOSTS", "analyzer", "writing_system",
+           "current_writing_system", "ScriptTokenizer", "FieldFilter", "TOKEN_RE"]
+
+FIELDS = ("x", "s", "l", "tr")
+BOOSTS = {"x": 4.0, "s": 3.0, "l": 2.0, "tr": 1.0}
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+# Changes whenever any token's keys could change: our own rules, mongol-norm's canonical policy,
+# and the data-carrying packages (OpenCC dictionaries, pypinyin readings, pyewts tables).
+_ANALYSIS_REVISION = "1"
+ANALYZER_VERSION = ";".join((
+    f"sudur-analysis/{_ANALYSIS_REVISION}",
+    f"scripts/{scripts.SCRIPTS_VERSION}",
+    scripts.canonical_version(),
+    f"opencc-{_dist_version('opencc')}",
+    f"pypinyin-{_dist_version('pypinyin')}",
+    f"pyewts-{_dist_version('pyewts')}",
+))
+
+# ---------------------------------------------------------------------------------------------
+# Tokenizer
+# ---------------------------------------------------------------------------------------------
+
+# Mongolian word: letters of all its writing systems with FVS, MVS, ZWJ/ZWNJ, nirugu and the Todo
+# soft hyphen inside; NNBSP and spaces are outside, so they split stem from suffix. At least one
+# letter, so that a stray control is no token.
+_MONG_LETTER = "\u1820-\u1878\u1880-\u18aa"
+_MONG_CTRL = "\u180a-\u180f\u200c\u200d\u1806"
+# Tibetan syllable: everything but tsheg/shad/space; U+0F35/37/39/0FC6 are marks inside a
+# syllable (deleted by the key, not split on). Tibetan digits are a digit run.
+_TIB_MARK = "\u0f35\u0f37\u0f39\u0fc6"
+_TIB_CORE = "\u0f00\u0f3e\u0f3f\u0f40-\u0f84\u0f86\u0f87\u0f8d-\u0fbc"
+# One Han character per token (BMP and the supplementary ideographic planes).
+_HAN = ("\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3400-\u4dbf\u4e00-\u9fff"
+        "\uf900-\ufaff\U00020000-\U0003134f")
+# Latin, Greek (γ of scholarly romanisation) and Cyrillic letters, with combining marks, modifier
+# apostrophes ('bka'', ʼ), digits after the first letter, and . + ~ between letters (EWTS g.yang,
+# b+ha, hU~M).
+_LAT_LETTER = ("A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02af\u0370-\u0373"
+               "\u0376\u0377\u037b-\u037d\u037f\u0386\u0388-\u03ff\u0400-\u0481\u048a-\u052f"
+               "\u1c80-\u1c88\u1d00-\u1dbf\u1e00-\u1fff\u2c60-\u2c7f\ua640-\ua66e\ua680-\ua69d"
+               "\ua720-\ua7ff\ufb00-\ufb06\uff21-\uff3a\uff41-\uff5a")
+_LAT_MARK = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_APOS = "'\u2019\u02bc\u02bb"
+
+TOKEN_RE = re.compile(
+    f"(?P<mong>[{_MONG_CTRL}]*[{_MONG_LETTER}][{_MONG_LETTER}{_MONG_CTRL}]*)"
+    f"|(?P<tib>[{_TIB_MARK}]*[{_TIB_CORE}][{_TIB_CORE}{_TIB_MARK}]*)"
+    r"|(?P<dig>\d+)"
+    f"|(?P<han>[{_HAN}])"
+    f"|(?P<lat>[{_APOS}]*[{_LAT_LETTER}]"
+    f"(?:[{_LAT_LETTER}{_LAT_MARK}{_APOS}0-9]|[.+~](?=[{_LAT_LETTER}]))*)"
+    # any other script's word characters (Arabic, Devanagari, kana, Hangul, ...) as one run
+    f"|(?P<oth>(?:(?![{_MONG_LETTER}{_TIB_CORE}{_HAN}{_LAT_LETTER}])[^\\W_])+)"
+)
+
+_current_ws: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "sudur_writing_system", default=None)
+
+
+@contextmanager
+def writing_system(tag: str | None) -> Iterator[None]:
+    """Declare the writing system (BCP 47, e.g. "mn-Mong", "xal-Mong", "mnc-Mong", "bo",
+    "zh-Hant") of the document or query analysed inside the block.
+
+    It decides words made only of letters several Mongolian writing systems share: in a Todo
+    text they are never sent to the Hudum shaper, and U+1834 romanises as z. Without it, each
+    word's own letters decide and Hudum is the fallback.
+    """
+    token = _current_ws.set(tag)
+    try:
+        yield
+    finally:
+        _current_ws.reset(token)
+
+
+def current_writing_system() -> str | None:
+    """The tag set by the innermost ``writing_system`` block, or None."""
+    return _current_ws.get()
+
+
+def _mongol_declared(tag: str | None) -> str | None:
+    sc = scripts.writing_system_script(tag)
+    return sc if sc in (scripts.HUDUM, scripts.TODO, scripts.MANCHU) else None
+
+
+_KIND_OF_SCRIPT = {scripts.HUDUM: "mong", scripts.TODO: "mong", scripts.MANCHU: "mong",
+                   scripts.TIBETAN: "tib", scripts.HAN: "han", scripts.DIGITS: "dig",
+                   scripts.LATIN: "lat", scripts.CYRILLIC: "lat"}
+
+
+class ScriptTokenizer(Tokenizer):
+    """Splits text into script runs with one regex; sets ``kind`` and ``system`` on each token.
+
+    ``kind`` is the regex group (mong, tib, dig, han, lat, oth); ``system`` is the declared
+    Mongolian writing system (hudum/todo/manchu) or None. No minimum size, no stop words.
+    """
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs) -> Iterator[Token]:
+        # Read the writing system now, not when the generator first runs: the caller's
+        # `with writing_system(...)` block may have ended by then.
+        tag = kwargs.pop("writing_system", None) or _current_ws.get()
+        system = _mongol_declared(tag)
+        return self._tokens(value, positions, chars, keeporiginal, removestops, start_pos,
+                            start_char, tokenize, mode, system, kwargs)
+
+    @staticmethod
+    def _tokens(value, positions, chars, keeporiginal, removestops, start_pos, start_char,
+                tokenize, mode, system, kwargs) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        t.system = system
+        t.stopped = False
+        t.boost = 1.0
+        if not tokenize:
+            t.original = t.text = value
+            t.kind = _KIND_OF_SCRIPT.get(scripts.detect_script(value), "oth")
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar = start_char
+                t.endchar = start_char + len(value)
+            yield t
+            return
+        pos = start_pos
+        for m in TOKEN_RE.finditer(value):
+            t.text = m.group()
+            t.kind = m.lastgroup
+            if keeporiginal:
+                t.original = t.text
+            if positions:
+                t.pos = pos
+                pos += 1
+            if chars:
+                t.startchar = start_char + m.start()
+                t.endchar = start_char + m.end()
+            yield t
+
+
+class FieldFilter(Filter):
+    """Replaces each token's text by its key(s) for one field (``library.scripts.token_keys``).
+
+    A token with several keys (a Han character's pinyin readings in ``tr``) is yielded once per
+    key at the same position and character span.
+    """
+
+    def __init__(self, field: str):
+        if field not in FIELDS:
+            raise ValueError(f"unknown field {field!r}; expected one of {FIELDS}")
+        self.field = field
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        field = self.field
+        keys_of = scripts.token_keys
+        for t in tokens:
+            kind = t.kind
+            keys = keys_of(field, kind, t.text, t.system if kind == "mong" else None)
+            if len(keys) == 1:
+                t.text = keys[0]
+                yield t
+            else:
+                for k in keys:
+                    t.text = k
+                    yield t
+
+
+@lru_cache(maxsize=None)
+def analyzer(field: str) -> Analyzer:
+    """The analyzer of index field ``field`` ("x", "s", "l" or "tr"), built once."""
+    return ScriptTokenizer() | FieldFilter(field)

@@ -1,0 +1,598 @@
+"""Script knowledge for search: detection, per-script normalisation and the four search keys.
+
+Plain pure functions (no Whoosh) following text/SCRIPTS.md. Every token of a text belongs to one
+*kind* (the tokenizer's regex group: "mong", "tib", "dig", "han", "lat", "oth") and gets one key
+per index field:
+
+- ``x`` exact: light normalisation only (Mongolian FVS/ZWJ dropped, MVS kept; Tibetan NFD and
+  reorder; Han NFKC; Latin/Cyrillic NFC + casefold);
+- ``s`` shape: the mongol-norm written-unit key ("~" + shape) for pure Hudum words, else as ``x``;
+- ``l`` loose: Mongolian letter fold, Tibetan lenient fold and affix strip, Han variant + OpenCC
+  t2s per character, Latin/Cyrillic without diacritics;
+- ``tr`` transliteration: one Latin skeleton (Mongolian romanisation, EWTS, every pinyin reading
+  of the original Han character, Cyrillic romanised).
+
+``token_keys`` is the cached entry point the analyzers call once per token. Also here: script
+detection, writing-system tags, Menksoft PUA conversion and the text checks of ``sudur check``.
+Nothing here touches the network: OpenCC and pypinyin carry their data in their wheels.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from library.menksoft import (  # re-exported: part of this module's public API
+    MENKSOFT_FIRST,
+    MENKSOFT_LAST,
+    convert_menksoft,
+    count_menksoft,
+    has_menksoft,
+)
+from library.translit import cyrillic_to_latin, latin_skeleton, transliterate_mongolian
+
+__all__ = [
+    "HUDUM", "TODO", "MANCHU", "TIBETAN", "HAN", "LATIN", "CYRILLIC", "DIGITS", "OTHER",
+    "CANONICAL_VERSION", "canonical_version", "SCRIPTS_VERSION",
+    "detect_script", "writing_system_script", "mongol_system", "is_pure_hudum",
+    "mongol_exact", "mongol_shape", "mongol_loose", "tibetan_exact", "tibetan_loose",
+    "tibetan_wylie", "han_exact", "han_loose", "han_readings", "latin_exact", "latin_loose",
+    "fold_digits", "latin_skeleton", "cyrillic_to_latin", "transliterate_mongolian",
+    "token_keys", "key", "convert_menksoft", "has_menksoft", "text_anomalies",
+    "MENKSOFT_FIRST", "MENKSOFT_LAST", "pinyin_syllables",
+]
+
+# Script names returned by detect_script and used throughout.
+HUDUM = "hudum"
+TODO = "todo"
+MANCHU = "manchu"
+TIBETAN = "tibetan"
+HAN = "han"
+LATIN = "latin"
+CYRILLIC = "cyrillic"
+DIGITS = "digits"
+OTHER = "other"
+
+# Bump when a key function below changes its output (the analyzer version includes it).
+SCRIPTS_VERSION = "1"
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# ---------------------------------------------------------------------------------------------
+# Mongolian block
+# ---------------------------------------------------------------------------------------------
+
+FVS = "\u180b\u180c\u180d\u180f"
+MVS = "\u180e"
+NIRUGU = "\u180a"
+TODO_SOFT_HYPHEN = "\u1806"
+ZWJ = "\u200d"
+ZWNJ = "\u200c"
+NNBSP = "\u202f"
+
+_HUDUM_LETTERS = frozenset(chr(cp) for cp in range(0x1820, 0x1843))
+_TODO_ONLY = frozenset(chr(cp) for cp in range(0x1843, 0x185D))
+_MANCHU_ONLY = frozenset(chr(cp) for cp in range(0x185D, 0x1879))
+# Letters Todo shares with Hudum (it reads U+1834 as z and U+1838 as f).
+_TODO_SHARED = frozenset("\u1820\u1828\u182f\u1830\u1831\u1837\u1840\u1834\u1838")
+# Characters mongol-norm's shaper accepts; anything else in a word means "not pure Hudum".
+_SHAPER_OK = _HUDUM_LETTERS | frozenset(FVS + MVS + NIRUGU + ZWJ)
+
+_X_DROP_MONG = {ord(c): None for c in FVS + ZWJ + ZWNJ + TODO_SOFT_HYPHEN + NIRUGU}
+_L_DROP_MONG = {ord(c): None for c in FVS + MVS + ZWJ + ZWNJ + TODO_SOFT_HYPHEN + NIRUGU}
+# Hudum letter fold (SCRIPTS.md section 6): e/ē->a, o->u, ö->ü, d->t, γ->q.
+_L_FOLD_HUDUM = str.maketrans({"\u1821": "\u1820", "\u1827": "\u1820", "\u1823": "\u1824",
+                               "\u1825": "\u1826", "\u1833": "\u1832", "\u182d": "\u182c"})
+_MEDIAL_Y_BEFORE_I = re.compile("(?<=.)\u1836(?=\u1822)")
+_NGG = re.compile("\u1828\u182d\u182d")
+
+try:  # mongol-norm is pinned; without it the shape field falls back to the exact key.
+    import mongol_norm as _mongol_norm
+except ImportError:  # pragma: no cover - exercised only on broken installs
+    _mongol_norm = None
+    _SHAPER = None
+    CANONICAL_VERSION = "mongol-norm-unavailable"
+else:
+    _SHAPER = _mongol_norm.MongolianShaper(locale="MNG")
+    CANONICAL_VERSION = f"{_SHAPER.canonical_version}+mongol-norm-{_mongol_norm.__version__}"
+
+
+def canonical_version() -> str:
+    """mongol-norm's canonical policy and package version, e.g. "mng-canonical/3+mongol-norm-0.3.1".
+
+    Store it with anything built from shape keys and rebuild when it changes.
+    """
+    return CANONICAL_VERSION
+
+
+def writing_system_script(tag: str | None) -> str | None:
+    """The script a BCP 47 tag announces: "hudum", "todo", "manchu", "tibetan", "han", ... or None.
+
+    xal-Mong (Kalmyk/Oirat) and a ``-x-todo`` private use mean Todo; mnc-Mong and sjo-Mong mean
+    Manchu/Sibe; any other *-Mong (mn-Mong, bua-Mong, ...) means Hudum.
+    """
+    if not tag:
+        return None
+    parts = tag.replace("_", "-").lower().split("-")
+    lang = parts[0]
+    if "todo" in parts or (lang in ("xal", "xwo") and "cyrl" not in parts):
+        return TODO
+    if lang in ("mnc", "sjo") and "latn" not in parts:
+        return MANCHU
+    if "mong" in parts:
+        return HUDUM
+    if lang in ("bo", "dz", "xct") or "tibt" in parts:
+        return TIBETAN if "latn" not in parts and "ewts" not in parts else LATIN
+    if lang in ("zh", "lzh", "ltc", "och") or "hant" in parts or "hans" in parts or "hani" in parts:
+        return HAN if "latn" not in parts else LATIN
+    if "cyrl" in parts:
+        return CYRILLIC
+    if "latn" in parts:
+        return LATIN
+    return None
+
+
+def mongol_system(word: str, declared: str | None = None) -> str:
+    """Which Mongolian writing system a word is in: "hudum", "todo" or "manchu".
+
+    Letters only one system has decide; otherwise the declared (document) system wins, so that a
+    Todo word spelled only with shared letters is never sent to the Hudum shaper; Hudum is the
+    fallback.
+    """
+    for ch in word:
+        if ch in _TODO_ONLY:
+            return TODO
+        if ch in _MANCHU_ONLY:
+            return MANCHU
+    if declared in (TODO, MANCHU, HUDUM):
+        return declared
+    return HUDUM
+
+
+def is_pure_hudum(word: str) -> bool:
+    """True when every character of ``word`` is one mongol-norm's Hudum shaper understands."""
+    return bool(word) and all(ch in _SHAPER_OK for ch in word)
+
+
+@lru_cache(maxsize=1 << 16)
+def mongol_exact(word: str) -> str:
+    """Exact key: NFC, FVS1-4/ZWJ/ZWNJ/Todo soft hyphen/nirugu dropped, MVS kept."""
+    return unicodedata.normalize("NFC", word).translate(_X_DROP_MONG)
+
+
+@lru_cache(maxsize=1 << 16)
+def mongol_shape(word: str, system: str = HUDUM) -> str:
+    """Shape key "~" + mongol-norm written units for pure Hudum words; else the exact key.
+
+    FVS are kept on input because they change the glyph; Todo and Manchu words are never shaped
+    (the Hudum shaper silently drops their letters).
+    """
+    if system == HUDUM and _SHAPER is not None:
+        w = unicodedata.normalize("NFC", word).replace(ZWNJ, "").replace(TODO_SOFT_HYPHEN, "")
+        if is_pure_hudum(w):
+            try:
+                shape = _SHAPER.shape_str(w)
+            except ValueError:
+                shape = ""
+            if shape:
+                return "~" + shape
+    return mongol_exact(word)
+
+
+@lru_cache(maxsize=1 << 16)
+def mongol_loose(word: str, system: str = HUDUM) -> str:
+    """Loose key: controls and MVS dropped; for Hudum also the letter fold.
+
+    Hudum fold: ng -> n+g, medial y before i dropped, e/ē -> a, o -> u, ö -> ü, d -> t, γ -> q,
+    n+g+g -> n+g. Todo and Manchu only lose their controls (no fold has been reviewed for them).
+    """
+    w = unicodedata.normalize("NFC", word).translate(_L_DROP_MONG)
+    if system != HUDUM:
+        return w
+    w = w.replace("\u1829", "\u1828\u182d")
+    w = _MEDIAL_Y_BEFORE_I.sub("", w)
+    w = _NGG.sub("\u1828\u182d", w)
+    return w.translate(_L_FOLD_HUDUM)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tibetan
+# ---------------------------------------------------------------------------------------------
+
+_TIB_DELETE = {0x0F35: None, 0x0F37: None, 0x0F39: None, 0x0FC6: None}
+_TIB_VOWEL_BEFORE_SUB = re.compile("([\u0f71-\u0f84\u0f86\u0f87]+)([\u0f8d-\u0fbc]+)")
+_TIB_LENIENT = str.maketrans({
+    "\u0f7e": "\u0f83", "\u0f82": "\u0f83",                    # anusvara/candrabindu -> one
+    "\u0f4a": "\u0f4f", "\u0f4b": "\u0f50", "\u0f4c": "\u0f51", "\u0f4e": "\u0f53",  # retroflex
+    "\u0f9a": "\u0f9f", "\u0f9b": "\u0fa0", "\u0f9c": "\u0fa1", "\u0f9e": "\u0fa3",
+    "\u0f71": None, "\u0fb0": None,                            # a-chung
+    "\u0fba": "\u0fad", "\u0fbb": "\u0fb1", "\u0fbc": "\u0fb2",  # fixed-form subjoined
+    "\u0f6a": "\u0f62", "\u0f65": "\u0f64", "\u0f80": "\u0f72",
+})
+# Affixed particles -'i, -'o, -'am, -'ang, -'is (longest first).
+_TIB_AFFIXES = ("\u0f60\u0f72\u0f66", "\u0f60\u0f44", "\u0f60\u0f58", "\u0f60\u0f72",
+                "\u0f60\u0f7c")
+_TIB_BASE_LETTER = re.compile("[\u0f40-\u0f6c]")
+_TIB_VOWEL = re.compile("[\u0f71-\u0f7d\u0f80\u0f81]")
+
+
+@lru_cache(maxsize=1 << 16)
+def tibetan_exact(syllable: str) -> str:
+    """Exact key of one syllable: ༀ expanded, in-syllable marks deleted, NFD, vowels after stacks."""
+    s = syllable.replace("\u0f00", "\u0f68\u0f7c\u0f7e").translate(_TIB_DELETE)
+    s = unicodedata.normalize("NFD", s)
+    # NFD cannot move a vowel typed before a subjoined letter (both orders are canonical).
+    while True:
+        t = _TIB_VOWEL_BEFORE_SUB.sub(r"\2\1", s)
+        if t == s:
+            break
+        s = t
+    return unicodedata.normalize("NFD", s)
+
+
+@lru_cache(maxsize=1 << 16)
+def tibetan_loose(syllable: str) -> str:
+    """Lenient key (after lucene-bo): exact key, then the lenient fold, then affixes stripped."""
+    s = tibetan_exact(syllable).translate(_TIB_LENIENT)
+    s = s.replace("\u0f7a\u0f7a", "\u0f7b").replace("\u0f7c\u0f7c", "\u0f7d")
+    for affix in _TIB_AFFIXES:
+        if s.endswith(affix) and len(s) > len(affix):
+            stem = s[: -len(affix)]
+            # dga' + 'i is written dga'i: a vowelless stem of two letters or more had lost its 'a.
+            if not _TIB_VOWEL.search(stem) and len(_TIB_BASE_LETTER.findall(stem)) >= 2:
+                stem += "\u0f60"
+            return stem
+    return s
+
+
+_EWTS = None
+
+
+def _ewts():
+    global _EWTS
+    if _EWTS is None:
+        import pyewts  # imported on first use: its tables take a moment to build
+
+        _EWTS = pyewts.pyewts()
+    return _EWTS
+
+
+@lru_cache(maxsize=1 << 16)
+def tibetan_wylie(syllable: str) -> str:
+    """EWTS (Extended Wylie) of one syllable via pyewts, from its exact (NFD) form."""
+    try:
+        return _ewts().toWylie(tibetan_exact(syllable), [])
+    except (ValueError, KeyError, IndexError, TypeError):
+        # pyewts has no error contract; an unconvertible syllable just has no romanisation.
+        return ""
+
+
+def wylie_to_tibetan(text: str) -> tuple[str, list[str]]:
+    """Convert EWTS to Tibetan Unicode; returns (text, pyewts warnings)."""
+    warns: list[str] = []
+    try:
+        out = _ewts().toUnicode(text, warns)
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        return "", [str(exc)]
+    return out, warns
+
+
+# ---------------------------------------------------------------------------------------------
+# Han
+# ---------------------------------------------------------------------------------------------
+
+
+def _load_variants() -> dict[str, str]:
+    path = DATA_DIR / "zh_variants.tsv"
+    table: dict[str, str] = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.split("\t")
+            if len(parts) >= 2 and parts[0] and parts[1]:
+                table[parts[0].strip()] = parts[1].strip()
+    return table
+
+
+_VARIANTS = _load_variants()
+_OPENCC = None
+
+
+def _t2s(ch: str) -> str:
+    global _OPENCC
+    if _OPENCC is None:
+        import opencc  # the wheel bundles its dictionaries: no download
+
+        _OPENCC = opencc.OpenCC("t2s")
+    return _OPENCC.convert(ch)
+
+
+@lru_cache(maxsize=1 << 16)
+def han_exact(ch: str) -> str:
+    """Exact key of one Han character: NFKC (compatibility ideographs, Kangxi radicals)."""
+    return unicodedata.normalize("NFKC", ch)
+
+
+@lru_cache(maxsize=1 << 16)
+def han_loose(ch: str) -> str:
+    """Loose key: NFKC, the reviewed variant table, then OpenCC t2s on this character alone.
+
+    Character by character so that index and query agree (t2s is context-dependent on phrases).
+    """
+    c = unicodedata.normalize("NFKC", ch)
+    c = _VARIANTS.get(c, c)
+    return _t2s(c) or c
+
+
+_PINYIN_DICT = None
+
+
+def _pinyin_dict() -> dict[int, str]:
+    global _PINYIN_DICT
+    if _PINYIN_DICT is None:
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        _PINYIN_DICT = pinyin_dict
+    return _PINYIN_DICT
+
+
+def _strip_tone(reading: str) -> str:
+    s = unicodedata.normalize("NFD", reading)
+    return "".join(c for c in s if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1 << 16)
+def han_readings(ch: str) -> tuple[str, ...]:
+    """Every pinyin reading of one character (tone marks stripped, ü kept as ü), in dict order.
+
+    Taken from the character as written (after NFKC only): after t2s 乾 would read only gan.
+    """
+    c = unicodedata.normalize("NFKC", ch)
+    if len(c) != 1:
+        return ()
+    raw = _pinyin_dict().get(ord(c))
+    if not raw:
+        return ()
+    out: list[str] = []
+    for r in raw.split(","):
+        r = unicodedata.normalize("NFC", r.strip())
+        # keep ü distinct from u in the reading itself; the skeleton folds it later
+        r = r.replace("ǖ", "ü").replace("ǘ", "ü").replace("ǚ", "ü").replace("ǜ", "ü")
+        r = _strip_tone(r.replace("ü", "\x00")).replace("\x00", "ü")
+        if r and r not in out:
+            out.append(r)
+    return tuple(out)
+
+
+# Interjection readings (嗯 n, 呣 m, 哼 hng ...) are left out so they never cut a word in two.
+_NOT_SYLLABLES = frozenset({"n", "ng", "m", "hm", "hng", "ê", "r"})
+
+
+@lru_cache(maxsize=1)
+def pinyin_syllables() -> frozenset[str]:
+    """Toneless pinyin syllables known to pypinyin (ü also spelled u and v), for segmentation."""
+    out: set[str] = set()
+    for raw in _pinyin_dict().values():
+        for r in raw.split(","):
+            s = _strip_tone(unicodedata.normalize("NFC", r.strip())).lower()
+            if s and s.isascii() and s.isalpha():
+                out.add(s)
+            elif s:
+                base = s.replace("ü", "u")
+                if base.isascii() and base.isalpha():
+                    out.add(base)
+                    out.add(s.replace("ü", "v"))
+    return frozenset(out - _NOT_SYLLABLES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Latin, Cyrillic, digits, others
+# ---------------------------------------------------------------------------------------------
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u02bb": "'", "\u2018": "'"})
+_APOS_ALL = re.compile("['\u2019\u02bc\u02bb\u2018]")
+
+
+@lru_cache(maxsize=1 << 16)
+def latin_exact(word: str) -> str:
+    """Exact key of a Latin/Cyrillic (or other alphabetic) word: NFC, casefold, one apostrophe."""
+    w = unicodedata.normalize("NFC", word).casefold().translate(_APOSTROPHES).strip("'")
+    return w or unicodedata.normalize("NFC", word).casefold()
+
+
+@lru_cache(maxsize=1 << 16)
+def latin_loose(word: str) -> str:
+    """Loose key: NFKC, casefold, diacritics and apostrophes removed."""
+    w = unicodedata.normalize("NFKD", word.casefold())
+    w = "".join(c for c in w if not unicodedata.combining(c))
+    w = _APOS_ALL.sub("", w)
+    return unicodedata.normalize("NFC", w) or latin_exact(word)
+
+
+@lru_cache(maxsize=4096)
+def fold_digits(run: str) -> str:
+    """Decimal digits of any script (Mongolian, Tibetan, fullwidth, ...) as ASCII."""
+    out = []
+    for ch in run:
+        d = unicodedata.digit(ch, None)
+        out.append(str(d) if d is not None else ch)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection
+# ---------------------------------------------------------------------------------------------
+
+
+def _char_script(ch: str) -> str | None:
+    cp = ord(ch)
+    if 0x1820 <= cp <= 0x18AA:
+        if ch in _TODO_ONLY:
+            return TODO
+        if ch in _MANCHU_ONLY:
+            return MANCHU
+        return HUDUM
+    if 0x0F00 <= cp <= 0x0FFF:
+        return DIGITS if 0x0F20 <= cp <= 0x0F29 else TIBETAN
+    if (0x3400 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x3134F
+            or 0x2E80 <= cp <= 0x2FDF or cp in (0x3005, 0x3007)):
+        return HAN
+    if 0x0400 <= cp <= 0x052F or 0x1C80 <= cp <= 0x1C8F or 0xA640 <= cp <= 0xA69F:
+        return CYRILLIC
+    if ch.isdigit():
+        return DIGITS
+    if ch.isalpha():
+        if cp < 0x0370 or 0x1E00 <= cp <= 0x1EFF or 0x2C60 <= cp <= 0x2C7F or 0xA720 <= cp <= 0xA7FF \
+                or 0xFF21 <= cp <= 0xFF5A or 0x0370 <= cp <= 0x03FF:
+            return LATIN
+        return OTHER
+    return None
+
+
+def detect_script(token: str, writing_system: str | None = None) -> str:
+    """The script of one token: hudum, todo, manchu, tibetan, han, latin, cyrillic, digits, other.
+
+    For Mongolian-block words a letter only Todo or Manchu has decides; otherwise the declared
+    writing system (a BCP 47 tag or a script name) does, and Hudum is the fallback.
+    """
+    declared = writing_system
+    if declared and declared not in (HUDUM, TODO, MANCHU):
+        declared = writing_system_script(declared)
+    first: str | None = None
+    for ch in token:
+        sc = _char_script(ch)
+        if sc is None:
+            continue
+        if sc in (HUDUM, TODO, MANCHU):
+            return mongol_system(token, declared)
+        if first is None:
+            first = sc
+        if sc in (TIBETAN, HAN):
+            return sc
+    return first or OTHER
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys per token (the analyzers' single entry point)
+# ---------------------------------------------------------------------------------------------
+
+
+def _translit_key(text: str) -> str:
+    return latin_skeleton(text)
+
+
+@lru_cache(maxsize=1 << 18)
+def token_keys(field: str, kind: str, text: str, system: str | None = None) -> tuple[str, ...]:
+    """The index terms one token yields in ``field`` ("x", "s", "l" or "tr").
+
+    ``kind`` is the tokenizer group ("mong", "tib", "dig", "han", "lat", "oth"); ``system`` is the
+    declared Mongolian writing system (hudum/todo/manchu) or None. Several terms come back only
+    for Han in ``tr`` (every pinyin reading); they share the token's position. Never empty.
+    """
+    if kind == "mong":
+        msys = mongol_system(text, system)
+        if field == "x":
+            k = mongol_exact(text)
+        elif field == "s":
+            k = mongol_shape(text, msys)
+        elif field == "l":
+            k = mongol_loose(text, msys)
+        else:
+            k = latin_skeleton(transliterate_mongolian(text, msys))
+        return (k or mongol_exact(text) or text,)
+    if kind == "tib":
+        if field in ("x", "s"):
+            k = tibetan_exact(text)
+        elif field == "l":
+            k = tibetan_loose(text)
+        else:
+            k = latin_skeleton(tibetan_wylie(text))
+        return (k or tibetan_exact(text) or text,)
+    if kind == "han":
+        if field in ("x", "s"):
+            return (han_exact(text),)
+        if field == "l":
+            return (han_loose(text),)
+        readings = han_readings(text)
+        if not readings:
+            return (han_exact(text),)
+        keys = []
+        for r in readings:
+            k = latin_skeleton(r)
+            if k and k not in keys:
+                keys.append(k)
+        return tuple(keys) or (han_exact(text),)
+    if kind == "dig":
+        return (fold_digits(text),)
+    # "lat" and "oth"
+    if field in ("x", "s"):
+        return (latin_exact(text),)
+    if field == "l":
+        return (latin_loose(text),)
+    k = _translit_key(text)
+    return (k or latin_loose(text),)
+
+
+def key(field: str, text: str, writing_system: str | None = None) -> tuple[str, ...]:
+    """Keys of a single word whose kind is detected here (tests, tools; analyzers use token_keys)."""
+    sc = detect_script(text, writing_system)
+    kind = {HUDUM: "mong", TODO: "mong", MANCHU: "mong", TIBETAN: "tib", HAN: "han",
+            DIGITS: "dig", LATIN: "lat", CYRILLIC: "lat"}.get(sc, "oth")
+    declared = writing_system_script(writing_system) if writing_system else None
+    if declared not in (HUDUM, TODO, MANCHU):
+        declared = None
+    return token_keys(field, kind, text, declared)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks for `sudur check`
+# ---------------------------------------------------------------------------------------------
+
+_MONG_WORD = re.compile("[\u1820-\u1878\u1880-\u18aa\u180a-\u180f\u200c\u200d\u1806]+")
+
+
+def _examples(items: list[str], limit: int = 3) -> str:
+    return ", ".join(items[:limit]) + (", ..." if len(items) > limit else "")
+
+
+def text_anomalies(text: str, writing_system: str | None = None) -> list[str]:
+    """Problems in a transcription that break search, each "code: message".
+
+    Codes: ``menksoft-pua`` (legacy Menksoft glyph codes, convert them), ``private-use`` (other
+    PUA characters), ``todo-hudum-mix`` (Hudum-only letters inside a Todo text, a keyboard
+    artefact), ``not-nfc`` (text is not in Unicode NFC) and ``unassigned`` (code points with no
+    character in this Python's Unicode version).
+    """
+    out: list[str] = []
+    n_menk = count_menksoft(text)
+    if n_menk:
+        out.append(f"menksoft-pua: {n_menk} legacy Menksoft glyph code(s) "
+                   f"(U+{MENKSOFT_FIRST:04X}-U+{MENKSOFT_LAST:04X}); convert them to Unicode")
+    other_pua = sorted({f"U+{ord(c):04X}" for c in text
+                        if unicodedata.category(c) == "Co"
+                        and not MENKSOFT_FIRST <= ord(c) <= MENKSOFT_LAST})
+    if other_pua:
+        out.append(f"private-use: {len(other_pua)} private-use character(s) of unknown "
+                   f"encoding: {_examples(other_pua)}")
+    if writing_system_script(writing_system) == TODO:
+        mixed = []
+        for m in _MONG_WORD.finditer(text):
+            w = m.group(0)
+            bad = sorted({f"U+{ord(c):04X}" for c in w
+                          if c in _HUDUM_LETTERS and c not in _TODO_SHARED})
+            if bad:
+                mixed.append(f"{w} ({' '.join(bad)})")
+        if mixed:
+            out.append(f"todo-hudum-mix: {len(mixed)} word(s) of this Todo text use Hudum-only "
+                       f"letters: {_examples(mixed)}")
+    if not unicodedata.is_normalized("NFC", text):
+        out.append("not-nfc: text is not in Unicode NFC; store it NFC-normalised (never NFKC)")
+    unassigned = sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cn"})
+    if unassigned:
+        out.append(f"unassigned: {len(unassigned)} unassigned code point(s) "
+                   f"(Unicode {unicodedata.unidata_version}): {_examples(unassigned)}")
+    return out
