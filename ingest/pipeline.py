@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Optional
 from catalog import index as cindex
 from catalog.db import Catalog, FixityRecord
 from library import imaging, scripts
+from library.bagit import is_bag, verify_bag
 from library.errors import SudurError
 from library.models import Diagnostic, Item, Page
 from library.settings import Settings
@@ -64,7 +65,7 @@ def check_batch(batch: Path, settings: Settings,
                 existing_ids: Iterable[str] = ()) -> list[ItemPlan]:
     """Plan and check every item of a batch; write nothing."""
     imaging.configure(settings.max_master_pixels)
-    batch = Path(batch)
+    batch = payload_of(Path(batch))
     plans = [plan_item(folder, batch) for folder in item_folders(batch)]
     seen: dict[str, str] = {}
     existing = set(existing_ids)
@@ -117,6 +118,13 @@ def _check_images(plan: ItemPlan) -> None:
         if w1 and (abs(w2 - w1) / w1 > 0.25 or abs(h2 - h1) / max(h1, 1) > 0.25):
             plan.warn(f"page {o2} is {w2}×{h2}, its neighbour {w1}×{h1}", rel2,
                       code="size-jump")
+
+
+def payload_of(batch: Path) -> Path:
+    """A batch delivered as a BagIt bag is verified first; its payload is the batch."""
+    if is_bag(batch):
+        return verify_bag(batch)
+    return batch
 
 
 # --- preparing (worker side) -----------------------------------------------------------------
@@ -282,7 +290,7 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
                  progress: Optional[Callable[[Prepared], None]] = None) -> IngestSummary:
     """Ingest every item of a batch; a bad item fails alone, the others land."""
     t0 = time.perf_counter()
-    batch = Path(batch).resolve()
+    batch = payload_of(Path(batch).resolve())
     store = Store(settings.library)
     summary = IngestSummary()
     with store.ingest_lock():

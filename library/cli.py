@@ -91,9 +91,9 @@ def check(settings: Settings, batch: str, fmt: str, report: Optional[str]) -> No
 def ingest(settings: Settings, batch: str, workers: int) -> None:
     """Check, then ingest a batch; resumable; nonzero exit if any item failed."""
     from ingest.batch import item_folders
-    from ingest.pipeline import ingest_batch
+    from ingest.pipeline import ingest_batch, payload_of
 
-    n = len(item_folders(Path(batch)))
+    n = len(item_folders(payload_of(Path(batch))))
     workers = workers or settings.workers or os.cpu_count() or 1
     with click.progressbar(length=n, label="ingesting", file=sys.stderr,
                            show_pos=True) as bar:
@@ -206,6 +206,44 @@ def demo(ctx: click.Context, settings: Settings, port: int) -> None:
         raise SudurError("the sample did not ingest: "
                          + "; ".join(str(d) for ds in summary.failed.values() for d in ds))
     ctx.invoke(serve, host="127.0.0.1", port=port)
+
+
+@cli.command()
+@click.pass_obj
+def verify(settings: Settings) -> None:
+    """Re-read every master and derivative and compare its SHA-256 (exit 1 on any problem)."""
+    from catalog.db import Catalog
+    from catalog.fixity import verify as run
+    from .store import Store
+
+    store = Store(settings.library)
+    if not store.catalog_path.is_file():
+        raise SudurError(f"no library at {store.root}", hint="check --library")
+    with Catalog(store.catalog_path, readonly=True) as cat:
+        checked, problems = run(store, cat)
+    for p in problems:
+        click.echo(f"✗ {p}", err=True)
+    click.echo(f"{checked} files checked, {len(problems)} problems")
+    if problems:
+        click.echo("  → restore the files from a backup, or re-ingest the items", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("item")
+@click.option("--bag", "bag", required=True, type=click.Path(file_okay=False),
+              help="write the item as a BagIt bag here")
+@click.pass_obj
+def export(settings: Settings, item: str, bag: str) -> None:
+    """Write an item back out as a BagIt bag: TEI, masters and catalogue record."""
+    from catalog.db import Catalog
+    from catalog.fixity import export_bag
+    from .store import Store
+
+    store = Store(settings.library)
+    with Catalog(store.catalog_path, readonly=True) as cat:
+        out = export_bag(store, cat, item, Path(bag))
+    click.echo(f"wrote {out}")
 
 
 def main() -> None:

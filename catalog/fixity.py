@@ -1,0 +1,60 @@
+"""Fixity: re-read every master and derivative the catalogue lists and compare checksums;
+export an item as a BagIt bag (TEI, masters, catalogue record)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from library.bagit import write_bag
+from library.models import to_dict
+from library.store import Store
+
+from .db import Catalog
+
+
+@dataclass
+class FixityProblem:
+    item_id: str
+    path: str
+    problem: str  # "missing", "size", "checksum"
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.path}: {self.problem}"
+
+
+def verify(store: Store, catalog: Catalog) -> tuple[int, list[FixityProblem]]:
+    """Return (files checked, problems)."""
+    problems: list[FixityProblem] = []
+    checked = 0
+    versions = {i: catalog.version_path(i) for i in catalog.item_ids()}
+    for item_id, rec in catalog.fixity():
+        path = store.root / versions[item_id] / rec.path
+        checked += 1
+        if not path.is_file():
+            problems.append(FixityProblem(item_id, rec.path, "missing"))
+            continue
+        if path.stat().st_size != rec.size:
+            problems.append(FixityProblem(item_id, rec.path, "size"))
+            continue
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        if h.hexdigest() != rec.sha256:
+            problems.append(FixityProblem(item_id, rec.path, "checksum"))
+    return checked, problems
+
+
+def export_bag(store: Store, catalog: Catalog, item_id: str, out: Path) -> Path:
+    item = catalog.get_item(item_id)
+    base = store.root / catalog.version_path(item_id)
+    files: list[tuple[str, Path | bytes]] = []
+    for _, rec in catalog.fixity(item_id):
+        if rec.kind in ("tei", "master", "ocr"):
+            files.append((rec.path.removeprefix("source/"), base / rec.path))
+    files.append(("record.json", json.dumps(to_dict(item), ensure_ascii=False,
+                                            indent=1).encode("utf-8")))
+    return write_bag(out, files, {"External-Identifier": item_id,
+                                  "External-Description": item.title()})
