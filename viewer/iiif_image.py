@@ -1,0 +1,227 @@
+"""IIIF Image API 3.0 endpoints: ``/iiif/3/<image>``, ``.../info.json`` and image requests.
+
+An image id is ``<item>.<order, 4 digits>``; its pyramid lives in
+``<item version>/derived/<order:04d>/`` (cut at ingest by library.imaging.make_derivatives).
+Requests that are a pre-cut tile, size or thumbnail are sent as that file; anything else is
+built from the nearest level's tiles and kept in ``LIBRARY/cache/iiif/``, keyed by the item
+version and the canonical request, so a re-ingested item never serves stale images. Item
+versions are immutable, which makes the ETag of an image simply a hash of that key.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+from flask import Blueprint, Response, current_app, redirect, request, send_file
+from werkzeug.exceptions import RequestURITooLarge
+
+from library import imaging
+from library.errors import ImageError, LibraryError, NotFoundError
+from library.iiif_image import INFO_MEDIA_TYPE, PROFILE_URI, info_json, parse_request
+from library.models import image_id, parse_image_id
+from library.settings import Settings
+from library.store import resolve_inside
+
+from .resources import get_catalog, get_settings, get_store
+
+bp = Blueprint("iiif_image", __name__)
+
+PREFIX = "/iiif/3"
+IMAGE_MAX_AGE = 30 * 24 * 3600  # images of one item version never change
+INFO_MAX_AGE = 3600  # info.json names the public base URL, which a deployment may change
+
+
+@bp.record_once
+def _configure_pillow(state) -> None:
+    settings: Settings = state.app.config["SUDUR_SETTINGS"]
+    imaging.configure(settings.max_master_pixels)
+
+
+@bp.after_app_request
+def _cors(resp: Response) -> Response:
+    """CORS on every response under /iiif/3, errors and preflights included (spec 7.1)."""
+    if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        resp.headers["Access-Control-Expose-Headers"] = "Link, ETag, Last-Modified"
+        if request.method == "OPTIONS":
+            resp.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            resp.headers["Access-Control-Allow-Headers"] = request.headers.get(
+                "Access-Control-Request-Headers", "*")
+            resp.headers["Access-Control-Max-Age"] = "86400"
+    return resp
+
+
+# --- looking an image up -----------------------------------------------------------------------
+
+class _Image:
+    """One resolved image: its page, item version and pyramid."""
+
+    def __init__(self, ident: str) -> None:
+        settings = get_settings()
+        parsed = parse_image_id(ident)
+        if parsed is None:
+            raise NotFoundError(f"no image {ident!r}: ids look like <item>.<0001>")
+        self.item, self.order = parsed
+        self.ident = image_id(self.item, self.order)
+        catalog = get_catalog()
+        self.page = catalog.get_page(self.item, self.order)
+        if not self.page.image:
+            raise NotFoundError(f"page {self.order} of {self.item!r} has no image")
+        self.version_path = catalog.version_path(self.item)
+        store = get_store()
+        self.version_dir = store.version_dir(self.version_path)
+        self.derived = self.version_dir / "derived" / f"{self.order:04d}"
+        try:
+            self.info = imaging.load_derivatives(self.derived)
+        except FileNotFoundError:
+            self.derived, self.info = _fallback_pyramid(self, settings)
+        self.rights = _item_rights(catalog, self.item)
+
+    @property
+    def last_modified(self) -> datetime:
+        mtime = imaging.pyramid_path(self.derived).stat().st_mtime
+        return datetime.fromtimestamp(int(mtime), tz=timezone.utc)
+
+    def base_uri(self) -> str:
+        return f"{public_base()}{PREFIX}/{self.ident}"
+
+
+def _item_rights(catalog, item_id: str) -> str:
+    try:
+        return catalog.get_item(item_id, with_pages=False).rights or ""
+    except NotFoundError:
+        return ""
+
+
+def _fallback_pyramid(img: _Image, settings: Settings) -> tuple[Path, imaging.Derivatives]:
+    """An item version written without a pyramid (an older ingest): cut it once into the cache.
+    This is the one place the viewer decodes a master, once per page and version."""
+    master = resolve_inside(img.version_dir / "source", img.page.image or "")
+    key = hashlib.sha256(img.version_path.encode()).hexdigest()[:24]
+    target = get_store().cache_dir / "pyramids" / key / f"{img.order:04d}"
+    try:
+        return target, imaging.load_derivatives(target)
+    except FileNotFoundError:
+        pass
+    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}"
+    try:
+        derivs = imaging.make_derivatives(master, tmp, tile_size=settings.tile_size,
+                                          thumb_width=settings.thumb_width)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another worker got there first; theirs is as good
+            shutil.rmtree(tmp, ignore_errors=True)
+            derivs = imaging.load_derivatives(target)
+    except ImageError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise LibraryError(f"the master of {img.ident} cannot be read: {exc.message}") from exc
+    return target, derivs
+
+
+def public_base() -> str:
+    """Settings.base_url if set, else the URL root of this request (without trailing slash)."""
+    return (get_settings().base_url or request.url_root).rstrip("/")
+
+
+def _check_url_length() -> None:
+    limit = get_settings().max_url_length
+    if limit and len(request.path) + len(request.query_string) > limit:
+        raise RequestURITooLarge(f"URLs longer than {limit} characters are refused")
+
+
+def _etag(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def _not_modified(etag: str, last_modified: datetime) -> bool:
+    if request.if_none_match:
+        return request.if_none_match.contains(etag)
+    since = request.if_modified_since
+    return since is not None and last_modified <= since
+
+
+def _link_header(canonical: Optional[str] = None) -> str:
+    links = [f'<{PROFILE_URI}>;rel="profile"']
+    if canonical:
+        links.insert(0, f'<{canonical}>;rel="canonical"')
+    return ", ".join(links)
+
+
+# --- views -------------------------------------------------------------------------------------
+
+@bp.route(f"{PREFIX}/<ident>")
+def base_uri(ident: str):
+    """The base URI redirects to the image information (spec 2, 303 as recommended)."""
+    _check_url_length()
+    img = _Image(ident)
+    resp = redirect(f"{img.base_uri()}/info.json", code=303)
+    resp.headers["Link"] = _link_header()
+    return resp
+
+
+@bp.route(f"{PREFIX}/<ident>/info.json")
+def info(ident: str):
+    _check_url_length()
+    settings = get_settings()
+    img = _Image(ident)
+    doc = info_json(img.base_uri(), img.info.width, img.info.height, settings, img.info,
+                    rights=img.rights)
+    body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
+    best = request.accept_mimetypes.best_match(["application/ld+json", "application/json"],
+                                               default="application/ld+json")
+    mimetype = "application/json" if best == "application/json" else INFO_MEDIA_TYPE
+    etag = _etag(img.version_path, hashlib.sha256(body).hexdigest(), mimetype)
+    resp = Response(body, content_type=mimetype)
+    resp.set_etag(etag)
+    resp.last_modified = img.last_modified
+    resp.headers["Link"] = _link_header()
+    resp.headers["Vary"] = "Accept"
+    resp.cache_control.public = True
+    resp.cache_control.max_age = INFO_MAX_AGE
+    return resp.make_conditional(request)
+
+
+@bp.route(f"{PREFIX}/<ident>/<region>/<size>/<rotation>/<quality_format>")
+def image(ident: str, region: str, size: str, rotation: str, quality_format: str):
+    _check_url_length()
+    settings = get_settings()
+    img = _Image(ident)
+    req = parse_request(img.ident, region, size, rotation, quality_format,
+                        width=img.info.width, height=img.info.height, settings=settings)
+    etag = _etag(img.version_path, req.canonical)
+    last_modified = img.last_modified
+    headers = {"Link": _link_header(req.canonical_url(img.base_uri()))}
+    if _not_modified(etag, last_modified):
+        resp = Response(status=304, headers=headers)
+        resp.set_etag(etag)
+        return resp
+    path = imaging.prebuilt_path(req, img.derived, img.info)
+    if path is None or not path.is_file():
+        path = _cached(img, req)
+    resp = send_file(path, mimetype=req.media_type, etag=etag, last_modified=last_modified,
+                     max_age=IMAGE_MAX_AGE, conditional=True)
+    resp.headers.update(headers)
+    resp.cache_control.public = True
+    return resp
+
+
+def _cached(img: _Image, req) -> Path:
+    """The rendered image from the cache, rendering and storing it (atomically) if absent."""
+    key = _etag(img.version_path, req.canonical)
+    path = get_store().cache_dir / "iiif" / key[:2] / f"{key}.{req.format}"
+    if path.is_file():
+        return path
+    data = imaging.render(req, img.derived, img.info)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    current_app.logger.debug("rendered %s/%s", img.ident, req.canonical)
+    return path
