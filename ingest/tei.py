@@ -39,10 +39,10 @@ _BLOCKS = {"p", "ab", "head", "div", "div1", "div2", "div3", "div4", "div5", "di
            "list", "item", "table", "row", "cell", "trailer", "byline", "docTitle", "titlePage",
            "titlePart", "docAuthor", "docImprint", "docDate", "closer", "opener", "salute",
            "signed", "dateline", "sp", "speaker", "stage", "argument", "epigraph", "front",
-           "body", "back", "group", "text", "listBibl", "bibl", "postscript", "label", "castList",
-           "juan", "jhead", "docNumber", "lem", "figure", "quote", "cit", "entry", "form", "sense"}
+           "body", "back", "group", "text", "listBibl", "postscript", "castList",
+           "juan", "jhead", "docNumber", "figure", "entry", "form", "sense"}
 # Block edges that are only a space when <lb/> carries the lines (CBETA's inline paragraphs).
-_INLINE_BLOCKS = {"p", "ab", "quote", "cit", "lem", "label", "cell", "docNumber", "bibl", "form",
+_INLINE_BLOCKS = {"p", "ab", "cell", "docNumber", "bibl", "form",
                   "sense", "entry", "item", "byline", "dateline", "signed", "salute"}
 _DIVS = {"div", "div1", "div2", "div3", "div4", "div5", "div6", "div7"}
 _GENERIC_DIVS = {"section", "textpart", "chunk", "part", "div", "subsection"}
@@ -731,7 +731,7 @@ class _BodyWalker:
             else:
                 self.current.literal("[…]")
             return
-        if name in _BLOCKS or name == "l":
+        if _is_block(el, name):
             self._block_edge(name)
         if name in ("l", "seg", "ab", "p", "line", "zone", "head") and el.get("facs"):
             box = self.fac.zone_box(_first_ref(el.get("facs")))
@@ -746,7 +746,7 @@ class _BodyWalker:
         line = self.el_lines.pop(el, None)
         if line is not None:
             self.current.end_line(line)
-        if name in _BLOCKS or name == "l":
+        if _is_block(el, name):
             self._block_edge(name)
         if name in _DIVS:
             self._end_div(el)
@@ -798,10 +798,19 @@ class _BodyWalker:
                 return {_lang_of(head) or self.text_lang: text}
         kind = el.get("type") or ""
         label = _norm_ws(el.get("n") or ("" if kind.lower() in _GENERIC_DIVS else kind))
+        if label and el.get("n"):
+            return {"und": label}
         if label:
-            label = label[:1].upper() + label[1:]
-            return {"und": label} if el.get("n") else {"en": label}
+            return {"en": label[:1].upper() + label[1:]}
         return {}
+
+
+def _is_block(el: etree._Element, name: str) -> bool:
+    if name in _BLOCKS or name == "l":
+        return True
+    # a bibl is a paragraph of its own in a bibliography, a citation inside prose
+    parent = el.getparent()
+    return name == "bibl" and parent is not None and _local(parent) == "listBibl"
 
 
 def _events(root: etree._Element) -> Iterator[tuple[object, str]]:
