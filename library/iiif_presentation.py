@@ -1,0 +1,525 @@
+"""IIIF Presentation API 3.0: manifests, collections and transcription annotation pages.
+
+Pure functions from the records of ``library.models`` to JSON-ready dicts, built with iiif-prezi3
+so that what we emit is checked by its models. Nothing here does I/O.
+
+Every URL is made from a ``base`` (scheme, host and any path prefix, no trailing slash). Manifests
+are built once with ``PLACEHOLDER_BASE`` and cached; ``rebase`` swaps in the public base when
+serving, so a change of host name never needs a rebuild.
+
+Speed: iiif-prezi3 re-validates a list on every append, so canvases are built first and handed to
+the Manifest in one ``items=`` argument (quadratic otherwise: seconds for 1,000 pages).
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Iterable, Mapping, Optional, Sequence
+from urllib.parse import quote
+
+from iiif_prezi3 import (Annotation, AnnotationBody, AnnotationPage, AnnotationPageRef, Canvas,
+                         CanvasRef, Collection as PreziCollection, CollectionRef, Manifest,
+                         ManifestRef, Range, TextualBody)
+
+from .errors import NotFoundError
+from .models import Box, Collection, Item, LangMap, Page, TocEntry
+
+# Bump when the shape of built manifests changes, so cached copies are rebuilt.
+MANIFEST_FORMAT = 1
+
+PLACEHOLDER_BASE = "https://sudur.invalid"
+PREZI3_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
+SEARCH2_CONTEXT = "http://iiif.io/api/search/2/context.json"
+CONTENT_TYPE = f'application/ld+json;profile="{PREZI3_CONTEXT}"'
+
+SEARCH1_PROFILE = "http://iiif.io/api/search/1/search"
+TEI_PROFILE = "http://www.tei-c.org/ns/1.0"
+DEFAULT_RIGHTS = "http://rightsstatements.org/vocab/CNE/1.0/"  # Copyright Not Evaluated
+COLLECTION_PAGE_SIZE = 500
+
+VIEWING_DIRECTIONS = ("left-to-right", "right-to-left", "top-to-bottom", "bottom-to-top")
+BEHAVIORS = ("auto-advance", "no-auto-advance", "repeat", "no-repeat", "unordered", "individuals",
+             "continuous", "paged", "facing-pages", "non-paged", "multi-part", "together",
+             "sequence", "thumbnail-nav", "no-nav", "hidden")
+
+# A page without an image still needs a canvas; these shapes look like the leaves they stand for.
+TEXT_CANVAS_BOOK = (1000, 1400)
+TEXT_CANVAS_POTHI = (2400, 600)
+
+_LABELS: dict[str, LangMap] = {
+    "title": {"en": "Title", "zh-Hant": "題名"},
+    "author": {"en": "Author", "zh-Hant": "著者"},
+    "translator": {"en": "Translator", "zh-Hant": "譯者"},
+    "scribe": {"en": "Scribe", "zh-Hant": "抄寫者"},
+    "editor": {"en": "Editor", "zh-Hant": "編者"},
+    "date": {"en": "Date", "zh-Hant": "年代"},
+    "place": {"en": "Place", "zh-Hant": "地點"},
+    "institution": {"en": "Holding institution", "zh-Hant": "收藏機構"},
+    "shelfmark": {"en": "Shelfmark", "zh-Hant": "索書號"},
+    "idno": {"en": "Identifier", "zh-Hant": "編號"},
+    "extent": {"en": "Extent", "zh-Hant": "數量"},
+    "genre": {"en": "Genre", "zh-Hant": "類型"},
+    "languages": {"en": "Language", "zh-Hant": "語言"},
+    "scripts": {"en": "Script", "zh-Hant": "文字"},
+    "encoding": {"en": "Encoding", "zh-Hant": "編碼說明"},
+    "rights": {"en": "Rights", "zh-Hant": "權利"},
+    "attribution": {"en": "Attribution", "zh-Hant": "出處"},
+    "transcription": {"en": "Transcription", "zh-Hant": "釋文"},
+    "contents": {"en": "Table of contents", "zh-Hant": "目錄"},
+    "tei": {"en": "TEI P5 source", "zh-Hant": "TEI 原始檔"},
+    "text": {"en": "Transcription (plain text)", "zh-Hant": "釋文（純文字）"},
+    "record": {"en": "Catalogue record", "zh-Hant": "目錄記錄"},
+    "library": {"en": "Sudur digital library", "zh-Hant": "Sudur 數位圖書館",
+                "mn-Mong": "ᠰᠤᠳᠤᠷ"},
+    "all": {"en": "All collections", "zh-Hant": "全部館藏"},
+}
+
+
+# --- URLs ------------------------------------------------------------------------------------
+
+def manifest_url(base: str, item_id: str) -> str:
+    return f"{base}/iiif/{item_id}/manifest"
+
+
+def canvas_url(base: str, item_id: str, order: int) -> str:
+    return f"{base}/iiif/{item_id}/canvas/{order}"
+
+
+def annotation_page_url(base: str, item_id: str, order: int) -> str:
+    """The transcription AnnotationPage of a canvas; the viewer serves it at this URL."""
+    return f"{base}/iiif/{item_id}/annotations/{order}"
+
+
+def image_service_url(base: str, image: str) -> str:
+    return f"{base}/iiif/3/{image}"
+
+
+def collection_url(base: str, collection_id: str, page: int = 0) -> str:
+    url = f"{base}/iiif/collection/{quote(collection_id, safe='')}"
+    return f"{url}?page={page}" if page else url
+
+
+def search_url(base: str, item_id: str) -> str:
+    return f"{base}/iiif/{item_id}/search"
+
+
+def search1_url(base: str, item_id: str) -> str:
+    return f"{base}/iiif/{item_id}/search1"
+
+
+def autocomplete_url(base: str, item_id: str) -> str:
+    return f"{base}/iiif/{item_id}/autocomplete"
+
+
+def rebase(serialized: str, base: str) -> str:
+    """Swap the placeholder base of cached JSON for the public one (JSON-escaped)."""
+    return serialized.replace(PLACEHOLDER_BASE, json.dumps(base.rstrip("/"))[1:-1])
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+def lang_map(values: Mapping[str, str] | None, fallback: str = "") -> dict[str, list[str]]:
+    """A model language map (tag -> text) as a IIIF one (tag -> [text]); ``none`` if untagged."""
+    out = {(tag or "none"): [text] for tag, text in (values or {}).items() if text}
+    if not out and fallback:
+        out = {"none": [fallback]}
+    return out
+
+
+def _none(*texts: str) -> dict[str, list[str]]:
+    return {"none": [t for t in texts if t]}
+
+
+def _label(key: str) -> dict[str, list[str]]:
+    return lang_map(_LABELS[key])
+
+
+def _pair(key: str, value: dict[str, list[str]]) -> dict:
+    return {"label": _label(key), "value": value}
+
+
+def normalize_rights(uri: str) -> Optional[str]:
+    """A Creative Commons or RightsStatements.org URI in the form IIIF wants, else ``None``.
+
+    Both vocabularies are identified by their ``http://`` URIs; ``https`` and a missing trailing
+    slash are common in TEI headers, so they are mended rather than refused.
+    """
+    m = re.match(r"^\s*https?://(creativecommons\.org/(?:licenses|publicdomain)/[^\s?#]+?|"
+                 r"rightsstatements\.org/(?:vocab|page)/[^\s?#]+?)/?\s*$", uri or "")
+    if not m:
+        return None
+    path = m.group(1).replace("rightsstatements.org/page/", "rightsstatements.org/vocab/")
+    return f"http://{path}/"
+
+
+def default_viewing(item: Item) -> tuple[str, list[str]]:
+    """viewingDirection and behavior: the item's own, else by its script and book form.
+
+    Mongolian books (written in vertical columns, left to right) read left to right, paged;
+    Tibetan pothi are loose oblong leaves: ``individuals``; Chinese thread-bound books read right
+    to left, paged.
+    """
+    family = _script_family(item)
+    if family == "Mong":
+        direction, behavior = "left-to-right", ["paged"]
+    elif family == "Tibt":
+        direction, behavior = "left-to-right", ["individuals"]
+    elif family == "Hani":
+        direction, behavior = "right-to-left", ["paged"]
+    else:
+        direction, behavior = "left-to-right", []
+    if item.viewing_direction in VIEWING_DIRECTIONS:
+        direction = item.viewing_direction
+    own = [b for b in item.behavior if b in BEHAVIORS]
+    return direction, own or behavior
+
+
+def _script_family(item: Item) -> str:
+    tags = [item.writing_system] + list(item.languages)
+    for tag in tags:
+        low = (tag or "").lower()
+        if low.endswith("-mong") or low in ("mn", "xal", "mnc"):
+            return "Mong"
+        if low.startswith("bo"):
+            return "Tibt"
+        if low.startswith(("zh", "lzh")) or low.endswith(("-hant", "-hans", "-hani")):
+            return "Hani"
+    for script in item.scripts:
+        if script in ("Mong",):
+            return "Mong"
+        if script == "Tibt":
+            return "Tibt"
+        if script in ("Hani", "Hant", "Hans"):
+            return "Hani"
+    return ""
+
+
+def text_language(item: Item) -> str:
+    """The BCP 47 tag of the transcription, for TextualBody ``language``."""
+    return item.writing_system or (item.languages[0] if item.languages else "") or "und"
+
+
+def text_canvas_size(item: Item, page: Page) -> tuple[int, int]:
+    """Width and height for a page without an image: like its imaged neighbours, else its form."""
+    sized = [p for p in item.pages if p.has_image]
+    if sized:
+        before = [p for p in sized if p.order < page.order]
+        ref = before[-1] if before else sized[0]
+        return ref.width, ref.height
+    _direction, behavior = default_viewing(item)
+    return TEXT_CANVAS_POTHI if "individuals" in behavior else TEXT_CANVAS_BOOK
+
+
+def _canvas_size(item: Item, page: Page, fallback: tuple[int, int]) -> tuple[int, int]:
+    return (page.width, page.height) if page.has_image else fallback
+
+
+# --- annotations -----------------------------------------------------------------------------
+
+def image_service(base: str, image: str, width: int, height: int) -> dict:
+    return {"id": image_service_url(base, image), "type": "ImageService3", "profile": "level2",
+            "width": width, "height": height}
+
+
+def _thumbnail(base: str, page: Page, thumb_width: int) -> dict:
+    w = min(thumb_width, page.width)
+    h = max(1, round(page.height * w / page.width))
+    return {"id": f"{image_service_url(base, page.image_id)}/full/{w},/0/default.jpg",
+            "type": "Image", "format": "image/jpeg", "width": w, "height": h,
+            "service": [image_service(base, page.image_id, page.width, page.height)]}
+
+
+def _painting_page(base: str, page: Page, canvas_id: str) -> AnnotationPage:
+    items = []
+    if page.has_image:
+        svc = image_service(base, page.image_id, page.width, page.height)
+        body = AnnotationBody(id=f"{svc['id']}/full/max/0/default.jpg", type="Image",
+                              format="image/jpeg", width=page.width, height=page.height,
+                              service=[svc])
+        items.append(Annotation(id=f"{canvas_id}/painting/image", motivation="painting",
+                                body=body, target=canvas_id))
+    return AnnotationPage(id=f"{canvas_id}/painting", items=items)
+
+
+def _line_text(page: Page, line_text: str, start: int, end: int) -> str:
+    if 0 <= start < end <= len(page.text):
+        return page.text[start:end].strip("\n")
+    return line_text
+
+
+def build_annotation_page(item: Item, page: Page, base: str) -> dict:
+    """The supplementing AnnotationPage of one canvas: the page's transcription as a whole
+    (a TextualBody with its language), then one annotation per line that has a box."""
+    canvas_id = canvas_url(base, item.id, page.order)
+    page_id = annotation_page_url(base, item.id, page.order)
+    language = text_language(item)
+    annos = []
+    if page.text:
+        annos.append(Annotation(
+            id=f"{page_id}/text", motivation="supplementing", target=canvas_id,
+            body=TextualBody(value=page.text, format="text/plain", language=language)))
+    for n, line in enumerate(page.lines, start=1):
+        if line.box is None or not (line.text or line.end > line.start):
+            continue
+        annos.append(Annotation(
+            id=f"{page_id}/line/{n}", motivation="supplementing",
+            target=f"{canvas_id}#xywh={_clip(line.box, page).xywh()}",
+            body=TextualBody(value=_line_text(page, line.text, line.start, line.end),
+                             format="text/plain", language=language)))
+    ap = AnnotationPage(id=page_id, label=_label("transcription"), items=annos)
+    return _dump(ap)
+
+
+def _clip(box: Box, page: Page) -> Box:
+    """Keep a box inside the canvas: OCR boxes sometimes overhang the image by a pixel or two."""
+    if not page.has_image:
+        return box
+    x = max(0, min(box.x, page.width - 1))
+    y = max(0, min(box.y, page.height - 1))
+    return Box(x, y, max(1, min(box.w, page.width - x)), max(1, min(box.h, page.height - y)))
+
+
+# --- manifest --------------------------------------------------------------------------------
+
+def _metadata(item: Item, rights_note: str) -> list[dict]:
+    md: list[dict] = []
+    if item.titles:
+        md.append(_pair("title", lang_map(item.titles)))
+    by_role: dict[str, list[str]] = {}
+    for r in item.responsibility:
+        by_role.setdefault(r.role or "author", []).append(r.name)
+    for role, names in by_role.items():
+        label = _label(role) if role in _LABELS else {"en": [role.capitalize()]}
+        md.append({"label": label, "value": _none(*names)})
+    date = item.date_text or _date_range(item)
+    for key, value in (("date", date), ("place", item.place), ("institution", item.institution),
+                       ("shelfmark", item.shelfmark), ("idno", item.idno),
+                       ("extent", item.extent), ("genre", item.genre),
+                       ("encoding", item.encoding_notes), ("rights", rights_note)):
+        if value:
+            md.append(_pair(key, _none(value)))
+    if item.languages:
+        md.append(_pair("languages", _none(*item.languages)))
+    if item.scripts:
+        md.append(_pair("scripts", _none(*item.scripts)))
+    return md
+
+
+def _date_range(item: Item) -> str:
+    if item.date_from is None and item.date_to is None:
+        return ""
+    if item.date_from == item.date_to or item.date_to is None:
+        return str(item.date_from)
+    if item.date_from is None:
+        return str(item.date_to)
+    return f"{item.date_from}–{item.date_to}"
+
+
+def _required_statement(item: Item) -> dict:
+    held = ", ".join(x for x in (item.institution, item.shelfmark) if x)
+    value = _none(held) if held else _label("library")
+    return {"label": _label("attribution"), "value": value}
+
+
+def _provider(base: str) -> list[dict]:
+    return [{"id": f"{base}/", "type": "Agent", "label": _label("library"),
+             "homepage": [{"id": f"{base}/", "type": "Text", "label": _label("library"),
+                           "format": "text/html"}]}]
+
+
+def search_services(base: str, item_id: str) -> list[dict]:
+    """Content Search 2.0 (with its autocomplete) and 1.0 for one item, as the manifest lists them."""
+    return [
+        {"id": search_url(base, item_id), "type": "SearchService2",
+         "service": [{"id": autocomplete_url(base, item_id), "type": "AutoCompleteService2"}]},
+        {"@id": search1_url(base, item_id), "@type": "SearchService1",
+         "profile": SEARCH1_PROFILE},
+    ]
+
+
+def _links(item: Item, base: str) -> tuple[list, list, list]:
+    record = f"{base}/items/{item.id}"
+    homepage = [{"id": record, "type": "Text", "label": _label("record"), "format": "text/html"}]
+    tei = {"id": f"{record}/tei", "format": "application/tei+xml", "profile": TEI_PROFILE,
+           "label": _label("tei")}
+    see_also = [dict(tei, type="Dataset")] if item.tei_file else []
+    rendering = [{"id": f"{record}/text", "type": "Text", "format": "text/plain",
+                  "label": _label("text")}]
+    if item.tei_file:
+        rendering.append(dict(tei, type="Text"))
+    return homepage, see_also, rendering
+
+
+def build_canvases(item: Item, base: str) -> list[Canvas]:
+    fallback = None
+    canvases = []
+    for page in item.pages:
+        if not page.has_image and fallback is None:
+            fallback = text_canvas_size(item, page)
+        width, height = _canvas_size(item, page, fallback or (0, 0))
+        canvas_id = canvas_url(base, item.id, page.order)
+        extra = {}
+        if page.text or page.lines:
+            extra["annotations"] = [AnnotationPageRef(
+                {"id": annotation_page_url(base, item.id, page.order), "type": "AnnotationPage",
+                 "label": _label("transcription")})]
+        canvases.append(Canvas(id=canvas_id, label=_none(page.label or str(page.order)),
+                               width=width, height=height,
+                               items=[_painting_page(base, page, canvas_id)], **extra))
+    return canvases
+
+
+def _toc_end(entries: Sequence[TocEntry], i: int, end_of_parent: int) -> int:
+    entry = entries[i]
+    if entry.end_page >= entry.page:
+        return entry.end_page
+    if i + 1 < len(entries):
+        return max(entry.page, entries[i + 1].page - 1)
+    return max(entry.page, end_of_parent)
+
+
+def _ranges(item: Item, base: str, entries: Sequence[TocEntry], end_of_parent: int,
+            path: str, orders: set[int]) -> list[Range]:
+    out = []
+    for i, entry in enumerate(entries):
+        rid = f"{path}-{i + 1}" if path else str(i + 1)
+        end = _toc_end(entries, i, end_of_parent)
+        members: list = []
+        if entry.children:
+            first_child = min(c.page for c in entry.children)
+            members += _canvas_refs(item, base, entry.page, first_child - 1, orders)
+            members += _ranges(item, base, entry.children, end, rid, orders)
+        else:
+            members += _canvas_refs(item, base, entry.page, end, orders)
+        if not members:
+            continue
+        out.append(Range(id=f"{base}/iiif/{item.id}/range/{rid}",
+                         label=lang_map(entry.label, fallback=rid), items=members))
+    return out
+
+
+def _canvas_refs(item: Item, base: str, first: int, last: int, orders: set[int]) -> list:
+    return [CanvasRef(id=canvas_url(base, item.id, o), type="Canvas")
+            for o in range(first, last + 1) if o in orders]
+
+
+def build_structures(item: Item, base: str) -> list[Range]:
+    """The TEI ``<div>`` tree as one "Table of contents" Range holding nested Ranges."""
+    if not item.toc or not item.pages:
+        return []
+    orders = {p.order for p in item.pages}
+    ranges = _ranges(item, base, item.toc, max(orders), "", orders)
+    if not ranges:
+        return []
+    return [Range(id=f"{base}/iiif/{item.id}/range/toc", label=_label("contents"),
+                  items=ranges)]
+
+
+def build_manifest(item: Item, base: str = PLACEHOLDER_BASE, *, thumb_width: int = 200) -> dict:
+    """The Manifest of one item (its ``pages`` filled) as a JSON-ready dict."""
+    direction, behavior = default_viewing(item)
+    rights = normalize_rights(item.rights)
+    rights_note = item.rights if item.rights and not rights else ""
+    homepage, see_also, rendering = _links(item, base)
+    props: dict = {
+        "id": manifest_url(base, item.id),
+        "label": lang_map(item.titles, fallback=item.id),
+        "metadata": _metadata(item, rights_note),
+        "requiredStatement": _required_statement(item),
+        "rights": rights or DEFAULT_RIGHTS,
+        "provider": _provider(base),
+        "homepage": homepage,
+        "rendering": rendering,
+        "viewingDirection": direction,
+        "service": search_services(base, item.id),
+        "items": build_canvases(item, base),
+    }
+    if item.summary:
+        props["summary"] = lang_map(item.summary)
+    if behavior:
+        props["behavior"] = behavior
+    if see_also:
+        props["seeAlso"] = see_also
+    first_image = next((p for p in item.pages if p.has_image), None)
+    if first_image is not None:
+        props["thumbnail"] = [_thumbnail(base, first_image, thumb_width)]
+    structures = build_structures(item, base)
+    if structures:
+        props["structures"] = structures
+    data = _dump(Manifest(**props))
+    # The search service needs its own context, listed before the Presentation one.
+    data["@context"] = [SEARCH2_CONTEXT, PREZI3_CONTEXT]
+    return data
+
+
+def manifest_json(item: Item, *, thumb_width: int = 200) -> str:
+    """The serialized manifest with the placeholder base, as it is cached."""
+    return json.dumps(build_manifest(item, PLACEHOLDER_BASE, thumb_width=thumb_width),
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+# --- collections -----------------------------------------------------------------------------
+
+def build_collection(base: str, collection: Optional[Collection], *,
+                     subcollections: Iterable[Collection] = (),
+                     manifests: Iterable[Item] = (),
+                     page: int = 0, page_size: int = COLLECTION_PAGE_SIZE,
+                     thumb_width: int = 200) -> dict:
+    """A Collection listing sub-collections, then manifests (items without pages suffice).
+
+    ``collection`` None is ``top``. With more members than ``page_size`` the collection lists
+    references to its pages (``?page=N``, themselves Collections) instead, and ``page`` N >= 1
+    gives the N-th slice.
+    """
+    cid = collection.id if collection else "top"
+    subs = list(subcollections)
+    items = list(manifests)
+    refs: list = [CollectionRef(id=collection_url(base, c.id), type="Collection",
+                                label=lang_map(c.label, fallback=c.id)) for c in subs]
+    refs += [_manifest_ref(base, it, thumb_width) for it in items]
+    label = lang_map(collection.label, fallback=cid) if collection else _label("all")
+    props: dict = {"label": label, "provider": _provider(base)}
+    if collection and collection.summary:
+        props["summary"] = lang_map(collection.summary)
+    if collection and collection.parent and items and not subs:
+        props["behavior"] = ["multi-part"]  # the volumes of one set
+    if collection and collection.parent:
+        props["partOf"] = [{"id": collection_url(base, collection.parent),
+                            "type": "Collection"}]
+    npages = max(1, -(-len(refs) // page_size))
+    if page:
+        if page > npages:
+            raise NotFoundError(f"collection {cid!r} has {npages} page(s)")
+        chunk = refs[(page - 1) * page_size: page * page_size]
+        first = (page - 1) * page_size + 1
+        props.update(label=_numbered(label, first, first + len(chunk) - 1), partOf=[{"id": collection_url(base, cid), "type": "Collection"}])
+        props.pop("behavior", None)
+        coll = PreziCollection(id=collection_url(base, cid, page), items=chunk, **props)
+    elif len(refs) > page_size:
+        pages = []
+        for n in range(1, npages + 1):
+            lo, hi = (n - 1) * page_size + 1, min(n * page_size, len(refs))
+            pages.append(CollectionRef(id=collection_url(base, cid, n), type="Collection",
+                                       label=_numbered(label, lo, hi)))
+        coll = PreziCollection(id=collection_url(base, cid), items=pages, **props)
+    else:
+        coll = PreziCollection(id=collection_url(base, cid), items=refs, **props)
+    return _dump(coll)
+
+
+def _numbered(label: dict[str, list[str]], lo: int, hi: int) -> dict[str, list[str]]:
+    span = f"{lo}" if lo == hi else f"{lo}–{hi}"
+    return {k: [f"{v[0]} ({span})"] for k, v in label.items()}
+
+
+def _manifest_ref(base: str, item: Item, thumb_width: int) -> ManifestRef:
+    extra = {}
+    first_image = next((p for p in item.pages if p.has_image), None)
+    if first_image is not None:
+        extra["thumbnail"] = [_thumbnail(base, first_image, thumb_width)]
+    return ManifestRef(id=manifest_url(base, item.id), type="Manifest",
+                       label=lang_map(item.titles, fallback=item.id), **extra)
+
+
+def _dump(obj) -> dict:
+    return json.loads(obj.json())
