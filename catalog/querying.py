@@ -1,0 +1,396 @@
+"""From a user's query text to a Whoosh query over the four analysed fields, plus what was understood.
+
+The user's text is plain text, never Whoosh query syntax: quotes, colons, brackets and operators
+are just characters (the tokenizer skips punctuation). The query is analysed with the same
+analyzers as the index, field by field; a multi-token query is a phrase in each field, and the
+fields are OR-ed with boosts (exact > shape > loose > transliteration). On top of that, for
+everything except ``exact=True``:
+
+- Latin text that reads as EWTS (Wylie) is converted to Tibetan with pyewts and searched in the
+  script fields; unspaced Wylie ("Gesar", "bka'gyur") is first cut into syllables;
+- unspaced pinyin ("ganzhuer") is cut into syllables (fewest syllables over pypinyin's
+  inventory) and searched in ``tr``;
+- a query equal to one spelling in the alias thesaurus (``library/data/aliases.tsv``, or a
+  library's own ``aliases.tsv``) also searches every other spelling of that name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence as Seq
+
+from whoosh import query as wq
+
+from catalog.analysis import BOOSTS, FIELDS, analyzer, writing_system as ws_context
+from library import scripts
+
+__all__ = ["build_query", "load_aliases", "Aliases", "DEFAULT_ALIASES_PATH", "MAX_QUERY_CHARS",
+           "MAX_QUERY_TOKENS", "segment_pinyin", "segment_wylie", "analyze_query"]
+
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_TOKENS = 64
+DEFAULT_ALIASES_PATH = Path(scripts.DATA_DIR) / "aliases.tsv"
+
+# A query token sequence: one list of alternative terms per position.
+Terms = tuple[tuple[str, ...], ...]
+
+
+def analyze_query(text: str, fieldname: str, ws: str | None = None) -> tuple[Terms, list[str]]:
+    """The terms of ``text`` in one field, grouped by position, and each position's token kind.
+
+    Positions beyond MAX_QUERY_TOKENS are dropped.
+    """
+    groups: list[list[str]] = []
+    kinds: list[str] = []
+    last_pos = None
+    with ws_context(ws):
+        stream = analyzer(fieldname)(text, positions=True, mode="query")
+        for t in stream:
+            if t.pos != last_pos:
+                if len(groups) >= MAX_QUERY_TOKENS:
+                    break
+                groups.append([])
+                kinds.append(t.kind)
+                last_pos = t.pos
+            if t.text not in groups[-1]:
+                groups[-1].append(t.text)
+    return tuple(tuple(g) for g in groups), kinds
+
+
+def _leaf(fieldname: str, seq: Terms, boost: float) -> wq.Query | None:
+    if not seq:
+        return None
+    if len(seq) == 1:
+        alts = seq[0]
+        if len(alts) == 1:
+            return wq.Term(fieldname, alts[0], boost=boost)
+        return wq.Or([wq.Term(fieldname, a) for a in alts], boost=boost)
+    if all(len(alts) == 1 for alts in seq):
+        return wq.Phrase(fieldname, [alts[0] for alts in seq], boost=boost)
+    subs = [wq.Term(fieldname, alts[0]) if len(alts) == 1
+            else wq.Or([wq.Term(fieldname, a) for a in alts]) for alts in seq]
+    return wq.Sequence(subs, boost=boost)
+
+
+# ---------------------------------------------------------------------------------------------
+# Alias thesaurus
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Aliases:
+    """Concepts (tuples of spellings) and lookup tables from a spelling's keys to its concept."""
+
+    concepts: list[tuple[str, ...]] = field(default_factory=list)
+    by_loose: dict[tuple[str, ...], int] = field(default_factory=dict)
+    by_skeleton: dict[tuple[str, ...], int] = field(default_factory=dict)
+
+    def lookup(self, text: str) -> tuple[str, ...]:
+        """All spellings of the concept ``text`` spells, or () when it is no known alias."""
+        loose = _first_keys(text, "l")
+        if loose in self.by_loose:
+            return self.concepts[self.by_loose[loose]]
+        if _is_alphabetic(text):
+            skel = _first_keys(text, "tr")
+            if skel and skel in self.by_skeleton:
+                return self.concepts[self.by_skeleton[skel]]
+        return ()
+
+
+def _first_keys(text: str, fieldname: str) -> tuple[str, ...]:
+    seq, _ = analyze_query(text, fieldname)
+    return tuple(alts[0] for alts in seq)
+
+
+def _is_alphabetic(text: str) -> bool:
+    seq_kinds = analyze_query(text, "x")[1]
+    return bool(seq_kinds) and all(k == "lat" for k in seq_kinds)
+
+
+def _parse_aliases(path: Path) -> Aliases:
+    al = Aliases()
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.lstrip().startswith("#"):
+                continue
+            spellings = tuple(dict.fromkeys(
+                unicodedata.normalize("NFC", s.strip()) for s in line.rstrip("\n").split("\t")
+                if s.strip()))
+            if len(spellings) < 2:
+                continue
+            idx = len(al.concepts)
+            al.concepts.append(spellings)
+            for s in spellings:
+                loose = _first_keys(s, "l")
+                if loose:
+                    al.by_loose.setdefault(loose, idx)
+                if _is_alphabetic(s):
+                    skel = _first_keys(s, "tr")
+                    if skel:
+                        al.by_skeleton.setdefault(skel, idx)
+    return al
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, mtime_ns: int, size: int) -> Aliases:
+    return _parse_aliases(Path(path))
+
+
+def load_aliases(path: str | Path | None = None) -> Aliases:
+    """Read an alias file (one concept a line, spellings separated by tabs; # comments).
+
+    Without ``path``, or when ``path`` does not exist, the built-in list is used. A library's
+    own file replaces the built-in list (copy it to extend it). Cached until the file changes.
+    """
+    p = Path(path) if path else DEFAULT_ALIASES_PATH
+    if not p.is_file():
+        p = DEFAULT_ALIASES_PATH
+    st = p.stat()
+    return _load_cached(str(p.resolve()), st.st_mtime_ns, st.st_size)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wylie and pinyin on the query side
+# ---------------------------------------------------------------------------------------------
+
+_W_CONS = "(?:tsh|kh|ch|th|ph|zh|sh|dz|ts|ng|ny|Th|Dh|Sh|k|g|c|j|t|d|n|p|b|m|w|z|'|y|r|l|s|h|T|D|N)"
+_W_VOWEL = "(?:ai|au|-i|-I|a|A|i|I|u|U|e|o)"
+_W_END = "(?:~M|M|H)?(?:(?:ng|[gdnbm'rls])[sd]?)?(?:'(?:i|o|am|ang|is|u))?"
+_WYLIE_SYLLABLE = re.compile(
+    f"(?P<pre>[gdbm']|g\\.)?(?P<sup>[rls](?={_W_CONS}))?{_W_CONS}(?P<sub>\\+?[yrlw]){{0,2}}"
+    f"{_W_VOWEL}{_W_END}"
+)
+_WYLIE_VOWEL_SYLLABLE = re.compile(f"{_W_VOWEL}{_W_END}")
+_WYLIE_STRONG = re.compile(r"['.+~]|(?<=[a-z])[A-Z]")
+
+
+def _wylie_syllable_ok(s: str, first: bool) -> bool:
+    if _WYLIE_SYLLABLE.fullmatch(s):
+        return True
+    # An a-chen syllable ("a", "o", "ar") is written vowel-first; only allowed word-initially so
+    # that "gesar" is not read as "ges ar".
+    return first and bool(_WYLIE_VOWEL_SYLLABLE.fullmatch(s))
+
+
+def _wylie_strong(syllable: str) -> bool:
+    m = _WYLIE_SYLLABLE.fullmatch(syllable)
+    return bool(m and (m.group("pre") or m.group("sup") or m.group("sub")))
+
+
+@lru_cache(maxsize=4096)
+def segment_wylie(word: str) -> tuple[str, ...]:
+    """Cut an unspaced EWTS word into syllables (fewest wins), or () if it is not Wylie.
+
+    An apostrophe between two syllables may serve both ("bka'gyur" -> "bka'", "'gyur"), as
+    typists drop one of the two in "bka' 'gyur".
+    """
+    w = word
+    if len(w) > 1 and w[0].isupper() and w[1:].islower():
+        w = w.lower()  # a capitalised name, not a retroflex/long-vowel capital
+    if not w or len(w) > 40 or not all(c.isascii() and (c.isalpha() or c in "'.+~-")
+                                       for c in w):
+        return ()
+    n = len(w)
+    inf = (1 << 30, ())
+    # best[s] = (cost, syllables) for the rest of the word starting at s
+    best: list[tuple[int, tuple[str, ...]]] = [inf] * (n + 1)
+    best[n] = (0, ())
+    for s in range(n - 1, -1, -1):
+        for e in range(n, s, -1):
+            syl = w[s:e]
+            if not _wylie_syllable_ok(syl, s == 0):
+                continue
+            cands = [(e, 10)]
+            if syl.endswith("'") and e < n and e - 1 > s:
+                cands.append((e - 1, 9))  # shared apostrophe, preferred to a lost one
+            for nxt, cost in cands:
+                rest = best[nxt]
+                if rest[0] >= inf[0]:
+                    continue
+                total = cost + rest[0]
+                if total < best[s][0]:
+                    best[s] = (total, (syl,) + rest[1])
+    return best[0][1] if best[0][0] < inf[0] else ()
+
+
+@lru_cache(maxsize=4096)
+def segment_pinyin(word: str) -> tuple[str, ...]:
+    """Cut unspaced toneless pinyin into syllables (fewest, then longest first), or ()."""
+    w = word.lower().replace("ü", "v")
+    parts = [p for p in re.split(r"['’\-]", w) if p]
+    if not parts or not all(p.isascii() and p.isalpha() for p in parts) or len(w) > 60:
+        return ()
+    inventory = scripts.pinyin_syllables()
+    out: list[str] = []
+    for p in parts:
+        n = len(p)
+        best: list[tuple[int, tuple[str, ...]] | None] = [None] * (n + 1)
+        best[n] = (0, ())
+        for s in range(n - 1, -1, -1):
+            for e in range(min(n, s + 6), s, -1):
+                rest = best[e]
+                if rest is None or p[s:e] not in inventory:
+                    continue
+                if best[s] is None or rest[0] + 1 < best[s][0]:
+                    best[s] = (rest[0] + 1, (p[s:e],) + rest[1])
+        if best[0] is None:
+            return ()
+        out.extend(best[0][1])
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# build_query
+# ---------------------------------------------------------------------------------------------
+
+_CYRILLIC_LETTER = re.compile("[\u0400-\u052f]")
+_LATIN_WORD = re.compile(r"[^\s]+")
+
+
+def _clean(text: str) -> tuple[str, bool]:
+    text = "" if text is None else str(text)
+    truncated = len(text) > MAX_QUERY_CHARS
+    text = text[:MAX_QUERY_CHARS]
+    if scripts.has_menksoft(text):
+        text = scripts.convert_menksoft(text)
+    # Lone surrogates cannot be normalised or indexed; they are noise in a query.
+    text = text.encode("utf-8", "replace").decode("utf-8") if any(
+        "\ud800" <= c <= "\udfff" for c in text) else text
+    return unicodedata.normalize("NFC", text), truncated
+
+
+def _scripts_of(text: str, ws: str | None) -> list[str]:
+    seen: list[str] = []
+    with ws_context(ws):
+        for t in analyzer("x").items[0](text, mode="query"):
+            sc = scripts.detect_script(t.text, ws) if t.kind in ("mong", "lat") else {
+                "tib": scripts.TIBETAN, "han": scripts.HAN, "dig": scripts.DIGITS,
+            }.get(t.kind, scripts.OTHER)
+            if sc not in seen:
+                seen.append(sc)
+            if len(seen) >= 9:
+                break
+    return seen
+
+
+def _latin_words(text: str) -> list[str]:
+    """The query's words as typed (tokens of kind "lat"), for Wylie/pinyin reading."""
+    return [t.text for t in analyzer("x").items[0](text, mode="query")]
+
+
+def build_query(text: str, *, exact: bool = False, fields_prefix: str = "",
+                writing_system: str | None = None,
+                aliases_path: str | Path | None = None) -> tuple[wq.Query, dict]:
+    """Turn the user's ``text`` into a Whoosh query over ``fields_prefix + f`` for f in FIELDS.
+
+    Returns the query and "the query as understood": ``scripts`` (of the query's words),
+    ``transliteration`` ("wylie", "pinyin", "latin", "cyrillic" or None), ``converted``
+    (e.g. {"wylie": "བཀའ་འགྱུར", "pinyin": "gan zhu er"}), ``aliases`` (the other spellings
+    searched), ``phrase`` (several tokens: matched as a phrase), ``exact``, ``text`` (as
+    searched, after capping) and ``truncated``. ``exact=True`` searches the exact field only,
+    with no conversion or alias. Never raises on user text; a query with no searchable token
+    is ``whoosh.query.NullQuery``.
+    """
+    clean, truncated = _clean(text)
+    info: dict = {"text": clean, "scripts": [], "transliteration": None, "converted": {},
+                  "aliases": [], "phrase": False, "exact": bool(exact), "truncated": truncated}
+    fields = ("x",) if exact else FIELDS
+
+    # Alternatives per field: each a sequence of term alternatives by position.
+    alts: dict[str, list[Terms]] = {f: [] for f in fields}
+    kinds: list[str] = []
+    for f in fields:
+        seq, k = analyze_query(clean, f, writing_system)
+        if seq:
+            alts[f].append(seq)
+        if f == "x":
+            kinds = k
+    if not kinds:
+        return wq.NullQuery, info
+    info["scripts"] = _scripts_of(clean, writing_system)
+    info["phrase"] = len(kinds) > 1
+
+    if all(k == "lat" for k in kinds):
+        words = _latin_words(clean)
+        if _CYRILLIC_LETTER.search(clean):
+            info["transliteration"] = "cyrillic"
+            info["converted"]["latin"] = " ".join(
+                scripts.cyrillic_to_latin(w) for w in words)
+        else:
+            info["transliteration"] = "latin"
+            if not exact:
+                _add_wylie(words, alts, info)
+                _add_pinyin(words, alts, info)
+
+    if not exact:
+        spellings = load_aliases(aliases_path).lookup(clean)
+        others = [s for s in spellings if _first_keys(s, "l") != _first_keys(clean, "l")]
+        if others:
+            info["aliases"] = others
+            for s in others:
+                for f in fields:
+                    seq, _ = analyze_query(s, f)
+                    if seq:
+                        alts[f].append(seq)
+
+    subqueries: list[wq.Query] = []
+    for f in fields:
+        seen: set[Terms] = set()
+        for seq in alts[f]:
+            if seq in seen:
+                continue
+            seen.add(seq)
+            q = _leaf(fields_prefix + f, seq, BOOSTS[f])
+            if q is not None:
+                subqueries.append(q)
+    if not subqueries:
+        return wq.NullQuery, info
+    if len(subqueries) == 1:
+        return subqueries[0], info
+    return wq.Or(subqueries), info
+
+
+def _add_wylie(words: Seq[str], alts: dict[str, list[Terms]], info: dict) -> None:
+    """Read the Latin words as EWTS: Tibetan for the script fields, syllables for ``tr``."""
+    syllables: list[str] = []
+    for w in words:
+        seg = segment_wylie(w)
+        if not seg:
+            return
+        syllables.extend(seg)
+    wylie = " ".join(syllables)
+    tib, warns = scripts.wylie_to_tibetan(wylie)
+    if warns or not tib or not any("\u0f40" <= c <= "\u0fbc" for c in tib):
+        return
+    info["converted"]["wylie"] = tib
+    if any(_WYLIE_STRONG.search(w) for w in words) or any(_wylie_strong(s) for s in syllables):
+        info["transliteration"] = "wylie"
+    for f in ("x", "s", "l"):
+        seq, _ = analyze_query(tib, f)
+        if seq:
+            alts[f].append(seq)
+    if len(syllables) != len(words):
+        seq, _ = analyze_query(wylie, "tr")
+        if seq:
+            alts["tr"].append(seq)
+
+
+def _add_pinyin(words: Seq[str], alts: dict[str, list[Terms]], info: dict) -> None:
+    """Read the Latin words as pinyin: unspaced syllables cut apart for ``tr``."""
+    syllables: list[str] = []
+    for w in words:
+        seg = segment_pinyin(w)
+        if not seg:
+            return
+        syllables.extend(seg)
+    info["converted"]["pinyin"] = " ".join(syllables)
+    if info["transliteration"] != "wylie":
+        info["transliteration"] = "pinyin"
+    if len(syllables) != len(words):
+        seq, _ = analyze_query(" ".join(syllables), "tr")
+        if seq:
+            alts["tr"].append(seq)
