@@ -1,0 +1,155 @@
+"""Presentation 3.0 over HTTP: manifests (cached, rebased), annotation pages, collections."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import iiif_prezi3
+import pytest
+from jsonschema import Draft7Validator
+
+from iiif_samples import build_library, chinese_book, mongolian_book, text_only, tibetan_pothi
+from library import iiif_presentation as prezi
+from library.models import Collection
+from library.settings import Settings
+from library.store import Store
+from viewer import create_app
+from viewer import iiif_presentation as view
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> Settings:
+    colls = (Collection(id="epics", label={"en": "Epics", "mn-Mong": "ᠲᠠᠤᠯᠢ"}),
+             Collection(id="jangar", label={"en": "Jangar"}, parent="epics"))
+    items = [mongolian_book("jangar-1"), mongolian_book("jangar-2"), tibetan_pothi(),
+             chinese_book(), text_only(pages=20)]
+    items[0].collections = items[1].collections = ["jangar"]
+    return build_library(tmp_path_factory.mktemp("lib") / "lib", items, collections=colls,
+                         index=False)
+
+
+@pytest.fixture()
+def client(library):
+    view.clear_memory_cache()
+    return create_app({"SUDUR_SETTINGS": library, "TESTING": True}).test_client()
+
+
+@pytest.fixture(scope="module")
+def validator(shared_dir: Path) -> Draft7Validator:
+    schema = shared_dir / "corpora/iiif-presentation-validator/schema/iiif_3_0.json"
+    return Draft7Validator(json.loads(schema.read_text(encoding="utf-8")))
+
+
+def _valid(validator, data):
+    errors = [e.message[:160] for e in validator.iter_errors(data)]
+    assert not errors, errors[:3]
+
+
+def test_manifest_served_with_headers(client, validator):
+    resp = client.get("/iiif/jangar-1/manifest")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == prezi.CONTENT_TYPE
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    data = resp.get_json(force=True)
+    _valid(validator, data)
+    iiif_prezi3.Manifest(**data)
+    assert data["id"] == "http://localhost/iiif/jangar-1/manifest"
+    assert prezi.PLACEHOLDER_BASE not in resp.get_data(as_text=True)
+    again = client.get("/iiif/jangar-1/manifest", headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_manifest_cached_beside_the_version_and_rebased_per_host(client, library):
+    resp = client.get("/iiif/daxue/manifest", base_url="https://one.example")
+    assert resp.get_json(force=True)["id"] == "https://one.example/iiif/daxue/manifest"
+    store = Store(library.library)
+    from catalog.db import Catalog
+    with Catalog(store.catalog_path) as cat:
+        version = store.version_dir(cat.version_path("daxue"))
+    cached = version / "derived" / f"manifest.v{prezi.MANIFEST_FORMAT}.t200.json"
+    assert cached.is_file()
+    assert prezi.PLACEHOLDER_BASE in cached.read_text(encoding="utf-8")
+    # another host: same cache, no rebuild (a planted marker would be lost by a rebuild)
+    cached.write_text(cached.read_text(encoding="utf-8").replace("大學", "MARK"),
+                      encoding="utf-8")
+    view.clear_memory_cache()
+    resp = client.get("/iiif/daxue/manifest", base_url="http://two.example:8080/")
+    data = resp.get_json(force=True)
+    assert data["id"] == "http://two.example:8080/iiif/daxue/manifest"
+    assert data["label"] == {"zh-Hant": ["MARK"]}
+    cached.unlink()
+    view.clear_memory_cache()
+
+
+def test_configured_base_url_wins(library):
+    settings = Settings.load(library.library, base_url="https://sudur.example.org/lib/")
+    client = create_app({"SUDUR_SETTINGS": settings}).test_client()
+    view.clear_memory_cache()
+    data = client.get("/iiif/kangyur-1/manifest").get_json(force=True)
+    assert data["id"] == "https://sudur.example.org/lib/iiif/kangyur-1/manifest"
+    assert data["items"][0]["items"][0]["items"][0]["body"]["service"][0]["id"] == \
+        "https://sudur.example.org/lib/iiif/3/kangyur-1.0001"
+
+
+def test_new_version_is_served_after_reingest(tmp_path):
+    item = tibetan_pothi()
+    settings = build_library(tmp_path / "lib", [item], index=False)
+    client = create_app({"SUDUR_SETTINGS": settings}).test_client()
+    view.clear_memory_cache()
+    assert client.get("/iiif/kangyur-1/manifest").get_json(force=True)["label"]["bo"] == \
+        ["བཀའ་འགྱུར"]
+    item.titles = {"bo": "གསར་པ"}
+    build_library(tmp_path / "lib", [item], index=False)  # a new version folder
+    assert client.get("/iiif/kangyur-1/manifest").get_json(force=True)["label"] == \
+        {"bo": ["གསར་པ"]}
+
+
+def test_annotation_page_dereferences(client, validator):
+    manifest = client.get("/iiif/kangyur-1/manifest").get_json(force=True)
+    ref = manifest["items"][0]["annotations"][0]["id"]
+    resp = client.get(ref.replace("http://localhost", ""))
+    assert resp.status_code == 200
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    page = resp.get_json(force=True)
+    _valid(validator, page)
+    assert page["id"] == ref
+    assert page["items"][0]["body"]["language"] == "bo"
+    assert page["items"][1]["target"].startswith(manifest["items"][0]["id"] + "#xywh=")
+
+
+def test_collections(client, validator):
+    top = client.get("/iiif/collection/top")
+    assert top.headers["Access-Control-Allow-Origin"] == "*"
+    top = top.get_json(force=True)
+    _valid(validator, top)
+    ids = [i["id"].rsplit("/", 2)[-2:] for i in top["items"]]
+    assert ["collection", "epics"] in ids  # the root collection, not its child
+    assert ["collection", "jangar"] not in ids
+    assert ["long-text", "manifest"] in ids  # in no collection
+    epics = client.get("/iiif/collection/epics").get_json(force=True)
+    _valid(validator, epics)
+    assert [i["type"] for i in epics["items"]] == ["Collection"]
+    jangar = client.get("/iiif/collection/jangar").get_json(force=True)
+    _valid(validator, jangar)
+    iiif_prezi3.Collection(**jangar)
+    assert jangar["behavior"] == ["multi-part"]
+    assert [i["id"] for i in jangar["items"]] == [
+        "http://localhost/iiif/jangar-1/manifest", "http://localhost/iiif/jangar-2/manifest"]
+    assert jangar["items"][0]["thumbnail"][0]["id"].endswith("/full/200,/0/default.jpg")
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/iiif/nope/manifest", 404),
+    ("/iiif/..%2F..%2Fetc/manifest", 404),
+    ("/iiif/%2e%2e/manifest", 404),
+    ("/iiif/Bad.Id/manifest", 404),
+    ("/iiif/jangar-1/annotations/99", 404),
+    ("/iiif/collection/nope", 404),
+    ("/iiif/collection/top?page=0", 400),
+    ("/iiif/collection/top?page=x", 400),
+    ("/iiif/collection/top?page=9", 404),
+])
+def test_bad_requests(client, url, status):
+    resp = client.get(url)
+    assert resp.status_code == status
+    assert resp.is_json

@@ -1,0 +1,209 @@
+"""IIIF Presentation API 3.0 over HTTP: manifests, collections and transcription pages.
+
+A manifest is built once per item version (library/iiif_presentation.py) with a placeholder base
+URL, written beside the version (``derived/manifest.v<format>.t<thumb>.json``, atomically) and
+kept in memory; each request swaps in the public base. A new ingest makes a new version folder,
+so the cache never serves a stale manifest, and moving the site to another host needs no
+rebuild. Every response carries CORS ``*`` and the Presentation 3 JSON-LD content type.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+from typing import Optional
+
+from flask import Blueprint, Response, request
+
+from catalog.db import ItemRow
+from library import iiif_presentation as prezi
+from library.errors import BadRequestError, NotFoundError
+from library.models import Item, is_item_id
+
+from .resources import get_catalog, get_settings, get_store
+
+bp = Blueprint("iiif_presentation", __name__)
+log = logging.getLogger(__name__)
+
+_MEMORY_ITEMS = 32  # manifests (placeholder form) kept in memory
+_RENDERED_ITEMS = 64  # manifests rebased for a public base, ready to send
+
+
+class _LRU:
+    """A small thread-safe LRU map (gunicorn threads share one per worker)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.data.get(key)
+            if value is not None:
+                self.data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+
+
+_manifests = _LRU(_MEMORY_ITEMS)
+_rendered = _LRU(_RENDERED_ITEMS)
+
+
+def public_base() -> str:
+    """The base of every URL we emit: the configured one, else the request's own root."""
+    return (get_settings().base_url or request.url_root).rstrip("/")
+
+
+@bp.after_request
+def _cors(resp: Response) -> Response:
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
+def _ld(body: str | bytes, *, etag: Optional[str] = None, max_age: int = 300) -> Response:
+    resp = Response(body, content_type=prezi.CONTENT_TYPE)
+    resp.headers["Cache-Control"] = f"public, max-age={max_age}"
+    if etag:
+        resp.set_etag(etag)
+        resp.make_conditional(request)
+    return resp
+
+
+def _item_row(item_id: str) -> ItemRow:
+    row = get_catalog().item_row(item_id) if is_item_id(item_id) else None
+    if row is None:
+        raise NotFoundError(f"no item {item_id!r} in the library")
+    return row
+
+
+# --- manifest cache --------------------------------------------------------------------------
+
+def _cache_name(thumb_width: int) -> str:
+    return f"manifest.v{prezi.MANIFEST_FORMAT}.t{thumb_width}.json"
+
+
+def cached_manifest(row: ItemRow) -> str:
+    """The placeholder-based manifest JSON of an item version: memory, else disk, else built."""
+    settings = get_settings()
+    key = (str(settings.library), row.version_path, prezi.MANIFEST_FORMAT, settings.thumb_width)
+    text = _manifests.get(key)
+    if text is not None:
+        return text
+    version_dir = get_store().version_dir(row.version_path)
+    path = version_dir / "derived" / _cache_name(settings.thumb_width)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        item = get_catalog().get_item(row.id)
+        text = prezi.manifest_json(item, thumb_width=settings.thumb_width)
+        if version_dir.is_dir():
+            _write_atomically(path, text)
+    _manifests.put(key, text)
+    return text
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        # A read-only library still serves manifests, from memory; say why it is slower.
+        log.warning("cannot cache the manifest at %s: %s", path, exc)
+        tmp.unlink(missing_ok=True)
+
+
+def clear_memory_cache() -> None:
+    """Forget cached manifests in this process (tests, benchmarks)."""
+    _manifests.clear()
+    _rendered.clear()
+
+
+# --- views -----------------------------------------------------------------------------------
+
+@bp.get("/iiif/<item_id>/manifest")
+def manifest(item_id: str):
+    row = _item_row(item_id)
+    base = public_base()
+    settings = get_settings()
+    key = (str(settings.library), row.version_path, settings.thumb_width, base)
+    body = _rendered.get(key)
+    if body is None:
+        body = prezi.rebase(cached_manifest(row), base).encode("utf-8")
+        _rendered.put(key, body)
+    etag = hashlib.sha1(repr(key + (prezi.MANIFEST_FORMAT,)).encode()).hexdigest()
+    return _ld(body, etag=etag)
+
+
+@bp.get("/iiif/<item_id>/annotations/<int:order>")
+def annotation_page(item_id: str, order: int):
+    row = _item_row(item_id)
+    catalog = get_catalog()
+    item = catalog.get_item(item_id, with_pages=False)
+    page = catalog.get_page(item_id, order)
+    data = prezi.build_annotation_page(item, page, public_base())
+    etag = hashlib.sha1(f"{row.version_path}|{order}|{public_base()}".encode()).hexdigest()
+    return _ld(_dumps(data), etag=etag)
+
+
+@bp.get("/iiif/collection/<collection_id>")
+def collection(collection_id: str):
+    page = _page_number()
+    catalog = get_catalog()
+    all_colls = catalog.collections()
+    known = {c.id for c in all_colls}
+    if collection_id == "top":
+        coll = None
+        subs = [c for c in all_colls if not c.parent or c.parent not in known]
+        grouped = {i for c in all_colls for i in c.items}
+        member_ids = [i for i in catalog.item_ids() if i not in grouped]
+    else:
+        coll = catalog.get_collection(collection_id)
+        subs = [c for c in all_colls if c.parent == collection_id]
+        present = set(catalog.item_ids())
+        member_ids = [i for i in coll.items if i in present]
+    items = [_item_stub(catalog, i) for i in member_ids]
+    settings = get_settings()
+    data = prezi.build_collection(public_base(), coll, subcollections=subs, manifests=items,
+                                  page=page, thumb_width=settings.thumb_width)
+    return _ld(_dumps(data), max_age=60)
+
+
+def _item_stub(catalog, item_id: str) -> Item:
+    """An item record with only its first page: enough for a labelled, thumbnailed reference."""
+    item = catalog.get_item(item_id, with_pages=False)
+    try:
+        item.pages = [catalog.get_page(item_id, 1)]
+    except NotFoundError:
+        item.pages = []
+    return item
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "")
+    if not raw:
+        return 0
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadRequestError(f"page must be a positive integer, not {raw!r}")
+    return int(raw)
+
+
+def _dumps(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
