@@ -1,0 +1,160 @@
+"""Content Search over HTTP against the real index: boxes, paging, 1.0 hits, autocomplete."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iiif_samples import build_library, mongolian_book, text_only, tibetan_pothi
+from library import iiif_search as cs
+from viewer import create_app
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    items = [mongolian_book(), tibetan_pothi(), text_only(pages=120)]
+    return build_library(tmp_path_factory.mktemp("lib") / "lib", items)
+
+
+@pytest.fixture()
+def client(library):
+    return create_app({"SUDUR_SETTINGS": library, "TESTING": True}).test_client()
+
+
+@pytest.fixture()
+def check(shared_dir, tmp_path):
+    """Run ../shared/tools/validate_search2.py over responses, as CI does."""
+    def run(*docs: dict) -> None:
+        files = []
+        for n, doc in enumerate(docs):
+            f = tmp_path / f"r{len(list(tmp_path.iterdir()))}-{n}.json"
+            f.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+            files.append(str(f))
+        schema = shared_dir / "corpora/iiif-presentation-validator/schema/iiif_3_0.json"
+        proc = subprocess.run([sys.executable, str(shared_dir / "tools/validate_search2.py"),
+                               str(schema), *files], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return run
+
+
+def _get(client, url, status=200):
+    resp = client.get(url)
+    assert resp.status_code == status, resp.get_data(as_text=True)[:300]
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    return resp.get_json(force=True)
+
+
+def _box(target: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in target.split("#xywh=")[1].split(","))
+
+
+def _word_box(item, order: int, text: str) -> tuple[int, ...]:
+    page = next(p for p in item.pages if p.order == order)
+    word = next(w for line in page.lines for w in line.words if w.text == text)
+    return (word.box.x, word.box.y, word.box.w, word.box.h)
+
+
+def test_vertical_mongolian_hit_boxes(client, check):
+    resp = client.get("/iiif/jangar-ms-1/search?q=ᠲᠤᠤᠵᠢ")
+    assert resp.headers["Content-Type"] == cs.SEARCH2_CONTENT_TYPE
+    doc = resp.get_json(force=True)
+    check(doc)
+    assert len(doc["items"]) == 3  # once on each page
+    item = mongolian_book()
+    for anno in doc["items"]:
+        order = int(anno["target"].split("/canvas/")[1].split("#")[0])
+        assert _box(anno["target"]) == _word_box(item, order, "ᠲᠤᠤᠵᠢ") == (100, 1100, 90, 420)
+        assert anno["body"]["value"] == "ᠲᠤᠤᠵᠢ"
+    sel = doc["annotations"][0]["items"][0]["target"]["selector"][0]
+    assert sel["exact"] == "ᠲᠤᠤᠵᠢ" and sel["prefix"] == "ᠵᠠᠩᠭᠠᠷ ᠤᠨ "
+
+
+def test_phrase_down_a_column_gets_the_union(client, check):
+    doc = _get(client, "/iiif/jangar-ms-1/search?q=ᠪᠣᠮᠪᠠ ᠬᠠᠭᠠᠨ")
+    check(doc)
+    assert doc["items"], doc
+    assert {_box(a["target"]) for a in doc["items"]} == {(250, 100, 90, 920)}
+
+
+def test_pothi_hit_boxes_also_by_wylie(client, check):
+    item = tibetan_pothi()
+    for q in ("གཤེགས་པ", "gshegs pa"):
+        doc = _get(client, f"/iiif/kangyur-1/search?q={q}")
+        check(doc)
+        assert [_box(a["target"]) for a in doc["items"]] == [_word_box(item, 1, "གཤེགས་པ་")] * 2
+        assert doc["items"][0]["body"]["language"] == "bo"
+
+
+def test_paging_through_many_matches(client, check):
+    one = _get(client, "/iiif/long-text/search?q=ᠭᠤᠷᠪᠠ")
+    assert one["partOf"]["total"] == 120
+    assert len(one["items"]) == cs.PAGE_SIZE and one["startIndex"] == 0
+    next_url = one["next"]["id"].replace("http://localhost", "")
+    two = _get(client, next_url)
+    check(one, two)
+    assert len(two["items"]) == 20 and two["startIndex"] == 100
+    assert two["prev"]["id"] == one["id"] and "next" not in two
+    # no boxes on a text-only page: the whole canvas
+    assert two["items"][0]["target"] == "http://localhost/iiif/long-text/canvas/101"
+    _get(client, "/iiif/long-text/search?q=ᠭᠤᠷᠪᠠ&page=3", 404)
+    _get(client, "/iiif/long-text/search?q=ᠭᠤᠷᠪᠠ&page=-1", 400)
+
+
+def test_ignored_parameters_and_empty_query(client, check):
+    doc = _get(client, "/iiif/jangar-ms-1/search?q=ᠤᠨ&motivation=painting&user=x")
+    check(doc)
+    assert doc["ignored"] == ["motivation", "user"]
+    empty = _get(client, "/iiif/jangar-ms-1/search?q=")
+    check(empty)
+    assert empty["items"] == []
+    none = _get(client, "/iiif/jangar-ms-1/search?q=qqqzzz")
+    assert none["items"] == []
+
+
+def test_search1_for_mirador(client):
+    resp = client.get("/iiif/jangar-ms-1/search1?q=ᠲᠤᠤᠵᠢ")
+    assert resp.status_code == 200
+    doc = resp.get_json(force=True)
+    assert doc["@type"] == "sc:AnnotationList" and doc["within"]["total"] == 3
+    ids = {r["@id"] for r in doc["resources"]}
+    assert all(set(h["annotations"]) <= ids for h in doc["hits"])
+    assert doc["hits"][0]["match"] == "ᠲᠤᠤᠵᠢ" and doc["hits"][0]["before"] == "ᠵᠠᠩᠭᠠᠷ ᠤᠨ "
+    assert _box(doc["resources"][0]["on"]) == (100, 1100, 90, 420)
+    # the canvas ids are those of the manifest, so viewers can place the hits
+    manifest = client.get("/iiif/jangar-ms-1/manifest").get_json(force=True)
+    canvases = {c["id"] for c in manifest["items"]}
+    assert {r["on"].split("#")[0] for r in doc["resources"]} <= canvases
+
+
+def test_autocomplete(client, check):
+    doc = _get(client, "/iiif/jangar-ms-1/autocomplete?q=ᠵᠠ")
+    check(doc)
+    assert doc["type"] == "TermPage"
+    values = {t["value"]: t["total"] for t in doc["items"]}
+    assert values.get("ᠵᠠᠩᠭᠠᠷ") == 3
+    assert _get(client, "/iiif/jangar-ms-1/autocomplete?q=ᠵᠠ&min=4")["items"] == []
+    _get(client, "/iiif/jangar-ms-1/autocomplete", 400)
+    _get(client, "/iiif/jangar-ms-1/autocomplete?q=ᠵᠠ&min=x", 400)
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/iiif/nope/search?q=a", 404),
+    ("/iiif/%2e%2e/search?q=a", 404),
+    ("/iiif/..%2Fx/search1?q=a", 404),
+    ("/iiif/nope/autocomplete?q=a", 404),
+    ("/iiif/jangar-ms-1/search?q=" + "a" * 500, 400),
+])
+def test_bad_requests(client, url, status):
+    resp = client.get(url)
+    assert resp.status_code == status
+    assert resp.is_json
+
+
+def test_without_a_search_engine_the_answer_is_501(client, monkeypatch):
+    monkeypatch.setitem(sys.modules, "catalog.search", None)
+    resp = client.get("/iiif/jangar-ms-1/search?q=ᠤᠨ")
+    assert resp.status_code == 501
+    assert resp.get_json()["error"] == "NotImplementedFeatureError"

@@ -1,0 +1,131 @@
+"""IIIF Content Search over HTTP: ``/search`` (2.0), ``/search1`` (1.0) and ``/autocomplete``.
+
+The search engine (``catalog.search``) finds every matching span on the item's pages; this module
+pages through them in reading order, fetches only the page records of the current result page
+(for their word boxes) and hands them to the builders in ``library/iiif_search.py``.
+"""
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from flask import Blueprint, Response, request
+
+from library import iiif_search as cs
+from library.errors import BadRequestError, NotFoundError, NotImplementedFeatureError
+from library.iiif_presentation import text_language
+from library.models import Item, Page, is_item_id
+
+from .iiif_presentation import public_base
+from .resources import get_catalog, get_searcher
+
+bp = Blueprint("iiif_search", __name__)
+
+MAX_QUERY = 200  # characters; longer is surely not a search of one volume
+AUTOCOMPLETE_LIMIT = 10
+
+
+@bp.after_request
+def _cors(resp: Response) -> Response:
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
+def _send(data: dict, content_type: str) -> Response:
+    resp = Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                    content_type=content_type)
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+def _item(item_id: str) -> Item:
+    if not is_item_id(item_id):
+        raise NotFoundError(f"no item {item_id!r} in the library")
+    return get_catalog().get_item(item_id, with_pages=False)
+
+
+def _query(required: bool = False) -> str:
+    q = " ".join(request.args.get("q", "").split())
+    if required and not q:
+        raise BadRequestError("the q parameter is required")
+    if len(q) > MAX_QUERY:
+        raise BadRequestError(f"the query is longer than {MAX_QUERY} characters")
+    return q
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1") or "1"
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadRequestError(f"page must be a positive integer, not {raw!r}")
+    return int(raw)
+
+
+def _engine() -> tuple[object, Callable, Callable]:
+    """The searcher and the two functions of catalog.search, or 501 while it is absent."""
+    try:
+        from catalog.search import autocomplete, page_matches
+    except ModuleNotFoundError as exc:
+        if exc.name != "catalog.search":
+            raise
+        raise NotImplementedFeatureError("full-text search is not available in this "
+                                         "installation") from exc
+    return get_searcher(), page_matches, autocomplete
+
+
+def _matches(item: Item, q: str, page: int, page_size: int) -> tuple[list[cs.Match], int]:
+    """The matches of result page ``page`` (1-based) and the total number of matches."""
+    if not q:
+        return [], 0
+    searcher, page_matches, _ = _engine()
+    exact = request.args.get("exact", "") not in ("", "0", "false")
+    flat = cs.flatten(page_matches(searcher, item.id, q, exact=exact))
+    total = len(flat)
+    npages = max(1, -(-total // page_size))
+    if page > npages:
+        raise NotFoundError(f"the search has {npages} result page(s), not {page}")
+    chunk = flat[(page - 1) * page_size: page * page_size]
+    catalog = get_catalog()
+    records: dict[int, Page] = {}
+    for hit, _span in chunk:
+        if hit.order not in records:
+            try:
+                records[hit.order] = catalog.get_page(item.id, hit.order)
+            except NotFoundError:
+                pass  # the index is ahead of the catalogue: whole-canvas target
+    return [cs.make_match(hit, span, records.get(hit.order)) for hit, span in chunk], total
+
+
+@bp.get("/iiif/<item_id>/search")
+def search2(item_id: str):
+    item = _item(item_id)
+    q, page = _query(), _page_number()
+    matches, total = _matches(item, q, page, cs.PAGE_SIZE)
+    data = cs.search2_response(matches, base=public_base(), item_id=item.id, q=q, total=total,
+                               page=page, language=text_language(item),
+                               ignored=cs.ignored_params(request.args))
+    return _send(data, cs.SEARCH2_CONTENT_TYPE)
+
+
+@bp.get("/iiif/<item_id>/search1")
+def search1(item_id: str):
+    item = _item(item_id)
+    q, page = _query(), _page_number()
+    matches, total = _matches(item, q, page, cs.PAGE_SIZE)
+    data = cs.search1_response(matches, base=public_base(), item_id=item.id, q=q, total=total,
+                               page=page, ignored=cs.ignored_params(request.args))
+    return _send(data, cs.SEARCH1_CONTENT_TYPE)
+
+
+@bp.get("/iiif/<item_id>/autocomplete")
+def autocomplete(item_id: str):
+    item = _item(item_id)
+    q = _query(required=True)
+    raw_min = request.args.get("min", "1") or "1"
+    if not raw_min.isdigit():
+        raise BadRequestError(f"min must be a non-negative integer, not {raw_min!r}")
+    searcher, _, complete = _engine()
+    terms = [(t, n) for t, n in complete(searcher, item.id, q, limit=AUTOCOMPLETE_LIMIT)
+             if n >= int(raw_min)]
+    data = cs.term_page(terms, base=public_base(), item_id=item.id, q=q,
+                        ignored=cs.ignored_params(request.args))
+    return _send(data, cs.SEARCH2_CONTENT_TYPE)
