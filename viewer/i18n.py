@@ -1,0 +1,192 @@
+"""Interface languages: Chinese, traditional Mongolian, Tibetan and English through Flask-Babel.
+
+The language comes from the remembered switcher cookie, else from ``Accept-Language``, else
+English. Templates get helpers to choose the best text of a language map for the reader and to
+tag mixed-script text with its BCP 47 language. Catalogues live in ``viewer/translations`` as
+gettext ``.po`` files compiled to ``.mo`` (``pybabel compile -d viewer/translations``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from flask import Flask, request
+from flask_babel import Babel, get_locale, lazy_gettext as _l
+from markupsafe import Markup, escape
+
+COOKIE = "sudur_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class UILanguage:
+    tag: str  # BCP 47, for lang attributes and URLs
+    locale: str  # Babel locale identifier, the catalogue folder name
+    name: str  # the language's name in itself
+    vertical: bool = False  # interface set vertically where the layout allows
+
+
+UI_LANGUAGES: tuple[UILanguage, ...] = (
+    UILanguage("zh-Hans", "zh_Hans", "中文"),
+    UILanguage("mn-Mong", "mn_Mong", "ᠮᠣᠩᠭᠣᠯ", vertical=True),
+    UILanguage("bo", "bo", "བོད་ཡིག"),
+    UILanguage("en", "en", "English"),
+)
+BY_TAG = {u.tag.lower(): u for u in UI_LANGUAGES}
+BY_LOCALE = {u.locale: u for u in UI_LANGUAGES}
+DEFAULT = BY_TAG["en"]
+
+
+def language_for(code: str) -> Optional[UILanguage]:
+    """The interface language a user-supplied code names (tag, locale id or a relative of it)."""
+    c = (code or "").strip().replace("_", "-").lower()
+    if not c:
+        return None
+    if c in BY_TAG:
+        return BY_TAG[c]
+    primary = c.split("-")[0]
+    # Every Chinese variant reads the simplified interface better than English; every Mongolian
+    # (Cyrillic included) reads traditional script; Dzongkha readers read Tibetan script.
+    return {"zh": BY_TAG["zh-hans"], "cmn": BY_TAG["zh-hans"], "lzh": BY_TAG["zh-hans"],
+            "mn": BY_TAG["mn-mong"], "mvf": BY_TAG["mn-mong"], "bo": BY_TAG["bo"],
+            "dz": BY_TAG["bo"], "en": BY_TAG["en"]}.get(primary)
+
+
+def select_language() -> UILanguage:
+    chosen = language_for(request.cookies.get(COOKIE, ""))
+    if chosen:
+        return chosen
+    for value, _quality in request.accept_languages:  # already sorted by quality
+        chosen = language_for(value)
+        if chosen:
+            return chosen
+    return DEFAULT
+
+
+def select_locale() -> str:
+    return select_language().locale
+
+
+def current_language() -> UILanguage:
+    return BY_LOCALE.get(str(get_locale()), DEFAULT)
+
+
+# --- language maps and mixed-script text ----------------------------------------------------
+
+_FALLBACKS = {
+    "zh-Hans": ("zh-Hans", "zh-Hant", "zh", "lzh", "en"),
+    "mn-Mong": ("mn-Mong", "xal-Mong", "mnc-Mong", "mn", "mn-Cyrl", "en"),
+    "bo": ("bo", "bo-x-ewts", "en"),
+    "en": ("en", "mn-Latn", "bo-x-ewts", "zh-Latn-pinyin"),
+}
+
+
+def pick(langmap: Mapping[str, str], lang: Optional[str] = None) -> tuple[str, str]:
+    """(tag, text) of the entry of ``langmap`` that suits the interface language best."""
+    if not langmap:
+        return "", ""
+    tag = lang or current_language().tag
+    for candidate in _FALLBACKS.get(tag, (tag, "en")):
+        if langmap.get(candidate):
+            return candidate, langmap[candidate]
+    first = next(iter(langmap))
+    return first, langmap[first]
+
+
+def script_of(tag: str, text: str = "") -> str:
+    """ISO 15924 script of a tagged text: from the tag's script subtag, else from its letters."""
+    for part in (tag or "").split("-")[1:]:
+        if len(part) == 4 and part.isalpha():
+            return part.title()
+    primary = (tag or "").split("-")[0].lower()
+    if primary in ("bo", "dz"):
+        return "Tibt"
+    if primary in ("zh", "lzh", "cmn", "ja"):
+        return "Hani"
+    for ch in text[:200]:
+        o = ord(ch)
+        if 0x1800 <= o <= 0x18AF or 0x11660 <= o <= 0x1167F:
+            return "Mong"
+        if 0x0F00 <= o <= 0x0FFF:
+            return "Tibt"
+        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
+            return "Hani"
+    return ""
+
+
+def is_vertical(tag: str, text: str = "") -> bool:
+    """Traditional Mongolian scripts (Hudum, Todo, Manchu) are set in vertical lines."""
+    return script_of(tag, text) == "Mong"
+
+
+def tagged(text: str, tag: str, element: str = "span", css: str = "") -> Markup:
+    """``text`` in an element carrying its language, and the vertical class when it is Mongolian."""
+    classes = [c for c in (css, "mong" if is_vertical(tag, text) else "") if c]
+    cls = f' class="{" ".join(classes)}"' if classes else ""
+    lang = f' lang="{escape(tag)}"' if tag else ""
+    return Markup(f"<{element}{lang}{cls}>{escape(text)}</{element}>")
+
+
+# --- names of languages, scripts and facets -------------------------------------------------
+
+LANGUAGE_NAMES = {
+    "mn-Mong": _l("Mongolian (traditional script)"),
+    "mn": _l("Mongolian"),
+    "mn-Cyrl": _l("Mongolian (Cyrillic)"),
+    "xal-Mong": _l("Oirat (Todo script)"),
+    "xal": _l("Oirat"),
+    "mnc-Mong": _l("Manchu"),
+    "mnc": _l("Manchu"),
+    "bo": _l("Tibetan"),
+    "bo-x-ewts": _l("Tibetan (Wylie)"),
+    "zh": _l("Chinese"),
+    "zh-Hant": _l("Chinese (traditional)"),
+    "zh-Hans": _l("Chinese (simplified)"),
+    "lzh": _l("Classical Chinese"),
+    "sa": _l("Sanskrit"),
+    "en": _l("English"),
+}
+
+SCRIPT_NAMES = {
+    "Mong": _l("Mongolian script"),
+    "Tibt": _l("Tibetan script"),
+    "Hani": _l("Chinese characters"),
+    "Hant": _l("Traditional Chinese characters"),
+    "Hans": _l("Simplified Chinese characters"),
+    "Latn": _l("Latin script"),
+    "Cyrl": _l("Cyrillic script"),
+}
+
+FACET_NAMES = {
+    "collection": _l("Collection"),
+    "language": _l("Language"),
+    "script": _l("Script"),
+    "genre": _l("Genre"),
+    "century": _l("Century"),
+}
+
+
+def language_name(tag: str) -> str:
+    return str(LANGUAGE_NAMES.get(tag, tag))
+
+
+def script_name(code: str) -> str:
+    return str(SCRIPT_NAMES.get(code, code))
+
+
+# --- wiring ---------------------------------------------------------------------------------
+
+def init_app(app: Flask) -> None:
+    """Install Flask-Babel and the template helpers once, whichever blueprint asks first."""
+    if "babel" in app.extensions:
+        return
+    Babel(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def _ui() -> dict:
+        lang = current_language()
+        return {"ui": lang, "ui_languages": UI_LANGUAGES}
+
+    app.jinja_env.globals.update(pick=pick, tagged=tagged, is_vertical=is_vertical,
+                                 language_name=language_name, script_name=script_name,
+                                 facet_name=lambda f: str(FACET_NAMES.get(f, f)))
