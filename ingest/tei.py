@@ -871,7 +871,10 @@ def _resolve_image(ref: str, item_dir: Path, name: str, line: Optional[int],
     try:
         target = resolve_inside(item_dir, ref)
     except PathEscapeError as exc:
-        raise PathEscapeError(f"{what}: {exc.message}", file=name, line=line) from None
+        # resolve_inside names the absolute folder; the batch-relative file name says enough
+        why = (f"{ref!r} points outside the item folder" if "points outside" in exc.message
+               else exc.message)
+        raise PathEscapeError(f"{what}: {why}", file=name, line=line) from None
     rel = target.relative_to(item_dir.resolve()).as_posix()
     if not target.is_file():
         diags.append(Diagnostic("error", f"image {ref!r} named by {what} is not in the item folder",

@@ -199,6 +199,22 @@ def test_facs_escaping_the_item_folder(tmp_path: Path, facs: str) -> None:
     assert ei.value.line == 4
 
 
+def test_tei_corpus_reads_every_text(tmp_path: Path) -> None:
+    text = (f'<teiCorpus xmlns="{NS}">{HEADER}'
+            f'<TEI><teiHeader><fileDesc><titleStmt><title xml:lang="en">inner</title></titleStmt>'
+            f'</fileDesc></teiHeader><text><body><p><pb n="1"/>one</p></body></text></TEI>'
+            f'<TEI><text><body><p><pb n="2"/>two</p></body></text></TEI></teiCorpus>')
+    item = parse(tmp_path, text).item
+    assert item.titles == {"en": "T"}
+    assert [(p.label, p.text) for p in item.pages] == [("1", "one"), ("2", "two")]
+
+
+def test_no_title_is_a_warning(tmp_path: Path) -> None:
+    r = parse(tmp_path, tei("<p>x</p>", header="<teiHeader/>"))
+    assert [d.code for d in r.diagnostics] == ["no-title"]
+    assert r.diagnostics[0].level == "warning" and r.diagnostics[0].line == 2
+
+
 def test_graphic_url_escaping_names_its_line(tmp_path: Path) -> None:
     fac = '<facsimile>\n<surface xml:id="s1">\n<graphic url="../x.tif"/></surface></facsimile>'
     with pytest.raises(PathEscapeError) as ei:
