@@ -340,9 +340,11 @@ def _pinyin_dict() -> dict[int, str]:
     return _PINYIN_DICT
 
 
-def _strip_tone(reading: str) -> str:
-    s = unicodedata.normalize("NFD", reading)
-    return "".join(c for c in s if not unicodedata.combining(c))
+def _toneless(reading: str) -> str:
+    """A pinyin reading without tone marks, keeping ü (whose diaeresis is no tone)."""
+    s = unicodedata.normalize("NFD", reading.strip().lower()).replace("u\u0308", "\x00")
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    return s.replace("\x00", "ü")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -359,10 +361,7 @@ def han_readings(ch: str) -> tuple[str, ...]:
         return ()
     out: list[str] = []
     for r in raw.split(","):
-        r = unicodedata.normalize("NFC", r.strip())
-        # keep ü distinct from u in the reading itself; the skeleton folds it later
-        r = r.replace("ǖ", "ü").replace("ǘ", "ü").replace("ǚ", "ü").replace("ǜ", "ü")
-        r = _strip_tone(r.replace("ü", "\x00")).replace("\x00", "ü")
+        r = _toneless(r)
         if r and r not in out:
             out.append(r)
     return tuple(out)
@@ -378,14 +377,10 @@ def pinyin_syllables() -> frozenset[str]:
     out: set[str] = set()
     for raw in _pinyin_dict().values():
         for r in raw.split(","):
-            s = _strip_tone(unicodedata.normalize("NFC", r.strip())).lower()
-            if s and s.isascii() and s.isalpha():
-                out.add(s)
-            elif s:
-                base = s.replace("ü", "u")
-                if base.isascii() and base.isalpha():
-                    out.add(base)
-                    out.add(s.replace("ü", "v"))
+            syl = _toneless(r)
+            for spelling in (syl, syl.replace("ü", "u"), syl.replace("ü", "v")):
+                if spelling.isascii() and spelling.isalpha():
+                    out.add(spelling)
     return frozenset(out - _NOT_SYLLABLES)
 
 
