@@ -158,3 +158,90 @@ def test_without_a_search_engine_the_answer_is_501(client, monkeypatch):
     resp = client.get("/iiif/jangar-ms-1/search?q=ᠤᠨ")
     assert resp.status_code == 501
     assert resp.get_json()["error"] == "NotImplementedFeatureError"
+
+
+# --- hits checked against the word positions in OCR files ------------------------------------
+
+HOCR = ("corpora/openpecha-toolkit-v2-hocr/tests/pecha/parser/ocr/hocr/data/file_per_volume/"
+        "W22084/bdrc-W22084-1_hocr.html")
+
+ALTO_VERTICAL = """<?xml version="1.0" encoding="UTF-8"?>
+<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#">
+ <Description><MeasurementUnit>pixel</MeasurementUnit></Description>
+ <Layout><Page WIDTH="1000" HEIGHT="2000" PHYSICAL_IMG_NR="1"><PrintSpace>
+  <TextBlock ID="b1">
+   <TextLine ID="l1" HPOS="120" VPOS="100" WIDTH="80" HEIGHT="1300">
+    <String CONTENT="ᠮᠣᠩᠭᠣᠯ" HPOS="120" VPOS="100" WIDTH="80" HEIGHT="380"/><SP/>
+    <String CONTENT="ᠤᠨ" HPOS="122" VPOS="500" WIDTH="76" HEIGHT="150"/><SP/>
+    <String CONTENT="ᠨᠤᠲᠤᠭ" HPOS="121" VPOS="680" WIDTH="79" HEIGHT="720"/>
+   </TextLine>
+   <TextLine ID="l2" HPOS="260" VPOS="100" WIDTH="80" HEIGHT="900">
+    <String CONTENT="ᠰᠠᠢᠬᠠᠨ" HPOS="260" VPOS="100" WIDTH="80" HEIGHT="430"/><SP/>
+    <String CONTENT="ᠨᠤᠲᠤᠭ" HPOS="262" VPOS="560" WIDTH="77" HEIGHT="440"/>
+   </TextLine>
+  </TextBlock>
+ </PrintSpace></Page></Layout>
+</alto>
+"""
+
+
+def _ocr_item(item_id: str, ocr, writing_system: str, script: str, language: str):
+    from library.models import Item, Page
+
+    page = Page(item_id=item_id, order=1, label="1a", image="images/0001.jpg",
+                width=ocr.width, height=ocr.height, text=ocr.text, lines=ocr.lines)
+    return Item(id=item_id, titles={"en": item_id}, languages=[language], scripts=[script],
+                writing_system=writing_system, pages=[page])
+
+
+def _search_hits(tmp_path, item, query: str, check) -> list[tuple[str, tuple[int, ...]]]:
+    """(matched text, box) of every hit of ``query`` in a one-item library."""
+    settings = build_library(tmp_path / "lib", [item])
+    client = create_app({"SUDUR_SETTINGS": settings}).test_client()
+    doc = _get(client, f"/iiif/{item.id}/search?q={query}")
+    check(doc)
+    assert doc["items"], f"no hit for {query}"
+    return [(a["body"]["value"], _box(a["target"])) for a in doc["items"]]
+
+
+def test_vertical_mongolian_hits_match_the_alto_file(tmp_path, check):
+    ocr_mod = pytest.importorskip("ingest.ocr")
+    from lxml import etree
+
+    path = tmp_path / "0001.xml"
+    path.write_text(ALTO_VERTICAL, encoding="utf-8")
+    item = _ocr_item("mong-ocr", ocr_mod.parse_ocr(path), "mn-Mong", "Mong", "mn")
+    ns = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
+    expected = {tuple(int(s.get(k)) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
+                for s in etree.parse(str(path)).findall(".//a:String[@CONTENT='ᠨᠤᠲᠤᠭ']", ns)}
+    assert expected == {(121, 680, 79, 720), (262, 560, 77, 440)}  # one per column
+    assert {box for _text, box in _search_hits(tmp_path, item, "ᠨᠤᠲᠤᠭ", check)} == expected
+
+
+def test_pothi_hits_match_the_hocr_file(shared_dir, tmp_path, check):
+    ocr_mod = pytest.importorskip("ingest.ocr")
+    import re
+
+    from lxml import etree
+
+    path = shared_dir / HOCR
+    leaf = ocr_mod.parse_ocr_pages(path)[4]
+    assert leaf.width > 5 * leaf.height  # an oblong pothi leaf
+    item = _ocr_item("pothi-ocr", leaf, "bo", "Tibt", "bo")
+    # the words of the fifth page that hold the syllable, read straight from the hOCR
+    root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True,
+                                                  load_dtd=False))
+    xhtml = "{http://www.w3.org/1999/xhtml}"
+    page_el = [d for d in root.iter(f"{xhtml}div") if d.get("class") == "ocr_page"][4]
+    words = []  # (text, box) of every word of the leaf, straight from the hOCR
+    for span in page_el.iter(f"{xhtml}span"):
+        if span.get("class") == "ocrx_word":
+            x0, y0, x1, y1 = map(int, re.search(r"bbox (\d+) (\d+) (\d+) (\d+)",
+                                                span.get("title")).groups())
+            words.append(("".join(span.itertext()), (x0, y0, x1 - x0, y1 - y0)))
+    hits = _search_hits(tmp_path, item, "སེམས", check)
+    # each hit lies on the word of the OCR file that holds the matched text
+    for text, box in hits:
+        assert any(text in w and box == b for w, b in words), (text, box)
+    # and the exact spelling is among them (the loose reading also finds the OCR's སམས)
+    assert {b for w, b in words if "སེམས" in w} <= {box for _t, box in hits}
