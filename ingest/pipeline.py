@@ -61,10 +61,17 @@ class IngestSummary:
 
 # --- checking --------------------------------------------------------------------------------
 
-def check_batch(batch: Path, settings: Settings,
-                existing_ids: Iterable[str] = ()) -> list[ItemPlan]:
-    """Plan and check every item of a batch; write nothing."""
+def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (), *,
+                validate_tei: bool = True) -> list[ItemPlan]:
+    """Plan and check every item of a batch; write nothing.
+
+    Besides what ingest itself checks, this reports TEI validity against tei_all (unless
+    ``validate_tei`` is false), page/image correspondence and text anomalies (ingest/checks.py).
+    """
+    from .checks import run_checks, tei_schema_path
+
     imaging.configure(settings.max_master_pixels)
+    schema = tei_schema_path() if validate_tei else None
     batch = payload_of(Path(batch))
     plans = [plan_item(folder, batch) for folder in item_folders(batch)]
     seen: dict[str, str] = {}
@@ -78,11 +85,16 @@ def check_batch(batch: Path, settings: Settings,
             plan.warn(f"item {plan.item_id!r} is already in the library; ingest replaces it "
                       "if its sources changed", plan.display, code="in-library")
         if plan.item is not None:
-            _check_images(plan)
+            _check_images(plan, settings)
+            run_checks(plan, schema)
+            if validate_tei and schema is None and plan.tei is not None:
+                plan.warn("TEI validity not checked: tei_all.rng not found (set "
+                          "SUDUR_TEI_SCHEMA to its path)", plan.display, code="no-schema")
     return plans
 
 
-def _check_images(plan: ItemPlan) -> None:
+def _check_images(plan: ItemPlan, settings: Optional[Settings] = None) -> None:
+    huge = (settings.max_master_pixels if settings else 250_000_000) // 4
     sizes = []
     for page in plan.item.pages:
         if not page.image:
@@ -108,6 +120,9 @@ def _check_images(plan: ItemPlan) -> None:
         sizes.append((page.order, info.width, info.height, rel))
         if info.width < 100 or info.height < 100:
             plan.warn(f"image is tiny ({info.width}×{info.height})", rel, code="tiny-image")
+        if info.width * info.height > huge:
+            plan.warn(f"image is huge ({info.width}×{info.height}, "
+                      f"{info.width * info.height / 1e6:.0f} megapixels)", rel, code="huge-image")
         if info.mode not in ("RGB", "L", "1", "P", "RGBA", "LA"):
             plan.warn(f"unexpected colour mode {info.mode}; derivatives are made in RGB", rel,
                       code="colour-mode")
@@ -167,7 +182,7 @@ def prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str, 
     plan = plan_item(Path(folder), Path(batch_root))
     out = Prepared(item_id=plan.item_id, status="failed", diagnostics=plan.diagnostics)
     if plan.item is not None and not plan.errors:
-        _check_images(plan)
+        _check_images(plan, settings)
     if plan.errors or plan.item is None:
         return out
     out.source_hash = source_hash(plan)

@@ -30,9 +30,21 @@ def json_report(plans: list[ItemPlan], batch: str) -> dict:
             "with_errors": sum(1 for p in plans if p.errors),
             "errors": sum(len(p.errors) for p in plans),
             "warnings": sum(len(p.warnings) for p in plans),
+            "by_code": _by_code(plans),
         },
         "items": items,
     }
+
+
+def _by_code(plans: list[ItemPlan]) -> dict[str, dict[str, int]]:
+    """How many findings of each kind, errors first: {"error": {code: n}, "warning": {...}}."""
+    out: dict[str, dict[str, int]] = {"error": {}, "warning": {}}
+    for p in plans:
+        for d in p.diagnostics:
+            bucket = out.setdefault(d.level, {})
+            bucket[d.code or "other"] = bucket.get(d.code or "other", 0) + 1
+    return {level: dict(sorted(codes.items(), key=lambda kv: (-kv[1], kv[0])))
+            for level, codes in out.items()}
 
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}
@@ -46,7 +58,13 @@ def html_report(plans: list[ItemPlan], batch: str) -> str:
     s = data["summary"]
     e = html.escape
     rows = []
+    kinds = "".join(
+        f'<li class="{level}">{e(level)}s: ' + ", ".join(
+            f"{e(code)} × {n}" for code, n in codes.items()) + "</li>"
+        for level, codes in s["by_code"].items() if codes)
+    order = {"error": 0, "warning": 1}
     for it in data["items"]:
+        it["diagnostics"].sort(key=lambda d: order.get(d["level"], 2))
         diags = "".join(
             f'<li class="{d["level"]}"><strong>{e(d["level"])}</strong> '
             f'<code>{e(d["file"] or "")}{":" + str(d["line"]) if d["line"] else ""}</code> '
@@ -57,8 +75,12 @@ def html_report(plans: list[ItemPlan], batch: str) -> str:
     return (f'<!doctype html><html lang="en"><meta charset="utf-8">'
             f'<title>Sudur check: {e(str(batch))}</title><style>{_CSS}</style>'
             f'<h1>Check report</h1><p>Batch <code>{e(str(batch))}</code>, checked '
-            f'{e(data["checked"])}</p><p class="summary">{s["items"]} items: {s["ok"]} ok, '
+            f'{e(data["checked"])}</p><div class="summary">{s["items"]} items: {s["ok"]} ok, '
             f'{s["with_warnings"]} with warnings only, {s["with_errors"]} with errors '
-            f'({s["errors"]} errors, {s["warnings"]} warnings in all).</p>'
+            f'({s["errors"]} errors, {s["warnings"]} warnings in all).'
+            f'{"<ul>" + kinds + "</ul>" if kinds else ""}</div>'
+            f'<p>Items with errors are not ingested; warnings do not stop an ingest. '
+            f'<code>sudur check</code> exits 1 on errors, 0 otherwise (3 on warnings with '
+            f'<code>--strict</code>).</p>'
             f'<table><thead><tr><th>item</th><th>contents</th><th>findings</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></html>')

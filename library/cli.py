@@ -56,9 +56,17 @@ def _report_plans(plans, out=None) -> tuple[int, int]:
 @click.argument("batch", type=click.Path(exists=True, file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--report", type=click.Path(dir_okay=False), help="write an HTML report here")
+@click.option("--strict", is_flag=True, help="exit 3 when there are warnings but no errors")
+@click.option("--no-schema", is_flag=True,
+              help="skip TEI validation against tei_all (it takes ~10 s to load)")
 @click.pass_obj
-def check(settings: Settings, batch: str, fmt: str, report: Optional[str]) -> None:
-    """Validate a batch without writing anything (exit 1 on errors)."""
+def check(settings: Settings, batch: str, fmt: str, report: Optional[str], strict: bool,
+          no_schema: bool) -> None:
+    """Validate a batch without writing anything.
+
+    Exit status: 0 no errors (warnings allowed), 1 errors, 3 warnings only with --strict,
+    2 the batch could not be read at all.
+    """
     from catalog.db import Catalog
     from ingest.pipeline import check_batch
     from .store import Store
@@ -68,20 +76,21 @@ def check(settings: Settings, batch: str, fmt: str, report: Optional[str]) -> No
     if store.catalog_path.is_file():
         with Catalog(store.catalog_path, readonly=True) as cat:
             existing = cat.item_ids()
-    plans = check_batch(Path(batch), settings, existing)
+    plans = check_batch(Path(batch), settings, existing, validate_tei=not no_schema)
     if report:
         from ingest.report import html_report
         Path(report).write_text(html_report(plans, batch), encoding="utf-8")
+    n_err = sum(len(p.errors) for p in plans)
+    n_warn = sum(len(p.warnings) for p in plans)
     if fmt == "json":
         from ingest.report import json_report
         click.echo(json.dumps(json_report(plans, batch), ensure_ascii=False, indent=2))
-        n_err = sum(len(p.errors) for p in plans)
     else:
-        n_err, n_warn = _report_plans(plans)
+        _report_plans(plans)
         click.echo(f"{len(plans)} items: {sum(1 for p in plans if not p.errors)} ok, "
                    f"{sum(1 for p in plans if p.errors)} with errors; {n_err} errors, "
                    f"{n_warn} warnings")
-    sys.exit(1 if n_err else 0)
+    sys.exit(1 if n_err else (3 if strict and n_warn else 0))
 
 
 @cli.command()

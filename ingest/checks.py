@@ -1,0 +1,174 @@
+"""The checks only ``sudur check`` runs: they report, they never block an ingest.
+
+- TEI validity against TEI P5 ``tei_all`` (RELAX NG), as warnings: real project TEI is often
+  not valid and still perfectly usable. Loading tei_all costs about ten seconds, so the schema is
+  compiled once per process and only when a check asks for it.
+- Pages against images: ``<pb>`` count against the image count, an image shown on two pages,
+  two image files with the same bytes, images referenced out of file-name order.
+- Text anomalies (``library.scripts.text_anomalies``) with the TEI line where each first occurs:
+  Menksoft private-use text, Hudum letters in Todo, text not in NFC, unassigned code points.
+
+The text is read from the XML tree, not from the parsed pages, because the TEI reader already
+normalises to NFC and would hide the very problem the archivist needs to fix.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Optional
+
+from lxml import etree
+
+from library import scripts
+from library.errors import SudurError
+
+from .batch import ItemPlan
+
+TEI_NS = "http://www.tei-c.org/ns/1.0"
+MAX_SCHEMA_ERRORS = 5  # per file; the rest are counted
+
+_SCHEMAS: dict[str, etree.RelaxNG] = {}
+
+
+def tei_schema_path() -> Optional[Path]:
+    """Where tei_all.rng is: ``SUDUR_TEI_SCHEMA``, else ``../shared/corpora/tei-p5-schema``."""
+    env = os.environ.get("SUDUR_TEI_SCHEMA")
+    if env:
+        return Path(env) if Path(env).is_file() else None
+    default = (Path(__file__).resolve().parents[2] / "shared" / "corpora" / "tei-p5-schema"
+               / "tei_all.rng")
+    return default if default.is_file() else None
+
+
+def load_schema(path: Path) -> etree.RelaxNG:
+    key = str(Path(path).resolve())
+    if key not in _SCHEMAS:
+        # the schema is ours, not the batch's, but it is still read without network access
+        parser = etree.XMLParser(no_network=True, resolve_entities=False)
+        _SCHEMAS[key] = etree.RelaxNG(etree.parse(key, parser))
+    return _SCHEMAS[key]
+
+
+def run_checks(plan: ItemPlan, schema: Optional[Path]) -> None:
+    """Add the check-only findings of one planned item to ``plan.diagnostics``."""
+    check_pages_and_images(plan)
+    if plan.tei is None or plan.item is None:
+        return
+    from .xmlsafe import parse_xml
+
+    rel = f"{plan.display}/{plan.tei.name}"
+    try:
+        tree = parse_xml(plan.tei, display_name=rel)
+    except SudurError:
+        return  # already reported by the TEI reader
+    if schema is not None:
+        check_tei_validity(plan, tree, rel, schema)
+    check_text(plan, tree, rel)
+
+
+def check_tei_validity(plan: ItemPlan, tree: etree._ElementTree, rel: str, schema: Path) -> None:
+    rng = load_schema(schema)
+    if rng.validate(tree):
+        return
+    errors = list(rng.error_log)
+    for e in errors[:MAX_SCHEMA_ERRORS]:
+        plan.warn(f"not valid TEI P5 (tei_all): {e.message}", rel, e.line or None,
+                  code="tei-invalid")
+    if len(errors) > MAX_SCHEMA_ERRORS:
+        plan.warn(f"not valid TEI P5 (tei_all): {len(errors) - MAX_SCHEMA_ERRORS} more "
+                  "schema errors", rel, None, code="tei-invalid")
+
+
+def _natural_key(name: str) -> list:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_pages_and_images(plan: ItemPlan) -> None:
+    item = plan.item
+    if item is None:
+        return
+    codes = {d.code for d in plan.diagnostics}
+    n_pb = len(item.pages)
+    n_img = len(plan.images)
+    tei_name = f"{plan.display}/{plan.tei.name}" if plan.tei else plan.display
+    if plan.tei is not None and n_img and n_pb != n_img and "pb-count" not in codes:
+        plan.warn(f"the TEI has {n_pb} page(s) (<pb/>) but the folder has {n_img} image(s)",
+                  tei_name, code="pb-count")
+    shown: dict[str, str] = {}
+    for page in item.pages:
+        if not page.image:
+            continue
+        label = page.label or str(page.order)
+        if page.image in shown:
+            plan.warn(f"image {page.image} is shown on page {shown[page.image]} and again on "
+                      f"page {label}", tei_name, code="duplicate-image")
+        else:
+            shown[page.image] = label
+    order = [p.image for p in item.pages if p.image]
+    for prev, page in zip(order, order[1:]):
+        if prev != page and _natural_key(page) < _natural_key(prev):
+            plan.warn(f"the images are not in page order: {page} comes after {prev} in the TEI",
+                      tei_name, code="image-order")
+            break
+    by_size: dict[int, list[tuple[str, Path]]] = {}
+    for rel, path in plan.images.items():
+        try:
+            by_size.setdefault(path.stat().st_size, []).append((rel, path))
+        except OSError:
+            continue
+    for group in by_size.values():
+        if len(group) < 2:
+            continue
+        seen: dict[str, str] = {}
+        for rel, path in group:
+            try:
+                digest = _file_digest(path)
+            except OSError:
+                continue
+            if digest in seen:
+                plan.warn(f"{rel} has the same bytes as {seen[digest]} (a page scanned twice?)",
+                          f"{plan.display}/{rel}", code="duplicate-image-file")
+            else:
+                seen[digest] = rel
+
+
+def _text_chunks(tree: etree._ElementTree):
+    """(line, text) of every text and tail in the document, in document order."""
+    for el in tree.getroot().iter():
+        if not isinstance(el.tag, str):
+            if el.tail:
+                yield el.sourceline, el.tail
+            continue
+        if el.text:
+            yield el.sourceline, el.text
+        if el.tail:
+            yield el.sourceline, el.tail
+
+
+def check_text(plan: ItemPlan, tree: etree._ElementTree, rel: str) -> None:
+    """Each anomaly once per file, at the first line where it occurs, with the number of lines."""
+    ws = plan.item.writing_system if plan.item is not None else None
+    found: dict[str, list] = {}  # code -> [first message, first line, count]
+    for line, text in _text_chunks(tree):
+        if text.isspace():
+            continue
+        for finding in scripts.text_anomalies(text, ws):
+            code, _, message = finding.partition(": ")
+            entry = found.get(code)
+            if entry is None:
+                found[code] = [message, line, 1]
+            else:
+                entry[2] += 1
+    for code, (message, line, count) in found.items():
+        more = f" (and in {count - 1} more place(s))" if count > 1 else ""
+        plan.warn(message + more, rel, line, code=code)
