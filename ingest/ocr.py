@@ -20,7 +20,8 @@ from ingest.xmlsafe import DEFAULT_MAX_BYTES, parse_xml_bytes
 from library.errors import InputError, XMLSyntaxError
 from library.models import Box, Line, Word
 
-_PAGE_NS_RE = re.compile(r"^http://schema\.primaresearch\.org/PAGE/gts/pagecontent/\d{4}-\d{2}-\d{2}$")
+_PAGE_NS_RE = re.compile(
+    r"^http://schema\.primaresearch\.org/PAGE/gts/pagecontent/\d{4}-\d{2}-\d{2}$")
 _BBOX_RE = re.compile(r"\bbbox\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)")
 _IMAGE_RE = re.compile(r"""\bimage\s+(?:"([^"]*)"|'([^']*)'|(\S+?))\s*(?:;|$)""")
 _WS_RE = re.compile(r"\s+")
@@ -210,8 +211,9 @@ def _parse_page(root: etree._Element, name: str) -> OcrPage:
                 words = []
             raw.append((_coords_box(tl, ns), words, line_text))
     lines, text = _assemble(raw)
-    return OcrPage(width=int(_num(page.get("imageWidth"))), height=int(_num(page.get("imageHeight"))),
-                   lines=lines, text=text, format="page", image=page.get("imageFilename", ""))
+    return OcrPage(width=int(_num(page.get("imageWidth"))),
+                   height=int(_num(page.get("imageHeight"))), lines=lines, text=text,
+                   format="page", image=page.get("imageFilename", ""))
 
 
 def _squash(text: str) -> str:

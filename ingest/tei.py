@@ -102,7 +102,7 @@ def _nfc(text: str) -> str:
 
 
 def norm_lang(tag: str) -> str:
-    """A BCP 47 tag in its canonical case (``mn-mong`` -> ``mn-Mong``), with known oddities fixed."""
+    """A BCP 47 tag in canonical case (``mn-mong`` -> ``mn-Mong``), known oddities fixed."""
     tag = tag.strip().replace("_", "-")
     if not tag:
         return ""
@@ -372,27 +372,25 @@ class _Header:
         dominant = _dominant_script(body_text) or _dominant_script(" ".join(titles.values()))
         if not main:
             main = self._guess_main(languages, titles, dominant)
-            if main and main not in languages and main != "und":
-                languages.insert(0, main)
+        main = _refine_main(main, titles, dominant)
+        if main and main != "und" and main not in languages:
+            languages.insert(0, main)
         # a title without xml:lang speaks the text's language only if it is written in its script
-        for text, has_lang in self._untagged_titles():
+        for text in self._untagged_titles():
             key = main if main and _lang_script(main) == _dominant_script(text) else "und"
-            if key not in titles:
-                titles[key] = text
+            titles.setdefault(key, text)
         if not titles:
             self.diags.append(Diagnostic("warning", "the TEI header gives no title", self.name,
                                          h.sourceline, "no-title"))
         item.titles = titles
         item.languages = languages
         item.writing_system = main if main != "und" else ""
-        scripts: list[str] = []
-        for tag in ([main] if main else []) + languages:
-            s = _lang_script(tag)
-            if s and s not in scripts and tag == main:
-                scripts.append(s)
+        main_script = _lang_script(main) if main else None
+        scripts: list[str] = [main_script] if main_script else []
         counts = script_counts(body_text)
         total = sum(counts.values())
         for code, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+            # a script counts when it is a real part of the text, not a stray word
             if code not in scripts and total and (n / total >= 0.05 or n >= 200):
                 scripts.append(code)
         item.scripts = scripts
@@ -415,7 +413,8 @@ class _Header:
             hi = (_year(date.get("notAfter")) or _year(date.get("to"))
                   or _year(date.get("when")))
             if lo is None and hi is None:
-                lo = hi = _year(item.date_text) if re.fullmatch(r"-?\d{1,4}", item.date_text) else None
+                plain = re.fullmatch(r"-?\d{1,4}", item.date_text)
+                lo = hi = _year(item.date_text) if plain else None
             item.date_from, item.date_to = lo, hi
             if not item.date_text and (lo or hi):
                 item.date_text = str(lo) if lo == hi else f"{lo or ''}–{hi or ''}"
@@ -468,11 +467,11 @@ class _Header:
                 titles.setdefault(norm_lang(lang), text)
         return titles
 
-    def _untagged_titles(self) -> Iterator[tuple[str, bool]]:
+    def _untagged_titles(self) -> Iterator[str]:
         for t in _findall(self.header, "t:fileDesc/t:titleStmt/t:title"):
             text = _text_of(t)
             if text and not t.get(XML_LANG):
-                yield text, False
+                yield text
 
     @staticmethod
     def _guess_main(languages: list[str], titles: LangMap, dominant: Optional[str]) -> str:
@@ -501,6 +500,22 @@ class _Header:
         for b in ("paged", "individuals", "continuous", "facing-pages"):
             if re.search(rf"(?<![\w-]){b}(?![\w-])", values):
                 item.behavior.append(b)
+
+
+_MONGOLIC = {"mn", "xal", "bua", "mnc", "sjo", "mvf"}
+
+
+def _refine_main(main: str, titles: LangMap, dominant: Optional[str]) -> str:
+    """Give the main tag its script when the text shows it (``mn`` written in Mong -> mn-Mong)."""
+    if not main or main == "und" or "-" in main:
+        return main
+    better = [t for t in titles if t.startswith(main + "-") and "-x-" not in t
+              and _lang_script(t) == dominant]
+    if better:
+        return better[0]
+    if main in _MONGOLIC and dominant in ("Mong", "Cyrl"):
+        return f"{main}-{dominant}"
+    return main
 
 
 # --- the body --------------------------------------------------------------------------------

@@ -114,6 +114,13 @@ def test_untagged_title_takes_text_language_or_und(tmp_path: Path) -> None:
     assert item2.writing_system == "mn-Mong"
 
 
+def test_main_language_gets_its_script(tmp_path: Path) -> None:
+    header = MONGOL_HEADER.replace('mainLang="mn-Mong"', 'mainLang="mn"')
+    item = parse(tmp_path, tei("<p>ᠨᠢᠭᠡ ᠬᠣᠶᠠᠷ</p>", header=header)).item
+    assert item.writing_system == "mn-Mong"
+    assert item.languages[0] == "mn"
+
+
 def test_date_when_and_plain_year(tmp_path: Path) -> None:
     header = HEADER.replace("<sourceDesc><p/></sourceDesc>", """<sourceDesc><msDesc>
       <msIdentifier><idno>x</idno></msIdentifier>
