@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import time
+import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,7 +176,29 @@ def _copy_hashed(src: Path, dst: Path) -> tuple[int, str]:
 
 def prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str, str],
             settings_overrides: Optional[dict] = None) -> Prepared:
-    """Check, copy and derive one item into a staging folder of the library."""
+    """Check, copy and derive one item into a staging folder of the library.
+
+    Whatever goes wrong with one item fails that item only: the batch goes on.
+    """
+    try:
+        return _prepare(folder, batch_root, library, known_hashes, settings_overrides)
+    except SudurError as exc:
+        diag = Diagnostic("error", exc.message, exc.file or Path(folder).name, exc.line,
+                          type(exc).__name__)
+    except OSError as exc:
+        diag = Diagnostic("error", f"cannot read or write the item: {exc}", Path(folder).name,
+                          None, "os-error")
+    except (ValueError, TypeError, MemoryError, RuntimeError, EOFError, KeyError,
+            IndexError) as exc:
+        # a decoder or parser failing on input nobody foresaw: still this item's problem only
+        diag = Diagnostic("error", f"unexpected {type(exc).__name__} while reading the item: "
+                          f"{exc} (please report this)", Path(folder).name, None, "internal")
+    return Prepared(item_id=unicodedata.normalize("NFC", Path(folder).name), status="failed",
+                    diagnostics=[diag])
+
+
+def _prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str, str],
+             settings_overrides: Optional[dict] = None) -> Prepared:
     t0 = time.perf_counter()
     settings = Settings.load(library, **(settings_overrides or {}))
     imaging.configure(settings.max_master_pixels)
@@ -204,6 +227,9 @@ def prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str, 
         out.diagnostics.append(Diagnostic("error", f"cannot write the item: {exc}",
                                           plan.display, None, "os-error"))
         return out
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
     out.staged = str(staged)
     out.status = "ready"
     out.seconds = time.perf_counter() - t0
