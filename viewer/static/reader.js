@@ -1,0 +1,314 @@
+/* The reader: OpenSeadragon deep zoom from the IIIF Image API beside the page's transcription.
+   Turning the page moves both; the URL always names the page and the zoomed region
+   (history.replaceState) so a view can be cited; search inside the item marks hits in the
+   transcription and draws their boxes over the image. Works from data-* attributes only. */
+(function () {
+  "use strict";
+  var root = document.getElementById("reader");
+  if (!root) { return; }
+  var ds = root.dataset;
+  var itemId = ds.item;
+  var pages = JSON.parse(ds.pages);
+  var rtl = ds.direction === "right-to-left";
+  var q = ds.q || "";
+  var exact = ds.exact === "1";
+  var current = null;        // the page JSON being shown
+  var order = parseInt(ds.page, 10);
+  var region = parseRegion(ds.region);
+  var transcription = document.getElementById("transcription");
+  var hitsBox = document.getElementById("item-hits");
+  var osdEl = document.getElementById("osd");
+  var viewer = null;
+  var boxes = [];
+
+  function parseRegion(raw) {
+    if (!raw) { return null; }
+    var p = raw.split(",").map(Number);
+    return p.length === 4 && p.every(isFinite) && p[2] > 0 && p[3] > 0 ? p : null;
+  }
+  function fmt(template, key, value) { return template.replace("{" + key + "}", value); }
+  function indexOf(o) {
+    for (var i = 0; i < pages.length; i++) { if (pages[i].order === o) { return i; } }
+    return -1;
+  }
+  function pageInfo(o) { return pages[indexOf(o)]; }
+
+  // --- the URL names page, region and query -------------------------------------------------
+  function viewUrl() {
+    var params = new URLSearchParams();
+    params.set("page", String(order));
+    if (region) { params.set("region", region.join(",")); }
+    if (q) { params.set("q", q); }
+    if (exact) { params.set("exact", "1"); }
+    return location.pathname + "?" + params.toString();
+  }
+  function publish() {
+    history.replaceState(null, "", viewUrl());
+    document.dispatchEvent(new CustomEvent("sudur:view", {
+      detail: { item: itemId, page: order, region: region, embedBase: ds.embedBase }
+    }));
+  }
+
+  // --- deep zoom ----------------------------------------------------------------------------
+  function makeViewer() {
+    if (!window.OpenSeadragon || !osdEl) { return null; }
+    var v = window.OpenSeadragon({
+      element: osdEl,
+      prefixUrl: ds.osdPrefix,
+      drawer: "canvas",
+      showNavigator: !root.classList.contains("embedded"),
+      navigatorPosition: "BOTTOM_RIGHT",
+      showRotationControl: true,
+      gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: true },
+      gestureSettingsTouch: { pinchRotate: false },
+      visibilityRatio: 0.5,
+      crossOriginPolicy: false
+    });
+    v.addHandler("open", function () {
+      if (region) {
+        v.viewport.fitBounds(v.viewport.imageToViewportRectangle(
+          region[0], region[1], region[2], region[3]), true);
+      }
+      drawBoxes();
+      osdEl.dataset.loaded = "1";
+    });
+    v.addHandler("tile-drawn", function () { osdEl.dataset.drawn = "1"; });
+    v.addHandler("animation-finish", function () { trackRegion(); });
+    return v;
+  }
+
+  function trackRegion() {
+    if (!viewer || !viewer.world.getItemCount() || !current || !current.image) { return; }
+    var vp = viewer.viewport;
+    var r = vp.viewportToImageRectangle(vp.getBounds(true));
+    var w = current.image.width, h = current.image.height;
+    var x0 = Math.max(0, Math.round(r.x)), y0 = Math.max(0, Math.round(r.y));
+    var x1 = Math.min(w, Math.round(r.x + r.width)), y1 = Math.min(h, Math.round(r.y + r.height));
+    if (x1 <= x0 || y1 <= y0) { return; }
+    // The whole page in view is no region at all: keep the URL short.
+    region = (x0 === 0 && y0 === 0 && x1 === w && y1 === h) ? null : [x0, y0, x1 - x0, y1 - y0];
+    publish();
+  }
+
+  function drawBoxes() {
+    if (!viewer || !viewer.world.getItemCount()) { return; }
+    viewer.clearOverlays();
+    boxes.forEach(function (b) {
+      var el = document.createElement("div");
+      el.className = "hit-box";
+      el.setAttribute("aria-hidden", "true");
+      viewer.addOverlay({ element: el,
+        location: viewer.viewport.imageToViewportRectangle(b[0], b[1], b[2], b[3]) });
+    });
+  }
+
+  function showImage(data) {
+    var noImage = root.querySelector(".image-pane .no-image");
+    if (!viewer) { return; }
+    if (data.image) {
+      osdEl.hidden = false;
+      osdEl.dataset.drawn = "";
+      osdEl.setAttribute("aria-label", fmt(ds.imageLabel, "label", data.label));
+      if (noImage) { noImage.hidden = true; }
+      viewer.open(data.image.info);
+    } else {
+      viewer.close();
+      osdEl.hidden = true;
+      if (noImage) { noImage.hidden = false; }
+    }
+  }
+
+  // --- transcription ------------------------------------------------------------------------
+  function renderText(data) {
+    var text = data.text || "";
+    var frag = document.createDocumentFragment();
+    var cursor = 0;
+    (data.spans || []).slice().sort(function (a, b) { return a[0] - b[0]; }).forEach(function (s) {
+      var a = Math.max(s[0], cursor), b = Math.min(s[1], text.length);
+      if (a >= b) { return; }
+      frag.appendChild(document.createTextNode(text.slice(cursor, a)));
+      var m = document.createElement("mark");
+      m.textContent = text.slice(a, b);
+      frag.appendChild(m);
+      cursor = b;
+    });
+    frag.appendChild(document.createTextNode(text.slice(cursor)));
+    transcription.textContent = "";
+    transcription.appendChild(frag);
+    transcription.setAttribute("lang", data.lang || "und");
+    transcription.classList.toggle("mong", !!data.vertical);
+    var label = root.querySelector(".current-label");
+    if (label) { label.textContent = data.label; }
+    var count = root.querySelector(".mark-count");
+    if (count) { count.hidden = true; }  // the server's count describes the first page only
+    var first = transcription.querySelector("mark");
+    if (first && first.scrollIntoView) { first.scrollIntoView({ block: "nearest", inline: "nearest" }); }
+  }
+
+  // --- page turning -------------------------------------------------------------------------
+  function renderNav() {
+    var nav = root.querySelector(".page-turn");
+    if (!nav) { return; }
+    var i = indexOf(order);
+    var prev = i > 0 ? pages[i - 1].order : null;
+    var next = i < pages.length - 1 ? pages[i + 1].order : null;
+    function link(kind, target, arrow, aria, text) {
+      if (target === null) {
+        var span = document.createElement("span");
+        span.className = kind + " disabled";
+        span.setAttribute("aria-hidden", "true");
+        span.textContent = arrow;
+        return span;
+      }
+      var a = document.createElement("a");
+      a.className = kind;
+      a.rel = kind;
+      a.href = location.pathname + "?page=" + target + (q ? "&q=" + encodeURIComponent(q) : "");
+      a.setAttribute("aria-label", aria);
+      a.dataset.page = String(target);
+      a.textContent = arrow;
+      var t = document.createElement("span");
+      t.className = "label";
+      t.textContent = " " + text;
+      a.appendChild(t);
+      return a;
+    }
+    var p = link("prev", prev, rtl ? "→" : "←", ds.labelPrev, ds.textPrev);
+    var n = link("next", next, rtl ? "←" : "→", ds.labelNext, ds.textNext);
+    nav.textContent = "";
+    if (rtl) { nav.appendChild(n); nav.appendChild(p); } else { nav.appendChild(p); nav.appendChild(n); }
+    var select = document.getElementById("page-select");
+    if (select) { select.value = String(order); }
+    var hidden = root.querySelector("#in-item-search input[name=page]");
+    if (hidden) { hidden.value = String(order); }
+  }
+
+  function pageUrl(o) {
+    var u = "/api/items/" + encodeURIComponent(itemId) + "/pages/" + o;
+    if (q) { u += "?q=" + encodeURIComponent(q) + (exact ? "&exact=1" : ""); }
+    return u;
+  }
+
+  function goTo(o, keepRegion) {
+    if (indexOf(o) < 0) { return Promise.resolve(); }
+    return fetch(pageUrl(o), { headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (data) {
+        var changed = !current || current.order !== data.order;
+        current = data;
+        order = data.order;
+        boxes = data.boxes || [];
+        if (!keepRegion) { region = null; }
+        root.dataset.page = String(order);
+        renderText(data);
+        renderNav();
+        if (changed || !viewer || !viewer.world.getItemCount()) { showImage(data); } else { drawBoxes(); }
+        publish();
+      });
+  }
+
+  function step(delta) {
+    var i = indexOf(order) + delta;
+    if (i >= 0 && i < pages.length) { goTo(pages[i].order, false); }
+  }
+
+  root.addEventListener("click", function (ev) {
+    var a = ev.target.closest ? ev.target.closest(".page-turn a") : null;
+    if (a && a.dataset.page) { ev.preventDefault(); goTo(parseInt(a.dataset.page, 10), false); return; }
+    if (a) {
+      ev.preventDefault();
+      goTo(parseInt(new URL(a.href).searchParams.get("page"), 10), false);
+    }
+  });
+  var select = document.getElementById("page-select");
+  if (select) {
+    select.addEventListener("change", function () { goTo(parseInt(select.value, 10), false); });
+    var go = root.querySelector(".page-select .go");
+    if (go) { go.hidden = true; }
+  }
+
+  document.addEventListener("keydown", function (ev) {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) { return; }
+    var t = ev.target;
+    if (t && (/^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(t.tagName) || t.isContentEditable)) { return; }
+    if (osdEl && osdEl.contains(t)) { return; }  // arrows pan the image when it has focus
+    var forward = null;
+    switch (ev.key) {
+      case "ArrowRight": forward = !rtl; break;
+      case "ArrowLeft": forward = rtl; break;
+      case "PageDown": case "n": forward = true; break;
+      case "PageUp": case "p": forward = false; break;
+      case "Home": ev.preventDefault(); goTo(pages[0].order, false); return;
+      case "End": ev.preventDefault(); goTo(pages[pages.length - 1].order, false); return;
+      default: return;
+    }
+    ev.preventDefault();
+    step(forward ? 1 : -1);
+  });
+
+  // --- search inside the item ---------------------------------------------------------------
+  function listHits(data) {
+    hitsBox.textContent = "";
+    if (!data.hits.length) {
+      var none = document.createElement("p");
+      none.textContent = ds.noHits;
+      hitsBox.appendChild(none);
+      return;
+    }
+    var h = document.createElement("p");
+    h.textContent = fmt(ds.hitsLabel, "n", String(data.hits.length));
+    hitsBox.appendChild(h);
+    var ol = document.createElement("ol");
+    data.hits.forEach(function (hit) {
+      var li = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "hit-jump";
+      b.dataset.page = String(hit.page);
+      b.textContent = fmt(ds.pageLabel, "label", hit.label || String(hit.page));
+      b.addEventListener("click", function () { goTo(hit.page, false); });
+      var snip = document.createElement("span");
+      snip.className = "hit-snippet";
+      snip.setAttribute("lang", root.dataset.lang || "und");
+      snip.innerHTML = hit.snippet;  // HTML-escaped by the server, <mark> only
+      li.appendChild(b);
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(snip);
+      ol.appendChild(li);
+    });
+    hitsBox.appendChild(ol);
+  }
+
+  function searchItem(query) {
+    q = query;
+    if (!q) { hitsBox.textContent = ""; return goTo(order, true); }
+    var u = "/api/items/" + encodeURIComponent(itemId) + "/search?q=" + encodeURIComponent(q) +
+      (exact ? "&exact=1" : "");
+    return fetch(u).then(function (r) { return r.json(); }).then(function (data) {
+      listHits(data);
+      var onThis = data.hits.some(function (h) { return h.page === order; });
+      if (!onThis && data.hits.length) { return goTo(data.hits[0].page, false); }
+      return goTo(order, true);
+    });
+  }
+
+  var form = document.getElementById("in-item-search");
+  if (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      searchItem(form.querySelector("input[name=q]").value.trim());
+    });
+  }
+
+  // --- start --------------------------------------------------------------------------------
+  viewer = makeViewer();
+  var first = pageInfo(order);
+  current = null;
+  goTo(first ? first.order : pages[0].order, true).then(function () {
+    if (q) {
+      var u = "/api/items/" + encodeURIComponent(itemId) + "/search?q=" + encodeURIComponent(q) +
+        (exact ? "&exact=1" : "");
+      fetch(u).then(function (r) { return r.json(); }).then(listHits);
+    }
+  });
+})();
