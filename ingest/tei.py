@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
+from urllib.parse import unquote
 
 from lxml import etree
 
@@ -890,6 +891,16 @@ def _resolve_image(ref: str, item_dir: Path, name: str, line: Optional[int],
         why = (f"{ref!r} points outside the item folder" if "points outside" in exc.message
                else exc.message)
         raise PathEscapeError(f"{what}: {why}", file=name, line=line) from None
+    if not target.is_file() and ("%" in ref or "\\" in ref):
+        # facs is a URI reference: try it percent-decoded, and Windows separators as "/"
+        alt = unquote(ref).replace("\\", "/")
+        if alt != ref:
+            try:
+                alt_target = resolve_inside(item_dir, alt)
+            except PathEscapeError as exc:
+                raise PathEscapeError(f"{what}: {exc.message}", file=name, line=line) from None
+            if alt_target.is_file():
+                target = alt_target
     rel = target.relative_to(item_dir.resolve()).as_posix()
     if not target.is_file():
         diags.append(Diagnostic("error", f"image {ref!r} named by {what} is not in the item folder",

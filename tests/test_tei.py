@@ -183,6 +183,15 @@ def test_images_from_facs_and_facsimile(tmp_path: Path) -> None:
     assert [p.image for p in r2.item.pages] == list(imgs)
 
 
+def test_percent_encoded_and_backslash_facs(tmp_path: Path) -> None:
+    body = r'<pb n="1" facs="images/page%201.tif"/>a<pb n="2" facs="images\0002.tif"/>b'
+    r = parse(tmp_path, tei(body), images=("images/page 1.tif", "images/0002.tif"))
+    assert [p.image for p in r.item.pages] == ["images/page 1.tif", "images/0002.tif"]
+    assert r.diagnostics == []
+    with pytest.raises(PathEscapeError):
+        parse(tmp_path / "b", tei('<pb n="1" facs="images%2F..%2F..%2Fx.tif"/>a'))
+
+
 def test_missing_image_is_a_diagnostic_with_line(tmp_path: Path) -> None:
     text = tei('<p>\n<pb n="1" facs="images/0001.tif"/>a\n<pb n="2" facs="images/9999.tif"/>b</p>')
     r = parse(tmp_path, text, images=("images/0001.tif",))
