@@ -258,6 +258,13 @@ def parse_size(size: str, rw: int, rh: int, limits: Limits) -> tuple[tuple[int, 
         if bw == 0 or bh == 0:
             raise BadRequestError(f"size {size!r} has zero width or height")
         if m.group("bang"):
+            if not up and bw > rw and bh > rh:
+                # The box would scale the region up. The spec's wording ("as large as possible
+                # but not larger than the extracted region") could allow answering with the
+                # region's size, but the official validator (size_noup: !2000,3000 of a
+                # 1000 px image) expects an error without ^, and so do we.
+                raise BadRequestError(f"size {size!r} would upscale the region ({rw} x {rh}); "
+                                      "use ^!w,h to upscale")
             w, h = _fit(rw, rh, limits, upscale=up, box=(bw, bh))
         else:
             w, h = bw, bh

@@ -131,7 +131,7 @@ def _limit_message(display_name: str, size: Optional[tuple[int, int]] = None) ->
             f"{Image.MAX_IMAGE_PIXELS:,} pixels (setting max_master_pixels)")
 
 
-def _open(path: Path, display_name: str) -> Image.Image:
+def _open(path, display_name: str, size_of: Optional[Path] = None) -> Image.Image:
     """Open (header only) refusing bombs cleanly: the warning Pillow gives between 1x and 2x its
     limit is turned into the same refusal as the error it raises beyond 2x."""
     try:
@@ -141,7 +141,8 @@ def _open(path: Path, display_name: str) -> Image.Image:
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise ImageError(_limit_message(display_name), file=display_name) from exc
     except UnidentifiedImageError as exc:
-        size = os.path.getsize(path) if os.path.exists(path) else -1
+        where = size_of or path
+        size = os.path.getsize(where) if os.path.exists(where) else -1
         what = "is empty" if size == 0 else "is not an image Sudur can read (JPEG, PNG, TIFF, " \
                                             "JP2, GIF, WebP)"
         raise ImageError(f"{display_name} {what}", file=display_name) from exc
@@ -158,9 +159,13 @@ def _open(path: Path, display_name: str) -> Image.Image:
     return im
 
 
-def _oriented_size(im: Image.Image) -> tuple[int, int]:
-    orientation = im.getexif().get(0x0112, 1)
-    return (im.height, im.width) if orientation in (5, 6, 7, 8) else (im.width, im.height)
+def _oriented_size(im: Image.Image, size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` as displayed: EXIF orientations 5 to 8 turn the image by 90 degrees."""
+    try:
+        orientation = im.getexif().get(0x0112, 1)
+    except _DECODE_ERRORS:
+        orientation = 1  # an unreadable EXIF block is not worth refusing the page for
+    return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size
 
 
 def _load(im: Image.Image, display_name: str) -> None:
@@ -187,13 +192,14 @@ def probe(path: Path, display_name: str) -> ImageInfo:
         if im.mode not in ("RGB", "L"):
             notes.append(f"{display_name}: {im.mode} image, shown as "
                          f"{'L' if _is_grey(im.mode) else 'RGB'}")
-        width, height = _oriented_size(im)
         mode = im.mode
+        raw_size = im.size  # before draft() shrinks it
         if fmt == "JPEG":
             # DCT scaling still walks every entropy-coded byte, so truncation is caught at an
             # eighth of the memory and time of a full decode.
             im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
         _load(im, display_name)
+        width, height = _oriented_size(im, raw_size)
         return ImageInfo(width=width, height=height, mode=mode, format=fmt, frames=frames,
                          warnings=notes)
     finally:
@@ -228,15 +234,22 @@ def _normalise(im: Image.Image) -> Image.Image:
 
 
 def _decode_master(master: Path, display_name: str) -> Image.Image:
-    im = _open(master, display_name)
     try:
+        fh = open(master, "rb")
+    except FileNotFoundError as exc:
+        raise ImageError(f"{display_name} is missing", file=display_name) from exc
+    # Pillow leaves a file object it was given open and the decoded pixels alive after the
+    # file closes, so the master is held once, not copied to escape im.close().
+    with fh:
+        im = _open(fh, display_name, size_of=master)
         if getattr(im, "n_frames", 1) > 1:
             im.seek(0)
         _load(im, display_name)
-        oriented = ImageOps.exif_transpose(im)
-        return _normalise(oriented)
-    finally:
-        im.close()
+    try:
+        ImageOps.exif_transpose(im, in_place=True)  # no copy of a 100-MP page when upright
+    except _DECODE_ERRORS:
+        pass  # unreadable EXIF: keep the pixels as stored (probe said the same)
+    return _normalise(im)
 
 
 # --- cutting the pyramid -----------------------------------------------------------------------
@@ -285,8 +298,8 @@ def make_derivatives(master: Path, out_dir: Path, *, tile_size: int = 512,
     derivs = Derivatives(width=width, height=height, tile_size=tile_size,
                          scale_factors=factors, sizes=sorted(sizes), files=files,
                          mode=level.mode, thumbnail=thumb.size)
-    pyramid_path(out_dir).write_text(derivs.to_json(), encoding="utf-8")
     derivs.files.append(pyramid_path(out_dir).relative_to(out_dir).as_posix())
+    pyramid_path(out_dir).write_text(derivs.to_json(), encoding="utf-8")
     return derivs
 
 
