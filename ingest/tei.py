@@ -372,7 +372,7 @@ class _Header:
         titles = self._titles()
         dominant = _dominant_script(body_text) or _dominant_script(" ".join(titles.values()))
         if not main:
-            main = self._guess_main(languages, titles, dominant)
+            main = self._guess_main(languages, titles, dominant, body_text)
         main = _refine_main(main, titles, dominant)
         if main and main != "und" and main not in languages:
             languages.insert(0, main)
@@ -475,14 +475,25 @@ class _Header:
                 yield text
 
     @staticmethod
-    def _guess_main(languages: list[str], titles: LangMap, dominant: Optional[str]) -> str:
+    def _guess_main(languages: list[str], titles: LangMap, dominant: Optional[str],
+                    body_text: str) -> str:
         if dominant:
-            for tag in list(titles) + languages:
-                if _lang_script(norm_lang(tag)) == dominant and "-x-" not in tag:
-                    # prefer the more specific tag (zh-Hant over zh)
-                    better = [t for t in titles if t.startswith(tag + "-")
-                              and _lang_script(t) == dominant]
-                    return better[0] if better else tag
+            cands = [t for t in dict.fromkeys(list(titles) + languages)
+                     if _lang_script(norm_lang(t)) == dominant and "-x-" not in t]
+            if len(cands) > 1 and body_text:
+                # several languages share the script (an English translation with Sanskrit
+                # titles in IAST): the one whose title words recur in the text is the text's
+                words = set(re.findall(r"\w{3,}", body_text.casefold()))
+
+                def score(tag: str) -> int:
+                    return sum(1 for w in re.findall(r"\w{3,}", titles.get(tag, "").casefold())
+                               if w in words)
+                cands.sort(key=score, reverse=True)
+            if cands:
+                # the more specific tag if the titles have one (zh-Hant over zh)
+                better = [t for t in titles if t.startswith(cands[0] + "-")
+                          and _lang_script(t) == dominant]
+                return better[0] if better else cands[0]
             if dominant in _SCRIPT_DEFAULT_LANG:
                 return _SCRIPT_DEFAULT_LANG[dominant]
         return languages[0] if languages else "und"

@@ -381,6 +381,7 @@ def test_84000_folio_refs_become_pages(shared_dir: Path) -> None:
         assert r.item.titles.get("en") and r.item.titles.get("bo")
         assert r.item.rights.startswith("https://creativecommons.org/licenses/by-nc-nd/")
         assert r.item.toc
+        assert r.item.writing_system == "en", f.name  # English translations, IAST titles aside
     toh309 = parse_tei(folder / "072-009_toh309_sutra_on_Impermanence.xml", folder, "k").item
     assert [p.label for p in toh309.pages] == ["155a", "155b"]
     assert toh309.titles["bo-x-ewts"] == "mi rtag pa nyid kyi mdo"
