@@ -165,6 +165,9 @@ _WYLIE_SYLLABLE = re.compile(
     f"{_W_VOWEL}{_W_END}"
 )
 _WYLIE_VOWEL_SYLLABLE = re.compile(f"{_W_VOWEL}{_W_END}")
+# ALA-LC Tibetan romanisation differs from EWTS in five letters (text/SCRIPTS.md section 5).
+_ALA_LC_TO_EWTS = str.maketrans({"ʼ": "'", "’": "'", "ṅ": "ng", "ñ": "ny", "ś": "sh", "ź": "zh",
+                                 "Ṅ": "Ng", "Ñ": "Ny", "Ś": "Sh", "Ź": "Zh"})
 _WYLIE_STRONG = re.compile(r"['.+~]|(?<=[a-z])[A-Z]")
 
 
@@ -188,7 +191,7 @@ def segment_wylie(word: str) -> tuple[str, ...]:
     An apostrophe between two syllables may serve both ("bka'gyur" -> "bka'", "'gyur"), as
     typists drop one of the two in "bka' 'gyur".
     """
-    w = word
+    w = word.translate(_ALA_LC_TO_EWTS)
     if len(w) > 1 and w[0].isupper() and w[1:].islower():
         w = w.lower()  # a capitalised name, not a retroflex/long-vowel capital
     if not w or len(w) > 40 or not all(c.isascii() and (c.isalpha() or c in "'.+~-")
@@ -219,9 +222,13 @@ def segment_wylie(word: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)
 def segment_pinyin(word: str) -> tuple[str, ...]:
-    """Cut unspaced toneless pinyin into syllables (fewest, then longest first), or ()."""
-    w = word.lower().replace("ü", "v")
-    parts = [p for p in re.split(r"['’\-]", w) if p]
+    """Cut unspaced pinyin into syllables (fewest, then longest first), or ().
+
+    Tone marks and tone numbers are ignored ("Xīyóujì", "xi1you2ji4"); ü may be typed u or v.
+    """
+    w = unicodedata.normalize("NFD", word.lower()).replace("u\u0308", "v")
+    w = "".join(c for c in w if not unicodedata.combining(c))
+    parts = [p for p in re.split(r"['’\-1-5]", w) if p]
     if not parts or not all(p.isascii() and p.isalpha() for p in parts) or len(w) > 60:
         return ()
     inventory = scripts.pinyin_syllables()
@@ -390,7 +397,9 @@ def _add_pinyin(words: Seq[str], alts: dict[str, list[Terms]], info: dict) -> No
     info["converted"]["pinyin"] = " ".join(syllables)
     if info["transliteration"] != "wylie":
         info["transliteration"] = "pinyin"
-    if len(syllables) != len(words):
-        seq, _ = analyze_query(" ".join(syllables), "tr")
+    # "v" is how ü is typed; the index reads ü (skeleton u)
+    spoken = [syl.replace("v", "ü") for syl in syllables]
+    if spoken != [w.lower() for w in words]:
+        seq, _ = analyze_query(" ".join(spoken), "tr")
         if seq:
             alts["tr"].append(seq)

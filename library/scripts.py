@@ -19,6 +19,7 @@ Nothing here touches the network: OpenCC and pypinyin carry their data in their 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from functools import lru_cache
@@ -55,7 +56,8 @@ CYRILLIC = "cyrillic"
 DIGITS = "digits"
 OTHER = "other"
 
-# Bump when a key function below changes its output (the analyzer version includes it).
+# Bump when a key function below changes its output (the analyzer version includes it, together
+# with a digest of the Han variant table, appended below).
 SCRIPTS_VERSION = "1"
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -299,6 +301,9 @@ def _load_variants() -> dict[str, str]:
 
 
 _VARIANTS = _load_variants()
+# The variant table shapes the loose keys, so its content is part of the keys' version.
+SCRIPTS_VERSION = SCRIPTS_VERSION + "+zhv-" + hashlib.sha1(
+    "".join(f"{k}\t{v}\n" for k, v in sorted(_VARIANTS.items())).encode("utf-8")).hexdigest()[:10]
 _OPENCC = None
 
 

@@ -242,3 +242,17 @@ def test_no_network_during_analysis_and_queries(monkeypatch):
     for qtext in ("Gesar", "bka'gyur", "ganzhuer", "格斯爾", "Жангар", text):
         q, _ = build_query(qtext)
         assert q is not wq.NullQuery
+
+
+def test_pinyin_with_tones_and_v():
+    ix = make_index("西遊記", "綠女")
+    assert hits(ix, build_query("Xīyóujì")[0]) == ["0"]
+    assert hits(ix, build_query("xi1you2ji4")[0]) == ["0"]
+    assert hits(ix, build_query("lvnv")[0]) == ["1"]
+
+
+def test_ala_lc_tibetan_input():
+    ix = make_index("བཀའ་འགྱུར")
+    q, info = build_query("bkaʼ ʼgyur")
+    assert info["converted"]["wylie"] == "བཀའ་འགྱུར"
+    assert hits(ix, field_part(q, "x")) == ["0"]
