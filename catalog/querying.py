@@ -20,6 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import product
 from pathlib import Path
 from typing import Sequence as Seq
 
@@ -33,6 +34,9 @@ __all__ = ["build_query", "load_aliases", "Aliases", "DEFAULT_ALIASES_PATH", "MA
 
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TOKENS = 64
+# A phrase with alternatives at some positions (a Han character's readings) becomes an Or of
+# phrases up to this many; beyond, a Sequence of Or-ed terms.
+MAX_PHRASE_VARIANTS = 16
 DEFAULT_ALIASES_PATH = Path(scripts.DATA_DIR) / "aliases.tsv"
 
 # A query token sequence: one list of alternative terms per position.
@@ -71,6 +75,13 @@ def _leaf(fieldname: str, seq: Terms, boost: float) -> wq.Query | None:
         return wq.Or([wq.Term(fieldname, a) for a in alts], boost=boost)
     if all(len(alts) == 1 for alts in seq):
         return wq.Phrase(fieldname, [alts[0] for alts in seq], boost=boost)
+    combos = 1
+    for alts in seq:
+        combos *= len(alts)
+    if combos <= MAX_PHRASE_VARIANTS:
+        # Plain phrases are faster than span queries and simpler for highlighters to read.
+        return wq.Or([wq.Phrase(fieldname, list(words)) for words in product(*seq)],
+                     boost=boost)
     subs = [wq.Term(fieldname, alts[0]) if len(alts) == 1
             else wq.Or([wq.Term(fieldname, a) for a in alts]) for alts in seq]
     return wq.Sequence(subs, boost=boost)

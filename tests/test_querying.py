@@ -256,3 +256,23 @@ def test_ala_lc_tibetan_input():
     q, info = build_query("bkaʼ ʼgyur")
     assert info["converted"]["wylie"] == "བཀའ་འགྱུར"
     assert hits(ix, field_part(q, "x")) == ["0"]
+
+
+def test_han_readings_in_tr_as_phrases_or_sequence():
+    ix = make_index("乾隆", "乾乾乾乾乾", "三藏")
+    q, _ = build_query("乾隆")
+    assert hits(ix, field_part(q, "tr")) == ["0"]
+    # 2**5 reading combinations: a span query instead of 32 phrases
+    q, _ = build_query("乾乾乾乾乾")
+    tr = field_part(q, "tr")
+    assert any(isinstance(n, wq.Sequence) for n in tr.children())
+    assert hits(ix, tr) == ["1"]
+    assert hits(ix, build_query("qianlong")[0]) == ["0"]
+
+
+def test_menksoft_query_is_converted():
+    ix = make_index("ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ")
+    legacy = "".join(chr(int(h, 16)) for h in "E2F2 E289 E2BC E2EC E289 E2F9".split())
+    q, info = build_query(legacy)
+    assert info["text"] == "ᠮᠣᠩᠭᠣᠯ"
+    assert hits(ix, build_query(legacy, exact=True)[0]) == ["0"]
