@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from flask import Blueprint, Response, current_app, redirect, request, send_file
+from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.exceptions import RequestURITooLarge
 
 from library import imaging
@@ -202,26 +202,39 @@ def image(ident: str, region: str, size: str, rotation: str, quality_format: str
         resp = Response(status=304, headers=headers)
         resp.set_etag(etag)
         return resp
-    path = imaging.prebuilt_path(req, img.derived, img.info)
-    if path is None or not path.is_file():
-        path = _cached(img, req)
-    resp = send_file(path, mimetype=req.media_type, etag=etag, last_modified=last_modified,
-                     max_age=IMAGE_MAX_AGE, conditional=True)
-    resp.headers.update(headers)
+    data = _read(imaging.prebuilt_path(req, img.derived, img.info))
+    if data is None:
+        data = _cached(img, req)
+    # Bytes rather than send_file: tiles are tens of kilobytes, and a read is cheaper than
+    # keeping a file handle open for the life of the response.
+    resp = Response(data, mimetype=req.media_type, headers=headers)
+    resp.set_etag(etag)
+    resp.last_modified = last_modified
     resp.cache_control.public = True
-    return resp
+    resp.cache_control.max_age = IMAGE_MAX_AGE
+    return resp.make_conditional(request, accept_ranges=True, complete_length=len(data))
 
 
-def _cached(img: _Image, req) -> Path:
+def _read(path: Optional[Path]) -> Optional[bytes]:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _cached(img: _Image, req) -> bytes:
     """The rendered image from the cache, rendering and storing it (atomically) if absent."""
     key = _etag(img.version_path, req.canonical)
     path = get_store().cache_dir / "iiif" / key[:2] / f"{key}.{req.format}"
-    if path.is_file():
-        return path
+    data = _read(path)
+    if data is not None:
+        return data
     data = imaging.render(req, img.derived, img.info)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
     tmp.write_bytes(data)
     os.replace(tmp, path)
     current_app.logger.debug("rendered %s/%s", img.ident, req.canonical)
-    return path
+    return data
