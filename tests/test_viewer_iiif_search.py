@@ -4,18 +4,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from iiif_samples import build_library, mongolian_book, text_only, tibetan_pothi
+from iiif_samples import build_library, chinese_book, mongolian_book, text_only, tibetan_pothi
 from library import iiif_search as cs
 from viewer import create_app
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
-    items = [mongolian_book(), tibetan_pothi(), text_only(pages=120)]
+    items = [mongolian_book(), tibetan_pothi(), chinese_book(), text_only(pages=120)]
     return build_library(tmp_path_factory.mktemp("lib") / "lib", items)
 
 
@@ -86,6 +85,17 @@ def test_pothi_hit_boxes_also_by_wylie(client, check):
         check(doc)
         assert [_box(a["target"]) for a in doc["items"]] == [_word_box(item, 1, "གཤེགས་པ་")] * 2
         assert doc["items"][0]["body"]["language"] == "bo"
+
+
+def test_chinese_columns_right_to_left(client, check):
+    doc = _get(client, "/iiif/daxue/search?q=明德")
+    check(doc)
+    assert [_box(a["target"]) for a in doc["items"]] == [(700, 400, 150, 280)] * 2
+    # a phrase running from the foot of the first column to the head of the second
+    doc = _get(client, "/iiif/daxue/search?q=之道在明")
+    check(doc)
+    assert doc["items"], doc
+    assert _box(doc["items"][0]["target"]) == (700, 100, 350, 580)
 
 
 def test_paging_through_many_matches(client, check):
