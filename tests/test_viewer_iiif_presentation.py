@@ -153,3 +153,29 @@ def test_bad_requests(client, url, status):
     resp = client.get(url)
     assert resp.status_code == status
     assert resp.is_json
+
+
+def test_everything_emitted_for_the_sample_library_validates(sample_library, validator):
+    """The built-in sample, ingested for real: every manifest, the annotation pages of its
+    canvases and every collection validate and load back into iiif-prezi3."""
+    from catalog.db import Catalog
+
+    client = create_app({"SUDUR_SETTINGS": sample_library}).test_client()
+    with Catalog(Store(sample_library.library).catalog_path, readonly=True) as cat:
+        item_ids = cat.item_ids()
+        coll_ids = [c.id for c in cat.collections()]
+    assert item_ids and coll_ids
+    for item_id in item_ids:
+        data = client.get(f"/iiif/{item_id}/manifest").get_json(force=True)
+        _valid(validator, data)
+        iiif_prezi3.Manifest(**data)
+        refs = [ap["id"] for c in data["items"] for ap in c.get("annotations", [])]
+        assert refs, f"{item_id}: no transcription pages"
+        for ref in refs:
+            page = client.get(ref.replace("http://localhost", "")).get_json(force=True)
+            _valid(validator, page)
+            iiif_prezi3.AnnotationPage(**page)
+    for coll_id in ["top"] + coll_ids:
+        data = client.get(f"/iiif/collection/{coll_id}").get_json(force=True)
+        _valid(validator, data)
+        iiif_prezi3.Collection(**data)
