@@ -166,6 +166,18 @@ FACET_NAMES = {
 }
 
 
+ROLE_NAMES = {
+    "author": _l("Author"),
+    "translator": _l("Translator"),
+    "scribe": _l("Scribe"),
+    "editor": _l("Editor"),
+}
+
+
+def role_name(role: str) -> str:
+    return str(ROLE_NAMES.get(role, role))
+
+
 def language_name(tag: str) -> str:
     return str(LANGUAGE_NAMES.get(tag, tag))
 
@@ -189,4 +201,5 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(pick=pick, tagged=tagged, is_vertical=is_vertical,
                                  language_name=language_name, script_name=script_name,
+                                 role_name=role_name,
                                  facet_name=lambda f: str(FACET_NAMES.get(f, f)))
