@@ -165,3 +165,21 @@ def test_pages_forbid_framing(client):
         assert resp.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
         assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+def test_kiosk_has_slides_captions_timers_and_no_way_out(client):
+    page = text_of(client.get("/kiosk/epics?idle=3&advance=0.5"))
+    assert page.count('class="slide"') == 3
+    assert 'data-idle="3.0"' in page and 'data-advance="0.5"' in page
+    assert 'lang="mn-Mong" class="caption-title mong">ᠵᠠᠩᠭᠠᠷ' in page
+    assert 'lang="zh-Hans" class="caption-title">江格尔' in page
+    assert "<a " not in page and "<input" not in page and "<form" not in page
+    assert 'src="/iiif/3/jangar-ms-1.0001/full/!1600,1600/0/default.jpg"' in page
+    assert 'alt="Page 1 of Jangar"' in page
+
+
+def test_kiosk_defaults_from_settings_and_all_items(client):
+    page = text_of(client.get("/kiosk/all"))
+    assert 'data-idle="120.0"' in page and 'data-advance="12.0"' in page
+    assert page.count('class="slide"') == 3 + 3 + 1  # the text-only page has no slide
+    assert client.get("/kiosk/none-such").status_code == 404
