@@ -178,7 +178,7 @@ def test_requests_never_decode_the_master(client, lib, monkeypatch):
     monkeypatch.setattr(imaging, "_decode_master", boom)
     monkeypatch.setattr(imaging, "make_derivatives", boom)
     for url in (f"{BASE}/info.json", f"{BASE}/pct:5,5,90,90/!500,500/7/color.webp",
-                f"{BASE}/full/max/0/default.jpg", f"{BASE}/square/^max/0/default.jpg"):
+                f"{BASE}/full/max/0/default.jpg", f"{BASE}/square/^1000,/0/default.jpg"):
         assert client.get(url).status_code == 200, url
 
 
