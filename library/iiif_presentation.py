@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence
 from urllib.parse import quote
 
 from iiif_prezi3 import (Annotation, AnnotationBody, AnnotationPage, AnnotationPageRef, Canvas,
@@ -461,50 +461,61 @@ def manifest_json(item: Item, *, thumb_width: int = 200) -> str:
 # --- collections -----------------------------------------------------------------------------
 
 def build_collection(base: str, collection: Optional[Collection], *,
-                     subcollections: Iterable[Collection] = (),
-                     manifests: Iterable[Item] = (),
+                     subcollections: Sequence[Collection] = (),
+                     manifests: Sequence[Item] = (),
                      page: int = 0, page_size: int = COLLECTION_PAGE_SIZE,
                      thumb_width: int = 200) -> dict:
     """A Collection listing sub-collections, then manifests (items without pages suffice).
 
     ``collection`` None is ``top``. With more members than ``page_size`` the collection lists
     references to its pages (``?page=N``, themselves Collections) instead, and ``page`` N >= 1
-    gives the N-th slice.
+    gives the N-th slice. Only the items listed are read from ``manifests`` (by index and
+    slice), so a lazy sequence keeps a large collection cheap.
     """
     cid = collection.id if collection else "top"
-    subs = list(subcollections)
-    items = list(manifests)
-    refs: list = [CollectionRef(id=collection_url(base, c.id), type="Collection",
-                                label=lang_map(c.label, fallback=c.id)) for c in subs]
-    refs += [_manifest_ref(base, it, thumb_width) for it in items]
+    total = len(subcollections) + len(manifests)
     label = lang_map(collection.label, fallback=cid) if collection else _label("all")
     props: dict = {"label": label, "provider": _provider(base)}
     if collection and collection.summary:
         props["summary"] = lang_map(collection.summary)
-    if collection and collection.parent and items and not subs:
+    if collection and collection.parent and len(manifests) and not len(subcollections):
         props["behavior"] = ["multi-part"]  # the volumes of one set
     if collection and collection.parent:
         props["partOf"] = [{"id": collection_url(base, collection.parent),
                             "type": "Collection"}]
-    npages = max(1, -(-len(refs) // page_size))
+    npages = max(1, -(-total // page_size))
     if page:
         if page > npages:
             raise NotFoundError(f"collection {cid!r} has {npages} page(s)")
-        chunk = refs[(page - 1) * page_size: page * page_size]
-        first = (page - 1) * page_size + 1
-        props.update(label=_numbered(label, first, first + len(chunk) - 1), partOf=[{"id": collection_url(base, cid), "type": "Collection"}])
+        lo, hi = (page - 1) * page_size, min(page * page_size, total)
+        props.update(label=_numbered(label, lo + 1, hi),
+                     partOf=[{"id": collection_url(base, cid), "type": "Collection"}])
         props.pop("behavior", None)
-        coll = PreziCollection(id=collection_url(base, cid, page), items=chunk, **props)
-    elif len(refs) > page_size:
+        members = _members(base, subcollections, manifests, lo, hi, thumb_width)
+        coll = PreziCollection(id=collection_url(base, cid, page), items=members, **props)
+    elif total > page_size:
         pages = []
         for n in range(1, npages + 1):
-            lo, hi = (n - 1) * page_size + 1, min(n * page_size, len(refs))
+            lo, hi = (n - 1) * page_size + 1, min(n * page_size, total)
             pages.append(CollectionRef(id=collection_url(base, cid, n), type="Collection",
                                        label=_numbered(label, lo, hi)))
         coll = PreziCollection(id=collection_url(base, cid), items=pages, **props)
     else:
-        coll = PreziCollection(id=collection_url(base, cid), items=refs, **props)
+        members = _members(base, subcollections, manifests, 0, total, thumb_width)
+        coll = PreziCollection(id=collection_url(base, cid), items=members, **props)
     return _dump(coll)
+
+
+def _members(base: str, subs: Sequence[Collection], items: Sequence[Item], lo: int, hi: int,
+             thumb_width: int) -> list:
+    """References to members ``lo``..``hi``-1, sub-collections first."""
+    n = len(subs)
+    refs: list = [CollectionRef(id=collection_url(base, c.id), type="Collection",
+                                label=lang_map(c.label, fallback=c.id))
+                  for c in subs[min(lo, n):min(hi, n)]]
+    refs += [_manifest_ref(base, it, thumb_width)
+             for it in items[max(lo - n, 0):max(hi - n, 0)]]
+    return refs
 
 
 def _numbered(label: dict[str, list[str]], lo: int, hi: int) -> dict[str, list[str]]:

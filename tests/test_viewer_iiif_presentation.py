@@ -138,6 +138,22 @@ def test_collections(client, validator):
     assert jangar["items"][0]["thumbnail"][0]["id"].endswith("/full/200,/0/default.jpg")
 
 
+def test_large_collection_served_in_pages(client, validator, monkeypatch):
+    monkeypatch.setattr(prezi, "COLLECTION_PAGE_SIZE", 2)
+    top = client.get("/iiif/collection/top").get_json(force=True)
+    _valid(validator, top)
+    assert [i["id"] for i in top["items"]] == [
+        "http://localhost/iiif/collection/top?page=1", "http://localhost/iiif/collection/top?page=2"]
+    one = client.get("/iiif/collection/top?page=1").get_json(force=True)
+    two = client.get("/iiif/collection/top?page=2").get_json(force=True)
+    _valid(validator, one)
+    _valid(validator, two)
+    members = [i["id"].rsplit("/", 2)[-2:] for i in one["items"] + two["items"]]
+    assert members == [["collection", "epics"], ["collection", "kangyur"],
+                       ["daxue", "manifest"], ["long-text", "manifest"]]
+    assert one["partOf"][0]["id"] == "http://localhost/iiif/collection/top"
+
+
 @pytest.mark.parametrize("url, status", [
     ("/iiif/nope/manifest", 404),
     ("/iiif/..%2F..%2Fetc/manifest", 404),

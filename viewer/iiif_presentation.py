@@ -15,6 +15,7 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -179,21 +180,38 @@ def collection(collection_id: str):
         subs = [c for c in all_colls if c.parent == collection_id]
         present = set(catalog.item_ids())
         member_ids = [i for i in coll.items if i in present]
-    items = [_item_stub(catalog, i) for i in member_ids]
     settings = get_settings()
-    data = prezi.build_collection(public_base(), coll, subcollections=subs, manifests=items,
-                                  page=page, thumb_width=settings.thumb_width)
+    data = prezi.build_collection(public_base(), coll, subcollections=subs,
+                                  manifests=_ItemStubs(catalog, member_ids), page=page,
+                                  page_size=prezi.COLLECTION_PAGE_SIZE,
+                                  thumb_width=settings.thumb_width)
     return _ld(_dumps(data), max_age=60)
 
 
-def _item_stub(catalog, item_id: str) -> Item:
-    """An item record with only its first page: enough for a labelled, thumbnailed reference."""
-    item = catalog.get_item(item_id, with_pages=False)
-    try:
-        item.pages = [catalog.get_page(item_id, 1)]
-    except NotFoundError:
-        item.pages = []
-    return item
+class _ItemStubs(Sequence):
+    """Items of a collection, read from the catalogue only when listed: a paged collection of
+    thousands of volumes reads one page of records, not all of them."""
+
+    def __init__(self, catalog, item_ids: list[str]) -> None:
+        self.catalog = catalog
+        self.item_ids = item_ids
+
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._stub(i) for i in self.item_ids[index]]
+        return self._stub(self.item_ids[index])
+
+    def _stub(self, item_id: str) -> Item:
+        """The item record with only its first page: enough for a labelled, thumbnailed ref."""
+        item = self.catalog.get_item(item_id, with_pages=False)
+        try:
+            item.pages = [self.catalog.get_page(item_id, 1)]
+        except NotFoundError:
+            item.pages = []
+        return item
 
 
 def _page_number() -> int:
