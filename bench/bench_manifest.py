@@ -154,7 +154,8 @@ def main() -> None:
         other = time.perf_counter() - t0
         assert r.json()["id"] == "http://other.example/iiif/long-text/manifest"
         print(f"HTTP first request (build + cache write):       {first * 1000:.0f} ms")
-        print(f"HTTP cached, {args.requests} sequential requests: p50 {pct(times, 50) * 1000:.1f} ms,"
+        print(f"HTTP cached, {args.requests} sequential requests:"
+              f" p50 {pct(times, 50) * 1000:.1f} ms,"
               f" p95 {pct(times, 95) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms,"
               f" mean {statistics.mean(times) * 1000:.1f} ms,"
               f" {args.requests / wall:.0f} req/s, {len(r.content) / 1e6:.2f} MB each")

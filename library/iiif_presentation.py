@@ -328,7 +328,7 @@ def _provider(base: str) -> list[dict]:
 
 
 def search_services(base: str, item_id: str) -> list[dict]:
-    """Content Search 2.0 (with its autocomplete) and 1.0 for one item, as the manifest lists them."""
+    """Content Search 2.0 (with its autocomplete) and 1.0 of an item, as its manifest lists them."""
     return [
         {"id": search_url(base, item_id), "type": "SearchService2",
          "service": [{"id": autocomplete_url(base, item_id), "type": "AutoCompleteService2"}]},

@@ -81,7 +81,8 @@ def test_no_tei_means_no_tei_links():
      "http://creativecommons.org/publicdomain/zero/1.0/"),
     ("https://rightsstatements.org/page/InC/1.0/?language=en", None),
     ("https://rightsstatements.org/vocab/InC/1.0/", "http://rightsstatements.org/vocab/InC/1.0/"),
-    ("https://rightsstatements.org/page/NoC-US/1.0", "http://rightsstatements.org/vocab/NoC-US/1.0/"),
+    ("https://rightsstatements.org/page/NoC-US/1.0",
+     "http://rightsstatements.org/vocab/NoC-US/1.0/"),
     ("all rights reserved", None),
     ("", None),
 ])
