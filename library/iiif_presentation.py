@@ -210,10 +210,6 @@ def text_canvas_size(item: Item, page: Page) -> tuple[int, int]:
     return TEXT_CANVAS_POTHI if "individuals" in behavior else TEXT_CANVAS_BOOK
 
 
-def _canvas_size(item: Item, page: Page, fallback: tuple[int, int]) -> tuple[int, int]:
-    return (page.width, page.height) if page.has_image else fallback
-
-
 # --- annotations -----------------------------------------------------------------------------
 
 def image_service(base: str, image: str, width: int, height: int) -> dict:
@@ -351,12 +347,13 @@ def _links(item: Item, base: str) -> tuple[list, list, list]:
 
 
 def build_canvases(item: Item, base: str) -> list[Canvas]:
-    fallback = None
+    """One Canvas per page: the image painted with its service, the transcription referenced."""
+    fallback = None  # the size of image-less canvases, found at the first one
     canvases = []
     for page in item.pages:
         if not page.has_image and fallback is None:
             fallback = text_canvas_size(item, page)
-        width, height = _canvas_size(item, page, fallback or (0, 0))
+        width, height = (page.width, page.height) if page.has_image else fallback
         canvas_id = canvas_url(base, item.id, page.order)
         extra = {}
         if page.text or page.lines:
