@@ -172,9 +172,10 @@ def test_kiosk_has_slides_captions_timers_and_no_way_out(client):
     assert page.count('class="slide"') == 3
     assert 'data-idle="3.0"' in page and 'data-advance="0.5"' in page
     assert 'lang="mn-Mong" class="caption-title mong">ᠵᠠᠩᠭᠠᠷ' in page
+    assert 'lang="en" class="caption-title main">Jangar' in page
     assert 'lang="zh-Hans" class="caption-title">江格尔' in page
     assert "<a " not in page and "<input" not in page and "<form" not in page
-    assert 'src="/iiif/3/jangar-ms-1.0001/full/!1600,1600/0/default.jpg"' in page
+    assert 'src="/iiif/3/jangar-ms-1.0001/full/max/0/default.jpg"' in page  # never upscaled
     assert 'alt="Page 1 of Jangar"' in page
 
 

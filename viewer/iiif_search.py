@@ -1,4 +1,5 @@
-"""IIIF Content Search over HTTP: ``/search`` (2.0), ``/search1`` (1.0) and ``/autocomplete``.
+"""IIIF Content Search over HTTP: ``/search`` (2.0), ``/search1`` (1.0), ``/autocomplete`` (2.0)
+and ``/autocomplete1`` (1.0, which Mirador uses).
 
 The search engine (``catalog.search``) finds every matching span on the item's pages; this module
 pages through them in reading order, fetches only the page records of the current result page
@@ -116,16 +117,28 @@ def search1(item_id: str):
     return _send(data, cs.SEARCH1_CONTENT_TYPE)
 
 
-@bp.get("/iiif/<item_id>/autocomplete")
-def autocomplete(item_id: str):
-    item = _item(item_id)
-    q = _query(required=True)
+def _terms(item: Item, q: str) -> list[tuple[str, int]]:
     raw_min = request.args.get("min", "1") or "1"
     if not raw_min.isdigit():
         raise BadRequestError(f"min must be a non-negative integer, not {raw_min!r}")
     searcher, _, complete = _engine()
-    terms = [(t, n) for t, n in complete(searcher, item.id, q, limit=AUTOCOMPLETE_LIMIT)
-             if n >= int(raw_min)]
-    data = cs.term_page(terms, base=public_base(), item_id=item.id, q=q,
+    return [(t, n) for t, n in complete(searcher, item.id, q, limit=AUTOCOMPLETE_LIMIT)
+            if n >= int(raw_min)]
+
+
+@bp.get("/iiif/<item_id>/autocomplete")
+def autocomplete(item_id: str):
+    item = _item(item_id)
+    q = _query(required=True)
+    data = cs.term_page(_terms(item, q), base=public_base(), item_id=item.id, q=q,
                         ignored=cs.ignored_params(request.args))
     return _send(data, cs.SEARCH2_CONTENT_TYPE)
+
+
+@bp.get("/iiif/<item_id>/autocomplete1")
+def autocomplete1(item_id: str):
+    item = _item(item_id)
+    q = _query(required=True)
+    data = cs.term_list1(_terms(item, q), base=public_base(), item_id=item.id, q=q,
+                         ignored=cs.ignored_params(request.args))
+    return _send(data, cs.SEARCH1_CONTENT_TYPE)

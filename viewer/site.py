@@ -87,6 +87,13 @@ def thumb_url(page: Page, width: int = 200) -> str:
     return f"/iiif/3/{page.image_id}/full/{width},/0/default.jpg"
 
 
+def fit_url(page: Page, box: int) -> str:
+    """An Image API URL of the whole page fitting ``box`` pixels, never upscaled (a ``!w,h``
+    larger than the image is refused by the Image API without ``^``)."""
+    size = "max" if page.width <= box and page.height <= box else f"!{box},{box}"
+    return f"/iiif/3/{page.image_id}/full/{size}/0/default.jpg"
+
+
 def mark_spans(text: str, spans: list[tuple[int, int]]) -> Markup:
     """``text`` escaped, with every span inside it wrapped in ``<mark>``."""
     out, cursor = [], 0
@@ -194,8 +201,8 @@ def understood_parts(understood: dict) -> list[tuple[str, str]]:
               "normalized": gettext("normalized"), "schemes": gettext("transliteration")}
     out = []
     for key, value in (understood or {}).items():
-        if value in (None, "", [], {}, False):
-            continue
+        if value in (None, "", [], {}, False) or key in ("text", "query"):
+            continue  # the query itself is in the box above
         if isinstance(value, dict):
             text = "; ".join(f"{k} → {_flat(v)}" for k, v in value.items())
         else:
@@ -305,7 +312,7 @@ def reader_context(it: Item, *, embedded: bool) -> dict:
         "text_html": mark_spans(page.text, spans), "n_marks": len(spans),
         "region": region, "prev": orders[i - 1] if i > 0 else None,
         "next": orders[i + 1] if i + 1 < len(orders) else None, "rtl": rtl,
-        "embedded": embedded, "thumb_url": thumb_url,
+        "embedded": embedded, "thumb_url": thumb_url, "fit_url": fit_url,
         "embed_code": embed_code(it, order, region),
         "pages_json": [{"order": p.order, "label": p.label or str(p.order),
                         "image": p.image_id if p.has_image else None,
@@ -381,7 +388,7 @@ def kiosk(collection: str):
     idle = _seconds(request.args.get("idle"), settings.kiosk_idle_seconds)
     advance = _seconds(request.args.get("advance"), settings.kiosk_advance_seconds)
     return render_template("kiosk.html", collection=coll, slides=slides, idle=idle,
-                           advance=advance)
+                           advance=advance, fit_url=fit_url)
 
 
 def _seconds(raw: Optional[str], default: int) -> float:
