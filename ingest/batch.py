@@ -102,8 +102,23 @@ def find_tei(folder: Path, item_id: str) -> Optional[Path]:
     return xmls[0] if len(xmls) == 1 else (xmls[0] if xmls else None)
 
 
-def plan_item(folder: Path, batch_root: Path) -> ItemPlan:
-    """Parse and check one item folder without writing anything."""
+def _escapes(folder: Path, files) -> list[str]:
+    """Files (usually symlinks) that resolve outside the item folder: never read."""
+    base = folder.resolve()
+    out = []
+    for rel, path in files:
+        target = path.resolve()
+        if target != base and base not in target.parents:
+            out.append(rel)
+    return out
+
+
+def plan_item(folder: Path, batch_root: Path, max_tei_bytes: Optional[int] = None) -> ItemPlan:
+    """Parse and check one item folder without writing anything.
+
+    ``max_tei_bytes`` refuses a TEI file above that size before it is parsed (Settings
+    ``max_tei_bytes``), so an oversized file fails in milliseconds, not minutes.
+    """
     from .tei import parse_tei  # the TEI edge; imported here to keep this module light
 
     item_id = unicodedata.normalize("NFC", folder.name)
@@ -119,6 +134,10 @@ def plan_item(folder: Path, batch_root: Path) -> ItemPlan:
                    "(lower-case letters, digits, '-' and '_', starting with a letter or digit)",
                    display, code="bad-item-id")
         return plan
+    if _escapes(batch_root, [(display, folder)]) if folder != batch_root else folder.is_symlink():
+        plan.error("the item folder is a link to somewhere outside the batch; Sudur reads "
+                   "nothing outside the batch", display, code="path-escape")
+        return plan
     images = _files(folder / "images", IMAGE_SUFFIXES)
     for p in folder.iterdir():
         if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
@@ -126,8 +145,21 @@ def plan_item(folder: Path, batch_root: Path) -> ItemPlan:
     plan.images = images
     plan.ocr = _files(folder / "ocr", OCR_SUFFIXES)
     plan.tei = find_tei(folder, item_id)
+    escaping = _escapes(folder, list(images.items()) + list(plan.ocr.items()) + (
+        [(plan.tei.name, plan.tei)] if plan.tei is not None else []))
+    if escaping:
+        plan.error(f"{len(escaping)} file(s) are links to somewhere outside the item folder, "
+                   f"e.g. {escaping[0]}; Sudur reads nothing outside the batch",
+                   f"{display}/{escaping[0]}", code="path-escape")
+        return plan
     if plan.tei is not None:
         rel = f"{display}/{plan.tei.name}"
+        size = plan.tei.stat().st_size
+        if max_tei_bytes and size > max_tei_bytes:
+            plan.error(f"the TEI file is {size:,} bytes, above the limit of {max_tei_bytes:,} "
+                       "bytes (setting max_tei_bytes); split the volume or raise the limit",
+                       rel, code="tei-too-large")
+            return plan
         try:
             result = parse_tei(plan.tei, folder, item_id, display_name=rel)
         except SudurError as exc:

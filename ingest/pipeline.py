@@ -74,7 +74,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
     imaging.configure(settings.max_master_pixels)
     schema = tei_schema_path() if validate_tei else None
     batch = payload_of(Path(batch))
-    plans = [plan_item(folder, batch) for folder in item_folders(batch)]
+    plans = [plan_item(folder, batch, settings.max_tei_bytes) for folder in item_folders(batch)]
     seen: dict[str, str] = {}
     existing = set(existing_ids)
     for plan in plans:
@@ -127,6 +127,9 @@ def _check_images(plan: ItemPlan, settings: Optional[Settings] = None) -> None:
         if info.mode not in ("RGB", "L", "1", "P", "RGBA", "LA"):
             plan.warn(f"unexpected colour mode {info.mode}; derivatives are made in RGB", rel,
                       code="colour-mode")
+        for note in getattr(info, "warnings", []):
+            if "although its name ends in" in note:
+                plan.warn(note.removeprefix(rel + ": "), rel, code="format-mismatch")
         if getattr(info, "frames", 1) > 1:
             plan.warn(f"image has {info.frames} frames; only the first is used", rel,
                       code="multi-frame")
@@ -202,7 +205,7 @@ def _prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str,
     t0 = time.perf_counter()
     settings = Settings.load(library, **(settings_overrides or {}))
     imaging.configure(settings.max_master_pixels)
-    plan = plan_item(Path(folder), Path(batch_root))
+    plan = plan_item(Path(folder), Path(batch_root), settings.max_tei_bytes)
     out = Prepared(item_id=plan.item_id, status="failed", diagnostics=plan.diagnostics)
     if plan.item is not None and not plan.errors:
         _check_images(plan, settings)
