@@ -514,7 +514,67 @@ ZH_ARCHIVE = _ItemSpec(
     ],
 )
 
-ITEMS: tuple[_ItemSpec, ...] = (JANGAR, GESER, KANGYUR, TODO, ZH_ARCHIVE)
+MANCHU = _ItemSpec(
+    id="manchu-memorial-1",
+    layout="mong",
+    lang="mnc-Mong",
+    lang_name="Manchu in Manchu script",
+    titles={
+        "mnc-Mong": "ᡨᡠᡵᡤᡡᡨ ᡳ ᠮᠣᠩᡤᠣ ᠪᡳᡨᡥᡝ ᠪᡝ ᠪᡝᠨᡝᠪᡠᡥᡝ ᠸᡝᠰᡳᠮᠪᡠᡵᡝ ᠪᡳᡨᡥᡝ",
+        "mnc-Latn": "turgūt i monggo bithe be benebuhe wesimbure bithe",
+        "en": "Memorial on sending the Mongolian books of the Torghuts (Manchu, 1771)",
+        "zh-Hans": "奏报呈送土尔扈特蒙古文书籍折（满文）",
+        "zh-Hant": "奏報呈送土爾扈特蒙古文書籍摺（滿文）",
+    },
+    summary={
+        "en": "The Manchu memorial that goes with the Chinese dispatch zh-archive-1: the Court "
+              "of Colonial Affairs reports the Torghut books and the emperor writes 'noted'. "
+              "Composed for the Sudur sample.",
+        "zh-Hans": "与汉文咨文 zh-archive-1 相应的满文奏折：理藩院奏报土尔扈特所献书籍，朱批“知道了”。"
+                   "为 Sudur 示例而撰。",
+    },
+    resp=[("author", "Court of Colonial Affairs (Lifan Yuan)"),
+          ("transcription and TEI encoding", "Sudur sample team")],
+    date_text="abkai wehiyehe i gūsin ningguci aniya (1771)",
+    not_before=1771,
+    not_after=1771,
+    place="Beijing",
+    institution="Historical Archives (sample)",
+    settlement="Beijing",
+    collection="Archives",
+    shelfmark="HA-S-MNC-1771-05",
+    genre="memorial",
+    licence=_CC0,
+    form="sheet",
+    material="paper",
+    div_type="section",
+    behavior="individuals",
+    other_langs=[("mn-Mong", "Mongolian book titles")],
+    encoding_note="Unicode Manchu letters (U+185D-U+1878 with the shared Mongolian letters); "
+                  "particles are written as separate words. Text composed for the Sudur sample.",
+    pages=[
+        _PageSpec("1", head="ᠸᡝᠰᡳᠮᠪᡠᡵᡝ ᠪᡳᡨᡥᡝ", lines=[
+            "ᡨᡠᠯᡝᡵᡤᡳ ᡤᠣᠯᠣ ᠪᡝ ᡩᠠᠰᠠᡵᠠ ᠵᡠᡵᡤᠠᠨ",
+            "ᡤᡳᠩᡤᡠᠯᡝᠮᡝ ᠸᡝᠰᡳᠮᠪᡠᡵᡝ ᠵᠠᠯᡳᠨ",
+            "ᡨᡠᡵᡤᡡᡨ ᡳ ᡥᠠᠨ ᡠᠪᠠᠰᡳ",
+        ]),
+        _PageSpec("2", lines=[
+            "ᠮᠣᠩᡤᠣ ᠪᡳᡨᡥᡝᡳ ᠵᠠᠩᡤᠠᡵ ᡝᠮᡠ ᡩᡝᠪᡨᡝᠯᡳᠨ",
+            "ᡤᡝᠰᡝᡵ ᡥᠠᠨ ᡳ ᠪᡳᡨᡥᡝ ᠵᡠᠸᡝ ᡩᡝᠪᡨᡝᠯᡳᠨ",
+            "ᡨᠠᠩᡤᡡᡨ ᡥᡝᡵᡤᡝᠨ ᡳ ᡤᠠᠨᠵᡠᡵ ᠨᠣᠮᡠᠨ ᡝᠮᡠ ᡩᠣᠪᡨᠣᠨ",
+            "<unclear reason=\"faded\">ᡴᠠᠮᠴᡳᠮᡝ</unclear> ᠪᡝᠨᡝᠪᡠᡥᡝ",
+        ]),
+        _PageSpec("3", head="ᡥᡝᠰᡝ", lines=[
+            "ᠠᠪᡴᠠᡳ ᠸᡝᡥᡳᠶᡝᡥᡝ ᡳ ᡤᡡᠰᡳᠨ ᠨᡳᠩᡤᡠᠴᡳ ᠠᠨᡳᠶᠠ",
+            "ᠰᡠᠨᠵᠠ ᠪᡳᠶᠠ ᡳ ᡳᠴᡝ ᠵᡠᠸᠠᠨ",
+            "ᡥᡝᠰᡝ ᠰᠠᡥᠠ"
+            "<note type=\"editorial\" xml:lang=\"en\">saha, 'noted': the emperor's rescript, "
+            "written in vermilion on the original.</note>",
+        ]),
+    ],
+)
+
+ITEMS: tuple[_ItemSpec, ...] = (JANGAR, GESER, KANGYUR, TODO, ZH_ARCHIVE, MANCHU)
 
 COLLECTIONS: tuple[Collection, ...] = (
     Collection(id="epics",
@@ -534,9 +594,9 @@ COLLECTIONS: tuple[Collection, ...] = (
                items=["todo-xiyouji-1"]),
     Collection(id="archives",
                label={"en": "Archival documents", "zh-Hans": "档案", "zh-Hant": "檔案",
-                      "mn-Mong": "ᠬᠠᠷᠢ ᠪᠢᠴᠢᠭ"},
+                      "mn-Mong": "ᠬᠠᠷᠢ ᠪᠢᠴᠢᠭ", "mnc-Mong": "ᡩᠠᠩᠰᡝ"},
                summary={"en": "Qing government documents about the books of the collection."},
-               items=["zh-archive-1"]),
+               items=["zh-archive-1", "manchu-memorial-1"]),
 )
 
 

@@ -15,8 +15,9 @@ from library.sample import find_font, write_sample
 T = "{http://www.tei-c.org/ns/1.0}"
 ALTO = "{http://www.loc.gov/standards/alto/ns-v4#}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-EXPECTED = ["jangar-ms-1", "geser-ms-1", "kangyur-vol-1", "todo-xiyouji-1", "zh-archive-1"]
-PORTRAIT = {"jangar-ms-1", "geser-ms-1", "todo-xiyouji-1", "zh-archive-1"}
+EXPECTED = ["jangar-ms-1", "geser-ms-1", "kangyur-vol-1", "todo-xiyouji-1", "zh-archive-1",
+            "manchu-memorial-1"]
+PORTRAIT = {"jangar-ms-1", "geser-ms-1", "todo-xiyouji-1", "zh-archive-1", "manchu-memorial-1"}
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,8 @@ def test_texts_in_their_scripts(batch: Path) -> None:
     assert not re.search("[\u1820-\u1842]", todo.replace("\u1820", "").replace(
         "\u1828", "").replace("\u182f", "").replace("\u1830", "").replace(
         "\u1831", "").replace("\u1837", "")), "Hudum-only letters in the Todo text"
+    manchu = _text(_tei(batch, "manchu-memorial-1"))
+    assert "ᡤᡝᠰᡝᡵ" in manchu and len({c for c in manchu if 0x185D <= ord(c) <= 0x1878}) >= 8
     zh = _text(_tei(batch, "zh-archive-1"))
     for word in ("格斯爾", "江格爾", "甘珠爾", "傳", "遊", "記", "乾隆"):
         assert word in zh
