@@ -25,7 +25,7 @@ from .errors import NotFoundError
 from .models import Box, Collection, Item, LangMap, Page, TocEntry
 
 # Bump when the shape of built manifests changes, so cached copies are rebuilt.
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 
 PLACEHOLDER_BASE = "https://sudur.invalid"
 PREZI3_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
@@ -33,6 +33,7 @@ SEARCH2_CONTEXT = "http://iiif.io/api/search/2/context.json"
 CONTENT_TYPE = f'application/ld+json;profile="{PREZI3_CONTEXT}"'
 
 SEARCH1_PROFILE = "http://iiif.io/api/search/1/search"
+AUTOCOMPLETE1_PROFILE = "http://iiif.io/api/search/1/autocomplete"
 TEI_PROFILE = "http://www.tei-c.org/ns/1.0"
 DEFAULT_RIGHTS = "http://rightsstatements.org/vocab/CNE/1.0/"  # Copyright Not Evaluated
 COLLECTION_PAGE_SIZE = 500
@@ -109,6 +110,10 @@ def search1_url(base: str, item_id: str) -> str:
 
 def autocomplete_url(base: str, item_id: str) -> str:
     return f"{base}/iiif/{item_id}/autocomplete"
+
+
+def autocomplete1_url(base: str, item_id: str) -> str:
+    return f"{base}/iiif/{item_id}/autocomplete1"
 
 
 def rebase(serialized: str, base: str) -> str:
@@ -329,7 +334,9 @@ def search_services(base: str, item_id: str) -> list[dict]:
         {"id": search_url(base, item_id), "type": "SearchService2",
          "service": [{"id": autocomplete_url(base, item_id), "type": "AutoCompleteService2"}]},
         {"@id": search1_url(base, item_id), "@type": "SearchService1",
-         "profile": SEARCH1_PROFILE},
+         "profile": SEARCH1_PROFILE,
+         "service": [{"@id": autocomplete1_url(base, item_id), "@type": "AutoCompleteService1",
+                      "profile": AUTOCOMPLETE1_PROFILE}]},
     ]
 
 

@@ -10,7 +10,7 @@ lines, else the whole canvas). Those are then written as
   ``TextQuoteSelector``; paged with ``partOf``/``next``/``prev`` when long;
 - a Search 1.0 ``sc:AnnotationList`` with ``resources`` and ``hits`` (before/match/after), the
   form Mirador and the Universal Viewer draw;
-- a Search 2.0 ``TermPage`` for autocomplete.
+- a Search 2.0 ``TermPage`` for autocomplete, and a 1.0 ``search:TermList`` (Mirador's).
 
 Hits are duck-typed (``order``, ``label``, ``text``, ``spans``), so this module does not import the
 catalogue.
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Protocol, Sequence
 from urllib.parse import urlencode
 
-from .iiif_presentation import autocomplete_url, canvas_url, search1_url, search_url
+from .iiif_presentation import (autocomplete1_url, autocomplete_url, canvas_url, search1_url,
+                                search_url)
 from .models import Box, Page
 
 SEARCH2_CONTEXT = "http://iiif.io/api/search/2/context.json"
@@ -258,3 +259,15 @@ def search1_response(matches: Sequence[Match], *, base: str, item_id: str, q: st
     out["hits"] = hits
     return out
 
+
+def term_list1(terms: Sequence[tuple[str, int]], *, base: str, item_id: str, q: str,
+               ignored: Sequence[str] = ()) -> dict:
+    """The Search 1.0 autocomplete TermList; each term links to its 1.0 search."""
+    out: dict = {"@context": "http://iiif.io/api/search/1/context.json",
+                 "@id": _page_url(autocomplete1_url(base, item_id), q),
+                 "@type": "search:TermList"}
+    if ignored:
+        out["ignored"] = list(ignored)
+    out["terms"] = [{"match": term, "url": _page_url(search1_url(base, item_id), term),
+                     "count": int(count)} for term, count in terms]
+    return out

@@ -191,8 +191,12 @@ def test_manifest_announces_both_search_services():
     assert services[0]["id"] == f"{BASE}/iiif/jangar-ms-1/search"
     assert services[0]["service"] == [{"id": f"{BASE}/iiif/jangar-ms-1/autocomplete",
                                        "type": "AutoCompleteService2"}]
-    assert services[1] == {"@id": f"{BASE}/iiif/jangar-ms-1/search1", "@type": "SearchService1",
-                           "profile": "http://iiif.io/api/search/1/search"}
+    assert services[1] == {
+        "@id": f"{BASE}/iiif/jangar-ms-1/search1", "@type": "SearchService1",
+        "profile": "http://iiif.io/api/search/1/search",
+        "service": [{"@id": f"{BASE}/iiif/jangar-ms-1/autocomplete1",
+                     "@type": "AutoCompleteService1",
+                     "profile": "http://iiif.io/api/search/1/autocomplete"}]}
 
 
 def test_placeholder_build_rebases_to_the_same_json():

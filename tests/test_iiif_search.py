@@ -230,6 +230,15 @@ def test_term_page(shared_dir, tmp_path):
     assert set(doc["items"][0]) <= {k for t in ex["items"] for k in t}
 
 
+def test_term_list_for_search1():
+    doc = cs.term_list1([("ᠵᠠᠩᠭᠠᠷ", 6)], base=BASE, item_id="jangar-ms-1", q="ᠵᠠ")
+    assert doc["@type"] == "search:TermList"
+    assert doc["@id"].startswith(f"{BASE}/iiif/jangar-ms-1/autocomplete1?q=")
+    (term,) = doc["terms"]
+    assert term["match"] == "ᠵᠠᠩᠭᠠᠷ" and term["count"] == 6
+    assert term["url"].startswith(f"{BASE}/iiif/jangar-ms-1/search1?q=%E1")
+
+
 @pytest.mark.parametrize("name", ["ex03-AnnotationPage.elided-fixed.json",
                                   "ex09-AnnotationPage.elided-fixed.json",
                                   "ex12-TermPage.json"])

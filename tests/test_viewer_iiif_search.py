@@ -147,6 +147,11 @@ def test_autocomplete(client, check):
     assert values.get("ᠵᠠᠩᠭᠠᠷ") == 3
     assert _get(client, "/iiif/jangar-ms-1/autocomplete?q=ᠵᠠ&min=4")["items"] == []
     _get(client, "/iiif/jangar-ms-1/autocomplete", 400)
+    one = _get(client, "/iiif/jangar-ms-1/autocomplete1?q=ᠵᠠ")
+    assert {t["match"]: t["count"] for t in one["terms"]}.get("ᠵᠠᠩᠭᠠᠷ") == 3
+    # the term's link is a working 1.0 search
+    found = _get(client, one["terms"][0]["url"].replace("http://localhost", ""))
+    assert found["hits"]
     _get(client, "/iiif/jangar-ms-1/autocomplete?q=ᠵᠠ&min=x", 400)
 
 
@@ -255,3 +260,24 @@ def test_pothi_hits_match_the_hocr_file(shared_dir, tmp_path, check):
         assert any(text in w and box == b for w, b in words), (text, box)
     # and the exact spelling is among them (the loose reading also finds the OCR's སམས)
     assert {b for w, b in words if "སེམས" in w} <= {box for _t, box in hits}
+
+
+def test_sample_library_hits_sit_on_their_words(sample_library, check):
+    """In the ingested sample (vertical Mongolian with OCR word boxes), each hit's box is the box
+    of the word that holds the matched text, in native script or transliteration alike."""
+    from catalog.db import Catalog
+    from library.store import Store
+
+    client = create_app({"SUDUR_SETTINGS": sample_library}).test_client()
+    with Catalog(Store(sample_library.library).catalog_path, readonly=True) as cat:
+        pages = {p.order: p for p in cat.pages("jangar-ms-1")}
+    for q in ("ᠵᠠᠩᠭᠠᠷ", "jangghar"):
+        doc = _get(client, f"/iiif/jangar-ms-1/search?q={q}")
+        check(doc)
+        boxed = [a for a in doc["items"] if "#xywh=" in a["target"]]
+        assert boxed, doc
+        for anno in boxed:
+            order = int(anno["target"].split("/canvas/")[1].split("#")[0])
+            words = [w for line in pages[order].lines for w in line.words if w.box]
+            assert any(anno["body"]["value"] in w.text and _box(anno["target"]) ==
+                       (w.box.x, w.box.y, w.box.w, w.box.h) for w in words), anno
