@@ -131,3 +131,17 @@ def test_no_interface_text_left_in_english(client, header):
             r'(>|(aria-label|alt|title|placeholder|aria-roledescription)=")'
             + re.escape(e) + r'(<|")', page)]
         assert not leftovers, (url, leftovers)
+
+
+def test_autotag_wraps_script_runs_and_keeps_markup():
+    from markupsafe import Markup
+
+    from viewer.i18n import autotag
+
+    assert str(autotag("wylie → བྱང་ཆུབ; 江格尔, Жангар, ᠵᠠᠩᠭᠠᠷ ᠤᠨ")) == (
+        'wylie → <span lang="bo">བྱང་ཆུབ</span>; <span lang="zh">江格尔</span>, Жангар, '
+        '<span lang="mn-Mong">ᠵᠠᠩᠭᠠᠷ ᠤᠨ</span>')
+    snippet = Markup("… <mark>ᠵᠠᠩᠭᠠᠷ</mark> &amp; 理藩院。")
+    assert str(autotag(snippet, {"Mong": "xal-Mong"})) == (
+        '… <mark><span lang="xal-Mong">ᠵᠠᠩᠭᠠᠷ</span></mark> &amp; <span lang="zh">理藩院</span>。')
+    assert str(autotag("<script>")) == "&lt;script&gt;"

@@ -7,6 +7,7 @@ gettext ``.po`` files compiled to ``.mo`` (``pybabel compile -d viewer/translati
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -127,6 +128,75 @@ def tagged(text: str, tag: str, element: str = "span", css: str = "") -> Markup:
     return Markup(f"<{element}{lang}{cls}>{escape(text)}</{element}>")
 
 
+_RUN_TAGS = {"Mong": "mn-Mong", "Tibt": "bo", "Hani": "zh"}
+_TAG_RE = re.compile(r"(<[^>]*>)")
+
+
+def _char_script(ch: str) -> str:
+    o = ord(ch)
+    if 0x1800 <= o <= 0x18AF or 0x11660 <= o <= 0x1167F:
+        return "Mong"
+    if 0x0F00 <= o <= 0x0FFF:
+        return "Tibt"
+    if (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x2FA1F
+            or 0xF900 <= o <= 0xFAFF):
+        return "Hani"
+    if ch.isspace() or not ch.isalnum():
+        return ""  # neutral: joins the run it sits in
+    return "other"
+
+
+_TOKEN_RE = re.compile(r"&#?\w+;|.", re.S)
+
+
+def _tag_runs(escaped: str, tags: Mapping[str, str]) -> str:
+    """Wrap script runs of already-escaped text; entities count as neutral tokens."""
+    out: list[str] = []
+    run: list[tuple[str, str]] = []  # (token, script or "" when neutral)
+    current = ""
+
+    def flush() -> None:
+        if not run:
+            return
+        cut = len(run)
+        while cut and not run[cut - 1][1]:
+            cut -= 1  # trailing spaces and punctuation stay outside the span
+        body = "".join(t for t, _ in run[:cut])
+        tail = "".join(t for t, _ in run[cut:])
+        if current in tags and body:
+            out.append(f'<span lang="{tags[current]}">{body}</span>{tail}')
+        else:
+            out.append(body + tail)
+        run.clear()
+
+    for m in _TOKEN_RE.finditer(escaped):
+        token = m.group(0)
+        script = "" if len(token) > 1 else _char_script(token)
+        if script and script != current:
+            flush()
+            current = script
+        run.append((token, script))
+    flush()
+    return "".join(out)
+
+
+def autotag(text: str, langs: Optional[Mapping[str, str]] = None) -> Markup:
+    """Mixed-script text with its Mongolian, Tibetan and Chinese runs in spans carrying their
+    language, for screen readers and font choice. ``Markup`` input (a snippet with ``<mark>``)
+    keeps its tags; plain text is escaped first. ``langs`` overrides the tag of a script
+    (e.g. ``{"Mong": "xal-Mong"}`` for a Todo text)."""
+    tags = dict(_RUN_TAGS, **(langs or {}))
+    html_text = str(text) if isinstance(text, Markup) else str(escape(text))
+    parts = _TAG_RE.split(html_text)
+    return Markup("".join(p if p.startswith("<") else _tag_runs(p, tags) for p in parts))
+
+
+def script_tags_for(writing_system: str) -> dict[str, str]:
+    """Run tags for text of an item: its own writing system for its own script."""
+    script = script_of(writing_system)
+    return {script: writing_system} if script in _RUN_TAGS and writing_system else {}
+
+
 # --- names of languages, scripts and facets -------------------------------------------------
 
 LANGUAGE_NAMES = {
@@ -199,7 +269,9 @@ def init_app(app: Flask) -> None:
         lang = current_language()
         return {"ui": lang, "ui_languages": UI_LANGUAGES}
 
+    app.jinja_env.filters["autotag"] = autotag
     app.jinja_env.globals.update(pick=pick, tagged=tagged, is_vertical=is_vertical,
+                                 script_tags_for=script_tags_for,
                                  language_name=language_name, script_name=script_name,
                                  role_name=role_name,
                                  facet_name=lambda f: str(FACET_NAMES.get(f, f)))
