@@ -605,10 +605,10 @@ class _PageText:
         return line
 
     def end_line(self, line: Line) -> None:
-        if line in self.open_lines:
-            self.open_lines.remove(line)
-        if line in self.starting:
-            self.starting.remove(line)
+        # by identity: two Lines with equal fields are still two lines
+        self.open_lines = [x for x in self.open_lines if x is not line]
+        if any(x is line for x in self.starting):
+            self.starting = [x for x in self.starting if x is not line]
             return  # no text: not a line
         line.end = self.length
         self.lines.append(line)
@@ -807,8 +807,7 @@ class _BodyWalker:
             return
         entry, _ = self.toc_stack.pop()
         if entry is not None:
-            if entry in self.pending_toc:
-                self.pending_toc.remove(entry)
+            self.pending_toc = [e for e in self.pending_toc if e is not entry]
             entry.end_page = max(entry.page, len(self.pages) + 1)
 
     def _div_label(self, el: etree._Element) -> LangMap:
