@@ -157,18 +157,25 @@ class ScriptTokenizer(Tokenizer):
                 t.endchar = start_char + len(value)
             yield t
             return
-        pos = start_pos
-        for m in TOKEN_RE.finditer(value):
+        # Whoosh indexes with positions only; setting pos unasked is harmless and saves a test
+        # per token on the path that runs once per token per field.
+        if not chars and not keeporiginal:
+            for pos, m in enumerate(TOKEN_RE.finditer(value), start_pos):
+                t.text = m.group()
+                t.kind = m.lastgroup
+                t.pos = pos
+                yield t
+            return
+        for pos, m in enumerate(TOKEN_RE.finditer(value), start_pos):
             t.text = m.group()
             t.kind = m.lastgroup
+            t.pos = pos
             if keeporiginal:
                 t.original = t.text
-            if positions:
-                t.pos = pos
-                pos += 1
             if chars:
-                t.startchar = start_char + m.start()
-                t.endchar = start_char + m.end()
+                start, end = m.span()
+                t.startchar = start_char + start
+                t.endchar = start_char + end
             yield t
 
 
