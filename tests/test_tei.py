@@ -322,6 +322,14 @@ def test_zones_give_line_boxes(tmp_path: Path) -> None:
         assert page.text[ln.start:ln.end] == ln.text
 
 
+def test_equal_looking_lines_are_kept_apart(tmp_path: Path) -> None:
+    fac = '<facsimile><surface><zone xml:id="z" ulx="0" uly="0" lrx="9" lry="9"/></surface></facsimile>'
+    body = '<lg><l facs="#z">same</l><l facs="#z">same</l><l facs="#z"/></lg>'
+    page = parse(tmp_path, tei(body, facsimile=fac)).item.pages[0]
+    assert page.text == "same\nsame"
+    assert [(ln.start, ln.end) for ln in page.lines] == [(0, 4), (5, 9)]
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 def test_malformed_names_file_and_line(tmp_path: Path) -> None:
