@@ -131,6 +131,7 @@ def test_wylie_queries():
     assert querying.segment_wylie("Gesar") == ("ge", "sar")
     assert querying.segment_wylie("sangsrgyas") == ("sangs", "rgyas")
     assert querying.segment_wylie("hello!") == ()
+    assert "wylie" not in build_query("hello world")[1]["converted"]
     # the EWTS-converted Tibetan is searched in the script fields
     assert hits(ix, field_part(build_query("sangs rgyas")[0], "x")) == ["0"]
 
@@ -213,8 +214,16 @@ def test_syntax_characters_are_plain_text():
     assert hits(ix, build_query("foo AND")[0]) == []   # "and" is a word, not an operator
 
 
+_SCRIPTS_TEXT = st.text(alphabet=st.one_of(
+    st.characters(min_codepoint=0x1800, max_codepoint=0x18AF),
+    st.characters(min_codepoint=0x0F00, max_codepoint=0x0FFF),
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x4E80),
+    st.sampled_from(list("abgkmnrsy'.+~ \"():*?^- ་")),
+), max_size=40)
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.text(max_size=80))
+@given(st.one_of(st.text(max_size=80), _SCRIPTS_TEXT))
 def test_build_query_never_raises(text):
     q, info = build_query(text)
     assert isinstance(q, wq.Query) and isinstance(info, dict)
