@@ -266,7 +266,6 @@ def segment_pinyin(word: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------------------------
 
 _CYRILLIC_LETTER = re.compile("[\u0400-\u052f]")
-_LATIN_WORD = re.compile(r"[^\s]+")
 
 
 def _clean(text: str) -> tuple[str, bool]:

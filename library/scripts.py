@@ -481,10 +481,6 @@ def detect_script(token: str, writing_system: str | None = None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _translit_key(text: str) -> str:
-    return latin_skeleton(text)
-
-
 @lru_cache(maxsize=1 << 18)
 def token_keys(field: str, kind: str, text: str, system: str | None = None) -> tuple[str, ...]:
     """The index terms one token yields in ``field`` ("x", "s", "l" or "tr").
@@ -533,7 +529,7 @@ def token_keys(field: str, kind: str, text: str, system: str | None = None) -> t
         return (latin_exact(text),)
     if field == "l":
         return (latin_loose(text),)
-    k = _translit_key(text)
+    k = latin_skeleton(text)
     return (k or latin_loose(text),)
 
 
