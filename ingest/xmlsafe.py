@@ -1,11 +1,14 @@
 """The one XML parser Sudur uses for every file it reads (TEI, ALTO, PAGE, XHTML hOCR, METS).
 
 Batches come from outside, so parsing is locked down: no entity resolution, no DTD loading, no
-network, no XInclude, no huge-tree mode (libxml2 then caps depth and text node size). A DOCTYPE
+network, no huge-tree mode (libxml2 then caps depth at 256 and the size of text nodes). A DOCTYPE
 that declares entities of any kind is refused before libxml2 sees the document, so entity bombs
 (billion laughs, quadratic blowup) and external entities (``file:``/``http:``) never expand. A
-DOCTYPE without declarations (XHTML's public identifier, say) is harmless and accepted; its
-external DTD is never fetched. Every error names the file (``display_name``) and the line.
+DOCTYPE without declarations (XHTML's public identifier, say) is accepted; its external DTD is
+never fetched, and a reference to an entity only it could define is an error. XInclude is never
+processed: an ``xi:*`` element is refused, so nothing silently goes missing. A byte order mark
+that contradicts the declared encoding is refused. Every error names the file (``display_name``,
+a path relative to the batch) and the line.
 """
 from __future__ import annotations
 
@@ -65,14 +68,14 @@ def _family(encoding: str) -> str:
     return enc
 
 
-_UTF16_CODECS = {
+_WIDE_BOMS = {
     codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32",
     codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16",
 }
 
 
 def _wide_codec(data: bytes) -> Optional[str]:
-    for bom, codec in _UTF16_CODECS.items():
+    for bom, codec in _WIDE_BOMS.items():
         if data.startswith(bom):
             return codec
     return None
