@@ -42,7 +42,7 @@ __all__ = [
     "tibetan_wylie", "han_exact", "han_loose", "han_readings", "latin_exact", "latin_loose",
     "fold_digits", "latin_skeleton", "cyrillic_to_latin", "transliterate_mongolian",
     "token_keys", "key", "convert_menksoft", "has_menksoft", "text_anomalies",
-    "MENKSOFT_FIRST", "MENKSOFT_LAST", "pinyin_syllables",
+    "MENKSOFT_FIRST", "MENKSOFT_LAST", "pinyin_syllables", "wylie_to_tibetan", "count_menksoft",
 ]
 
 # Script names returned by detect_script and used throughout.
