@@ -267,40 +267,51 @@ def _hit(s: Searcher, docnum: int, score: float, q: wq.Query) -> PageHit:
                    kwic=kwic)
 
 
-def query_sequences(q: wq.Query) -> list[tuple[str, tuple[str, ...]]]:
-    """(field, words) of every term and phrase in a query tree."""
-    out: list[tuple[str, tuple[str, ...]]] = []
+def query_sequences(q: wq.Query) -> list[tuple[str, tuple[frozenset, ...]]]:
+    """(field, alternatives per position) of every term and phrase in a query tree."""
+    out: list[tuple[str, tuple[frozenset, ...]]] = []
+
+    def text_of(t) -> str:
+        return t.decode("utf-8") if isinstance(t, bytes) else t
+
+    def alternatives(node: wq.Query) -> tuple[str, frozenset] | None:
+        if isinstance(node, wq.Term):
+            return node.fieldname, frozenset([text_of(node.text)])
+        if isinstance(node, wq.Or) and node.subqueries and all(
+                isinstance(c, wq.Term) for c in node.subqueries):
+            return (node.subqueries[0].fieldname,
+                    frozenset(text_of(c.text) for c in node.subqueries))
+        return None
 
     def walk(node: wq.Query) -> None:
         if isinstance(node, wq.Phrase):
-            out.append((node.fieldname, tuple(node.words)))
+            out.append((node.fieldname, tuple(frozenset([text_of(w)]) for w in node.words)))
         elif isinstance(node, wq.Term):
             if node.fieldname in analysis.FIELDS:
-                text = node.text.decode("utf-8") if isinstance(node.text, bytes) else node.text
-                out.append((node.fieldname, (text,)))
-        elif isinstance(node, wq.Ordered) or isinstance(node, wq.Sequence):
-            words = []
-            for child in node.children():
-                if isinstance(child, wq.Term):
-                    words.append(child.text)
-            if words:
-                out.append((node.subqueries[0].fieldname, tuple(words)))
+                out.append((node.fieldname, (frozenset([text_of(node.text)]),)))
+        elif isinstance(node, (wq.Ordered, wq.Sequence)):
+            positions = [alternatives(c) for c in node.children()]
+            if positions and all(positions):
+                out.append((positions[0][0], tuple(a for _, a in positions)))
+            else:
+                for child in node.children():
+                    walk(child)
         else:
             for child in node.children():
                 walk(child)
 
     walk(q)
-    return out
+    return [(f, w) for f, w in out if f in analysis.FIELDS]
 
 
-def match_spans(text: str, sequences: list[tuple[str, tuple[str, ...]]],
+def match_spans(text: str, sequences: list[tuple[str, tuple[frozenset, ...]]],
                 writing_system: str = "") -> list[tuple[int, int]]:
     """Character spans of ``text`` where a query sequence matches the field's keys.
 
     The text is analysed by the same field analyzer as at index time, so a match on a folded
     or transliterated key still points at the original characters.
     """
-    by_field: dict[str, list[tuple[str, ...]]] = {}
+    by_field: dict[str, list[tuple[frozenset, ...]]] = {}
     for fieldname, words in sequences:
         by_field.setdefault(fieldname, []).append(words)
     spans: set[tuple[int, int]] = set()
@@ -310,20 +321,14 @@ def match_spans(text: str, sequences: list[tuple[str, tuple[str, ...]]],
             for t in analysis.analyzer(fieldname)(text, positions=True, chars=True,
                                                   mode="index"):
                 positions.setdefault(t.pos, []).append((t.text, t.startchar, t.endchar))
-            order = sorted(positions)
-            index_of = {p: i for i, p in enumerate(order)}
             for words in seqs:
                 n = len(words)
                 if not n:
                     continue
-                for p in order:
-                    keys = positions[p]
-                    if not any(k == words[0] for k, _, _ in keys):
+                for p, keys in positions.items():
+                    if not any(k in words[0] for k, _, _ in keys):
                         continue
-                    i = index_of[p]
-                    if i + n > len(order) or order[i + n - 1] != p + n - 1:
-                        continue
-                    if all(any(k == words[j] for k, _, _ in positions[p + j])
+                    if all(any(k in words[j] for k, _, _ in positions.get(p + j, ()))
                            for j in range(1, n)):
                         start = min(s for _, s, _ in keys)
                         end = max(e for _, _, e in positions[p + n - 1])
