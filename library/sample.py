@@ -30,9 +30,10 @@ glyphs for that; raqm's top-to-bottom direction stacks the letters unjoined); Ti
 horizontal lines on a landscape pothi folio about 3:1 with a ruled frame; Chinese in columns
 running right to left, one character a cell.
 
-Fonts: ``find_font(script)`` looks in ``$SUDUR_FONT_DIR``, ``viewer/static/vendor/fonts`` (filled
-by ``make assets``), ``node_modules/@fontsource/*/files`` and then the Debian font folders
-(packages fonts-noto-core and fonts-noto-cjk). Pillow reads the npm web fonts (WOFF2) directly.
+Fonts: ``find_font(script)`` looks in ``$SUDUR_FONT_DIR`` (folders separated by ``os.pathsep``),
+``viewer/static/vendor/fonts`` (filled by ``make assets``), ``node_modules/@fontsource/*/files``
+and then the Debian font folders (packages fonts-noto-core and fonts-noto-cjk). Pillow's FreeType
+reads the npm web fonts (WOFF2) directly, so nothing is converted.
 Without a font for a script, its pages are drawn with word-shaped blocks instead of letters, so
 the sample still ingests; ``write_sample`` logs a warning naming the missing script.
 
@@ -93,9 +94,8 @@ _SCRIPT_ALIASES = {
 
 def _font_dirs(script: str) -> list[Path]:
     dirs: list[Path] = []
-    env = os.environ.get("SUDUR_FONT_DIR")
-    if env:
-        dirs.append(Path(env))
+    env = os.environ.get("SUDUR_FONT_DIR", "")
+    dirs.extend(Path(d) for d in env.split(os.pathsep) if d)
     dirs.append(_ROOT / "viewer" / "static" / "vendor" / "fonts")
     dirs.append(_ROOT / "node_modules" / "@fontsource" / _NPM_PACKAGES[script] / "files")
     dirs.extend(_SYSTEM_FONT_DIRS)
