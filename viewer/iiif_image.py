@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import shutil
+import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -82,14 +84,33 @@ class _Image:
         except FileNotFoundError:
             self.derived, self.info = _fallback_pyramid(self, settings)
         self.rights = _item_rights(catalog, self.item)
-
-    @property
-    def last_modified(self) -> datetime:
         mtime = imaging.pyramid_path(self.derived).stat().st_mtime
-        return datetime.fromtimestamp(int(mtime), tz=timezone.utc)
+        self.last_modified = datetime.fromtimestamp(int(mtime), tz=timezone.utc)
 
     def base_uri(self) -> str:
         return f"{public_base()}{PREFIX}/{self.ident}"
+
+
+# Resolving an id costs a catalogue connection and three queries, several times the cost of
+# sending a tile; a worker keeps what it resolved for a moment. A re-ingested item is seen within
+# RESOLVE_TTL seconds, at once if its old version folder has already been removed.
+RESOLVE_TTL = 2.0
+_resolved: dict[tuple[str, str], tuple[float, _Image]] = {}
+_resolved_lock = threading.Lock()
+
+
+def resolve(ident: str) -> _Image:
+    key = (str(get_settings().library), ident)
+    now = time.monotonic()
+    hit = _resolved.get(key)
+    if hit is not None and hit[0] > now and imaging.pyramid_path(hit[1].derived).exists():
+        return hit[1]
+    img = _Image(ident)
+    with _resolved_lock:
+        if len(_resolved) > 4096:
+            _resolved.clear()
+        _resolved[key] = (now + RESOLVE_TTL, img)
+    return img
 
 
 def _item_rights(catalog, item_id: str) -> str:
@@ -160,7 +181,7 @@ def _link_header(canonical: Optional[str] = None) -> str:
 def base_uri(ident: str):
     """The base URI redirects to the image information (spec 2, 303 as recommended)."""
     _check_url_length()
-    img = _Image(ident)
+    img = resolve(ident)
     resp = redirect(f"{img.base_uri()}/info.json", code=303)
     resp.headers["Link"] = _link_header()
     return resp
@@ -170,7 +191,7 @@ def base_uri(ident: str):
 def info(ident: str):
     _check_url_length()
     settings = get_settings()
-    img = _Image(ident)
+    img = resolve(ident)
     doc = info_json(img.base_uri(), img.info.width, img.info.height, settings, img.info,
                     rights=img.rights)
     body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
@@ -192,7 +213,7 @@ def info(ident: str):
 def image(ident: str, region: str, size: str, rotation: str, quality_format: str):
     _check_url_length()
     settings = get_settings()
-    img = _Image(ident)
+    img = resolve(ident)
     req = parse_request(img.ident, region, size, rotation, quality_format,
                         width=img.info.width, height=img.info.height, settings=settings)
     etag = _etag(img.version_path, req.canonical)
