@@ -834,8 +834,15 @@ class _Fonts:
         key = (script, size)
         if key not in self._cache:
             index = _cjk_face_index(path) if script == "Hani" else 0
-            self._cache[key] = ImageFont.truetype(str(path), size, index=index,
-                                                  layout_engine=ImageFont.Layout.RAQM)
+            try:
+                self._cache[key] = ImageFont.truetype(str(path), size, index=index,
+                                                      layout_engine=ImageFont.Layout.RAQM)
+            except OSError as exc:
+                # e.g. a FreeType built without Brotli cannot open WOFF2: draw blocks instead
+                log.warning("cannot load font %s for %s: %s", path, script, exc)
+                self._paths[script] = None
+                self.missing.add(script)
+                return None
         return self._cache[key]
 
 

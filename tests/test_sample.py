@@ -287,3 +287,14 @@ def test_missing_fonts_fall_back_to_blocks(tmp_path: Path, monkeypatch: pytest.M
     assert img.size == (1000, 1500)
     assert len(lines) == 5 and all(line.words for line in lines)
     assert _inked(_ink_mask(img)) > 2000
+
+
+def test_unreadable_font_falls_back_to_blocks(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "broken.woff2"
+    broken.write_bytes(b"wOF2 not really a font")
+    monkeypatch.setattr(sample, "find_font", lambda script: broken)
+    fonts = sample._Fonts()
+    img, lines = sample._render_tibetan(sample.KANGYUR, sample.KANGYUR.pages[1], fonts)
+    assert fonts.missing == {"Tibt"}
+    assert img.size == (1800, 600) and len(lines) == 5
