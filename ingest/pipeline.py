@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sqlite3
 import time
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
@@ -314,20 +315,56 @@ def _scale_lines(lines, sx: float, sy: float) -> None:
 
 # --- publishing (main process) ---------------------------------------------------------------
 
-def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int]) -> None:
+def publish(prep: Prepared, store: Store, catalog: Catalog,
+            run_id: Optional[int]) -> list[Diagnostic]:
+    """Rename the staged version into place and commit its catalogue row.
+
+    Until the commit, any failure (a full disk included) removes what this item wrote and
+    re-raises: the library is as it was. After the commit the item has landed; a failure to
+    update the link or the index is returned as a warning, and the next run (``recover``)
+    or ``sudur reindex`` catches up.
+    """
     staged = Path(prep.staged)
-    version_path = store.publish(staged)
+    try:
+        version_path = store.publish(staged)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        shutil.rmtree(store.items_dir / staged.name, ignore_errors=True)
+        raise
     try:
         old = catalog.put_item(prep.item, version_path=version_path,
                                source_hash=prep.source_hash, fixity=prep.fixity, run_id=run_id)
     except BaseException:
         shutil.rmtree(store.root / version_path, ignore_errors=True)
         raise
-    store.point_symlink(prep.item.id, version_path)
-    cindex.update_items(store.index_dir, [prep.item])
-    catalog.mark_indexed([prep.item.id])
+    notes: list[Diagnostic] = []
+    try:
+        store.point_symlink(prep.item.id, version_path)
+    except OSError as exc:
+        notes.append(Diagnostic("warning", f"the items/{prep.item.id} link was not updated "
+                                f"({exc}); the next ingest fixes it", prep.item_id, None,
+                                "link-pending"))
+    try:
+        cindex.update_items(store.index_dir, [prep.item])
+        catalog.mark_indexed([prep.item.id])
+    except (OSError, sqlite3.Error) as exc:
+        notes.append(Diagnostic("warning", f"ingested, but the search index was not updated "
+                                f"({exc}); the next `sudur ingest` or `sudur reindex` catches "
+                                "up", prep.item_id, None, "index-pending"))
     if old:
         shutil.rmtree(store.root / old, ignore_errors=True)
+    return notes
+
+
+def _record(catalog: Catalog, run_id: Optional[int], item_id: Optional[str], level: str,
+            message: str, summary: IngestSummary) -> None:
+    """Log an event; on a full disk the event is lost, never the ingest."""
+    try:
+        catalog.event(run_id, item_id, level, message)
+    except sqlite3.Error as exc:
+        summary.warnings.setdefault(item_id or "", []).append(Diagnostic(
+            "warning", f"could not record the event in the catalogue: {exc}", item_id or "",
+            None, "event-lost"))
 
 
 def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
@@ -362,7 +399,12 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
                     catalog.put_collection(coll)
                 status = "ok" if summary.ok else "partial"
             finally:
-                catalog.finish_run(run_id, status)
+                try:
+                    catalog.finish_run(run_id, status)
+                except sqlite3.Error as exc:
+                    summary.warnings.setdefault("", []).append(Diagnostic(
+                        "warning", f"could not record the end of the run: {exc}", "", None,
+                        "event-lost"))
     summary.seconds = time.perf_counter() - t0
     return summary
 
@@ -374,21 +416,26 @@ def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
         summary.warnings[prep.item_id] = warnings
     if prep.status == "skipped":
         summary.skipped.append(prep.item_id)
-        catalog.event(run_id, prep.item_id, "info", "unchanged; skipped")
+        _record(catalog, run_id, prep.item_id, "info", "unchanged; skipped", summary)
         return
     if prep.status != "ready":
         if prep.staged:
             shutil.rmtree(prep.staged, ignore_errors=True)
         errors = [d for d in prep.diagnostics if d.level == "error"]
         summary.failed[prep.item_id] = errors
-        catalog.event(run_id, prep.item_id, "error", "; ".join(str(e) for e in errors))
+        _record(catalog, run_id, prep.item_id, "error", "; ".join(str(e) for e in errors),
+                summary)
         return
     try:
-        publish(prep, store, catalog, run_id)
-    except OSError as exc:
+        notes = publish(prep, store, catalog, run_id)
+    except (OSError, sqlite3.Error) as exc:
+        # a full disk while publishing: this item failed and left nothing behind
         summary.failed[prep.item_id] = [Diagnostic("error", f"cannot publish: {exc}",
-                                                   prep.item_id)]
+                                                   prep.item_id, None, "os-error")]
+        _record(catalog, run_id, prep.item_id, "error", f"cannot publish: {exc}", summary)
         return
+    if notes:
+        summary.warnings.setdefault(prep.item_id, []).extend(notes)
     summary.ingested.append(prep.item_id)
     summary.pages += len(prep.item.pages)
 
