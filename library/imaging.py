@@ -288,7 +288,8 @@ def make_derivatives(master: Path, out_dir: Path, *, tile_size: int = 512,
             thumb_source = level  # the smallest level still at least thumb_width wide
     assert thumb_source is not None
     if thumb_source.width > thumb_width:
-        th = max(1, round(height * thumb_width / width))
+        # Rounded half up like the Image API parser, so "full/200,/0/default.jpg" is this file.
+        th = max(1, (2 * height * thumb_width + width) // (2 * width))
         thumb = thumb_source.resize((thumb_width, th), Image.Resampling.LANCZOS)
     else:
         thumb = thumb_source

@@ -3,8 +3,8 @@
 An image id is ``<item>.<order, 4 digits>``; its pyramid lives in
 ``<item version>/derived/<order:04d>/`` (cut at ingest by library.imaging.make_derivatives).
 Requests that are a pre-cut tile, size or thumbnail are sent as that file; anything else is
-built from the nearest level's tiles and kept in ``LIBRARY/cache/iiif/``, keyed by the item
-version and the canonical request, so a re-ingested item never serves stale images. Item
+built from the nearest level's tiles and kept in ``LIBRARY/cache/iiif/<item>@<version>/``, keyed
+by the canonical request, so a re-ingested item never serves stale images. Item
 versions are immutable, which makes the ETag of an image simply a hash of that key.
 """
 from __future__ import annotations
@@ -124,8 +124,7 @@ def _fallback_pyramid(img: _Image, settings: Settings) -> tuple[Path, imaging.De
     """An item version written without a pyramid (an older ingest): cut it once into the cache.
     This is the one place the viewer decodes a master, once per page and version."""
     master = resolve_inside(img.version_dir / "source", img.page.image or "")
-    key = hashlib.sha256(img.version_path.encode()).hexdigest()[:24]
-    target = get_store().cache_dir / "pyramids" / key / f"{img.order:04d}"
+    target = get_store().cache_dir / "pyramids" / _version_name(img) / f"{img.order:04d}"
     try:
         return target, imaging.load_derivatives(target)
     except FileNotFoundError:
@@ -144,6 +143,13 @@ def _fallback_pyramid(img: _Image, settings: Settings) -> tuple[Path, imaging.De
         shutil.rmtree(tmp, ignore_errors=True)
         raise LibraryError(f"the master of {img.ident} cannot be read: {exc.message}") from exc
     return target, derivs
+
+
+def _version_name(img: _Image) -> str:
+    """``<item>@<version>``: cache entries live under the version they were made from, so
+    removing a dead version's cache is removing one folder (cache/iiif/<name>,
+    cache/pyramids/<name>)."""
+    return Path(img.version_path).name
 
 
 def public_base() -> str:
@@ -248,7 +254,7 @@ def _read(path: Optional[Path]) -> Optional[bytes]:
 def _cached(img: _Image, req) -> bytes:
     """The rendered image from the cache, rendering and storing it (atomically) if absent."""
     key = _etag(img.version_path, req.canonical)
-    path = get_store().cache_dir / "iiif" / key[:2] / f"{key}.{req.format}"
+    path = get_store().cache_dir / "iiif" / _version_name(img) / key[:2] / f"{key}.{req.format}"
     data = _read(path)
     if data is not None:
         return data
