@@ -867,7 +867,8 @@ def _words_in(text: str, splitter: re.Pattern[str]) -> list[tuple[int, str]]:
 
 
 _SPACE_WORDS = re.compile(r"[^ ]+")
-_TIBETAN_WORDS = re.compile(r"[^\s་]+་?")
+# a syllable with its tsheg or shad, or a shad standing alone after a space
+_TIBETAN_WORDS = re.compile(r"[^\s་།]+(?:་|།+)?|།+")
 
 
 class _Strip:
