@@ -185,3 +185,47 @@ def test_kiosk_defaults_from_settings_and_all_items(client):
     assert 'data-idle="120.0"' in page and 'data-advance="12.0"' in page
     assert page.count('class="slide"') == 3 + 3 + 1  # the text-only page has no slide
     assert client.get("/kiosk/none-such").status_code == 404
+
+
+# --- over the ingested sample library (real index and search) --------------------------------
+
+@pytest.fixture()
+def sample_client(app):
+    return app.test_client()
+
+
+@pytest.mark.parametrize("query,item,order", [
+    ("ᠵᠠᠩᠭᠠᠷ", "jangar-ms-1", 1), ("byang chub", "kangyur-vol-1", 2),
+    ("qianlong", "zh-archive-1", 1), ("жангар", "jangar-ms-1", 1),
+])
+def test_sample_search_page_finds_and_links_the_page(sample_client, query, item, order):
+    page = text_of(sample_client.get("/search", query_string={"q": query}))
+    assert f'href="/items/{item}/read?page={order}&amp;q=' in page
+    assert "<mark>" in page and "Query understood as:" in page
+    assert re.search(r'<span class="count">\d+</span>', page)  # facets with counts
+
+
+def test_sample_reader_marks_the_hit_and_follows_the_manifest_direction(sample_client):
+    page = text_of(sample_client.get("/items/zh-archive-1/read?page=1&q=qianlong"))
+    assert "<mark>乾隆</mark>" in page
+    assert 'data-direction="right-to-left"' in page and 'class="reader rtl"' in page
+    page = text_of(sample_client.get("/items/jangar-ms-1/read?page=1&q=ᠵᠠᠩᠭᠠᠷ"))
+    assert 'data-direction="left-to-right"' in page and "<mark>ᠵᠠᠩᠭᠠᠷ</mark>" in page
+
+
+def test_sample_in_item_search_gives_boxes_from_the_ocr(sample_client):
+    data = sample_client.get("/api/items/jangar-ms-1/search",
+                             query_string={"q": "ᠵᠠᠩᠭᠠᠷ"}).get_json()
+    assert [h["page"] for h in data["hits"]][:2] == [1, 2]
+    assert all(len(b) == 4 for h in data["hits"] for b in h["boxes"])
+    assert any(h["boxes"] for h in data["hits"])
+
+
+def test_sample_record_downloads(sample_client):
+    page = text_of(sample_client.get("/items/kangyur-vol-1"))
+    assert 'src="/iiif/3/kangyur-vol-1.0001/full/200,/0/default.jpg"' in page
+    tei = sample_client.get("/items/kangyur-vol-1/tei")
+    assert tei.status_code == 200 and b"http://www.tei-c.org/ns/1.0" in tei.data
+    assert "བྱང་ཆུབ" in sample_client.get("/items/kangyur-vol-1/text").get_data(as_text=True)
+    thumb = sample_client.get("/iiif/3/kangyur-vol-1.0001/full/200,/0/default.jpg")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"

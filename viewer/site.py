@@ -295,6 +295,13 @@ def reader(item: str):
     return render_template("reader.html", **reader_context(it, embedded=False))
 
 
+def viewing_direction(item: Item) -> str:
+    """The direction the manifest announces: the item's own, else its script's custom."""
+    from library.iiif_presentation import default_viewing
+
+    return default_viewing(item)[0]
+
+
 def reader_context(it: Item, *, embedded: bool) -> dict:
     order = page_number(it, request.args.get("page"))
     page = next((p for p in it.pages if p.order == order), None)
@@ -306,13 +313,15 @@ def reader_context(it: Item, *, embedded: bool) -> dict:
     region = parse_region(request.args.get("region"))
     orders = [p.order for p in it.pages]
     i = orders.index(order)
-    rtl = it.viewing_direction == "right-to-left"
+    direction = viewing_direction(it)
+    rtl = direction == "right-to-left"
     return {
         "item": it, "info": item_summary(it), "page": page, "q": q, "exact": exact,
         "text_html": mark_spans(page.text, spans), "n_marks": len(spans),
         "region": region, "prev": orders[i - 1] if i > 0 else None,
         "next": orders[i + 1] if i + 1 < len(orders) else None, "rtl": rtl,
         "embedded": embedded, "thumb_url": thumb_url, "fit_url": fit_url,
+        "direction": direction,
         "embed_code": embed_code(it, order, region),
         "pages_json": [{"order": p.order, "label": p.label or str(p.order),
                         "image": p.image_id if p.has_image else None,
