@@ -1,4 +1,9 @@
-"""The built-in sample batch: small items in four writing systems, with TEI and page images made here.
+"""The built-in sample batch: six small items in five writing systems, TEI and page images made here.
+
+The items: ``jangar-ms-1`` and ``geser-ms-1`` (Hudum Mongolian epics), ``kangyur-vol-1`` (a Tibetan
+pothi volume, folios 1a-3b), ``todo-xiyouji-1`` (Oirat in Todo script), ``zh-archive-1`` (a Qing
+dispatch in traditional Chinese) and ``manchu-memorial-1`` (its Manchu counterpart). The texts
+are short and composed for the sample (the Tibetan is the canonical Heart Sutra).
 
 ``write_sample(out)`` writes, in the batch layout of DESIGN.md::
 
@@ -15,16 +20,18 @@ id), so tests may rely on it.
 ``collections.json`` is a JSON list, in display order, of
 ``{"id": "epics", "label": {BCP 47 tag: text}, "summary": {...}, "parent": null | id,
 "items": [item ids]}``: the fields of ``library.models.Collection``. The TEI also names the
-collection of its item in ``msIdentifier/collection`` (label only).
+collection of its item in ``msIdentifier/collection`` (label only). The page order and IIIF
+behavior are in ``encodingDesc/tagsDecl/rendition``, e.g. ``right-to-left individuals``.
 
 What the images show. A page shows its ``<head>`` (in red on the Mongolian and Tibetan leaves)
 and then its lines, one per ``<lb/>``. ``<choice>`` draws the scribe's form (``orig`` or ``sic``),
 ``<unclear>`` faint ink, ``<gap/>`` a damaged patch of paper; ``<note>`` is the editor's and is not
 drawn. The OCR files carry what is drawn, so a word in ``<choice>`` reads as ``orig``/``sic``
-there. OCR words are split at spaces only: a Mongolian case suffix joined by NNBSP (U+202F) stays
-in its word's ``String``, as written.
+there. OCR words are split at spaces only (Tibetan: after each tsheg or shad; Chinese: one
+character each): a Mongolian case suffix joined by NNBSP (U+202F) stays in its word's
+``String``, as written. Words in ``<unclear>`` get a low confidence (WC 0.40, x_wconf 40).
 
-Layouts: traditional Mongolian (Hudum, Todo) in vertical columns running left to right, each
+Layouts: traditional Mongolian (Hudum, Todo, Manchu) in vertical columns running left to right, each
 column shaped horizontally by raqm and turned 90 degrees clockwise (Mongolian fonts draw their
 glyphs for that; raqm's top-to-bottom direction stacks the letters unjoined); Tibetan in
 horizontal lines on a landscape pothi folio about 3:1 with a ruled frame; Chinese in columns
