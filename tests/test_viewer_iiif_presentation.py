@@ -77,6 +77,12 @@ def test_manifest_cached_beside_the_version_and_rebased_per_host(client, library
     data = resp.get_json(force=True)
     assert data["id"] == "http://two.example:8080/iiif/daxue/manifest"
     assert data["label"] == {"zh-Hant": ["MARK"]}
+    # a damaged cache file is rebuilt, not served
+    cached.write_text('{"id": "trunc', encoding="utf-8")
+    view.clear_memory_cache()
+    data = client.get("/iiif/daxue/manifest").get_json(force=True)
+    assert data["label"] == {"zh-Hant": ["大學"]}
+    assert json.loads(cached.read_text(encoding="utf-8"))["type"] == "Manifest"
     cached.unlink()
     view.clear_memory_cache()
 

@@ -108,14 +108,26 @@ def cached_manifest(row: ItemRow) -> str:
         return text
     version_dir = get_store().version_dir(row.version_path)
     path = version_dir / "derived" / _cache_name(settings.thumb_width)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = _read_cache(path)
+    if text is None:
         item = get_catalog().get_item(row.id)
         text = prezi.manifest_json(item, thumb_width=settings.thumb_width)
         if version_dir.is_dir():
             _write_atomically(path, text)
     _manifests.put(key, text)
+    return text
+
+
+def _read_cache(path: Path) -> Optional[str]:
+    """The cached JSON, or None when absent or damaged (it is then rebuilt and rewritten)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("rebuilding the damaged manifest cache %s: %s", path, exc)
+        return None
     return text
 
 
