@@ -157,7 +157,7 @@ def test_mongolian_snippet_is_vertical_and_tibetan_horizontal(page, live):
     assert box["width"] > box["height"], box
 
 
-def test_reader_keyboard_region_url_search_and_embed_code(page, live):
+def test_reader_keyboard_region_url_search_and_embed_code(page, live, requests_seen):
     page.goto(live + "/items/jangar-ms-1/read?page=1")
     wait_drawn(page)
     page.locator("h1.reader-title").click()
@@ -165,6 +165,9 @@ def test_reader_keyboard_region_url_search_and_embed_code(page, live):
     page.wait_for_function("() => document.getElementById('reader').dataset.page === '2'")
     assert "page=2" in page.url
     assert page.locator(".current-label").inner_text() == "2"
+    # turning the page moved the image too
+    wait_drawn(page)
+    assert any("/iiif/3/jangar-ms-1.0002/info.json" in u for u in requests_seen)
     page.keyboard.press("End")
     page.wait_for_function("() => document.getElementById('reader').dataset.page === '4'")
     page.keyboard.press("Home")
@@ -292,3 +295,39 @@ def test_accessibility_basics(page, live, path):
         assert box["x"] >= 0  # and it shows itself when focused
     name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
     shot(page, f"a11y-{name}")
+
+
+def test_search_and_record_work_without_javascript(browser, live):
+    context = browser.new_context(java_script_enabled=False, locale="en-US")
+    try:
+        pg = context.new_page()
+        pg.goto(live + "/")
+        pg.get_by_label("Search in any script or transliteration").fill("geser")
+        pg.get_by_label("Exact spelling").check()
+        pg.locator("form.search-form button[type=submit]").click()
+        pg.wait_for_url(re.compile(r"/search\?q=geser&exact=1"))
+        assert pg.locator(".result-item").count() >= 1
+        pg.locator(".facet a").first.click()  # a facet link narrows the search
+        assert pg.locator(".active-filters li").count() == 1
+        pg.goto(live + "/items/geser-ms-1")
+        assert pg.locator(".thumbs img").count() >= 3
+        assert pg.locator(".thumbs img").first.evaluate("img => img.naturalWidth") > 0
+        pg.locator("#compare-with").select_option("jangar-ms-1")
+        pg.get_by_role("button", name="Compare").click()
+        assert "item=geser-ms-1&item=jangar-ms-1" in pg.url
+        pg.goto(live + "/items/geser-ms-1/read?page=2")
+        pg.locator("a.next").click()  # page turning by plain links
+        assert "page=3" in pg.url and pg.locator(".current-label").inner_text() == "3"
+    finally:
+        context.close()
+
+
+def test_compare_opens_two_mirador_windows(page, live):
+    page.goto(live + "/items/geser-ms-1")
+    page.locator("#compare-with").select_option("jangar-ms-1")
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_selector(".mirador-window", timeout=15000)
+    page.wait_for_function("() => document.querySelectorAll('.mirador-window').length === 2",
+                           timeout=15000)
+    page.wait_for_timeout(1000)
+    shot(page, "compare")
