@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from typing import Mapping, Optional, Sequence
 from urllib.parse import quote
 
@@ -25,7 +26,7 @@ from .errors import NotFoundError
 from .models import Box, Collection, Item, LangMap, Page, TocEntry
 
 # Bump when the shape of built manifests changes, so cached copies are rebuilt.
-MANIFEST_FORMAT = 2
+MANIFEST_FORMAT = 3
 
 PLACEHOLDER_BASE = "https://sudur.invalid"
 PREZI3_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
@@ -440,6 +441,12 @@ def build_manifest(item: Item, base: str = PLACEHOLDER_BASE, *, thumb_width: int
     }
     if item.summary:
         props["summary"] = lang_map(item.summary)
+    if item.date_from is not None and 0 < item.date_from < 10000:
+        # navDate places the volume on a timeline (Mirador's collection view, exhibitions)
+        props["navDate"] = datetime(item.date_from, 1, 1, tzinfo=timezone.utc)
+    if item.collections:
+        props["partOf"] = [{"id": collection_url(base, c), "type": "Collection"}
+                           for c in item.collections]
     if behavior:
         props["behavior"] = behavior
     if see_also:
