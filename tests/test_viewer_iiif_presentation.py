@@ -201,3 +201,24 @@ def test_everything_emitted_for_the_sample_library_validates(sample_library, val
         data = client.get(f"/iiif/collection/{coll_id}").get_json(force=True)
         _valid(validator, data)
         iiif_prezi3.Collection(**data)
+
+
+def test_image_links_resolve_against_the_image_api(sample_library):
+    """The image services, painting bodies and thumbnail of a manifest are live Image API URLs
+    that agree with their info.json."""
+    client = create_app({"SUDUR_SETTINGS": sample_library}).test_client()
+    data = client.get("/iiif/jangar-ms-1/manifest").get_json(force=True)
+
+    def local(url: str) -> str:
+        return url.replace("http://localhost", "")
+
+    for canvas in data["items"][:2]:
+        body = canvas["items"][0]["items"][0]["body"]
+        service = body["service"][0]
+        info = client.get(local(service["id"]) + "/info.json").get_json(force=True)
+        assert info["id"] == service["id"]
+        assert (info["width"], info["height"]) == (service["width"], service["height"])
+        assert (canvas["width"], canvas["height"]) == (info["width"], info["height"])
+        assert client.get(local(body["id"])).status_code == 200
+    thumb = client.get(local(data["thumbnail"][0]["id"]))
+    assert thumb.status_code == 200 and thumb.headers["Content-Type"] == "image/jpeg"
