@@ -62,6 +62,14 @@ def verify_bag(bag: Path) -> Path:
     payload = bag / "data"
     if not payload.is_dir():
         raise BagError("the bag has no data/ folder", file=str(bag.name))
+    root = bag.resolve()
+    for p in payload.rglob("*"):
+        if p.is_symlink():
+            target = p.resolve()
+            if root not in target.parents:
+                # refused before anything is read: the link could name any file, or a FIFO
+                raise BagError(f"{p.relative_to(bag).as_posix()} is a link to somewhere outside "
+                               "the bag", file=str(bag.name))
     present = {p.relative_to(bag).as_posix() for p in payload.rglob("*") if p.is_file()}
     for name in manifests:
         alg = name[len("manifest-"):-4]

@@ -516,3 +516,99 @@ HTTP_CASES = [
     HttpCase("oai-bad-identifier", "/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier="
              "..%2F..%2Fetc%2Fpasswd", (200, 400)),
 ]
+
+
+# --- BagIt deliveries ------------------------------------------------------------------------
+
+@dataclass
+class BagCase:
+    name: str
+    build: Callable[[Path, Ctx], None]  # writes a bag at the path
+    match: str  # regex the BagError must match
+
+
+def _bag(path: Path, ctx: Ctx) -> Path:
+    """A valid bag holding one good item; returns the payload's item folder."""
+    from library.bagit import write_bag
+
+    src = ctx.scratch / f"src-{path.name}"
+    item(src / "bag-1", tei())
+    files = [(p.relative_to(src).as_posix(), p) for p in sorted(src.rglob("*")) if p.is_file()]
+    write_bag(path, files, {"External-Identifier": "bag-1"})
+    return path / "data" / "bag-1"
+
+
+def _rewrite_manifest(bag: Path, change: Callable[[str], str]) -> None:
+    m = bag / "manifest-sha256.txt"
+    m.write_text(change(m.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def bag_tampered(path: Path, ctx: Ctx) -> None:
+    folder = _bag(path, ctx)
+    png(folder / "images" / "0001.png", colour=(9, 9, 9))
+
+
+def bag_missing(path: Path, ctx: Ctx) -> None:
+    folder = _bag(path, ctx)
+    (folder / "images" / "0001.png").unlink()
+
+
+def bag_extra(path: Path, ctx: Ctx) -> None:
+    folder = _bag(path, ctx)
+    png(folder / "images" / "0002.png")
+
+
+def bag_manifest_escape(path: Path, ctx: Ctx) -> None:
+    _bag(path, ctx)
+    rel = os.path.relpath(ctx.secret_txt, path)
+    _rewrite_manifest(path, lambda t: t + f"{'0' * 64}  {rel}\n")
+
+
+def bag_manifest_absolute(path: Path, ctx: Ctx) -> None:
+    _bag(path, ctx)
+    _rewrite_manifest(path, lambda t: t + f"{'0' * 64}  {ctx.secret_txt}\n")
+
+
+def bag_symlink_to_fifo(path: Path, ctx: Ctx) -> None:
+    """A payload link to a FIFO outside the bag: reading it would hang, so it must not be read."""
+    import hashlib
+
+    folder = _bag(path, ctx)
+    fifo = ctx.scratch / f"fifo-{path.name}"
+    os.mkfifo(fifo)
+    (folder / "images" / "0002.png").symlink_to(fifo)
+    digest = hashlib.sha256(b"").hexdigest()
+    _rewrite_manifest(path, lambda t: t + f"{digest}  data/bag-1/images/0002.png\n")
+
+
+def bag_symlink_to_secret(path: Path, ctx: Ctx) -> None:
+    """A payload link to a regular file outside, with its true checksum in the manifest."""
+    import hashlib
+
+    folder = _bag(path, ctx)
+    (folder / "images" / "0002.png").symlink_to(ctx.secret_png)
+    digest = hashlib.sha256(ctx.secret_png.read_bytes()).hexdigest()
+    _rewrite_manifest(path, lambda t: t + f"{digest}  data/bag-1/images/0002.png\n")
+
+
+def bag_no_version(path: Path, ctx: Ctx) -> None:
+    _bag(path, ctx)
+    (path / "bagit.txt").write_text("Tag-File-Character-Encoding: UTF-8\n", encoding="utf-8")
+
+
+def bag_tagmanifest_mismatch(path: Path, ctx: Ctx) -> None:
+    _bag(path, ctx)
+    (path / "bag-info.txt").write_text("External-Identifier: changed\n", encoding="utf-8")
+
+
+BAG_CASES = [
+    BagCase("bag-tampered-payload", bag_tampered, r"checksum mismatch"),
+    BagCase("bag-missing-file", bag_missing, r"missing"),
+    BagCase("bag-extra-file", bag_extra, r"not in the manifest"),
+    BagCase("bag-manifest-escape", bag_manifest_escape, r"leaves the bag"),
+    BagCase("bag-manifest-absolute", bag_manifest_absolute, r"leaves the bag"),
+    BagCase("bag-symlink-to-fifo-outside", bag_symlink_to_fifo, r"link|outside"),
+    BagCase("bag-symlink-to-secret-outside", bag_symlink_to_secret, r"link|outside"),
+    BagCase("bag-no-version", bag_no_version, r"BagIt-Version"),
+    BagCase("bag-tagmanifest-mismatch", bag_tagmanifest_mismatch, r"does not match"),
+]

@@ -19,7 +19,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cases import BATCH_CASES, HTTP_CASES, Case, Ctx, HttpCase, png, tei  # noqa: E402
+from cases import (BAG_CASES, BATCH_CASES, HTTP_CASES, BagCase, Case, Ctx, HttpCase,  # noqa: E402
+                   png, tei)
 
 from catalog.db import Catalog  # noqa: E402
 from ingest.pipeline import check_batch, ingest_batch  # noqa: E402
@@ -155,6 +156,45 @@ def _run_batch_case(case: Case, ctx: Ctx, root: Path) -> None:
             assert case.warn in codes, codes
     assert list((lib / "staging").iterdir()) == []
     assert leaked(lib, ctx) == []
+
+
+# --- BagIt deliveries -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", BAG_CASES, ids=lambda c: c.name)
+def test_bag_case(case: BagCase, ctx: Ctx):
+    from library.errors import BagError
+
+    root = Path(tempfile.mkdtemp(prefix=f"{case.name}-", dir=ctx.scratch))
+    try:
+        bag = root / "bag"
+        case.build(bag, ctx)
+        lib = root / "lib"
+        with time_bound(10, case.name):
+            with pytest.raises(BagError) as exc:
+                ingest_batch(bag, Settings.load(lib))
+        assert re.search(case.match, str(exc.value), re.I), str(exc.value)
+        assert ctx.canary not in str(exc.value)
+        assert not lib.exists(), "a refused bag wrote into the library"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_good_bag_is_ingested_and_a_bad_one_refused_by_the_cli(ctx):
+    from crashlib import sudur
+
+    root = Path(tempfile.mkdtemp(prefix="bag-cli-", dir=ctx.scratch))
+    try:
+        from cases import _bag, bag_tampered
+        _bag(root / "good", ctx)
+        bag_tampered(root / "bad", ctx)
+        lib = root / "lib"
+        ok = sudur(lib, "ingest", str(root / "good"))
+        assert ok.returncode == 0, ok.stderr
+        bad = sudur(lib, "ingest", str(root / "bad"))
+        assert bad.returncode == 2
+        assert "checksum mismatch" in bad.stderr and "Traceback" not in bad.stderr
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # --- HTTP --------------------------------------------------------------------------------------
