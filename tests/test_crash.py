@@ -1,8 +1,9 @@
 """SIGKILL at random moments during `sudur ingest` of a 30-item batch, then rerun.
 
 Every trial must end with the library identical to an uninterrupted ingest (items, pages,
-checksums, index hits), no orphan file, `sudur verify` passing, and a reader polling the
-catalogue during the run never seeing an item half-written. The kill reaches the whole process
+checksums, index hits), no orphan file, `sudur verify` passing, and two readers polling during
+the run (the catalogue and its files; the web app's manifests, info.json and images) never
+seeing an item half-written. The kill reaches the whole process
 group (the main process and its workers), as a power cut or the OOM killer would.
 
 The default suite runs a handful of trials; the full 25+ run is marked slow
@@ -54,6 +55,47 @@ class Poller(threading.Thread):
             time.sleep(0.01)
 
 
+class HttpPoller(threading.Thread):
+    """A reader of the web app (in this process, over the trial's library) during the run: an
+    item it can see must be whole: 2 canvases, and every image they name served."""
+
+    def __init__(self, lib: Path, seed: int) -> None:
+        super().__init__(daemon=True)
+        self.lib = lib
+        self.rng = random.Random(seed)
+        self.stop = threading.Event()
+        self.looks = 0
+        self.whole = 0
+        self.problems: list[str] = []
+
+    def run(self) -> None:
+        from library.settings import Settings
+        from viewer import create_app
+
+        while not (self.lib / "catalog.sqlite").is_file() and not self.stop.is_set():
+            time.sleep(0.01)
+        client = create_app({"SUDUR_SETTINGS": Settings.load(self.lib)}).test_client()
+        while not self.stop.is_set():
+            item = f"crash-{self.rng.randrange(N_ITEMS):02d}"
+            resp = client.get(f"/iiif/{item}/manifest")
+            self.looks += 1
+            if resp.status_code == 404:
+                continue
+            if resp.status_code != 200:
+                self.problems.append(f"{item}: manifest {resp.status_code}")
+                continue
+            canvases = resp.get_json()["items"]
+            if len(canvases) != 2:
+                self.problems.append(f"{item}: {len(canvases)} canvases")
+            for order in (1, 2):
+                for path in (f"/iiif/3/{item}.{order:04d}/info.json",
+                             f"/iiif/3/{item}.{order:04d}/full/max/0/default.jpg"):
+                    r = client.get(path)
+                    if r.status_code != 200:
+                        self.problems.append(f"{path}: {r.status_code} of a visible item")
+            self.whole += 1
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     root = fast_tmp(tmp_path_factory, "crash")
@@ -90,6 +132,8 @@ def one_trial(k: int, rng: random.Random, batch: Path, ref: dict, seconds: float
     lib = root / f"trial-{k:02d}"
     poller = Poller(lib)
     poller.start()
+    web = HttpPoller(lib, k)
+    web.start()
     kills = []
     try:
         workers = 1 + k % 2
@@ -105,9 +149,12 @@ def one_trial(k: int, rng: random.Random, batch: Path, ref: dict, seconds: float
         res = sudur(lib, "ingest", str(batch), "--workers", str(workers))
     finally:
         poller.stop.set()
+        web.stop.set()
         poller.join()
+        web.join()
     assert res.returncode == 0, (kills, res.stderr)
     assert not poller.problems, (kills, poller.problems[:5])
+    assert not web.problems, (kills, web.problems[:5])
     state = library_state(lib, QUERIES)
     assert state == ref, f"trial {k} (kills {kills}) differs from the uninterrupted ingest"
     assert orphans(lib) == [], kills
@@ -115,7 +162,8 @@ def one_trial(k: int, rng: random.Random, batch: Path, ref: dict, seconds: float
     assert verify.returncode == 0, verify.stderr
     assert "0 problems" in verify.stdout
     shutil.rmtree(lib)
-    return {"kills": kills, "after_kill": after_kill, "looks": poller.looks}
+    return {"kills": kills, "after_kill": after_kill, "looks": poller.looks,
+            "web": (web.looks, web.whole)}
 
 
 def run_trials(n: int, reference) -> list[dict]:
@@ -127,13 +175,15 @@ def run_trials(n: int, reference) -> list[dict]:
     for k in range(n):
         results.append(one_trial(k, rng, batch, ref, seconds, root))
         print(f"  trial {k}: kills {results[-1]['kills']}, items visible after the kill: "
-              f"{results[-1]['after_kill']}, reader looks: {results[-1]['looks']}")
+              f"{results[-1]['after_kill']}, catalogue looks: {results[-1]['looks']}, "
+              f"manifests asked/whole: {results[-1]['web']}")
     return results
 
 
 def test_crash_trials_fast(reference):
     results = run_trials(5, reference)
     assert all(r["looks"] > 0 for r in results)
+    assert sum(r["web"][1] for r in results) > 0  # the web reader did see whole items
 
 
 @pytest.mark.slow
