@@ -1,6 +1,7 @@
 """Presentation 3.0 over HTTP: manifests (cached, rebased), annotation pages, collections."""
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -57,6 +58,11 @@ def test_manifest_served_with_headers(client, validator):
     assert prezi.PLACEHOLDER_BASE not in resp.get_data(as_text=True)
     again = client.get("/iiif/jangar-1/manifest", headers={"If-None-Match": resp.headers["ETag"]})
     assert again.status_code == 304
+    zipped = client.get("/iiif/jangar-1/manifest", headers={"Accept-Encoding": "gzip, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    assert json.loads(gzip.decompress(zipped.data)) == data
+    assert len(zipped.data) * 4 < len(resp.data)
 
 
 def test_manifest_cached_beside_the_version_and_rebased_per_host(client, library):
