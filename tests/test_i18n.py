@@ -64,7 +64,8 @@ def test_switcher_links_name_each_language_in_itself(client):
                          rf' hreflang="{tag}"[^>]*>{name}<', page), tag
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil"])
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil",
+                                    "/\r\nX-Injected: yes"])
 def test_switcher_refuses_open_redirects(client, target):
     resp = client.get("/lang/en", query_string={"next": target})
     assert resp.headers["Location"] == "/"

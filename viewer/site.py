@@ -416,8 +416,9 @@ def set_language(code: str):
     if lang is None:
         abort(404)
     target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = "/"  # only paths on this site: no open redirect
+    if (not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
+        target = "/"  # only plain paths on this site: no open redirect, no header injection
     resp = make_response(redirect(target, code=303))
     resp.set_cookie(i18n.COOKIE, lang.tag, max_age=i18n.COOKIE_MAX_AGE, samesite="Lax",
                     httponly=True)
