@@ -17,22 +17,25 @@ from library.models import Item
 
 from . import analysis
 from .db import Catalog
-from .schema import build_schema, check_version, write_version
+from .schema import WSText, build_schema, check_version, write_version
 
 
 def page_documents(item: Item) -> Iterator[dict]:
     """The index documents of one item: one per page, then one for the item record."""
     facets = _facets(item)
     title = item.title(("en", "zh-Hans", "zh-Hant", "mn-Mong", "bo"))
+    ws = item.writing_system or ""
     for page in item.pages:
         body = page.text if not page.alt_text else page.text + "\n\n" + page.alt_text
+        keyed = WSText(body, ws)  # one object for all key fields: analysed once
         yield dict(id=f"{item.id}.{page.order:04d}", kind="page", item=item.id, order=page.order,
                    label=page.label, title=title, ws=item.writing_system, body=body,
-                   textlen=len(page.text), **facets, **{f: body for f in analysis.FIELDS})
+                   textlen=len(page.text), **facets, **{f: keyed for f in analysis.INDEX_FIELDS})
     meta = _metadata_text(item)
+    keyed = WSText(meta, ws)
     yield dict(id=item.id, kind="item", item=item.id, order=0, label="", title=title,
                ws=item.writing_system, body=meta, textlen=len(meta), **facets,
-               **{f: meta for f in analysis.FIELDS})
+               **{f: keyed for f in analysis.INDEX_FIELDS})
 
 
 def _facets(item: Item) -> dict:

@@ -301,7 +301,8 @@ def _latin_words(text: str) -> list[str]:
 
 def build_query(text: str, *, exact: bool = False, fields_prefix: str = "",
                 writing_system: str | None = None,
-                aliases_path: str | Path | None = None) -> tuple[wq.Query, dict]:
+                aliases_path: str | Path | None = None,
+                field_map: dict[str, str] | None = None) -> tuple[wq.Query, dict]:
     """Turn the user's ``text`` into a Whoosh query over ``fields_prefix + f`` for f in FIELDS.
 
     Returns the query and "the query as understood": ``scripts`` (of the query's words),
@@ -310,7 +311,9 @@ def build_query(text: str, *, exact: bool = False, fields_prefix: str = "",
     searched), ``phrase`` (several tokens: matched as a phrase), ``exact``, ``text`` (as
     searched, after capping) and ``truncated``. ``exact=True`` searches the exact field only,
     with no conversion or alias. Never raises on user text; a query with no searchable token
-    is ``whoosh.query.NullQuery``.
+    is ``whoosh.query.NullQuery``. ``field_map`` names the index field that holds each key
+    (``analysis.INDEX_FIELD_OF`` for Sudur's index); a key sequence already searched in the
+    same index field is not searched again.
     """
     clean, truncated = _clean(text)
     info: dict = {"text": clean, "scripts": [], "transliteration": None, "converted": {},
@@ -355,13 +358,14 @@ def build_query(text: str, *, exact: bool = False, fields_prefix: str = "",
                         alts[f].append(seq)
 
     subqueries: list[wq.Query] = []
+    seen: set[tuple[str, Terms]] = set()
     for f in fields:
-        seen: set[Terms] = set()
+        target = fields_prefix + (field_map.get(f, f) if field_map else f)
         for seq in alts[f]:
-            if seq in seen:
+            if (target, seq) in seen:
                 continue
-            seen.add(seq)
-            q = _leaf(fields_prefix + f, seq, BOOSTS[f])
+            seen.add((target, seq))
+            q = _leaf(target, seq, BOOSTS[f])
             if q is not None:
                 subqueries.append(q)
     if not subqueries:

@@ -1,8 +1,9 @@
 """The one Whoosh schema of Sudur, with its version.
 
 One document per page (``kind=page``) carrying its item's facet fields, plus one per item
-(``kind=item``) carrying its metadata. The text is indexed four times from the same string by
-the analyzers of ``catalog.analysis`` (x exact, s shape, l loose, tr transliteration).
+(``kind=item``) carrying its metadata. The text is analysed once into four keys per token
+(``catalog.analysis``: x exact, s shape, l loose, tr transliteration) held in three fields:
+shape keys share ``x`` (they differ from exact keys only for Hudum, and then carry a "~").
 An index written with another schema or analyzer version is refused ("run `sudur reindex`").
 """
 from __future__ import annotations
@@ -16,14 +17,70 @@ from library.errors import IndexVersionError
 
 from . import analysis
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 VERSION_FILE = "sudur-index.json"
 FACETS = ("collection", "language", "script", "genre", "century")
 
 
+class KeyedText(fields.TEXT):
+    """A TEXT field whose postings come from ``analysis.document_postings``.
+
+    All of a document's key fields are given the same string; the first of them analyses it
+    once for every field and the others reuse that result. The writing system comes from the
+    value itself when it is a ``WSText``, else from ``analysis.writing_system``.
+    """
+
+    def __init__(self, slot: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.slot = slot
+
+    def index(self, value, **kwargs):
+        if not isinstance(value, str):
+            yield from super().index(value, **kwargs)
+            return
+        encode = self.format.encode
+        boost = self.format.field_boost
+        for term, poses in _postings(value)[self.slot].items():
+            n = len(poses)
+            yield term.encode("utf-8"), n, n * boost, encode(poses)
+
+
+class WSText(str):
+    """A document text that carries its writing system (survives pickling to other processes)."""
+
+    writing_system: str | None = None
+
+    def __new__(cls, text: str, writing_system: str | None) -> "WSText":
+        obj = super().__new__(cls, text)
+        obj.writing_system = writing_system
+        return obj
+
+    def __reduce__(self):
+        return (WSText, (str(self), self.writing_system))
+
+
+# (text object, writing system, postings) of the last text analysed; replaced as a whole so
+# that writers in several threads never mix two documents.
+_last: tuple = (None, None, None)
+
+
+def _postings(value: str) -> tuple:
+    global _last
+    ws = getattr(value, "writing_system", None)
+    if ws is None:
+        ws = analysis.current_writing_system()
+    last = _last
+    if last[0] is value and last[1] == ws:
+        return last[2]
+    result = analysis.document_postings(value, ws or "")
+    _last = (value, ws, result)
+    return result
+
+
 def build_schema() -> fields.Schema:
-    text_fields = {f: fields.TEXT(analyzer=analysis.analyzer(f), phrase=True, stored=False,
-                                  field_boost=1.0) for f in analysis.FIELDS}
+    text_fields = {f: KeyedText(i, analyzer=analysis.analyzer(f), phrase=True, stored=False,
+                                field_boost=1.0)
+                   for i, f in enumerate(analysis.INDEX_FIELDS)}
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         kind=fields.ID(stored=True),

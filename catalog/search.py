@@ -34,7 +34,9 @@ class PageHit:
     order: int
     label: str
     text: str  # the page's indexed text (display text, then alternative readings)
-    spans: list[tuple[int, int]]  # character offsets of every match in ``text``
+    # character offsets of the matches in ``text``: every one from page_matches(); from search(),
+    # those up to past the snippet's window
+    spans: list[tuple[int, int]]
     snippet: str  # HTML-escaped keyword-in-context with <mark>…</mark>
     score: float
     kind: str = "page"
@@ -157,7 +159,8 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
     t0 = time.perf_counter()
     page = max(1, int(page))
     page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
-    q, understood = build_query(text, exact=exact, aliases_path=aliases_path)
+    q, understood = build_query(text, exact=exact, aliases_path=aliases_path,
+                                field_map=analysis.INDEX_FIELD_OF)
     restrict = _filters(filters, None, None)
     full = wq.And([q] + restrict) if restrict else q
     start, stop = (page - 1) * page_size, page * page_size
@@ -193,7 +196,8 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
         scale = reader.doc_count_all() / max(1, last + 1)
         total = int(round(total * scale))
         counts = [{v: int(round(c * scale)) for v, c in d.items()} for d in counts]
-    hits = [_hit(s, docnum, score, q) for docnum, score in found]
+    seqs = query_sequences(q)
+    hits = [_hit(s, docnum, score, seqs, first_only=True) for docnum, score in found]
     facets = {name: sorted(counts[i].items(), key=lambda kv: (-kv[1], kv[0]))
               for i, name in enumerate(FACETS)}
     return SearchResult(query=text, total=total, total_is_estimate=estimate, hits=hits,
@@ -214,10 +218,11 @@ def group_by_item(hits: Iterable[PageHit]) -> list[ItemHits]:
 
 def page_matches(s: Searcher, item_id: str, text: str, *, exact: bool = False) -> list[PageHit]:
     """Every page of one item that matches, with every span, in reading order."""
-    q, _ = build_query(text, exact=exact)
+    q, _ = build_query(text, exact=exact, field_map=analysis.INDEX_FIELD_OF)
     full = wq.And([q] + _filters(None, "page", item_id))
     reader = s.searcher.reader()
-    hits = [_hit(s, d, 0.0, q) for d in s.searcher.docs_for_query(full)
+    seqs = query_sequences(q)
+    hits = [_hit(s, d, 0.0, seqs) for d in s.searcher.docs_for_query(full)
             if not reader.is_deleted(d)]
     hits.sort(key=lambda h: h.order)
     return hits
@@ -256,10 +261,11 @@ def autocomplete(s: Searcher, item_id: str, prefix: str, *, limit: int = 10
 
 # --- hits, spans and snippets ----------------------------------------------------------------
 
-def _hit(s: Searcher, docnum: int, score: float, q: wq.Query) -> PageHit:
+def _hit(s: Searcher, docnum: int, score: float, seqs: list, first_only: bool = False
+         ) -> PageHit:
     f = s.searcher.stored_fields(docnum)
     body = f.get("body") or ""
-    spans = match_spans(body, query_sequences(q), f.get("ws") or "")
+    spans = match_spans(body, seqs, f.get("ws") or "", first_only=first_only)
     snippet, kwic = make_snippet(body, spans)
     return PageHit(item_id=f["item"], order=int(f.get("order") or 0), label=f.get("label") or "",
                    text=body, spans=spans, snippet=snippet, score=float(score),
@@ -287,7 +293,7 @@ def query_sequences(q: wq.Query) -> list[tuple[str, tuple[frozenset, ...]]]:
         if isinstance(node, wq.Phrase):
             out.append((node.fieldname, tuple(frozenset([text_of(w)]) for w in node.words)))
         elif isinstance(node, wq.Term):
-            if node.fieldname in analysis.FIELDS:
+            if node.fieldname in _SLOT:
                 out.append((node.fieldname, (frozenset([text_of(node.text)]),)))
         elif isinstance(node, (wq.Ordered, wq.Sequence)):
             positions = [alternatives(c) for c in node.children()]
@@ -301,39 +307,50 @@ def query_sequences(q: wq.Query) -> list[tuple[str, tuple[frozenset, ...]]]:
                 walk(child)
 
     walk(q)
-    return [(f, w) for f, w in out if f in analysis.FIELDS]
+    return [(f, w) for f, w in out if f in _SLOT]
+
+
+_SLOT = {f: analysis.INDEX_FIELDS.index(analysis.INDEX_FIELD_OF[f]) for f in analysis.FIELDS}
+_SLOT.update({f: i for i, f in enumerate(analysis.INDEX_FIELDS)})
 
 
 def match_spans(text: str, sequences: list[tuple[str, tuple[frozenset, ...]]],
-                writing_system: str = "") -> list[tuple[int, int]]:
+                writing_system: str = "", *, first_only: bool = False
+                ) -> list[tuple[int, int]]:
     """Character spans of ``text`` where a query sequence matches the field's keys.
 
-    The text is analysed by the same field analyzer as at index time, so a match on a folded
-    or transliterated key still points at the original characters.
+    The text is tokenised once and each token's keys are those the index holds, so a match on
+    a folded or transliterated key still points at the original characters. With
+    ``first_only``, matching stops past the snippet window of the earliest match (enough for
+    a snippet; page_matches wants every span).
     """
-    by_field: dict[str, list[tuple[frozenset, ...]]] = {}
-    for fieldname, words in sequences:
-        by_field.setdefault(fieldname, []).append(words)
-    spans: set[tuple[int, int]] = set()
-    with analysis.writing_system(writing_system):
-        for fieldname, seqs in by_field.items():
-            positions: dict[int, list[tuple[str, int, int]]] = {}
-            for t in analysis.analyzer(fieldname)(text, positions=True, chars=True,
-                                                  mode="index"):
-                positions.setdefault(t.pos, []).append((t.text, t.startchar, t.endchar))
-            for words in seqs:
-                n = len(words)
-                if not n:
+    seqs = [(_SLOT[f], words) for f, words in sequences if f in _SLOT and words]
+    if not seqs:
+        return []
+    tokens = analysis.token_key_sets(text, writing_system or "")
+    n_tokens = len(tokens)
+    firsts: dict[int, list[tuple[frozenset, ...]]] = {}
+    for slot, words in seqs:
+        firsts.setdefault(slot, []).append(words)
+    spans: list[tuple[int, int]] = []
+    stop_at: int | None = None
+    for p in range(n_tokens):
+        keys = tokens[p][2]
+        for slot, words_list in firsts.items():
+            here = keys[slot]
+            for words in words_list:
+                if words[0].isdisjoint(here):
                     continue
-                for p, keys in positions.items():
-                    if not any(k in words[0] for k, _, _ in keys):
-                        continue
-                    if all(any(k in words[j] for k, _, _ in positions.get(p + j, ()))
-                           for j in range(1, n)):
-                        start = min(s for _, s, _ in keys)
-                        end = max(e for _, _, e in positions[p + n - 1])
-                        spans.add((start, end))
-    return _merge(sorted(spans))
+                n = len(words)
+                if p + n > n_tokens:
+                    continue
+                if all(not words[j].isdisjoint(tokens[p + j][2][slot]) for j in range(1, n)):
+                    spans.append((tokens[p][0], tokens[p + n - 1][1]))
+        if first_only and spans and stop_at is None:
+            stop_at = min(e for _, e in spans) + 2 * SNIPPET_CONTEXT + 32
+        if stop_at is not None and tokens[p][0] > stop_at:
+            break
+    return _merge(sorted(set(spans)))
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -1,0 +1,170 @@
+"""Tests for catalog.search on Sudur's real index layout: the shared cases end to end, the
+one-pass analysis against the field analyzers, spans, reading order and budgeted estimates."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from catalog import analysis, index as cindex
+from catalog.analysis import analyzer, writing_system
+from catalog.search import match_spans, open_searcher, page_matches, query_sequences, search
+from catalog.querying import build_query
+from library.errors import IndexVersionError
+from library.models import Item, Page
+
+MIXED = ("ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ ᠬᠠᠷ᠎ᠠ ᠭᠡᠰᠡᠷ བཀའ་འགྱུར། བྱང་ཆུབ་སེམས་དཔའི་ 甘珠爾乾隆西遊記 Mongol Монгол "
+         "ᡐᡄᡊᡎᡅ ᠮᠠᠨᠵᡠ ᠑᠒ ༡༢ 12 ᠶᠢ\u180eᠠ ᠠᠳ\u180bᠠ")
+
+
+def _item(item_id: str, texts: list[str], ws: str = "") -> Item:
+    it = Item(id=item_id, titles={"en": item_id}, writing_system=ws, collections=["c"],
+              languages=[ws or "und"])
+    it.pages = [Page(item_id=item_id, order=i + 1, label=str(i + 1), text=t)
+                for i, t in enumerate(texts)]
+    return it
+
+
+def _field_postings(text: str, fields: tuple[str, ...]) -> dict[str, list[int]]:
+    out: dict[str, set[int]] = {}
+    for f in fields:
+        for t in analyzer(f)(text, positions=True):
+            out.setdefault(t.text, set()).add(t.pos)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _check_postings(text: str, ws: str | None) -> None:
+    with writing_system(ws):
+        got = analysis.document_postings(text)
+        for i, name in enumerate(analysis.INDEX_FIELDS):
+            logical = tuple(f for f in analysis.FIELDS if analysis.INDEX_FIELD_OF[f] == name)
+            assert got[i] == _field_postings(text, logical), (name, ws)
+
+
+@pytest.mark.parametrize("ws", [None, "mn-Mong", "xal-Mong", "mnc-Mong", "bo", "zh-Hant"])
+def test_document_postings_equal_the_field_analyzers(ws):
+    _check_postings(MIXED, ws)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(MIXED) + ["\u180b", "\u200d", "a", "\u0f71"]),
+               max_size=80))
+def test_document_postings_equal_the_field_analyzers_on_random_text(text):
+    _check_postings(text, None)
+
+
+def test_shape_keys_never_collide_with_exact_keys():
+    # why x and s may share one index field
+    for t in analyzer("x")(MIXED):
+        assert not t.text.startswith("~")
+    shapes = [t.text for t in analyzer("s")(MIXED)]
+    exact = [t.text for t in analyzer("x")(MIXED)]
+    assert any(s.startswith("~") for s in shapes)
+    assert all(s == x for s, x in zip(shapes, exact) if not s.startswith("~"))
+
+
+def _cases(shared_dir):
+    path = shared_dir / "text" / "cases.tsv"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def _decode(codepoints: str) -> str:
+    return "".join(chr(int(h, 16)) for h in codepoints.split())
+
+
+def test_every_shared_case_on_the_real_index(shared_dir, tmp_path):
+    cases = _cases(shared_dir)
+    items = [_item(f"case-{i}", [_decode(c["document_codepoints"])]) for i, c in enumerate(cases)]
+    cindex.update_items(tmp_path / "ix", items)
+    failures = []
+    with open_searcher(tmp_path / "ix") as s:
+        for i, c in enumerate(cases):
+            q = _decode(c["query_codepoints"])
+            named = c["fields"].split("+")
+            found = page_matches(s, f"case-{i}", q)
+            found_exact = page_matches(s, f"case-{i}", q, exact=True)
+            if c["expect"] == "match":
+                if not found or not found[0].spans:
+                    failures.append(f"{c['id']}: default search misses")
+                if "exact" in named and not found_exact:
+                    failures.append(f"{c['id']}: exact search misses")
+            elif "exact" in named and found_exact:
+                failures.append(f"{c['id']}: exact search matches")
+            if c["expect"] == "match":
+                r = search(s, q, page_size=100, time_budget=5.0)
+                if f"case-{i}" not in {h.item_id for h in r.hits}:
+                    failures.append(f"{c['id']}: search() misses")
+    assert not failures, failures
+
+
+@pytest.fixture(scope="module")
+def bench_index(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ix") / "index"
+    pages = [f"ཆོས་{i}་བྱང་ཆུབ་སེམས་དཔའ་ཞེས་བྱ། སངས་རྒྱས་" for i in range(300)]
+    cindex.update_items(d, [_item("tib", pages, "bo"),
+                            _item("mon", ["ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ ᠪᠢᠴᠢᠭ", "ᠪᠢᠴᠢᠭ"], "mn-Mong")])
+    return d
+
+
+def test_first_page_in_reading_order_and_totals(bench_index):
+    with open_searcher(bench_index) as s:
+        r = search(s, "བྱང་ཆུབ་སེམས་དཔའ", page_size=10, time_budget=10.0)
+        assert [h.order for h in r.hits] == list(range(1, 11))
+        assert r.total == 300 and not r.total_is_estimate and not r.facets_are_estimates
+        assert dict(r.facets["collection"]) == {"c": 300}
+        h = r.hits[0]
+        assert h.text[h.spans[0][0]:h.spans[0][1]] == "བྱང་ཆུབ་སེམས་དཔའ"
+        assert "<mark>བྱང་ཆུབ་སེམས་དཔའ</mark>" in h.snippet
+        r2 = search(s, "བྱང་ཆུབ་སེམས་དཔའ", page=3, page_size=10, time_budget=10.0)
+        assert [h.order for h in r2.hits] == list(range(21, 31))
+        json.dumps(r.to_json())
+
+
+def test_totals_are_flagged_estimates_when_the_budget_runs_out(bench_index):
+    with open_searcher(bench_index) as s:
+        r = search(s, "སངས་རྒྱས", page_size=10, time_budget=0.0)
+        assert len(r.hits) == 10
+        assert r.total_is_estimate and r.facets_are_estimates
+        assert r.to_json()["total_is_estimate"] is True
+
+
+def test_relevance_sort_is_still_offered(bench_index):
+    with open_searcher(bench_index) as s:
+        r = search(s, "ᠪᠢᠴᠢᠭ", sort="relevance", time_budget=10.0)
+        assert {h.order for h in r.hits} == {1, 2} and r.total == 2
+        assert all(h.score > 0 for h in r.hits)
+
+
+def test_shape_query_matches_through_the_shared_field(bench_index):
+    with open_searcher(bench_index) as s:
+        # o typed as u: matched by the shape (and loose) key only
+        assert [h.order for h in page_matches(s, "mon", "ᠮᠤᠩᠭᠤᠯ")] == [1]
+        assert page_matches(s, "mon", "ᠮᠤᠩᠭᠤᠯ", exact=True) == []
+
+
+def test_page_matches_has_every_span_and_snippets_stop_early():
+    text = "སངས་རྒྱས་" + "ཆོས་" * 200 + "སངས་རྒྱས།"
+    q, _ = build_query("སངས་རྒྱས", field_map=analysis.INDEX_FIELD_OF)
+    seqs = query_sequences(q)
+    every = match_spans(text, seqs, "bo")
+    assert len(every) == 2 and text[every[1][0]:every[1][1]] == "སངས་རྒྱས"
+    assert match_spans(text, seqs, "bo", first_only=True) == every[:1]
+
+
+def test_an_old_index_is_refused(bench_index, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(bench_index, old)
+    (old / "sudur-index.json").write_text(
+        json.dumps({"schema_version": 1, "analyzer_version": "x"}), encoding="utf-8")
+    with pytest.raises(IndexVersionError) as e:
+        open_searcher(old)
+    assert "reindex" in e.value.hint
