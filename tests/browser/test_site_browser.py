@@ -190,6 +190,8 @@ def test_reader_keyboard_region_url_search_and_embed_code(page, live, requests_s
     page.wait_for_selector("#transcription mark")
     page.wait_for_selector(".hit-box", state="attached", timeout=10000)
     assert "q=" in page.url
+    assert any("/iiif/jangar-ms-1/search?q=" in u for u in requests_seen)  # Content Search
+    assert "ᠵᠠᠩᠭᠠᠷ" in page.locator("#item-hits li mark").first.inner_text()
     shot(page, "reader-in-item-search")
 
 

@@ -197,7 +197,7 @@
         var changed = !current || current.order !== data.order;
         current = data;
         order = data.order;
-        boxes = data.boxes || [];
+        boxes = (data.boxes && data.boxes.length) ? data.boxes : (q && iiifBoxes[data.order]) || [];
         if (!keepRegion) { region = null; }
         root.dataset.page = String(order);
         renderText(data);
@@ -246,20 +246,75 @@
     step(forward ? 1 : -1);
   });
 
-  // --- search inside the item ---------------------------------------------------------------
-  function listHits(data) {
+  // --- search inside the item (IIIF Content Search 2.0) ---------------------------------------
+  var iiifBoxes = {};  // page order -> boxes from the Content Search targets
+
+  function canvasOrder(target) {
+    var id = typeof target === "string" ? target : (target && (target.source && (target.source.id || target.source))) || "";
+    var m = /\/canvas\/(?:p)?(\d+)/.exec(String(id));
+    return m ? parseInt(m[1], 10) : null;
+  }
+  function targetBox(target) {
+    var raw = typeof target === "string" ? target : "";
+    if (!raw && target && target.selector) {
+      var sel = [].concat(target.selector).filter(function (x) { return x && x.value; })[0];
+      raw = sel ? "#" + sel.value : "";
+    }
+    var m = /xywh=(?:pixel:)?(\d+),(\d+),(\d+),(\d+)/.exec(raw);
+    return m ? [+m[1], +m[2], +m[3], +m[4]] : null;
+  }
+
+  function fetchAnnotationPages(url, acc, depth) {
+    return fetch(url, { headers: { Accept: "application/ld+json, application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (page) {
+        acc.items = acc.items.concat(page.items || page.resources || []);
+        (page.annotations || []).forEach(function (ap) { acc.context = acc.context.concat(ap.items || []); });
+        var next = page.next && (page.next.id || page.next);
+        return next && depth < 10 ? fetchAnnotationPages(next, acc, depth + 1) : acc;
+      });
+  }
+
+  function searchHits(q) {
+    var url = "/iiif/" + encodeURIComponent(itemId) + "/search?q=" + encodeURIComponent(q);
+    return fetchAnnotationPages(url, { items: [], context: [] }, 0).then(function (acc) {
+      var contexts = {};
+      acc.context.forEach(function (c) {
+        var src = c.target && (c.target.source && (c.target.source.id || c.target.source));
+        var sel = c.target && [].concat(c.target.selector || []).filter(function (x) {
+          return x && x.type === "TextQuoteSelector"; })[0];
+        if (src && sel) { contexts[src] = sel; }
+      });
+      var byPage = {};
+      var orderList = [];
+      iiifBoxes = {};
+      acc.items.forEach(function (a) {
+        var o = canvasOrder(a.target || a.on);
+        if (o === null || indexOf(o) < 0) { return; }
+        if (!byPage[o]) { byPage[o] = { page: o, label: pageInfo(o).label, quotes: [] }; orderList.push(o); }
+        var box = targetBox(a.target || a.on);
+        if (box) { (iiifBoxes[o] = iiifBoxes[o] || []).push(box); }
+        var quote = contexts[a.id] || { exact: a.body && a.body.value || "" };
+        byPage[o].quotes.push(quote);
+      });
+      orderList.sort(function (a, b) { return indexOf(a) - indexOf(b); });
+      return orderList.map(function (o) { return byPage[o]; });
+    });
+  }
+
+  function listHits(hits) {
     hitsBox.textContent = "";
-    if (!data.hits.length) {
+    if (!hits.length) {
       var none = document.createElement("p");
       none.textContent = ds.noHits;
       hitsBox.appendChild(none);
       return;
     }
     var h = document.createElement("p");
-    h.textContent = fmt(ds.hitsLabel, "n", String(data.hits.length));
+    h.textContent = fmt(ds.hitsLabel, "n", String(hits.length));
     hitsBox.appendChild(h);
     var ol = document.createElement("ol");
-    data.hits.forEach(function (hit) {
+    hits.forEach(function (hit) {
       var li = document.createElement("li");
       var b = document.createElement("button");
       b.type = "button";
@@ -267,12 +322,16 @@
       b.dataset.page = String(hit.page);
       b.textContent = fmt(ds.pageLabel, "label", hit.label || String(hit.page));
       b.addEventListener("click", function () { goTo(hit.page, false); });
+      li.appendChild(b);
+      var q0 = hit.quotes[0] || {};
       var snip = document.createElement("span");
       snip.className = "hit-snippet";
       snip.setAttribute("lang", root.dataset.lang || "und");
-      snip.innerHTML = hit.snippet;  // HTML-escaped by the server, <mark> only
-      li.appendChild(b);
-      li.appendChild(document.createTextNode(" "));
+      snip.appendChild(document.createTextNode(" " + (q0.prefix || "")));
+      var m = document.createElement("mark");
+      m.textContent = q0.exact || "";
+      snip.appendChild(m);
+      snip.appendChild(document.createTextNode((q0.suffix || "")));
       li.appendChild(snip);
       ol.appendChild(li);
     });
@@ -281,13 +340,11 @@
 
   function searchItem(query) {
     q = query;
-    if (!q) { hitsBox.textContent = ""; return goTo(order, true); }
-    var u = "/api/items/" + encodeURIComponent(itemId) + "/search?q=" + encodeURIComponent(q) +
-      (exact ? "&exact=1" : "");
-    return fetch(u).then(function (r) { return r.json(); }).then(function (data) {
-      listHits(data);
-      var onThis = data.hits.some(function (h) { return h.page === order; });
-      if (!onThis && data.hits.length) { return goTo(data.hits[0].page, false); }
+    if (!q) { hitsBox.textContent = ""; iiifBoxes = {}; return goTo(order, true); }
+    return searchHits(q).then(function (hits) {
+      listHits(hits);
+      var onThis = hits.some(function (h) { return h.page === order; });
+      if (!onThis && hits.length) { return goTo(hits[0].page, false); }
       return goTo(order, true);
     });
   }
@@ -305,10 +362,6 @@
   var first = pageInfo(order);
   current = null;
   goTo(first ? first.order : pages[0].order, true).then(function () {
-    if (q) {
-      var u = "/api/items/" + encodeURIComponent(itemId) + "/search?q=" + encodeURIComponent(q) +
-        (exact ? "&exact=1" : "");
-      fetch(u).then(function (r) { return r.json(); }).then(listHits);
-    }
+    if (q) { searchHits(q).then(function (hits) { listHits(hits); drawBoxes(); }); }
   });
 })();
