@@ -8,9 +8,11 @@ Builds a library holding one text-only item of N pages (catalogue + version fold
 1. times the pure build (iiif-prezi3, canvases passed once) and, for comparison, iiif-prezi3's
    ``make_canvas`` loop on the first 1,000 pages;
 2. serves the real Flask app under gunicorn (2 workers) and drives it from this process:
-   the first request (build + cache write), then sequential requests to the cached manifest
-   (p50/p95/max latency, requests/s), then the first request under another host name (a new
-   public base: rebased from the cache, not rebuilt).
+   the first request (build + cache write), then sequential requests to the cached manifest,
+   gzipped and plain (p50/p95/max latency, requests/s), then the first request under another host name (a new
+   public base: rebased from the cache, not rebuilt);
+3. with the item indexed, Content Search 2.0 and 1.0 for a word on every page (the first result
+   page of 100 matches out of N), sequential p50/p95.
 """
 from __future__ import annotations
 
@@ -52,6 +54,9 @@ def make_library(root: Path, item: Item) -> None:
     version = store.publish(staged)
     with Catalog(store.catalog_path) as cat:
         cat.put_item(item, version_path=version, source_hash="bench", fixity=[])
+    from catalog.index import update_items
+
+    update_items(store.index_dir, [item])
 
 
 def time_make_canvas_loop(pages: int) -> float:
@@ -137,30 +142,45 @@ def main() -> None:
         t0 = time.perf_counter()
         r = s.get(url)
         first = time.perf_counter() - t0
+        print(f"HTTP first request (build + cache write): {first * 1000:.0f} ms")
         r.raise_for_status()
         assert len(r.json()["items"]) == args.pages
         for _ in range(10):  # warm both workers
             s.get(url).raise_for_status()
-        times = []
-        t_all = time.perf_counter()
-        for _ in range(args.requests):
-            t0 = time.perf_counter()
-            r = s.get(url)
-            times.append(time.perf_counter() - t0)
-            r.raise_for_status()
-        wall = time.perf_counter() - t_all
+        for encoding in ("gzip", "identity"):
+            times = []
+            t_all = time.perf_counter()
+            for _ in range(args.requests):
+                t0 = time.perf_counter()
+                r = s.get(url, headers={"Accept-Encoding": encoding})
+                times.append(time.perf_counter() - t0)
+                r.raise_for_status()
+            wall = time.perf_counter() - t_all
+            wire = int(r.headers.get("Content-Length", len(r.content)))
+            print(f"HTTP cached ({encoding}), {args.requests} sequential requests:"
+                  f" p50 {pct(times, 50) * 1000:.1f} ms,"
+                  f" p95 {pct(times, 95) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms,"
+                  f" mean {statistics.mean(times) * 1000:.1f} ms,"
+                  f" {args.requests / wall:.0f} req/s, {wire / 1e6:.3f} MB on the wire")
         t0 = time.perf_counter()
         r = s.get(url, headers={"Host": "other.example"})
         other = time.perf_counter() - t0
         assert r.json()["id"] == "http://other.example/iiif/long-text/manifest"
-        print(f"HTTP first request (build + cache write):       {first * 1000:.0f} ms")
-        print(f"HTTP cached, {args.requests} sequential requests:"
-              f" p50 {pct(times, 50) * 1000:.1f} ms,"
-              f" p95 {pct(times, 95) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms,"
-              f" mean {statistics.mean(times) * 1000:.1f} ms,"
-              f" {args.requests / wall:.0f} req/s, {len(r.content) / 1e6:.2f} MB each")
         print(f"HTTP first request under a new host name (rebased, no rebuild): "
               f"{other * 1000:.1f} ms")
+        for path in ("search", "search1"):
+            surl = f"{base}/iiif/long-text/{path}?q=ᠭᠤᠷᠪᠠ"
+            s.get(surl).raise_for_status()
+            stimes = []
+            for _ in range(30):
+                t0 = time.perf_counter()
+                r = s.get(surl)
+                stimes.append(time.perf_counter() - t0)
+                r.raise_for_status()
+            doc = r.json()
+            n = len(doc.get("items", doc.get("resources", [])))
+            print(f"HTTP {path}, a word on all {args.pages} pages ({n} matches per result page):"
+                  f" p50 {pct(stimes, 50) * 1000:.0f} ms, p95 {pct(stimes, 95) * 1000:.0f} ms")
     finally:
         if proc is not None:
             proc.terminate()
