@@ -52,6 +52,7 @@ def test_search_groups_hits_marks_matches_and_sets_mongolian_vertically(client, 
     # facets with counts, the active one marked and removable
     assert re.search(r'Mongolian \(traditional script\)</a>\s*<span class="count">2', page)
     assert "Remove filter" in page
+    assert ">19th century</a>" in page
     assert "Query understood as:" in page
     assert 'jangghar → <span lang="mn-Mong">ᠵᠠᠩᠭᠠᠷ</span>' in page
     # 45 results / 20 a page: three pages of results

@@ -183,7 +183,10 @@ def facet_label(facet: str, value: str, collections: dict[str, Collection]) -> s
     if facet == "century":
         from flask_babel import gettext
 
-        return gettext("%(n)s century", n=value)
+        n = value
+        if i18n.current_language().tag == "en" and value.isdigit():
+            n = value + english_ordinal_suffix(int(value))
+        return gettext("%(n)s century", n=n)
     return value
 
 
@@ -219,6 +222,12 @@ def _flat(value) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_flat(v)}" for k, v in value.items())
     return str(value)
+
+
+def english_ordinal_suffix(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
 
 @bp.route("/")

@@ -71,6 +71,9 @@ def other_origin(live) -> Iterator[str]:
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium)")
+    vendor = Path(__file__).resolve().parents[2] / "viewer" / "static" / "vendor"
+    if not (vendor / "openseadragon" / "openseadragon.min.js").is_file():
+        pytest.skip(f"the npm assets are not in {vendor}: run `make assets`")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -193,6 +196,18 @@ def test_reader_keyboard_region_url_search_and_embed_code(page, live, requests_s
     assert any("/iiif/jangar-ms-1/search?q=" in u for u in requests_seen)  # Content Search
     assert "ᠵᠠᠩᠭᠠᠷ" in page.locator("#item-hits li mark").first.inner_text()
     shot(page, "reader-in-item-search")
+
+
+def test_region_in_the_url_is_the_view_shown(page, live):
+    page.goto(live + "/items/jangar-ms-1/read?page=1&region=100,100,300,300")
+    wait_drawn(page)
+    page.wait_for_timeout(500)
+    m = re.search(r"region=(\d+)(?:,|%2C)(\d+)(?:,|%2C)(\d+)(?:,|%2C)(\d+)", page.url)
+    assert m, page.url  # still a zoomed region, not the whole page
+    x, y, w, h = map(int, m.groups())
+    # the shown view contains the asked region (its aspect ratio may widen it)
+    assert x <= 100 and y <= 100 and x + w >= 400 and y + h >= 400 and max(w, h) < 1000
+    assert "region=" in page.locator("#embed-code").input_value()
 
 
 def test_right_to_left_item_turns_with_the_left_arrow(page, live):

@@ -138,7 +138,12 @@
     transcription.setAttribute("lang", data.lang || "und");
     transcription.classList.toggle("mong", !!data.vertical);
     var label = root.querySelector(".current-label");
-    if (label) { label.textContent = data.label; }
+    if (label) {
+      label.textContent = data.label;
+      // A label written in the item's script (ᠨᠢᠭᠡ, 一) carries the item's language.
+      if (/[^\u0000-\u024F]/.test(data.label)) { label.setAttribute("lang", data.lang || "und"); }
+      else { label.removeAttribute("lang"); }
+    }
     var count = root.querySelector(".mark-count");
     if (count) { count.hidden = true; }  // the server's count describes the first page only
     var first = transcription.querySelector("mark");
