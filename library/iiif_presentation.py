@@ -261,24 +261,28 @@ def build_annotation_page(item: Item, page: Page, base: str) -> dict:
             id=f"{page_id}/text", motivation="supplementing", target=canvas_id,
             body=TextualBody(value=page.text, format="text/plain", language=language)))
     for n, line in enumerate(page.lines, start=1):
-        if line.box is None or not (line.text or line.end > line.start):
+        box = clip_box(line.box, page)
+        if box is None or not (line.text or line.end > line.start):
             continue
         annos.append(Annotation(
             id=f"{page_id}/line/{n}", motivation="supplementing",
-            target=f"{canvas_id}#xywh={_clip(line.box, page).xywh()}",
+            target=f"{canvas_id}#xywh={box.xywh()}",
             body=TextualBody(value=_line_text(page, line.text, line.start, line.end),
                              format="text/plain", language=language)))
     ap = AnnotationPage(id=page_id, label=_label("transcription"), items=annos)
     return _dump(ap)
 
 
-def _clip(box: Box, page: Page) -> Box:
-    """Keep a box inside the canvas: OCR boxes sometimes overhang the image by a pixel or two."""
-    if not page.has_image:
+def clip_box(box: Optional[Box], page: Page) -> Optional[Box]:
+    """The part of a box inside the page image, None if none: OCR boxes sometimes overhang the
+    image by a few pixels, and a box off the image is useless as a target."""
+    if box is None or not page.has_image:
         return box
-    x = max(0, min(box.x, page.width - 1))
-    y = max(0, min(box.y, page.height - 1))
-    return Box(x, y, max(1, min(box.w, page.width - x)), max(1, min(box.h, page.height - y)))
+    x0, y0 = max(0, box.x), max(0, box.y)
+    x1, y1 = min(page.width, box.x + box.w), min(page.height, box.y + box.h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return Box(x0, y0, x1 - x0, y1 - y0)
 
 
 # --- manifest --------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Protocol, Sequence
 from urllib.parse import urlencode
 
-from .iiif_presentation import (autocomplete1_url, autocomplete_url, canvas_url, search1_url,
-                                search_url)
+from .iiif_presentation import (autocomplete1_url, autocomplete_url, canvas_url, clip_box,
+                                search1_url, search_url)
 from .models import Box, Page
 
 SEARCH2_CONTEXT = "http://iiif.io/api/search/2/context.json"
@@ -112,21 +112,11 @@ def span_box(page: Optional[Page], start: int, end: int) -> Optional[Box]:
     words = [w.box for line in page.lines for w in line.words
              if w.box is not None and w.start >= 0 and _overlaps(start, end, w.start, w.end)]
     if words:
-        return _clip(union(words), page)
+        return clip_box(union(words), page)
     lines = [line.box for line in page.lines
              if line.box is not None and line.start >= 0
              and _overlaps(start, end, line.start, line.end)]
-    return _clip(union(lines), page) if lines else None
-
-
-def _clip(box: Optional[Box], page: Page) -> Optional[Box]:
-    if box is None or not page.has_image:
-        return box
-    x0, y0 = max(0, box.x), max(0, box.y)
-    x1, y1 = min(page.width, box.x + box.w), min(page.height, box.y + box.h)
-    if x1 <= x0 or y1 <= y0:
-        return None  # a box off the image is useless as a target
-    return Box(x0, y0, x1 - x0, y1 - y0)
+    return clip_box(union(lines), page) if lines else None
 
 
 def make_match(hit: HitLike, span: tuple[int, int], page: Optional[Page]) -> Match:

@@ -7,11 +7,19 @@ points exactly at its characters in ``Page.text`` and every box is known in adva
 - a Tibetan pothi (oblong leaves, horizontal lines);
 - a Chinese thread-bound book (columns right to left);
 - a text-only item of any length (the benchmark uses 1,000 pages).
+
+Also the two validators every IIIF test applies: the Presentation 3 JSON schema of the IIIF
+presentation-validator (Draft 7) and ../shared/tools/validate_search2.py.
 """
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Optional
+
+from jsonschema import Draft7Validator
 
 from library.models import (Box, Collection, Item, Line, Page, Responsibility, TocEntry, Word)
 from library.settings import Settings
@@ -122,3 +130,33 @@ def build_library(root: Path, items: list[Item], *, index: bool = True,
 
         update_items(store.index_dir, items)
     return Settings.load(root)
+
+
+# --- validators ------------------------------------------------------------------------------
+
+PREZI_SCHEMA = "corpora/iiif-presentation-validator/schema/iiif_3_0.json"
+
+
+def prezi_validator(shared_dir: Path) -> Draft7Validator:
+    schema = json.loads((shared_dir / PREZI_SCHEMA).read_text(encoding="utf-8"))
+    return Draft7Validator(schema)
+
+
+def assert_prezi_valid(validator: Draft7Validator, data: dict) -> None:
+    errors = [f"{e.message[:160]} at /{'/'.join(map(str, e.absolute_path))}"
+              for e in validator.iter_errors(data)]
+    assert not errors, errors[:5]
+
+
+def assert_search2_valid(shared_dir: Path, out_dir: Path, *docs: dict) -> None:
+    """Run ../shared/tools/validate_search2.py over ``docs`` as CI would (it is a script)."""
+    files = []
+    for doc in docs:
+        f = out_dir / f"search2-{len(list(out_dir.glob('search2-*')))}.json"
+        f.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        files.append(str(f))
+    proc = subprocess.run([sys.executable, str(shared_dir / "tools/validate_search2.py"),
+                           str(shared_dir / PREZI_SCHEMA), *files],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("ok   ") == len(files), proc.stdout

@@ -9,7 +9,8 @@ import iiif_prezi3
 import pytest
 from jsonschema import Draft7Validator
 
-from iiif_samples import chinese_book, mongolian_book, text_only, tibetan_pothi
+from iiif_samples import (assert_prezi_valid, chinese_book, mongolian_book, prezi_validator,
+                          text_only, tibetan_pothi)
 from library import iiif_presentation as prezi
 from library.errors import NotFoundError
 from library.models import Collection, Item, TocEntry
@@ -19,14 +20,7 @@ BASE = "https://example.org/sudur"
 
 @pytest.fixture(scope="module")
 def validator(shared_dir: Path) -> Draft7Validator:
-    schema = shared_dir / "corpora/iiif-presentation-validator/schema/iiif_3_0.json"
-    return Draft7Validator(json.loads(schema.read_text(encoding="utf-8")))
-
-
-def assert_valid(validator: Draft7Validator, data: dict) -> None:
-    errors = [f"{e.message[:160]} at /{'/'.join(map(str, e.absolute_path))}"
-              for e in validator.iter_errors(data)]
-    assert not errors, errors[:5]
+    return prezi_validator(shared_dir)
 
 
 SAMPLES = {"mongolian": mongolian_book, "tibetan": tibetan_pothi, "chinese": chinese_book,
@@ -37,12 +31,12 @@ SAMPLES = {"mongolian": mongolian_book, "tibetan": tibetan_pothi, "chinese": chi
 def test_manifest_validates_and_loads_back(name, validator):
     item = SAMPLES[name]()
     data = prezi.build_manifest(item, BASE)
-    assert_valid(validator, data)
+    assert_prezi_valid(validator, data)
     loaded = iiif_prezi3.Manifest(**data)
     assert len(loaded.items) == len(item.pages)
     for page in item.pages:
         ap = prezi.build_annotation_page(item, page, BASE)
-        assert_valid(validator, ap)
+        assert_prezi_valid(validator, ap)
         assert iiif_prezi3.AnnotationPage(**ap).id == ap["id"]
 
 
@@ -218,7 +212,7 @@ def test_thousand_canvases_build_fast(validator):
     assert elapsed < 5, f"{elapsed:.2f} s"
     data = json.loads(text)
     assert len(data["items"]) == 1000
-    assert_valid(validator, data)
+    assert_prezi_valid(validator, data)
 
 
 # --- collections -----------------------------------------------------------------------------
@@ -227,7 +221,7 @@ def test_collection_lists_subcollections_then_manifests(validator):
     coll = Collection(id="jangar", label={"en": "Jangar", "mn-Mong": "ᠵᠠᠩᠭᠠᠷ"}, parent="epics")
     vols = [mongolian_book("jangar-1"), mongolian_book("jangar-2")]
     data = prezi.build_collection(BASE, coll, manifests=vols)
-    assert_valid(validator, data)
+    assert_prezi_valid(validator, data)
     iiif_prezi3.Collection(**data)
     assert data["behavior"] == ["multi-part"]
     assert data["partOf"] == [{"id": f"{BASE}/iiif/collection/epics", "type": "Collection"}]
@@ -235,7 +229,7 @@ def test_collection_lists_subcollections_then_manifests(validator):
     assert data["items"][0]["thumbnail"][0]["service"][0]["profile"] == "level2"
     parent = prezi.build_collection(BASE, Collection(id="epics", label={"en": "Epics"}),
                                     subcollections=[coll], manifests=[tibetan_pothi()])
-    assert_valid(validator, parent)
+    assert_prezi_valid(validator, parent)
     assert [i["type"] for i in parent["items"]] == ["Collection", "Manifest"]
     assert "behavior" not in parent
 
@@ -243,12 +237,12 @@ def test_collection_lists_subcollections_then_manifests(validator):
 def test_large_collections_are_paged(validator):
     items = [Item(id=f"v{n:03d}", titles={"bo": f"པོད་{n}"}) for n in range(1, 8)]
     top = prezi.build_collection(BASE, None, manifests=items, page_size=3)
-    assert_valid(validator, top)
+    assert_prezi_valid(validator, top)
     assert top["id"] == f"{BASE}/iiif/collection/top"
     assert [i["id"] for i in top["items"]] == [
         f"{BASE}/iiif/collection/top?page={n}" for n in (1, 2, 3)]
     last = prezi.build_collection(BASE, None, manifests=items, page_size=3, page=3)
-    assert_valid(validator, last)
+    assert_prezi_valid(validator, last)
     assert [i["id"] for i in last["items"]] == [f"{BASE}/iiif/v007/manifest"]
     assert last["partOf"][0]["id"] == top["id"]
     with pytest.raises(NotFoundError):

@@ -9,7 +9,8 @@ import iiif_prezi3
 import pytest
 from jsonschema import Draft7Validator
 
-from iiif_samples import build_library, chinese_book, mongolian_book, text_only, tibetan_pothi
+from iiif_samples import (assert_prezi_valid, build_library, chinese_book, mongolian_book,
+                          prezi_validator, text_only, tibetan_pothi)
 from library import iiif_presentation as prezi
 from library.models import Collection
 from library.settings import Settings
@@ -37,13 +38,7 @@ def client(library):
 
 @pytest.fixture(scope="module")
 def validator(shared_dir: Path) -> Draft7Validator:
-    schema = shared_dir / "corpora/iiif-presentation-validator/schema/iiif_3_0.json"
-    return Draft7Validator(json.loads(schema.read_text(encoding="utf-8")))
-
-
-def _valid(validator, data):
-    errors = [e.message[:160] for e in validator.iter_errors(data)]
-    assert not errors, errors[:3]
+    return prezi_validator(shared_dir)
 
 
 def test_manifest_served_with_headers(client, validator):
@@ -52,7 +47,7 @@ def test_manifest_served_with_headers(client, validator):
     assert resp.headers["Content-Type"] == prezi.CONTENT_TYPE
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
     data = resp.get_json(force=True)
-    _valid(validator, data)
+    assert_prezi_valid(validator, data)
     iiif_prezi3.Manifest(**data)
     assert data["id"] == "http://localhost/iiif/jangar-1/manifest"
     assert prezi.PLACEHOLDER_BASE not in resp.get_data(as_text=True)
@@ -123,7 +118,7 @@ def test_annotation_page_dereferences(client, validator):
     assert resp.status_code == 200
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
     page = resp.get_json(force=True)
-    _valid(validator, page)
+    assert_prezi_valid(validator, page)
     assert page["id"] == ref
     assert page["items"][0]["body"]["language"] == "bo"
     assert page["items"][1]["target"].startswith(manifest["items"][0]["id"] + "#xywh=")
@@ -133,16 +128,16 @@ def test_collections(client, validator):
     top = client.get("/iiif/collection/top")
     assert top.headers["Access-Control-Allow-Origin"] == "*"
     top = top.get_json(force=True)
-    _valid(validator, top)
+    assert_prezi_valid(validator, top)
     ids = [i["id"].rsplit("/", 2)[-2:] for i in top["items"]]
     assert ["collection", "epics"] in ids  # the root collection, not its child
     assert ["collection", "jangar"] not in ids
     assert ["long-text", "manifest"] in ids  # in no collection
     epics = client.get("/iiif/collection/epics").get_json(force=True)
-    _valid(validator, epics)
+    assert_prezi_valid(validator, epics)
     assert [i["type"] for i in epics["items"]] == ["Collection"]
     jangar = client.get("/iiif/collection/jangar").get_json(force=True)
-    _valid(validator, jangar)
+    assert_prezi_valid(validator, jangar)
     iiif_prezi3.Collection(**jangar)
     assert jangar["behavior"] == ["multi-part"]
     assert [i["id"] for i in jangar["items"]] == [
@@ -153,13 +148,13 @@ def test_collections(client, validator):
 def test_large_collection_served_in_pages(client, validator, monkeypatch):
     monkeypatch.setattr(prezi, "COLLECTION_PAGE_SIZE", 2)
     top = client.get("/iiif/collection/top").get_json(force=True)
-    _valid(validator, top)
+    assert_prezi_valid(validator, top)
     assert [i["id"] for i in top["items"]] == [
         f"http://localhost/iiif/collection/top?page={n}" for n in (1, 2)]
     one = client.get("/iiif/collection/top?page=1").get_json(force=True)
     two = client.get("/iiif/collection/top?page=2").get_json(force=True)
-    _valid(validator, one)
-    _valid(validator, two)
+    assert_prezi_valid(validator, one)
+    assert_prezi_valid(validator, two)
     members = [i["id"].rsplit("/", 2)[-2:] for i in one["items"] + two["items"]]
     assert members == [["collection", "epics"], ["collection", "kangyur"],
                        ["daxue", "manifest"], ["long-text", "manifest"]]
@@ -195,17 +190,17 @@ def test_everything_emitted_for_the_sample_library_validates(sample_library, val
     assert item_ids and coll_ids
     for item_id in item_ids:
         data = client.get(f"/iiif/{item_id}/manifest").get_json(force=True)
-        _valid(validator, data)
+        assert_prezi_valid(validator, data)
         iiif_prezi3.Manifest(**data)
         refs = [ap["id"] for c in data["items"] for ap in c.get("annotations", [])]
         assert refs, f"{item_id}: no transcription pages"
         for ref in refs:
             page = client.get(ref.replace("http://localhost", "")).get_json(force=True)
-            _valid(validator, page)
+            assert_prezi_valid(validator, page)
             iiif_prezi3.AnnotationPage(**page)
     for coll_id in ["top"] + coll_ids:
         data = client.get(f"/iiif/collection/{coll_id}").get_json(force=True)
-        _valid(validator, data)
+        assert_prezi_valid(validator, data)
         iiif_prezi3.Collection(**data)
 
 

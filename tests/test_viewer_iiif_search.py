@@ -1,13 +1,12 @@
 """Content Search over HTTP against the real index: boxes, paging, 1.0 hits, autocomplete."""
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 
 import pytest
 
-from iiif_samples import build_library, chinese_book, mongolian_book, text_only, tibetan_pothi
+from iiif_samples import (assert_search2_valid, build_library, chinese_book, mongolian_book,
+                          text_only, tibetan_pothi)
 from library import iiif_search as cs
 from viewer import create_app
 
@@ -25,18 +24,8 @@ def client(library):
 
 @pytest.fixture()
 def check(shared_dir, tmp_path):
-    """Run ../shared/tools/validate_search2.py over responses, as CI does."""
-    def run(*docs: dict) -> None:
-        files = []
-        for n, doc in enumerate(docs):
-            f = tmp_path / f"r{len(list(tmp_path.iterdir()))}-{n}.json"
-            f.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-            files.append(str(f))
-        schema = shared_dir / "corpora/iiif-presentation-validator/schema/iiif_3_0.json"
-        proc = subprocess.run([sys.executable, str(shared_dir / "tools/validate_search2.py"),
-                               str(schema), *files], capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    return run
+    """Validate responses with ../shared/tools/validate_search2.py."""
+    return lambda *docs: assert_search2_valid(shared_dir, tmp_path, *docs)
 
 
 def _get(client, url, status=200):

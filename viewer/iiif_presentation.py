@@ -74,7 +74,8 @@ def public_base() -> str:
 
 
 @bp.after_request
-def _cors(resp: Response) -> Response:
+def add_cors(resp: Response) -> Response:
+    """IIIF resources are for any viewer on any site: CORS ``*`` on every response."""
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
 
@@ -188,7 +189,7 @@ def annotation_page(item_id: str, order: int):
 
 @bp.get("/iiif/collection/<collection_id>")
 def collection(collection_id: str):
-    page = _page_number()
+    page = page_number()
     catalog = get_catalog()
     all_colls = catalog.collections()
     known = {c.id for c in all_colls}
@@ -236,10 +237,11 @@ class _ItemStubs(Sequence):
         return item
 
 
-def _page_number() -> int:
+def page_number(default: int = 0) -> int:
+    """The ``page`` query parameter (1-based), ``default`` when absent; 400 when not a number."""
     raw = request.args.get("page", "")
     if not raw:
-        return 0
+        return default
     if not raw.isdigit() or int(raw) < 1:
         raise BadRequestError(f"page must be a positive integer, not {raw!r}")
     return int(raw)

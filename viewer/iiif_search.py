@@ -1,5 +1,6 @@
 """IIIF Content Search over HTTP: ``/search`` (2.0), ``/search1`` (1.0), ``/autocomplete`` (2.0)
-and ``/autocomplete1`` (1.0, which Mirador uses).
+and ``/autocomplete1`` (1.0, which Mirador uses). Besides the specified parameters, ``exact=1``
+matches the spelling exactly, as on the site's search page.
 
 The search engine (``catalog.search``) finds every matching span on the item's pages; this module
 pages through them in reading order, fetches only the page records of the current result page
@@ -17,7 +18,7 @@ from library.errors import BadRequestError, NotFoundError, NotImplementedFeature
 from library.iiif_presentation import text_language
 from library.models import Item, Page, is_item_id
 
-from .iiif_presentation import public_base
+from .iiif_presentation import add_cors, page_number, public_base
 from .resources import get_catalog, get_searcher
 
 bp = Blueprint("iiif_search", __name__)
@@ -26,10 +27,7 @@ MAX_QUERY = 200  # characters; longer is surely not a search of one volume
 AUTOCOMPLETE_LIMIT = 10
 
 
-@bp.after_request
-def _cors(resp: Response) -> Response:
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp
+bp.after_request(add_cors)
 
 
 def _send(data: dict, content_type: str) -> Response:
@@ -52,13 +50,6 @@ def _query(required: bool = False) -> str:
     if len(q) > MAX_QUERY:
         raise BadRequestError(f"the query is longer than {MAX_QUERY} characters")
     return q
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1") or "1"
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadRequestError(f"page must be a positive integer, not {raw!r}")
-    return int(raw)
 
 
 def _engine() -> tuple[object, Callable, Callable]:
@@ -99,7 +90,7 @@ def _matches(item: Item, q: str, page: int, page_size: int) -> tuple[list[cs.Mat
 @bp.get("/iiif/<item_id>/search")
 def search2(item_id: str):
     item = _item(item_id)
-    q, page = _query(), _page_number()
+    q, page = _query(), page_number(1)
     matches, total = _matches(item, q, page, cs.PAGE_SIZE)
     data = cs.search2_response(matches, base=public_base(), item_id=item.id, q=q, total=total,
                                page=page, language=text_language(item),
@@ -110,7 +101,7 @@ def search2(item_id: str):
 @bp.get("/iiif/<item_id>/search1")
 def search1(item_id: str):
     item = _item(item_id)
-    q, page = _query(), _page_number()
+    q, page = _query(), page_number(1)
     matches, total = _matches(item, q, page, cs.PAGE_SIZE)
     data = cs.search1_response(matches, base=public_base(), item_id=item.id, q=q, total=total,
                                page=page, ignored=cs.ignored_params(request.args))
