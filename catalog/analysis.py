@@ -24,18 +24,28 @@ from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
 
 from library import scripts
 
-__all__ = ["ANALYZER_VERSION", "FIELDS", "BOOSTS", "INDEX_FIELDS", "INDEX_FIELD_OF", "analyzer",
+__all__ = ["ANALYZER_VERSION", "FIELDS", "BOOSTS", "INDEX_FIELDS", "INDEX_FIELD_OF", "X_ONLY",
+           "L_ONLY", "QUERY_FIELD_MAP", "index_terms", "analyzer",
            "writing_system", "current_writing_system", "ScriptTokenizer", "FieldFilter",
            "TOKEN_RE", "index_keys", "document_postings", "token_key_sets"]
 
 FIELDS = ("x", "s", "l", "tr")
 BOOSTS = {"x": 4.0, "s": 3.0, "l": 2.0, "tr": 1.0}
-# Where each key lives in the index. A shape key differs from the exact key only for pure Hudum
-# words, and then it starts with "~", which no exact key does; so both share the field ``x``
-# without changing what any query matches, and non-Hudum text is not indexed twice.
-INDEX_FIELDS = ("x", "l", "tr")
-INDEX_FIELD_OF = {"x": "x", "s": "x", "l": "l", "tr": "tr"}
-
+# Where the keys live in the index (measured: this halves the postings of four plain fields).
+# Field ``x`` holds the exact, shape and loose keys of a token, field ``tr`` its skeletons:
+# - a key that is both the exact and the loose key of a token is indexed once, bare;
+# - a shape key differs from the exact key only for pure Hudum words, and then starts with "~",
+#   which no other key does: indexed bare;
+# - an exact key that is not also the loose key is prefixed X_ONLY, a loose key that is not
+#   also the exact key L_ONLY.
+# So a token matches exact key k iff the index holds k or X_ONLY+k at its position, and loose
+# key k iff it holds k or L_ONLY+k: the same matches as four fields (tests/test_search.py).
+INDEX_FIELDS = ("x", "tr")
+INDEX_FIELD_OF = {"x": "x", "s": "x", "l": "x", "tr": "tr"}
+X_ONLY = "\x02"
+L_ONLY = "\x01"
+# build_query's field map for this index: shape sequences equal to exact ones are dropped.
+QUERY_FIELD_MAP = {"s": "x"}
 
 def _dist_version(name: str) -> str:
     try:
@@ -225,7 +235,7 @@ def analyzer(field: str) -> Analyzer:
 
 @lru_cache(maxsize=1 << 18)
 def index_keys(kind: str, text: str, system: str | None) -> tuple[tuple[str, ...], ...]:
-    """The terms one token yields in each of INDEX_FIELDS: (x and shape, loose, translit)."""
+    """One token's keys by role: (exact and shape, loose, translit)."""
     keys_of = scripts.token_keys
     if kind != "mong":
         system = None
@@ -236,9 +246,18 @@ def index_keys(kind: str, text: str, system: str | None) -> tuple[tuple[str, ...
     return (xs, keys_of("l", kind, text, system), keys_of("tr", kind, text, system))
 
 
+@lru_cache(maxsize=1 << 18)
+def index_terms(kind: str, text: str, system: str | None) -> tuple[tuple[str, ...], ...]:
+    """The terms one token puts in each of INDEX_FIELDS (see X_ONLY and L_ONLY)."""
+    xs, loose, tr = index_keys(kind, text, system)
+    terms = [k if (k in loose or k[:1] == "~") else X_ONLY + k for k in xs]
+    terms += [L_ONLY + k for k in loose if k not in xs]
+    return tuple(terms), tr
+
+
 def token_key_sets(text: str, writing_system: str | None = None
                    ) -> list[tuple[int, int, tuple[tuple[str, ...], ...]]]:
-    """(startchar, endchar, keys per INDEX_FIELDS) of every token of ``text``, in order.
+    """(startchar, endchar, keys by role: exact and shape, loose, translit) of every token.
 
     The position of a token is its index in the list.
     """
@@ -253,28 +272,22 @@ def document_postings(text: str, writing_system: str | None = None
                       ) -> tuple[dict[str, list[int]], ...]:
     """term -> positions for each of INDEX_FIELDS, from one tokenisation of ``text``.
 
-    Equivalent to running each field's analyzer (tests check it), at a fraction of the cost:
-    the text is tokenised once and each distinct token's keys are computed once per process.
+    Equivalent to running the four field analyzers (tests check it), at a fraction of the
+    cost: the text is tokenised once and each distinct token's terms are computed once per
+    process.
     """
     system = _mongol_declared(writing_system if writing_system is not None
                               else _current_ws.get())
     px: dict[str, list[int]] = {}
-    pl: dict[str, list[int]] = {}
     ptr: dict[str, list[int]] = {}
-    keys = index_keys
+    terms_of = index_terms
     pos = 0
     for m in TOKEN_RE.finditer(text):
-        kx, kl, ktr = keys(m.lastgroup, m.group(), system)
+        kx, ktr = terms_of(m.lastgroup, m.group(), system)
         for k in kx:
             lst = px.get(k)
             if lst is None:
                 px[k] = [pos]
-            else:
-                lst.append(pos)
-        for k in kl:
-            lst = pl.get(k)
-            if lst is None:
-                pl[k] = [pos]
             else:
                 lst.append(pos)
         for k in ktr:
@@ -284,4 +297,4 @@ def document_postings(text: str, writing_system: str | None = None
             else:
                 lst.append(pos)
         pos += 1
-    return px, pl, ptr
+    return px, ptr

@@ -12,6 +12,7 @@ import html
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -160,11 +161,12 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
     page = max(1, int(page))
     page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
     q, understood = build_query(text, exact=exact, aliases_path=aliases_path,
-                                field_map=analysis.INDEX_FIELD_OF)
-    restrict = _filters(filters, None, None)
-    full = wq.And([q] + restrict) if restrict else q
-    start, stop = (page - 1) * page_size, page * page_size
+                                field_map=analysis.QUERY_FIELD_MAP)
     reader = s.searcher.reader()
+    iq = index_query(q, reader)
+    restrict = _filters(filters, None, None)
+    full = wq.And([iq] + restrict) if restrict else iq
+    start, stop = (page - 1) * page_size, page * page_size
     table = _facet_table(s)
     counts: list[dict[str, int]] = [dict() for _ in FACETS]
     found: list[tuple[int, float]] = []
@@ -206,6 +208,71 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
                         elapsed=time.perf_counter() - t0)
 
 
+def _index_terms(fieldname: str, text: str, reader) -> tuple[str, list[str]]:
+    """The index field and the terms in it that stand for key ``text`` of query field
+    ``fieldname`` (see analysis.X_ONLY), keeping only those the index holds."""
+    phys = analysis.INDEX_FIELD_OF.get(fieldname, fieldname)
+    if fieldname == "l":
+        cands = [text, analysis.L_ONLY + text]
+    elif fieldname in ("x", "s") and not text.startswith("~"):
+        cands = [text, analysis.X_ONLY + text]
+    else:
+        cands = [text]
+    return phys, [c for c in cands if (phys, c) in reader]
+
+
+def index_query(q: wq.Query, reader) -> wq.Query:
+    """Rewrite a query over the four key fields (build_query) into the index's terms."""
+    if isinstance(q, wq.Term):
+        if q.fieldname not in _SLOT:
+            return q
+        text = q.text.decode("utf-8") if isinstance(q.text, bytes) else q.text
+        phys, terms = _index_terms(q.fieldname, text, reader)
+        if not terms:
+            return wq.NullQuery
+        if len(terms) == 1:
+            return wq.Term(phys, terms[0], boost=q.boost)
+        return wq.Or([wq.Term(phys, t) for t in terms], boost=q.boost)
+    if isinstance(q, wq.Phrase):
+        if q.fieldname not in _SLOT:
+            return q
+        per_pos = []
+        phys = q.fieldname
+        for w in q.words:
+            text = w.decode("utf-8") if isinstance(w, bytes) else w
+            phys, terms = _index_terms(q.fieldname, text, reader)
+            if not terms:
+                return wq.NullQuery
+            per_pos.append(terms)
+        combos = 1
+        for terms in per_pos:
+            combos *= len(terms)
+        if combos == 1:
+            return wq.Phrase(phys, [t[0] for t in per_pos], boost=q.boost)
+        if combos <= 16:
+            return wq.Or([wq.Phrase(phys, list(ws)) for ws in product(*per_pos)], boost=q.boost)
+        return wq.Sequence([wq.Term(phys, t[0]) if len(t) == 1
+                            else wq.Or([wq.Term(phys, x) for x in t]) for t in per_pos],
+                           boost=q.boost)
+    if isinstance(q, (wq.Sequence, wq.Ordered)):
+        subs = [index_query(c, reader) for c in q.subqueries]
+        if any(c is wq.NullQuery for c in subs):
+            return wq.NullQuery
+        return type(q)(subs, boost=q.boost)
+    if isinstance(q, wq.Or):
+        subs: list[wq.Query] = []
+        for c in q.subqueries:
+            r = index_query(c, reader)
+            if r is not wq.NullQuery and r not in subs:
+                subs.append(r)
+        if not subs:
+            return wq.NullQuery
+        if len(subs) == 1 and q.boost == 1.0:
+            return subs[0]
+        return wq.Or(subs, boost=q.boost)
+    return q
+
+
 def group_by_item(hits: Iterable[PageHit]) -> list[ItemHits]:
     groups: dict[str, ItemHits] = {}
     for h in hits:
@@ -218,9 +285,9 @@ def group_by_item(hits: Iterable[PageHit]) -> list[ItemHits]:
 
 def page_matches(s: Searcher, item_id: str, text: str, *, exact: bool = False) -> list[PageHit]:
     """Every page of one item that matches, with every span, in reading order."""
-    q, _ = build_query(text, exact=exact, field_map=analysis.INDEX_FIELD_OF)
-    full = wq.And([q] + _filters(None, "page", item_id))
+    q, _ = build_query(text, exact=exact, field_map=analysis.QUERY_FIELD_MAP)
     reader = s.searcher.reader()
+    full = wq.And([index_query(q, reader)] + _filters(None, "page", item_id))
     seqs = query_sequences(q)
     hits = [_hit(s, d, 0.0, seqs) for d in s.searcher.docs_for_query(full)
             if not reader.is_deleted(d)]
@@ -243,18 +310,21 @@ def autocomplete(s: Searcher, item_id: str, prefix: str, *, limit: int = 10
                                                         wq.Term("kind", "page")])))
     if not item_docs:
         return []
-    out = []
-    for term in reader.expand_prefix("x", key):
-        word = term.decode("utf-8") if isinstance(term, bytes) else term
-        n = 0
-        postings = reader.postings("x", term)
-        for d in postings.all_ids():
-            if d in item_docs:
-                n += 1
-        if n:
-            out.append((word, n))
-        if len(out) >= 200:
-            break
+    counts: dict[str, int] = {}
+    # exact keys are indexed bare (when also the loose key) or behind X_ONLY
+    for marker in ("", analysis.X_ONLY):
+        for term in reader.expand_prefix("x", marker + key):
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            n = 0
+            for d in reader.postings("x", term).all_ids():
+                if d in item_docs:
+                    n += 1
+            if n:
+                word = word[len(marker):]
+                counts[word] = counts.get(word, 0) + n
+            if len(counts) >= 200:
+                break
+    out = list(counts.items())
     out.sort(key=lambda kv: (-kv[1], kv[0]))
     return out[:limit]
 
@@ -310,8 +380,8 @@ def query_sequences(q: wq.Query) -> list[tuple[str, tuple[frozenset, ...]]]:
     return [(f, w) for f, w in out if f in _SLOT]
 
 
-_SLOT = {f: analysis.INDEX_FIELDS.index(analysis.INDEX_FIELD_OF[f]) for f in analysis.FIELDS}
-_SLOT.update({f: i for i, f in enumerate(analysis.INDEX_FIELDS)})
+# query field -> role in analysis.token_key_sets: exact and shape, loose, translit
+_SLOT = {"x": 0, "s": 0, "l": 1, "tr": 2}
 
 
 def match_spans(text: str, sequences: list[tuple[str, tuple[frozenset, ...]]],

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from catalog import analysis, index as cindex
 from catalog.analysis import analyzer, writing_system
-from catalog.search import match_spans, open_searcher, page_matches, query_sequences, search
+from catalog.search import (autocomplete, match_spans, open_searcher, page_matches,
+                            query_sequences, search)
 from catalog.querying import build_query
 from library.errors import IndexVersionError
 from library.models import Item, Page
@@ -37,12 +38,31 @@ def _field_postings(text: str, fields: tuple[str, ...]) -> dict[str, list[int]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+def _roles(postings: dict[str, list[int]]) -> tuple[dict, dict]:
+    """Field x of the index read back as exact-or-shape keys and loose keys."""
+    xs: dict[str, set[int]] = {}
+    loose: dict[str, set[int]] = {}
+    for term, poses in postings.items():
+        if term.startswith(analysis.X_ONLY):
+            xs.setdefault(term[1:], set()).update(poses)
+        elif term.startswith(analysis.L_ONLY):
+            loose.setdefault(term[1:], set()).update(poses)
+        elif term.startswith("~"):
+            xs.setdefault(term, set()).update(poses)
+        else:
+            xs.setdefault(term, set()).update(poses)
+            loose.setdefault(term, set()).update(poses)
+    return ({k: sorted(v) for k, v in xs.items()}, {k: sorted(v) for k, v in loose.items()})
+
+
 def _check_postings(text: str, ws: str | None) -> None:
     with writing_system(ws):
-        got = analysis.document_postings(text)
-        for i, name in enumerate(analysis.INDEX_FIELDS):
-            logical = tuple(f for f in analysis.FIELDS if analysis.INDEX_FIELD_OF[f] == name)
-            assert got[i] == _field_postings(text, logical), (name, ws)
+        px, ptr = analysis.document_postings(text)
+        xs, loose = _roles(px)
+        assert xs == _field_postings(text, ("x", "s")), ws
+        assert loose == _field_postings(text, ("l",)), ws
+        assert ptr == _field_postings(text, ("tr",)), ws
+        assert all(len(set(p)) == len(p) for p in px.values())
 
 
 @pytest.mark.parametrize("ws", [None, "mn-Mong", "xal-Mong", "mnc-Mong", "bo", "zh-Hant"])
@@ -151,7 +171,7 @@ def test_shape_query_matches_through_the_shared_field(bench_index):
 
 def test_page_matches_has_every_span_and_snippets_stop_early():
     text = "སངས་རྒྱས་" + "ཆོས་" * 200 + "སངས་རྒྱས།"
-    q, _ = build_query("སངས་རྒྱས", field_map=analysis.INDEX_FIELD_OF)
+    q, _ = build_query("སངས་རྒྱས", field_map=analysis.QUERY_FIELD_MAP)
     seqs = query_sequences(q)
     every = match_spans(text, seqs, "bo")
     assert len(every) == 2 and text[every[1][0]:every[1][1]] == "སངས་རྒྱས"
@@ -168,3 +188,15 @@ def test_an_old_index_is_refused(bench_index, tmp_path):
     with pytest.raises(IndexVersionError) as e:
         open_searcher(old)
     assert "reindex" in e.value.hint
+
+
+def test_exact_and_loose_keys_sharing_a_field_stay_apart(tmp_path):
+    # e folds to a in the loose key: ᠡᠮᠡ is indexed as X_ONLY+ᠡᠮᠡ and L_ONLY+ᠠᠮᠠ, ᠠᠮᠠ bare
+    cindex.update_items(tmp_path / "ix", [_item("m", ["ᠡᠮᠡ", "ᠠᠮᠠ", "ᠡᠮᠡ ᠠᠮᠠ"], "mn-Mong")])
+    with open_searcher(tmp_path / "ix") as s:
+        assert [h.order for h in page_matches(s, "m", "ᠠᠮᠠ", exact=True)] == [2, 3]
+        assert [h.order for h in page_matches(s, "m", "ᠡᠮᠡ", exact=True)] == [1, 3]
+        assert [h.order for h in page_matches(s, "m", "ᠡᠮᠡ")] == [1, 2, 3]
+        assert [h.order for h in page_matches(s, "m", "ᠡᠮᠡ ᠠᠮᠠ", exact=True)] == [3]
+        words = dict(autocomplete(s, "m", "ᠡ"))
+        assert words == {"ᠡᠮᠡ": 2}
