@@ -146,3 +146,14 @@ def test_autotag_wraps_script_runs_and_keeps_markup():
     assert str(autotag(snippet, {"Mong": "xal-Mong"})) == (
         '… <mark><span lang="xal-Mong">ᠵᠠᠩᠭᠠᠷ</span></mark> &amp; <span lang="zh">理藩院</span>。')
     assert str(autotag("<script>")) == "&lt;script&gt;"
+
+
+def test_language_names_from_parts(client):
+    from viewer.i18n import language_name
+
+    with client.application.test_request_context(headers={"Accept-Language": "en"}):
+        assert language_name("sa-Tibt") == "Sanskrit (Tibetan script)"
+        assert language_name("bo") == "Tibetan"
+        assert language_name("x-unknown") == "x-unknown"
+    with client.application.test_request_context(headers={"Accept-Language": "zh"}):
+        assert language_name("sa-Tibt") == "梵语 (藏文)"

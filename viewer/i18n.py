@@ -249,7 +249,14 @@ def role_name(role: str) -> str:
 
 
 def language_name(tag: str) -> str:
-    return str(LANGUAGE_NAMES.get(tag, tag))
+    """The name of a BCP 47 tag in the interface language; an unlisted language-script pair is
+    named from its parts (``sa-Tibt``: Sanskrit (Tibetan script))."""
+    if tag in LANGUAGE_NAMES:
+        return str(LANGUAGE_NAMES[tag])
+    parts = tag.split("-")
+    if len(parts) == 2 and parts[0] in LANGUAGE_NAMES and parts[1] in SCRIPT_NAMES:
+        return f"{LANGUAGE_NAMES[parts[0]]} ({SCRIPT_NAMES[parts[1]]})"
+    return tag
 
 
 def script_name(code: str) -> str:

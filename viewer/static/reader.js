@@ -80,6 +80,11 @@
   function trackRegion() {
     if (!viewer || !viewer.world.getItemCount() || !current || !current.image) { return; }
     var vp = viewer.viewport;
+    if (vp.getZoom(true) <= vp.getHomeZoom() * 1.02) {
+      region = null;  // the whole page (OSD's home view): no region in the URL
+      publish();
+      return;
+    }
     var r = vp.viewportToImageRectangle(vp.getBounds(true));
     var w = current.image.width, h = current.image.height;
     var x0 = Math.max(0, Math.round(r.x)), y0 = Math.max(0, Math.round(r.y));
