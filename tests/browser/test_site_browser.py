@@ -348,3 +348,18 @@ def test_compare_opens_two_mirador_windows(page, live):
                            timeout=15000)
     page.wait_for_timeout(1000)
     shot(page, "compare")
+
+
+@pytest.mark.parametrize("locale,tag", [("zh-CN", "zh-Hans"), ("bo", "bo"), ("mn-MN", "mn-Mong")])
+def test_accessibility_in_the_other_interface_languages(browser, live, locale, tag):
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    try:
+        pg = context.new_page()
+        for path in ("/search?q=jangghar", "/items/zh-archive-1"):
+            pg.goto(live + path)
+            pg.wait_for_load_state("networkidle")
+            assert pg.locator("html").get_attribute("lang") == tag
+            assert pg.evaluate(A11Y) == [], (locale, path)
+        shot(pg, f"record-{tag}")
+    finally:
+        context.close()
