@@ -1,6 +1,8 @@
 """The embeddable reader, its framing headers, the Embed dialog and oEmbed."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from viewer import create_app
@@ -71,3 +73,13 @@ def test_oembed_refusals(client, query, status):
     resp = client.get("/oembed?" + query)
     assert resp.status_code == status
     assert resp.mimetype == "application/json"
+
+
+def test_record_and_reader_advertise_oembed(client):
+    for url in ("/items/jangar-ms-1", "/items/jangar-ms-1/read?page=2"):
+        page = client.get(url).get_data(as_text=True)
+        link = re.search(r'<link rel="alternate" type="application/json\+oembed" href="([^"]+)"',
+                         page)
+        assert link, url
+        href = link.group(1).replace("&amp;", "&")
+        assert client.get(href).get_json()["type"] == "rich"
