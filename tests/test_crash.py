@@ -115,16 +115,18 @@ def reference(tmp_path_factory):
 
 def kill_at(proc, delay: float) -> bool:
     """SIGKILL the ingest's process group after ``delay`` s; False if it had already ended."""
+    import subprocess
+
     try:
         proc.wait(timeout=delay)
-        return False
-    except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired: still running, as wanted
-        pass
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+        killed = False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        killed = True
     proc.stdout.close()
     proc.stderr.close()
-    return True
+    return killed
 
 
 def one_trial(k: int, rng: random.Random, batch: Path, ref: dict, seconds: float,
