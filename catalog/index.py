@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from whoosh import index as windex
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.query import Term
+from whoosh.writing import PostingPool, SegmentWriter
 
 from library.models import Item
 
@@ -52,6 +54,36 @@ def _metadata_text(item: Item) -> str:
     return "\n".join(p for p in parts if p)
 
 
+WRITER_LIMIT_MB = 256
+
+
+class _LeanPool(PostingPool):
+    """Whoosh's posting pool without its per-posting type assertions (our postings are built
+    by catalog.schema.KeyedText and are always bytes)."""
+
+    def add(self, item) -> None:
+        self.fieldnames.add(item[0])
+        self.currentsize += 140 + 2 * len(item[1]) + len(item[4] or b"")
+        self.current.append(item)
+        if self.currentsize > self.limit:
+            self.save()
+
+
+def _codec() -> W3Codec:
+    codec = W3Codec()
+    # Per-block length bounds only tighten BM25 block skipping; without them relevance scores
+    # are unchanged and the writer skips a column read per posting.
+    codec.length_stats = False
+    return codec
+
+
+def writer(ix, limitmb: int = WRITER_LIMIT_MB) -> SegmentWriter:
+    """A segment writer for Sudur's index (Whoosh's, with a leaner pool and codec settings)."""
+    w = SegmentWriter(ix, limitmb=limitmb, codec=_codec())
+    w.pool = _LeanPool(w._tempstorage, w.newsegment, limitmb=limitmb)
+    return w
+
+
 def open_for_writing(index_dir: Path):
     if windex.exists_in(str(index_dir)):
         check_version(index_dir)
@@ -66,18 +98,18 @@ def update_items(index_dir: Path, items: Iterable[Item]) -> int:
     """Replace the documents of ``items``; return the number of documents written."""
     ix = open_for_writing(index_dir)
     n = 0
-    writer = ix.writer(limitmb=256)
+    w = writer(ix)
     try:
         for item in items:
-            writer.delete_by_term("item", item.id)
+            w.delete_by_term("item", item.id)
             with analysis.writing_system(item.writing_system or ""):
                 for doc in page_documents(item):
-                    writer.add_document(**doc)
+                    w.add_document(**doc)
                     n += 1
     except BaseException:
-        writer.cancel()
+        w.cancel()
         raise
-    writer.commit()
+    w.commit()
     return n
 
 
@@ -85,10 +117,10 @@ def remove_items(index_dir: Path, item_ids: Iterable[str]) -> None:
     if not windex.exists_in(str(index_dir)):
         return
     ix = open_for_writing(index_dir)
-    writer = ix.writer()
+    w = ix.writer()
     for item_id in item_ids:
-        writer.delete_by_query(Term("item", item_id))
-    writer.commit()
+        w.delete_by_query(Term("item", item_id))
+    w.commit()
 
 
 def rebuild(index_dir: Path, catalog: Catalog) -> int:
@@ -100,19 +132,19 @@ def rebuild(index_dir: Path, catalog: Catalog) -> int:
     ix = windex.create_in(str(tmp), build_schema())
     write_version(tmp)
     n = 0
-    writer = ix.writer(limitmb=256)
+    w = writer(ix)
     try:
         for item in catalog.items(with_pages=False):
             item.pages = catalog.pages(item.id)
             with analysis.writing_system(item.writing_system or ""):
                 for doc in page_documents(item):
-                    writer.add_document(**doc)
+                    w.add_document(**doc)
                     n += 1
     except BaseException:
-        writer.cancel()
+        w.cancel()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    writer.commit()
+    w.commit()
     old = index_dir.with_name(index_dir.name + ".old")
     if old.exists():
         shutil.rmtree(old)

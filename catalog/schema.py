@@ -40,9 +40,20 @@ class KeyedText(fields.TEXT):
             return
         encode = self.format.encode
         boost = self.format.field_boost
+        one = _ONE_POSITION
         for term, poses in _postings(value)[self.slot].items():
             n = len(poses)
-            yield term.encode("utf-8"), n, n * boost, encode(poses)
+            if n == 1:
+                # most terms occur once on a page: their encoding is cached by position
+                vbytes = one.get(poses[0])
+                if vbytes is None:
+                    vbytes = one[poses[0]] = encode(poses)
+            else:
+                vbytes = encode(poses)
+            yield term.encode("utf-8"), n, n * boost, vbytes
+
+
+_ONE_POSITION: dict[int, bytes] = {}
 
 
 class WSText(str):
