@@ -2,14 +2,16 @@
 
 The search engine (``catalog.search``) gives, per page, the page's indexed text and the character
 spans of every match. Here each span becomes one match: its quote (prefix/exact/suffix) and the
-region of the canvas it covers, the union of the boxes of the words it touches (else of the
-lines, else the whole canvas). Those are then written as
+regions of the canvas it covers, one per line it runs over (a phrase may run from the foot of
+one vertical Mongolian column to the head of the next): the union of the boxes of its words on
+that line, else the line's box, else the whole canvas. Those are then written as
 
-- a Search 2.0 ``AnnotationPage``: one ``highlighting`` annotation per match targeting the canvas
-  region, plus, in ``annotations``, a ``contextualizing`` annotation carrying its
-  ``TextQuoteSelector``; paged with ``partOf``/``next``/``prev`` when long;
-- a Search 1.0 ``sc:AnnotationList`` with ``resources`` and ``hits`` (before/match/after), the
-  form Mirador and the Universal Viewer draw;
+- a Search 2.0 ``AnnotationPage``: one ``highlighting`` annotation per region targeting the
+  canvas, plus, in ``annotations``, one ``contextualizing`` annotation per match carrying its
+  ``TextQuoteSelector`` (split over its regions, as the specification's multi-annotation
+  matches); paged with ``partOf``/``next``/``prev`` when long;
+- a Search 1.0 ``sc:AnnotationList`` with ``resources`` (one per region) and ``hits``
+  (before/match/after), the form Mirador and the Universal Viewer draw;
 - a Search 2.0 ``TermPage`` for autocomplete, and a 1.0 ``search:TermList`` (Mirador's).
 
 Hits are duck-typed (``order``, ``label``, ``text``, ``spans``), so this module does not import the
@@ -17,6 +19,7 @@ catalogue.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Protocol, Sequence
 from urllib.parse import urlencode
@@ -46,6 +49,16 @@ class HitLike(Protocol):
 
 
 @dataclass
+class Segment:
+    """The part of a match on one line: its characters and their region (None: whole canvas)."""
+
+    start: int
+    end: int
+    text: str
+    box: Optional[Box]
+
+
+@dataclass
 class Match:
     """One occurrence of the query on a page, placed on its canvas."""
 
@@ -56,14 +69,25 @@ class Match:
     exact: str
     prefix: str
     suffix: str
-    box: Optional[Box]  # None: the whole canvas
+    segments: list[Segment]
 
-    def target(self, base: str, item_id: str) -> str:
-        canvas = canvas_url(base, item_id, self.order)
-        return f"{canvas}#xywh={self.box.xywh()}" if self.box else canvas
+    @property
+    def box(self) -> Optional[Box]:
+        """The region of the whole match (None: the whole canvas)."""
+        boxes = [s.box for s in self.segments]
+        return None if None in boxes else union(boxes)
 
     def anno_id(self, base: str, item_id: str) -> str:
         return f"{base}/iiif/{item_id}/hit/{self.order}/{self.start}-{self.end}"
+
+    def parts(self, base: str, item_id: str) -> list[tuple[str, str, Segment]]:
+        """(annotation id, canvas target, segment) for each region of the match."""
+        canvas = canvas_url(base, item_id, self.order)
+        aid = self.anno_id(base, item_id)
+        many = len(self.segments) > 1
+        return [(f"{aid}/{n}" if many else aid,
+                 f"{canvas}#xywh={seg.box.xywh()}" if seg.box else canvas, seg)
+                for n, seg in enumerate(self.segments, start=1)]
 
 
 # --- from hits to matches --------------------------------------------------------------------
@@ -78,15 +102,23 @@ def flatten(hits: Iterable[HitLike]) -> list[tuple[HitLike, tuple[int, int]]]:
 
 
 def quote(text: str, start: int, end: int, width: int = CONTEXT_CHARS) -> tuple[str, str, str]:
-    """prefix, exact, suffix around ``text[start:end]``, line breaks shown as spaces."""
+    """prefix, exact, suffix around ``text[start:end]``, on one line."""
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
 
-    def flat(s: str) -> str:
-        return " ".join(s.split("\n"))
+    return (_flat(text[max(0, start - width):start]), _flat(text[start:end]),
+            _flat(text[end:end + width]))
 
-    return (flat(text[max(0, start - width):start]), flat(text[start:end]),
-            flat(text[end:end + width]))
+
+# Chinese runs on across a line break, and so does Tibetan after a tsheg or shad; words in the
+# other scripts are separated by it.
+_HAN = "\u3000-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+_RUN_ON_BREAK = re.compile(f"(?<=[{_HAN}\u0f0b-\u0f14])\n|\n(?=[{_HAN}])")
+
+
+def _flat(s: str) -> str:
+    """A quote on one line: line breaks become spaces, or nothing where the script runs on."""
+    return _RUN_ON_BREAK.sub("", s).replace("\n", " ")
 
 
 def union(boxes: Iterable[Box]) -> Optional[Box]:
@@ -104,26 +136,43 @@ def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
     return a0 < b1 and b0 < a1 if a1 > a0 else b0 <= a0 < b1
 
 
-def span_box(page: Optional[Page], start: int, end: int) -> Optional[Box]:
-    """The region of ``page.text[start:end]``: the union of the boxes of the words it touches,
-    else of the lines, else None. Spans past the display text (alternative readings) have none."""
+def span_regions(page: Optional[Page], start: int, end: int) -> list[tuple[int, int, Box]]:
+    """Where ``page.text[start:end]`` lies, line by line: (start, end, box) for each line it
+    touches, the box being the union of its words' boxes there, else the line's box. Empty when
+    nothing is known, as for spans past the display text (alternative readings)."""
     if page is None or start >= len(page.text):
-        return None
-    words = [w.box for line in page.lines for w in line.words
-             if w.box is not None and w.start >= 0 and _overlaps(start, end, w.start, w.end)]
-    if words:
-        return clip_box(union(words), page)
-    lines = [line.box for line in page.lines
-             if line.box is not None and line.start >= 0
-             and _overlaps(start, end, line.start, line.end)]
-    return clip_box(union(lines), page) if lines else None
+        return []
+    out = []
+    for line in page.lines:
+        words = [w for w in line.words
+                 if w.box is not None and w.start >= 0 and _overlaps(start, end, w.start, w.end)]
+        if words:
+            box = clip_box(union(w.box for w in words), page)
+            lo, hi = min(w.start for w in words), max(w.end for w in words)
+        elif line.box is not None and line.start >= 0 and _overlaps(start, end, line.start,
+                                                                      line.end):
+            box, lo, hi = clip_box(line.box, page), line.start, line.end
+        else:
+            continue
+        if box is not None:
+            out.append((max(start, lo), min(end, hi), box))
+    return out
+
+
+def span_box(page: Optional[Page], start: int, end: int) -> Optional[Box]:
+    """The region of ``page.text[start:end]`` as one box (None: unknown, the whole canvas)."""
+    return union(box for _s, _e, box in span_regions(page, start, end))
 
 
 def make_match(hit: HitLike, span: tuple[int, int], page: Optional[Page]) -> Match:
     start, end = span
     prefix, exact, suffix = quote(hit.text, start, end)
+    regions = span_regions(page, start, end)
+    segments = [Segment(s, e, _flat(hit.text[s:e]), box) for s, e, box in regions]
+    if not segments:
+        segments = [Segment(start, end, exact, None)]
     return Match(order=hit.order, label=hit.label, start=start, end=end, exact=exact,
-                 prefix=prefix, suffix=suffix, box=span_box(page, start, end))
+                 prefix=prefix, suffix=suffix, segments=segments)
 
 
 def ignored_params(args: Mapping[str, str]) -> list[str]:
@@ -140,13 +189,18 @@ def _page_url(service: str, q: str, page: int = 0) -> str:
     return f"{service}?{urlencode(params)}"
 
 
-def _selector(m: Match) -> dict:
-    sel = {"type": "TextQuoteSelector", "exact": m.exact}
-    if m.prefix:
-        sel["prefix"] = m.prefix
-    if m.suffix:
-        sel["suffix"] = m.suffix
-    return sel
+def _context_target(m: Match, parts: list[tuple[str, str, Segment]]) -> dict | list[dict]:
+    """TextQuoteSelectors on the region annotations: the prefix on the first, the suffix on the
+    last (one region: the whole quote on it)."""
+    targets = []
+    for n, (aid, _target, seg) in enumerate(parts):
+        sel = {"type": "TextQuoteSelector", "exact": seg.text if len(parts) > 1 else m.exact}
+        if n == 0 and m.prefix:
+            sel["prefix"] = m.prefix
+        if n == len(parts) - 1 and m.suffix:
+            sel["suffix"] = m.suffix
+        targets.append({"type": "SpecificResource", "source": aid, "selector": [sel]})
+    return targets[0] if len(targets) == 1 else targets
 
 
 def search2_response(matches: Sequence[Match], *, base: str, item_id: str, q: str,
@@ -155,23 +209,23 @@ def search2_response(matches: Sequence[Match], *, base: str, item_id: str, q: st
     """The Search 2.0 AnnotationPage for one page (1-based) of ``total`` matches.
 
     ``matches`` are those of this page only. With everything on one page the response is a
-    simple list; otherwise it is one page of an AnnotationCollection.
+    simple list; otherwise it is one page of an AnnotationCollection. ``items`` holds one
+    annotation per region (so a match over two lines gives two), ``annotations`` one per match.
     """
     service = search_url(base, item_id)
     npages = max(1, -(-total // page_size))
     paged = npages > 1
     items, contexts = [], []
     for m in matches:
-        aid = m.anno_id(base, item_id)
-        body = {"type": "TextualBody", "value": m.exact, "format": "text/plain"}
-        if language:
-            body["language"] = language
-        items.append({"id": aid, "type": "Annotation", "motivation": "highlighting",
-                      "body": body, "target": m.target(base, item_id)})
-        contexts.append({"id": f"{aid}/context", "type": "Annotation",
-                         "motivation": "contextualizing",
-                         "target": {"type": "SpecificResource", "source": aid,
-                                    "selector": [_selector(m)]}})
+        parts = m.parts(base, item_id)
+        for aid, target, seg in parts:
+            body = {"type": "TextualBody", "value": seg.text, "format": "text/plain"}
+            if language:
+                body["language"] = language
+            items.append({"id": aid, "type": "Annotation", "motivation": "highlighting",
+                          "body": body, "target": target})
+        contexts.append({"id": f"{m.anno_id(base, item_id)}/context", "type": "Annotation",
+                         "motivation": "contextualizing", "target": _context_target(m, parts)})
     out: dict = {"@context": SEARCH2_CONTEXT,
                  "id": _page_url(service, q, page if paged else 0),
                  "type": "AnnotationPage"}
@@ -219,11 +273,13 @@ def search1_response(matches: Sequence[Match], *, base: str, item_id: str, q: st
     paged = npages > 1
     resources, hits = [], []
     for m in matches:
-        aid = m.anno_id(base, item_id)
-        resources.append({"@id": aid, "@type": "oa:Annotation", "motivation": "sc:painting",
-                          "resource": {"@type": "cnt:ContentAsText", "chars": m.exact},
-                          "on": m.target(base, item_id)})
-        hit = {"@type": "search:Hit", "annotations": [aid], "match": m.exact}
+        parts = m.parts(base, item_id)
+        for aid, target, seg in parts:
+            resources.append({"@id": aid, "@type": "oa:Annotation", "motivation": "sc:painting",
+                              "resource": {"@type": "cnt:ContentAsText", "chars": seg.text},
+                              "on": target})
+        hit = {"@type": "search:Hit", "annotations": [aid for aid, _t, _s in parts],
+               "match": m.exact}
         if m.prefix:
             hit["before"] = m.prefix
         if m.suffix:

@@ -54,11 +54,20 @@ def test_vertical_mongolian_word_box():
     assert cs.span_box(page, word.start + 1, word.start + 2) == word.box
 
 
-def test_phrase_across_columns_covers_both():
+def test_phrase_across_columns_gets_a_region_per_column():
     page = mongolian_book().pages[0]
     last = _word(page, "ᠲᠤᠤᠵᠢ")  # foot of column 1
     top = next(w for w in page.lines[1].words)  # head of column 2
+    assert cs.span_regions(page, last.start, top.end) == [
+        (last.start, last.end, last.box), (top.start, top.end, top.box)]
     assert cs.span_box(page, last.start, top.end) == Box(100, 100, 240, 1420)
+    hit = hit_for(page, [])
+    match = cs.make_match(hit, (last.start, top.end), page)
+    assert [s.text for s in match.segments] == ["ᠲᠤᠤᠵᠢ", "ᠪᠣᠮᠪᠠ"]
+    assert match.exact == "ᠲᠤᠤᠵᠢ ᠪᠣᠮᠪᠠ"
+    parts = match.parts(BASE, "jangar-ms-1")
+    assert [p[0].rsplit("/", 1)[1] for p in parts] == ["1", "2"]
+    assert parts[1][1].endswith("/canvas/1#xywh=250,100,90,420")
 
 
 def test_pothi_word_box():
@@ -92,6 +101,11 @@ def test_boxes_are_clipped_to_the_image():
 
 def test_quote_flattens_line_breaks():
     assert cs.quote("one two\nthree four", 8, 13, width=4) == ("two ", "three", " fou")
+    assert cs.quote("ᠵᠠᠩᠭᠠᠷ\nᠤᠨ", 0, 9) == ("", "ᠵᠠᠩᠭᠠᠷ ᠤᠨ", "")
+    # Chinese and Tibetan lines run on
+    assert cs.quote("大學之道\n在明明德", 2, 7) == ("大學", "之道在明", "明德")
+    assert cs.quote("བྱང་ཆུབ་\nསེམས་དཔའ་", 0, 18)[1] == "བྱང་ཆུབ་སེམས་དཔའ་"
+    assert cs.quote("ཆེན་པོ\nདེ", 0, 9)[1] == "ཆེན་པོ དེ"  # no tsheg at the break
     assert cs.quote("abc", 0, 3) == ("", "abc", "")
 
 

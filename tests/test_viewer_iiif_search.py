@@ -80,11 +80,22 @@ def test_chinese_columns_right_to_left(client, check):
     doc = _get(client, "/iiif/daxue/search?q=明德")
     check(doc)
     assert [_box(a["target"]) for a in doc["items"]] == [(700, 400, 150, 280)] * 2
-    # a phrase running from the foot of the first column to the head of the second
+    # a phrase running from the foot of the first column to the head of the second: one region
+    # in each column, tied together by one contextualizing annotation
     doc = _get(client, "/iiif/daxue/search?q=之道在明")
     check(doc)
-    assert doc["items"], doc
-    assert _box(doc["items"][0]["target"]) == (700, 100, 350, 580)
+    page1 = [a for a in doc["items"] if "/canvas/1#" in a["target"]]
+    assert [(_box(a["target"]), a["body"]["value"]) for a in page1] == [
+        ((900, 400, 150, 280), "之道"), ((700, 100, 150, 280), "在明")]
+    ctx = doc["annotations"][0]["items"][0]["target"]
+    assert [t["source"] for t in ctx] == [a["id"] for a in page1]
+    assert ctx[0]["selector"][0] == {"type": "TextQuoteSelector", "exact": "之道",
+                                     "prefix": "大學"}
+    assert ctx[1]["selector"][0]["exact"] == "在明"
+    assert ctx[1]["selector"][0]["suffix"].startswith("明德")
+    one = _get(client, "/iiif/daxue/search1?q=之道在明")
+    assert one["hits"][0]["match"] == "之道在明"
+    assert one["hits"][0]["annotations"] == [r["@id"] for r in one["resources"][:2]]
 
 
 def test_paging_through_many_matches(client, check):
