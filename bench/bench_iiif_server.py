@@ -174,16 +174,35 @@ def _client(port: int, paths: list[str], seconds: float, concurrency: int, seed:
     out.put((lat, errors[0], time.perf_counter() - t0))
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by a server process and its children (the gunicorn workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / ticks
+
+
 def run_load(port: int, paths: list[str], seconds: float, concurrency: int,
-             seed: int = 1) -> dict:
+             seed: int = 1, server_pid: int = 0) -> dict:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     p = ctx.Process(target=_client, args=(port, paths, seconds, concurrency, seed, q))
+    cpu0 = server_cpu(server_pid) if server_pid else 0.0
     p.start()
     lat, errors, wall = q.get()
     p.join()
+    cpu = server_cpu(server_pid) - cpu0 if server_pid else float("nan")
     lat.sort()
     return {"n": len(lat), "errors": errors, "rps": len(lat) / wall,
+            "per_cpu": len(lat) / cpu if cpu and cpu == cpu else float("nan"),
             "p50": 1000 * statistics.median(lat) if lat else float("nan"),
             "p95": 1000 * lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")}
 
@@ -204,8 +223,9 @@ def scenarios(prefix: str, width: int, height: int, factors: list[int], fmt: str
 
 def report(name: str, results: dict[str, dict]) -> None:
     for scen, r in results.items():
-        print(f"{name:12s} {scen:7s} {r['rps']:9.1f} req/s  p50 {r['p50']:8.1f} ms  "
-              f"p95 {r['p95']:8.1f} ms  ({r['n']} ok, {r['errors']} errors)")
+        print(f"{name:12s} {scen:12s} {r['rps']:8.1f} req/s  p50 {r['p50']:7.1f} ms  "
+              f"p95 {r['p95']:7.1f} ms  {r['per_cpu']:8.1f} req per server CPU s  "
+              f"({r['n']} ok, {r['errors']} errors)")
 
 
 def bench_sudur(lib: Path, derivs, seconds: float, concurrency: int) -> dict[str, dict]:
@@ -216,7 +236,8 @@ def bench_sudur(lib: Path, derivs, seconds: float, concurrency: int) -> dict[str
         wait_until_up(port, f"/iiif/3/{IMAGE}/info.json", proc)
         urls = scenarios(f"/iiif/3/{IMAGE}", derivs.width, derivs.height,
                          derivs.scale_factors)
-        return {k: run_load(port, v, seconds, concurrency) for k, v in urls.items()}
+        return {k: run_load(port, v, seconds, concurrency, server_pid=proc.pid)
+                for k, v in urls.items()}
     finally:
         stop(proc)
 
@@ -282,13 +303,16 @@ def bench_peers(venv: Path, master: Path, width: int, height: int, factors: list
             if name == "flask-iiif":
                 res["tile (cold)"] = run_load(port, [u + "?cache-control=no-cache"
                                                      for u in urls["tile"]], seconds,
-                                              concurrency)
-                for _ in range(3):  # each worker has its own cache; connections alternate
+                                              concurrency, server_pid=proc.pid)
+                for _ in range(8):  # each worker caches alone; a pass reaches each about half
                     _warm(port, urls["tile"])
-                res["tile (warm)"] = run_load(port, urls["tile"], seconds, concurrency)
+                res["tile (warm)"] = run_load(port, urls["tile"], seconds, concurrency,
+                                              server_pid=proc.pid)
             else:
-                res["tile"] = run_load(port, urls["tile"], seconds, concurrency)
-            res["region"] = run_load(port, urls["region"], seconds, concurrency)
+                res["tile"] = run_load(port, urls["tile"], seconds, concurrency,
+                                       server_pid=proc.pid)
+            res["region"] = run_load(port, urls["region"], seconds, concurrency,
+                                     server_pid=proc.pid)
             out[name] = res
         except RuntimeError as exc:
             err = Path(proc.log_path).read_text(errors="replace")[-2000:]  # type: ignore
@@ -334,8 +358,12 @@ def main() -> None:
             for scen in ("tile", "region"):
                 best = max((v["rps"] for r in peers.values() for k, v in r.items()
                             if k.startswith(scen)), default=0)
+                best_cpu = max((v["per_cpu"] for r in peers.values() for k, v in r.items()
+                                if k.startswith(scen)), default=0)
                 if best:
-                    print(f"sudur / fastest peer, {scen}: {ours[scen]['rps'] / best:.1f}x")
+                    print(f"sudur / fastest peer, {scen}: {ours[scen]['rps'] / best:.1f}x "
+                          f"requests/s, {ours[scen]['per_cpu'] / best_cpu:.1f}x requests per "
+                          "server CPU second")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Spec: https://iiif.io/api/image/3.0/ (sections cited below by number).
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -316,6 +317,22 @@ def parse_quality_format(quality_format: str) -> tuple[str, str]:
 def parse_request(identifier: str, region: str, size: str, rotation: str, quality_format: str,
                   *, width: int, height: int, settings: Limits) -> ImageRequest:
     """Parse and resolve one image request (section 4) for a width x height full image."""
+    return _parse_cached(identifier, region, size, rotation, quality_format, width, height,
+                         _LimitValues(settings.max_width, settings.max_height, settings.max_area))
+
+
+@dataclass(frozen=True)
+class _LimitValues:
+    max_width: int
+    max_height: int
+    max_area: int
+
+
+# Viewers ask for the same tiles over and over; a parsed request is immutable, so the last few
+# thousand are kept (errors are not: they are raised afresh each time).
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(identifier: str, region: str, size: str, rotation: str, quality_format: str,
+                  width: int, height: int, settings: _LimitValues) -> ImageRequest:
     if width < 1 or height < 1:
         raise BadRequestError(f"image {identifier!r} has no pixels")
     x, y, rw, rh = parse_region(region, width, height)

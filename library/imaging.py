@@ -24,6 +24,7 @@ import json
 import math
 import os
 import struct
+import threading
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, Inde
                   ZeroDivisionError)
 
 _configured_limit: Optional[int] = None
+_OPEN_LOCK = threading.Lock()
 
 
 def configure(max_pixels: int) -> None:
@@ -135,7 +137,8 @@ def _open(path, display_name: str, size_of: Optional[Path] = None) -> Image.Imag
     """Open (header only) refusing bombs cleanly: the warning Pillow gives between 1x and 2x its
     limit is turned into the same refusal as the error it raises beyond 2x."""
     try:
-        with warnings.catch_warnings():
+        # catch_warnings swaps process-wide state: one opener at a time (masters only).
+        with _OPEN_LOCK, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(path, formats=MASTER_FORMATS)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:

@@ -395,7 +395,10 @@ def test_large_master_stays_under_one_and_a_half_gibibytes(tmp_path):
         sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
         from library import imaging
         d = imaging.make_derivatives(Path({str(big)!r}), Path({str(tmp_path / 'd')!r}))
-        print(d.scale_factors, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        # VmHWM is this program's own peak (ru_maxrss would include the parent's at fork)
+        hwm = [l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")]
+        peak = int(hwm[0]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(d.scale_factors, peak)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True).stdout.split()

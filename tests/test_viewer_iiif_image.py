@@ -256,3 +256,20 @@ def test_cors_preflight(client):
 def test_head(client):
     r = client.head(f"{BASE}/full/max/0/default.jpg")
     assert r.status_code == 200 and r.mimetype == "image/jpeg"
+
+
+# --- with the ingest pipeline ---------------------------------------------------------------
+
+def test_pages_ingested_by_the_pipeline_are_served_from_their_pyramid(sample_library):
+    with Catalog(Store(sample_library.library).catalog_path, readonly=True) as cat:
+        page = next(p for item in cat.items(with_pages=True) for p in item.pages
+                    if p.has_image)
+    c = create_app({"SUDUR_SETTINGS": sample_library}).test_client()
+    base = f"/iiif/3/{page.image_id}"
+    info = c.get(f"{base}/info.json").get_json(force=True)
+    assert (info["width"], info["height"]) == (page.width, page.height)
+    sf = info["tiles"][0]["scaleFactors"][-1]
+    r = c.get(f"{base}/full/{-(-page.width // sf)},{-(-page.height // sf)}/0/default.jpg")
+    assert r.status_code == 200 and r.data[:2] == b"\xff\xd8"
+    # cut at ingest, inside the item version, not by the viewer's fallback
+    assert not (Store(sample_library.library).cache_dir / "pyramids").exists()

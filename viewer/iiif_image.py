@@ -228,6 +228,8 @@ def image(ident: str, region: str, size: str, rotation: str, quality_format: str
     if _not_modified(etag, last_modified):
         resp = Response(status=304, headers=headers)
         resp.set_etag(etag)
+        resp.cache_control.public = True
+        resp.cache_control.max_age = IMAGE_MAX_AGE
         return resp
     data = _read(imaging.prebuilt_path(req, img.derived, img.info))
     if data is None:
