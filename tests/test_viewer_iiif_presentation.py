@@ -170,6 +170,8 @@ def test_large_collection_served_in_pages(client, validator, monkeypatch):
     ("/iiif/collection/nope", 404),
     ("/iiif/collection/top?page=0", 400),
     ("/iiif/collection/top?page=x", 400),
+    ("/iiif/collection/top?page=%C2%B2", 400),  # "²" passes str.isdigit
+    ("/iiif/collection/top?page=99999999999999999999", 400),
     ("/iiif/collection/top?page=9", 404),
 ])
 def test_bad_requests(client, url, status):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iiif_samples import (assert_search2_valid, build_library, chinese_book, mongolian_book,
                           text_only, tibetan_pothi)
@@ -161,6 +163,9 @@ def test_autocomplete(client, check):
     ("/iiif/..%2Fx/search1?q=a", 404),
     ("/iiif/nope/autocomplete?q=a", 404),
     ("/iiif/jangar-ms-1/search?q=" + "a" * 500, 400),
+    ("/iiif/jangar-ms-1/search?q=a&page=%C2%B2", 400),
+    ("/iiif/jangar-ms-1/search1?q=a&page=0", 400),
+    ("/iiif/jangar-ms-1/autocomplete?q=a&min=%C2%B2", 400),
 ])
 def test_bad_requests(client, url, status):
     resp = client.get(url)
@@ -281,3 +286,22 @@ def test_sample_library_hits_sit_on_their_words(sample_library, check):
             words = [w for line in pages[order].lines for w in line.words if w.box]
             assert any(anno["body"]["value"] in w.text and _box(anno["target"]) ==
                        (w.box.x, w.box.y, w.box.w, w.box.h) for w in words), anno
+
+
+@settings(max_examples=60, deadline=None)
+@given(q=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
+       page=st.one_of(st.none(), st.text(max_size=4)))
+def test_any_query_gets_an_answer_not_a_crash(library, q, page):
+    """Whatever is typed (scripts, punctuation, query syntax, control characters), the search
+    endpoints answer 200 with a well-formed response, or 400/404 for a bad page."""
+    client = create_app({"SUDUR_SETTINGS": library}).test_client()
+    params = {"q": q} if page is None else {"q": q, "page": page}
+    for path in ("search", "search1", "autocomplete"):
+        resp = client.get(f"/iiif/jangar-ms-1/{path}", query_string=params)
+        assert resp.status_code in (200, 400, 404), (path, params, resp.status_code)
+        doc = resp.get_json(force=True)
+        if resp.status_code == 200:
+            assert doc.get("type") in ("AnnotationPage", "TermPage") or \
+                doc.get("@type") == "sc:AnnotationList"
+        else:
+            assert doc["error"]

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -237,14 +238,20 @@ class _ItemStubs(Sequence):
         return item
 
 
-def page_number(default: int = 0) -> int:
-    """The ``page`` query parameter (1-based), ``default`` when absent; 400 when not a number."""
-    raw = request.args.get("page", "")
+def count_arg(name: str, default: int, minimum: int = 1) -> int:
+    """An integer query parameter, ``default`` when absent; 400 unless ASCII digits >= minimum
+    (``str.isdigit`` would let "²" through to ``int``)."""
+    raw = request.args.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadRequestError(f"page must be a positive integer, not {raw!r}")
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < minimum:
+        raise BadRequestError(f"{name} must be an integer of at least {minimum}, not {raw!r}")
     return int(raw)
+
+
+def page_number(default: int = 0) -> int:
+    """The ``page`` query parameter (1-based), ``default`` when absent."""
+    return count_arg("page", default)
 
 
 def _dumps(data: dict) -> str:

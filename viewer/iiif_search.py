@@ -18,7 +18,7 @@ from library.errors import BadRequestError, NotFoundError, NotImplementedFeature
 from library.iiif_presentation import text_language
 from library.models import Item, Page, is_item_id
 
-from .iiif_presentation import add_cors, page_number, public_base
+from .iiif_presentation import add_cors, count_arg, page_number, public_base
 from .resources import get_catalog, get_searcher
 
 bp = Blueprint("iiif_search", __name__)
@@ -109,12 +109,10 @@ def search1(item_id: str):
 
 
 def _terms(item: Item, q: str) -> list[tuple[str, int]]:
-    raw_min = request.args.get("min", "1") or "1"
-    if not raw_min.isdigit():
-        raise BadRequestError(f"min must be a non-negative integer, not {raw_min!r}")
+    least = count_arg("min", 1, minimum=0)
     searcher, _, complete = _engine()
     return [(t, n) for t, n in complete(searcher, item.id, q, limit=AUTOCOMPLETE_LIMIT)
-            if n >= int(raw_min)]
+            if n >= least]
 
 
 @bp.get("/iiif/<item_id>/autocomplete")
