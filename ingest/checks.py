@@ -142,27 +142,40 @@ def check_pages_and_images(plan: ItemPlan) -> None:
                 seen[digest] = rel
 
 
-def _text_chunks(tree: etree._ElementTree):
-    """(line, text) of every text and tail in the document, in document order."""
-    for el in tree.getroot().iter():
-        if not isinstance(el.tag, str):
-            if el.tail:
-                yield el.sourceline, el.tail
-            continue
-        if el.text:
-            yield el.sourceline, el.text
-        if el.tail:
-            yield el.sourceline, el.tail
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _text_chunks(tree: etree._ElementTree, default_lang: Optional[str]):
+    """(line, xml:lang in force, text) of every text and tail in the document, in order."""
+    root = tree.getroot()
+
+    def walk(el, lang):
+        # the root's xml:lang is left out: it often names the header's language, not the text's
+        own = el.get(XML_LANG) if isinstance(el.tag, str) and el is not root else None
+        inner = own or lang
+        if isinstance(el.tag, str) and el.text:
+            yield el.sourceline, inner, el.text
+        for child in el:
+            yield from walk(child, inner)
+            if child.tail:
+                yield child.sourceline, inner, child.tail
+
+    yield from walk(root, default_lang)
 
 
 def check_text(plan: ItemPlan, tree: etree._ElementTree, rel: str) -> None:
-    """Each anomaly once per file, at the first line where it occurs, with the number of lines."""
+    """Each anomaly once per file, at the first line where it occurs, with the number of lines.
+
+    Each text is judged by the ``xml:lang`` in force where it stands (a Hudum title in the
+    header of a Todo text is no anomaly); the item's writing system where none is given, since
+    the root's ``xml:lang`` often names the language of the header, not of the text.
+    """
     ws = plan.item.writing_system if plan.item is not None else None
     found: dict[str, list] = {}  # code -> [first message, first line, count]
-    for line, text in _text_chunks(tree):
+    for line, lang, text in _text_chunks(tree, None):
         if text.isspace():
             continue
-        for finding in scripts.text_anomalies(text, ws):
+        for finding in scripts.text_anomalies(text, lang or ws):
             code, _, message = finding.partition(": ")
             entry = found.get(code)
             if entry is None:
