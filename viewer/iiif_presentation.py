@@ -3,9 +3,10 @@
 A manifest is built once per item version (library/iiif_presentation.py) with a placeholder base
 URL, written beside the version (``derived/manifest.v<format>.t<thumb>.json``, atomically) and
 kept in memory; each request swaps in the public base, and the result is kept per host, plain
-and gzipped (manifest JSON shrinks about tenfold, which matters on exhibition-hall networks). A new ingest makes a new version folder,
-so the cache never serves a stale manifest, and moving the site to another host needs no
-rebuild. Every response carries CORS ``*`` and the Presentation 3 JSON-LD content type.
+and gzipped (manifest JSON shrinks thirtyfold, which matters on exhibition-hall networks). A new
+ingest makes a new version folder, so the cache never serves a stale manifest, and moving the
+site to another host needs no rebuild. Every response carries CORS ``*`` and the Presentation 3
+JSON-LD content type.
 """
 from __future__ import annotations
 
