@@ -9,8 +9,8 @@ Builds a library holding one text-only item of N pages (catalogue + version fold
    ``make_canvas`` loop on the first 1,000 pages;
 2. serves the real Flask app under gunicorn (2 workers) and drives it from this process:
    the first request (build + cache write), then sequential requests to the cached manifest,
-   gzipped and plain (p50/p95/max latency, requests/s), then the first request under another host name (a new
-   public base: rebased from the cache, not rebuilt);
+   gzipped and plain (p50/p95/max latency, requests/s), then the first request under another
+   host name (a new public base: rebased from the cache, not rebuilt);
 3. with the item indexed, Content Search 2.0 and 1.0 for a word on every page (the first result
    page of 100 matches out of N), sequential p50/p95.
 """
