@@ -63,6 +63,8 @@ def html_report(plans: list[ItemPlan], batch: str) -> str:
             f"{e(code)} × {n}" for code, n in codes.items()) + "</li>"
         for level, codes in s["by_code"].items() if codes)
     order = {"error": 0, "warning": 1}
+    # items with errors first, then those with warnings: what needs a person's attention
+    data["items"].sort(key=lambda it: (order.get(it["status"], 2), it["item"]))
     for it in data["items"]:
         it["diagnostics"].sort(key=lambda d: order.get(d["level"], 2))
         diags = "".join(
