@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Protocol, Sequence
 from urllib.parse import urlencode
 
-from .iiif_presentation import (autocomplete1_url, autocomplete_url, canvas_url, clip_box,
-                                search1_url, search_url)
+from .iiif_presentation import (SEARCH2_CONTEXT, autocomplete1_url, autocomplete_url, canvas_url,
+                                clip_box, search1_url, search_url)
 from .models import Box, Page
 
-SEARCH2_CONTEXT = "http://iiif.io/api/search/2/context.json"
 SEARCH1_CONTEXT = ["http://iiif.io/api/presentation/2/context.json",
                    "http://iiif.io/api/search/1/context.json"]
 SEARCH2_CONTENT_TYPE = f'application/ld+json;profile="{SEARCH2_CONTEXT}"'
