@@ -8,16 +8,18 @@ budget and flagged as estimates when it runs out.
 """
 from __future__ import annotations
 
+import heapq
 import html
 import threading
 import time
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from whoosh import index as windex
 from whoosh import query as wq
+from whoosh.reading import TermNotFound
 
 from library.errors import BadRequestError, IndexVersionError
 
@@ -178,7 +180,12 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
     if sort == "relevance":
         results = s.searcher.search(full, limit=stop)
         found = [(hit.docnum, hit.score) for hit in results][start:stop]
-    docs = s.searcher.docs_for_query(full)
+    plan = _plan(iq)
+    clock = _Clock()
+    if plan is not None:
+        docs = _plan_docs(reader, plan, restrict, clock)
+    else:
+        docs = iter(s.searcher.docs_for_query(full))
     for docnum in docs:
         if deletions and reader.is_deleted(docnum):
             continue
@@ -190,14 +197,19 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
             for i, values in enumerate(table[docnum]):
                 for v in values:
                     counts[i][v] = counts[i].get(v, 0) + 1
-        if total >= stop and (total & 63) == 0 and time.perf_counter() > deadline:
+        if total == stop:
+            # the page is full: from now on, counting stops at the deadline
+            clock.deadline = deadline
+        if total >= stop and (total & 15) == 0 and time.perf_counter() > deadline:
             exhausted = False
             break
+    if clock.cut:
+        exhausted = False
     estimate = not exhausted
     if estimate:
         scale = reader.doc_count_all() / max(1, last + 1)
-        total = int(round(total * scale))
-        counts = [{v: int(round(c * scale)) for v, c in d.items()} for d in counts]
+        total = max(total, int(round(total * scale)))
+        counts = [{v: max(c, int(round(c * scale))) for v, c in d.items()} for d in counts]
     seqs = query_sequences(q)
     hits = [_hit(s, docnum, score, seqs, first_only=True) for docnum, score in found]
     facets = {name: sorted(counts[i].items(), key=lambda kv: (-kv[1], kv[0]))
@@ -206,6 +218,176 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
                         items=group_by_item(hits), facets=facets, facets_are_estimates=estimate,
                         understood=understood, page=page, page_size=page_size,
                         elapsed=time.perf_counter() - t0)
+
+
+# --- reading-order matching ------------------------------------------------------------------
+#
+# Whoosh's phrase matcher builds a span object per position and its Or preloads every match of
+# a small index, which is what made phrase queries slow. The query is read instead as a union of
+# token sequences (one set of alternative terms per position), and each sequence is matched by
+# leapfrogging its terms' posting lists in document order and checking adjacent positions
+# with set operations. Documents come out lazily, in reading order.
+
+_Seq = tuple[tuple[tuple[str, str], ...], ...]
+
+
+def _text(t) -> str:
+    return t.decode("utf-8") if isinstance(t, bytes) else t
+
+
+def _plan(q: wq.Query) -> list[_Seq] | None:
+    """The query as a union of sequences, or None when it has another shape."""
+    if q is wq.NullQuery:
+        return []
+    if isinstance(q, wq.Term):
+        return [(((q.fieldname, _text(q.text)),),)]
+    if isinstance(q, wq.Phrase):
+        return [tuple(((q.fieldname, _text(w)),) for w in q.words)]
+    if isinstance(q, wq.Sequence):
+        positions = []
+        for c in q.subqueries:
+            if isinstance(c, wq.Term):
+                positions.append(((c.fieldname, _text(c.text)),))
+            elif isinstance(c, wq.Or) and all(isinstance(x, wq.Term) for x in c.subqueries):
+                positions.append(tuple((x.fieldname, _text(x.text)) for x in c.subqueries))
+            else:
+                return None
+        return [tuple(positions)]
+    if type(q) is wq.Or:
+        out: list[_Seq] = []
+        for c in q.subqueries:
+            p = _plan(c)
+            if p is None:
+                return None
+            out.extend(p)
+        return _merge_seqs(out)
+    return None
+
+
+def _merge_seqs(seqs: list[_Seq]) -> list[_Seq]:
+    """Fold sequences of one length into one with alternatives per position when they are
+    exactly all the combinations of those alternatives (an Or of phrase variants)."""
+    seqs = list(dict.fromkeys(seqs))
+    by_len: dict[int, list[_Seq]] = {}
+    for sq in seqs:
+        by_len.setdefault(len(sq), []).append(sq)
+    out: list[_Seq] = []
+    for n, group in by_len.items():
+        if len(group) == 1:
+            out.extend(group)
+            continue
+        per_pos = [tuple(dict.fromkeys(a for sq in group for a in sq[i])) for i in range(n)]
+        combos = 1
+        for alts in per_pos:
+            combos *= len(alts)
+        expanded = set()
+        for sq in group:
+            for words in product(*sq):
+                expanded.add(words)
+        if combos == len(expanded):
+            out.append(tuple(per_pos))
+        else:
+            out.extend(group)
+    return out
+
+
+class _Clock:
+    """Shared by the sequence matchers: once ``deadline`` is set, they stop when it passes."""
+
+    def __init__(self) -> None:
+        self.deadline: float | None = None
+        self.cut = False
+
+    def expired(self) -> bool:
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            self.cut = True
+        return self.cut
+
+
+def _postings(reader, field: str, term: str):
+    try:
+        m = reader.postings(field, term)
+    except TermNotFound:
+        return None
+    return m if m.is_active() else None
+
+
+def _seq_docs(reader, seq: _Seq, restrict: list, clock: _Clock) -> Iterator[int]:
+    """Ascending docnums where ``seq`` occurs at adjacent positions (and every ``restrict``
+    term is present)."""
+    positions: list[list] = []
+    sizes: list[int] = []
+    for alts in seq:
+        ms = [m for m in (_postings(reader, f, t) for f, t in alts) if m is not None]
+        if not ms:
+            return
+        positions.append(ms)
+        sizes.append(sum(reader.doc_frequency(f, t) for f, t in alts))
+    required = []
+    for t in restrict:
+        m = _postings(reader, t.fieldname, _text(t.text))
+        if m is None:
+            return
+        required.append([m])
+    # leapfrog from the rarest list; the phrase check below keeps the positions in order
+    order = sorted(range(len(positions)), key=sizes.__getitem__)
+    groups = required + [positions[i] for i in order]
+    n = len(positions)
+    target = 0
+    steps = 0
+    while True:
+        # advance every group to >= target; restart whenever one of them lands beyond it
+        agreed = False
+        while not agreed:
+            agreed = True
+            for ms in groups:
+                lo = -1
+                for m in ms:
+                    if m.is_active():
+                        if m.id() < target:
+                            m.skip_to(target)
+                            if not m.is_active():
+                                continue
+                        i = m.id()
+                        if lo < 0 or i < lo:
+                            lo = i
+                if lo < 0:
+                    return
+                if lo > target:
+                    target = lo
+                    agreed = False
+                    break
+        steps += 1
+        if (steps & 31) == 0 and clock.expired():
+            return
+        if n == 1 or _adjacent(positions, target):
+            yield target
+        target += 1
+
+
+def _adjacent(positions: list[list], doc: int) -> bool:
+    starts: set[int] | None = None
+    for i, ms in enumerate(positions):
+        here: set[int] = set()
+        for m in ms:
+            if m.is_active() and m.id() == doc:
+                here.update(m.value_as("positions"))
+        if starts is None:
+            starts = here
+        else:
+            starts &= {p - i for p in here}
+        if not starts:
+            return False
+    return True
+
+
+def _plan_docs(reader, plan: list[_Seq], restrict: list, clock: _Clock) -> Iterator[int]:
+    """Docnums matching any sequence of ``plan``, ascending, each once."""
+    last = -1
+    for d in heapq.merge(*(_seq_docs(reader, sq, restrict, clock) for sq in plan)):
+        if d != last:
+            last = d
+            yield d
 
 
 def _index_terms(fieldname: str, text: str, reader) -> tuple[str, list[str]]:

@@ -200,3 +200,28 @@ def test_exact_and_loose_keys_sharing_a_field_stay_apart(tmp_path):
         assert [h.order for h in page_matches(s, "m", "ᠡᠮᠡ ᠠᠮᠠ", exact=True)] == [3]
         words = dict(autocomplete(s, "m", "ᠡ"))
         assert words == {"ᠡᠮᠡ": 2}
+
+
+def test_reading_order_matcher_agrees_with_whoosh(tmp_path):
+    from catalog import search as cs
+
+    pages = ["乾隆三年西遊記乾乾隆", "ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ ᠭᠡᠰᠡᠷ ᠬᠠᠭᠠᠨ", "གེ་སར་རྒྱལ་པོ། བཀའ་འགྱུར",
+             "Geser Gesar Гэсэр 格斯尔", "隆乾 西遊", "ᠭᠡᠰᠡᠷ ᠮᠣᠩᠭᠣᠯ", "mongol bka' 'gyur"] * 3
+    cindex.update_items(tmp_path / "ix", [_item("a", pages), _item("b", pages[::-1], "mn-Mong")])
+    with open_searcher(tmp_path / "ix") as s:
+        reader = s.searcher.reader()
+        for text in ("乾隆", "乾乾乾乾乾", "qianlong", "Gesar", "ᠮᠤᠩᠭᠤᠯ ᠤᠨ", "bka'gyur", "西遊",
+                     "ganzhuer", "Mongol", "nothing here", "ᠭᠡᠰᠡᠷ"):
+            q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
+            iq = cs.index_query(q, reader)
+            plan = cs._plan(iq)
+            assert plan is not None, text
+            mine = list(cs._plan_docs(reader, plan, [], cs._Clock()))
+            assert mine == sorted(s.searcher.docs_for_query(iq)), text
+            restrict = [cs.wq.Term("item", "b")]
+            mine_b = list(cs._plan_docs(reader, plan, restrict, cs._Clock()))
+            ref_b = sorted(s.searcher.docs_for_query(cs.wq.And([iq] + restrict)))
+            assert mine_b == ref_b, text
+        assert search(s, "Gesar", time_budget=5.0).total == len(
+            list(s.searcher.docs_for_query(cs.index_query(
+                build_query("Gesar", field_map=analysis.QUERY_FIELD_MAP)[0], reader))))
