@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from library.bagit import write_bag
+from library.errors import SudurError
 from library.models import to_dict
 from library.store import Store
 
@@ -48,13 +49,30 @@ def verify(store: Store, catalog: Catalog) -> tuple[int, list[FixityProblem]]:
 
 
 def export_bag(store: Store, catalog: Catalog, item_id: str, out: Path) -> Path:
+    """Write an item as a BagIt bag: ``data/<item>/`` holds its TEI, masters and OCR as
+    delivered, plus ``record.json`` (the catalogue record), so the bag is itself a batch that
+    ``sudur ingest`` takes back. Every file is checked against its catalogue checksum first:
+    a damaged master is never exported under a freshly computed, "valid" manifest."""
     item = catalog.get_item(item_id)
     base = store.root / catalog.version_path(item_id)
     files: list[tuple[str, Path | bytes]] = []
     for _, rec in catalog.fixity(item_id):
         if rec.kind in ("tei", "master", "ocr"):
-            files.append((rec.path.removeprefix("source/"), base / rec.path))
-    files.append(("record.json", json.dumps(to_dict(item), ensure_ascii=False,
-                                            indent=1).encode("utf-8")))
+            path = base / rec.path
+            if not path.is_file() or _sha256(path) != rec.sha256:
+                raise SudurError(f"{item_id}: {rec.path} does not match its checksum in the "
+                                 "catalogue; nothing was exported",
+                                 hint="run `sudur verify`, then restore or re-ingest the item")
+            files.append((f"{item_id}/{rec.path.removeprefix('source/')}", path))
+    files.append((f"{item_id}/record.json", json.dumps(to_dict(item), ensure_ascii=False,
+                                                       indent=1).encode("utf-8")))
     return write_bag(out, files, {"External-Identifier": item_id,
                                   "External-Description": item.title()})
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote
 
-from .errors import BagError, PathEscapeError
+from .errors import BagError, PathEscapeError, SudurError
 from .store import resolve_inside
 
 ALGORITHMS = ("sha512", "sha256", "sha1", "md5")
@@ -93,9 +93,17 @@ def verify_bag(bag: Path) -> Path:
     return payload
 
 
-def write_bag(out: Path, files: Iterable[tuple[str, Path | bytes]], info: dict[str, str]) -> Path:
-    """Write a bag at ``out`` from (payload path, source file or bytes) pairs, atomically."""
+def write_bag(out: Path, files: Iterable[tuple[str, Path | bytes]], info: dict[str, str], *,
+              overwrite: bool = False) -> Path:
+    """Write a bag at ``out`` from (payload path, source file or bytes) pairs, atomically.
+
+    An existing ``out`` is replaced only with ``overwrite`` (and only if it is itself a bag):
+    a mistyped path must never delete someone's folder.
+    """
     out = Path(out)
+    if out.exists() or out.is_symlink():
+        if not overwrite or not is_bag(out):
+            raise SudurError(f"{out} already exists", hint="give the path of a new folder")
     tmp = out.with_name(out.name + ".partial")
     if tmp.exists():
         shutil.rmtree(tmp)
