@@ -54,6 +54,7 @@ def load_schema(path: Path) -> etree.RelaxNG:
 def run_checks(plan: ItemPlan, schema: Optional[Path]) -> None:
     """Add the check-only findings of one planned item to ``plan.diagnostics``."""
     check_pages_and_images(plan)
+    check_ocr(plan)
     if plan.tei is None or plan.item is None:
         return
     from .xmlsafe import parse_xml
@@ -66,6 +67,18 @@ def run_checks(plan: ItemPlan, schema: Optional[Path]) -> None:
     if schema is not None:
         check_tei_validity(plan, tree, rel, schema)
     check_text(plan, tree, rel)
+
+
+def check_ocr(plan: ItemPlan) -> None:
+    """Parse every OCR file as ingest will, so check reports what ingest would refuse."""
+    from .ocr import parse_ocr
+
+    for rel, path in plan.ocr.items():
+        name = f"{plan.display}/{rel}"
+        try:
+            parse_ocr(path, display_name=name)
+        except SudurError as exc:
+            plan.error(exc.message, exc.file or name, exc.line, code=type(exc).__name__)
 
 
 def check_tei_validity(plan: ItemPlan, tree: etree._ElementTree, rel: str, schema: Path) -> None:

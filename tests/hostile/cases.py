@@ -444,11 +444,42 @@ def lookalike_folder(folder: Path, ctx: Ctx) -> None:
     item(bad, tei())
 
 
+def with_ocr(make: Callable[[Ctx], str], name: str = "0001.xml"):
+    """A good item whose page 1 has the OCR file ``ocr/<name>`` written by ``make``."""
+    def build(folder: Path, ctx: Ctx) -> None:
+        item(folder, tei())
+        (folder / "ocr").mkdir()
+        (folder / "ocr" / name).write_text(make(ctx), encoding="utf-8")
+    return build
+
+
+ALTO = ('<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#"><Layout><Page WIDTH="240" '
+        'HEIGHT="320"><PrintSpace><TextLine><String CONTENT="{word}" HPOS="1" VPOS="1" '
+        'WIDTH="9" HEIGHT="9"/></TextLine></PrintSpace></Page></Layout></alto>')
+
+OCR_CASES = [
+    Case("ocr-alto-xxe", with_ocr(lambda c: f'<?xml version="1.0"?>\n<!DOCTYPE alto [<!ENTITY '
+                                            f'x SYSTEM "file://{c.secret_txt}">]>\n'
+                                            + ALTO.replace("{word}", "&x;")),
+         "refused", r"entit"),
+    Case("ocr-alto-billion-laughs", with_ocr(lambda c: '<?xml version="1.0"?>\n<!DOCTYPE alto ['
+                                                       '<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+                                                       + ALTO.replace("{word}", "&b;")),
+         "refused", r"entit"),
+    Case("ocr-hocr-network-script", with_ocr(
+        lambda c: f'<html><head><script src="{c.url}/x.js"></script></head><body>'
+                  '<div class="ocr_page" title="bbox 0 0 240 320"><span class="ocr_line" '
+                  'title="bbox 1 1 9 9"><span class="ocrx_word" title="bbox 1 1 9 9">page'
+                  '</span></span></div></body></html>', "0001.hocr"), "ok"),
+    Case("ocr-not-xml", with_ocr(lambda c: "this is not OCR at all"), "refused",
+         r"0001\.xml"),
+]
+
 ID_CASES = [
     Case("item-id-lookalike", lookalike_folder, "refused", r"not a valid item id"),
 ]
 
-BATCH_CASES = XML_CASES + IMAGE_CASES + PATH_CASES + ID_CASES
+BATCH_CASES = XML_CASES + IMAGE_CASES + PATH_CASES + OCR_CASES + ID_CASES
 
 
 # --- HTTP ------------------------------------------------------------------------------------
