@@ -114,7 +114,7 @@ def ingest(settings: Settings, batch: str, workers: int) -> None:
             click.echo(f"    {d}", err=True)
     for item_id, warns in summary.warnings.items():
         for d in warns:
-            click.echo(f"! {item_id}: {d}", err=True)
+            click.echo(f"! {item_id}: {d}" if item_id else f"! {d}", err=True)
     click.echo(f"{len(summary.ingested)} items ingested, {len(summary.skipped)} unchanged, "
                f"{len(summary.failed)} failed, {summary.pages} pages, "
                f"{summary.seconds:.1f} s")
