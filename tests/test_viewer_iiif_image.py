@@ -77,6 +77,8 @@ def test_info_json(client):
     assert info["tiles"] == [{"width": 512, "scaleFactors": [1, 2, 4]}]
     assert {"width": 200, "height": 138} in info["sizes"]
     assert info["rights"] == "http://creativecommons.org/publicdomain/mark/1.0/"
+    assert info["partOf"] == [{"id": f"http://localhost/iiif/{ITEM}/manifest", "type": "Manifest",
+                               "label": {"en": ["Demo"]}}]
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert '<http://iiif.io/api/image/3/level2.json>;rel="profile"' in r.headers["Link"]
     assert r.headers["ETag"] and r.headers["Last-Modified"]

@@ -83,12 +83,21 @@ class _Image:
             self.info = imaging.load_derivatives(self.derived)
         except FileNotFoundError:
             self.derived, self.info = _fallback_pyramid(self, settings)
-        self.rights = _item_rights(catalog, self.item)
+        record = catalog.get_item(self.item, with_pages=False)
+        self.rights = record.rights or ""
+        self.titles = dict(record.titles)
         mtime = imaging.pyramid_path(self.derived).stat().st_mtime
         self.last_modified = datetime.fromtimestamp(int(mtime), tz=timezone.utc)
 
     def base_uri(self) -> str:
         return f"{public_base()}{PREFIX}/{self.ident}"
+
+    def part_of(self) -> list[dict]:
+        """The item's manifest (Presentation API URL of DESIGN.md), for info.json's partOf."""
+        part = {"id": f"{public_base()}/iiif/{self.item}/manifest", "type": "Manifest"}
+        if self.titles:
+            part["label"] = {lang: [text] for lang, text in self.titles.items()}
+        return [part]
 
 
 # Resolving an id costs a catalogue connection and three queries, several times the cost of
@@ -111,13 +120,6 @@ def resolve(ident: str) -> _Image:
             _resolved.clear()
         _resolved[key] = (now + RESOLVE_TTL, img)
     return img
-
-
-def _item_rights(catalog, item_id: str) -> str:
-    try:
-        return catalog.get_item(item_id, with_pages=False).rights or ""
-    except NotFoundError:
-        return ""
 
 
 def _fallback_pyramid(img: _Image, settings: Settings) -> tuple[Path, imaging.Derivatives]:
@@ -199,7 +201,7 @@ def info(ident: str):
     settings = get_settings()
     img = resolve(ident)
     doc = info_json(img.base_uri(), img.info.width, img.info.height, settings, img.info,
-                    rights=img.rights)
+                    rights=img.rights, part_of=img.part_of())
     body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
     best = request.accept_mimetypes.best_match(["application/ld+json", "application/json"],
                                                default="application/ld+json")
