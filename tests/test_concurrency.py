@@ -130,6 +130,11 @@ class Reader(threading.Thread):
 
 
 def test_server_answers_during_an_ingest_with_old_or_new_state(root):
+    """Found by this test: /api/search can answer 500 during an ingest. Whoosh's open_dir lists
+    the newest _MAIN_<n>.toc, the ingest (another process) commits generation n+1 and deletes
+    generation n's TOC, and the open fails with FileNotFoundError (catalog/search.py
+    open_searcher, via viewer/resources.get_searcher). Retrying the open on
+    FileNotFoundError (the newest generation then exists) fixes it."""
     from werkzeug.serving import make_server
 
     from library.settings import Settings
