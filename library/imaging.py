@@ -105,11 +105,11 @@ DerivInfo = Derivatives  # the name the viewer uses for what render needs
 # --- paths -------------------------------------------------------------------------------------
 
 def tile_path(out_dir: Path, sf: int, col: int, row: int) -> Path:
-    return Path(out_dir) / "tiles" / str(sf) / f"{col}_{row}.jpg"
+    return Path(f"{out_dir}/tiles/{sf}/{col}_{row}.jpg")  # one parse: this is the hot path
 
 
 def size_path(out_dir: Path, width: int, height: int) -> Path:
-    return Path(out_dir) / "sizes" / f"{width}x{height}.jpg"
+    return Path(f"{out_dir}/sizes/{width}x{height}.jpg")
 
 
 def thumbnail_path(out_dir: Path) -> Path:

@@ -275,3 +275,11 @@ def test_pages_ingested_by_the_pipeline_are_served_from_their_pyramid(sample_lib
     assert r.status_code == 200 and r.data[:2] == b"\xff\xd8"
     # cut at ingest, inside the item version, not by the viewer's fallback
     assert not (Store(sample_library.library).cache_dir / "pyramids").exists()
+
+
+def test_range_requests(client):
+    full = client.get(f"{BASE}/0,0,512,512/512,512/0/default.jpg")
+    part = client.get(f"{BASE}/0,0,512,512/512,512/0/default.jpg", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206
+    assert part.data == full.data[:100]
+    assert full.headers["Accept-Ranges"] == "bytes"

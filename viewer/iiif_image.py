@@ -22,6 +22,7 @@ from typing import Optional
 
 from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.exceptions import RequestURITooLarge
+from werkzeug.http import http_date
 
 from library import imaging
 from library.errors import ImageError, LibraryError, NotFoundError
@@ -86,7 +87,8 @@ class _Image:
         record = catalog.get_item(self.item, with_pages=False)
         self.rights = record.rights or ""
         self.titles = dict(record.titles)
-        mtime = imaging.pyramid_path(self.derived).stat().st_mtime
+        self.pyramid_file = str(imaging.pyramid_path(self.derived))
+        mtime = os.stat(self.pyramid_file).st_mtime
         self.last_modified = datetime.fromtimestamp(int(mtime), tz=timezone.utc)
 
     def base_uri(self) -> str:
@@ -112,7 +114,7 @@ def resolve(ident: str) -> _Image:
     key = (str(get_settings().library), ident)
     now = time.monotonic()
     hit = _resolved.get(key)
-    if hit is not None and hit[0] > now and imaging.pyramid_path(hit[1].derived).exists():
+    if hit is not None and hit[0] > now and os.path.exists(hit[1].pyramid_file):
         return hit[1]
     img = _Image(ident)
     with _resolved_lock:
@@ -156,7 +158,22 @@ def _version_name(img: _Image) -> str:
 
 def public_base() -> str:
     """Settings.base_url if set, else the URL root of this request (without trailing slash)."""
-    return (get_settings().base_url or request.url_root).rstrip("/")
+    configured = get_settings().base_url
+    if configured:
+        return configured.rstrip("/")
+    env = request.environ
+    key = (env.get("wsgi.url_scheme"), env.get("HTTP_HOST"), env.get("SERVER_NAME"),
+           env.get("SERVER_PORT"), env.get("SCRIPT_NAME"), env.get("HTTP_X_FORWARDED_HOST"))
+    base = _bases.get(key)
+    if base is None:  # werkzeug's url_root is exact but slow enough to show on a tile
+        base = request.url_root.rstrip("/")
+        if len(_bases) > 256:
+            _bases.clear()
+        _bases[key] = base
+    return base
+
+
+_bases: dict[tuple, str] = {}
 
 
 def _check_url_length() -> None:
@@ -237,13 +254,15 @@ def image(ident: str, region: str, size: str, rotation: str, quality_format: str
     if data is None:
         data = _cached(img, req)
     # Bytes rather than send_file: tiles are tens of kilobytes, and a read is cheaper than
-    # keeping a file handle open for the life of the response.
+    # keeping a file handle open for the life of the response. Conditional requests were
+    # answered above; werkzeug's make_conditional is only needed for Range requests.
+    headers.update({"ETag": f'"{etag}"', "Last-Modified": http_date(last_modified),
+                    "Cache-Control": f"public, max-age={IMAGE_MAX_AGE}",
+                    "Accept-Ranges": "bytes"})
     resp = Response(data, mimetype=req.media_type, headers=headers)
-    resp.set_etag(etag)
-    resp.last_modified = last_modified
-    resp.cache_control.public = True
-    resp.cache_control.max_age = IMAGE_MAX_AGE
-    return resp.make_conditional(request, accept_ranges=True, complete_length=len(data))
+    if "Range" in request.headers:
+        return resp.make_conditional(request, accept_ranges=True, complete_length=len(data))
+    return resp
 
 
 def _read(path: Optional[Path]) -> Optional[bytes]:
