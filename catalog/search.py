@@ -13,13 +13,16 @@ import html
 import threading
 import time
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import accumulate, product
+from pickle import loads
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from whoosh import index as windex
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
+from whoosh.system import _INT_SIZE
 
 from library.errors import BadRequestError, IndexVersionError
 
@@ -267,7 +270,7 @@ def _plan(q: wq.Query) -> list[_Seq] | None:
 def _merge_seqs(seqs: list[_Seq]) -> list[_Seq]:
     """Fold sequences of one length into one with alternatives per position when they are
     exactly all the combinations of those alternatives (an Or of phrase variants)."""
-    seqs = list(dict.fromkeys(seqs))
+    seqs = list(dict.fromkeys(tuple(tuple(sorted(set(alts))) for alts in sq) for sq in seqs))
     by_len: dict[int, list[_Seq]] = {}
     for sq in seqs:
         by_len.setdefault(len(sq), []).append(sq)
@@ -288,7 +291,15 @@ def _merge_seqs(seqs: list[_Seq]) -> list[_Seq]:
             out.append(tuple(per_pos))
         else:
             out.extend(group)
-    return out
+    # A sequence whose alternatives are, position by position, among another's adds no match
+    # (an exact key that is also the loose key is one term in the index).
+    kept: list[_Seq] = []
+    for i, sq in enumerate(out):
+        if not any(j != i and len(other) == len(sq) and other != sq
+                   and all(set(a) <= set(b) for a, b in zip(sq, other))
+                   for j, other in enumerate(out)):
+            kept.append(sq)
+    return kept
 
 
 class _Clock:
@@ -310,6 +321,12 @@ def _postings(reader, field: str, term: str):
     except TermNotFound:
         return None
     return m if m.is_active() else None
+
+
+# A phrase whose terms are all common (each on thousands of pages) but rarely adjacent is
+# cheaper to check in bulk, from whole posting blocks, than by leapfrogging document by
+# document: after this many leapfrog steps the rest of its matches are found that way.
+_LAZY_STEPS = 128
 
 
 def _seq_docs(reader, seq: _Seq, restrict: list, clock: _Clock) -> Iterator[int]:
@@ -360,6 +377,9 @@ def _seq_docs(reader, seq: _Seq, restrict: list, clock: _Clock) -> Iterator[int]
         steps += 1
         if (steps & 31) == 0 and clock.expired():
             return
+        if n > 1 and steps > _LAZY_STEPS:
+            yield from _bulk_seq_docs(reader, seq, restrict, target, clock)
+            return
         if n == 1 or _adjacent(positions, target):
             yield target
         target += 1
@@ -379,6 +399,70 @@ def _adjacent(positions: list[list], doc: int) -> bool:
         if not starts:
             return False
     return True
+
+
+def _values_from(reader, field: str, term: str, start: int) -> dict[int, bytes]:
+    """docnum -> encoded positions of every posting of a term from ``start`` on, read a block
+    at a time where the matcher allows it."""
+    m = _postings(reader, field, term)
+    out: dict[int, bytes] = {}
+    if m is None:
+        return out
+    if m.id() < start:
+        m.skip_to(start)
+    if isinstance(m, W3LeafMatcher):
+        # whole blocks at once: ids and values are decoded per block anyway
+        while m.is_active():
+            m.id()
+            m.value()
+            i = m._i
+            out.update(zip(m._ids[i:], m._values[i:]))
+            m._next_block()
+        return out
+    while m.is_active():
+        out[m.id()] = m.value()
+        m.next()
+    return out
+
+
+def _decode_positions(v: bytes) -> list[int]:
+    if not v.endswith(b"."):
+        v += b"."
+    return list(accumulate(loads(v[_INT_SIZE:])))
+
+
+def _bulk_seq_docs(reader, seq: _Seq, restrict: list, start: int, clock: _Clock
+                   ) -> Iterator[int]:
+    """As _seq_docs from docnum ``start`` on, from whole posting lists."""
+    per_pos = [[_values_from(reader, f, t, start) for f, t in alts] for alts in seq]
+    keys = []
+    for dicts in per_pos:
+        if len(dicts) == 1:
+            keys.append(dicts[0].keys())
+        else:
+            keys.append(set().union(*dicts))
+    keys.sort(key=len)
+    cands = set(keys[0])
+    for k in keys[1:]:
+        cands.intersection_update(k)
+    for t in restrict:
+        cands.intersection_update(_values_from(reader, t.fieldname, _text(t.text), start))
+    order = sorted(range(len(seq)), key=lambda i: sum(len(d) for d in per_pos[i]))
+    for count, d in enumerate(sorted(cands)):
+        if (count & 63) == 63 and clock.expired():
+            return
+        starts: set[int] | None = None
+        for i in order:
+            shifted: set[int] = set()
+            for vals in per_pos[i]:
+                v = vals.get(d)
+                if v is not None:
+                    shifted.update(p - i for p in _decode_positions(v))
+            starts = shifted if starts is None else starts & shifted
+            if not starts:
+                break
+        else:
+            yield d
 
 
 def _plan_docs(reader, plan: list[_Seq], restrict: list, clock: _Clock) -> Iterator[int]:
