@@ -184,3 +184,47 @@ def test_server_answers_during_an_ingest_with_old_or_new_state(root):
             seen.setdefault(item, set()).update(states)
     assert any(states == {2, 3} for states in seen.values()), seen
     assert orphans(lib) == []
+
+
+def test_search_answers_during_a_reindex(root):
+    """`sudur reindex` rebuilds the index aside and swaps it in; readers must never miss it.
+
+    Found by this test: catalog/index.rebuild renames index -> index.old, then index.new ->
+    index; a search opened between the two renames finds no index and answers 503. An atomic
+    swap (e.g. ``index`` a symlink to ``index.<generation>``, replaced with os.replace) fixes it.
+    """
+    from werkzeug.serving import make_server
+
+    from library.settings import Settings
+    from viewer import create_app
+
+    lib = root / "lib"
+    assert sudur(lib, "ingest", str(build_batch(root / "batch", 10))).returncode == 0
+    app = create_app({"SUDUR_SETTINGS": Settings.load(lib)})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stop = threading.Event()
+    codes: list[int] = []
+
+    def hammer() -> None:
+        with requests.Session() as s:
+            while not stop.is_set():
+                r = s.get(f"http://127.0.0.1:{server.server_port}/api/search?q=mark03",
+                          timeout=30)
+                codes.append(r.status_code)
+                if r.status_code == 200:
+                    assert {h["item"] for h in r.json()["hits"]} == {"crash-03"}
+    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(3)]
+    try:
+        for t in threads:
+            t.start()
+        for _ in range(6):
+            assert sudur(lib, "reindex").returncode == 0
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+        server.shutdown()
+        server.server_close()
+    assert len(codes) > 50
+    assert [c for c in codes if c != 200] == []
