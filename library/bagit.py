@@ -39,7 +39,7 @@ def _read_manifest(bag: Path, name: str) -> dict[str, str]:
             continue
         parts = line.split(None, 1)
         if len(parts) != 2:
-            raise BagError(f"malformed manifest line", file=name, line=lineno)
+            raise BagError("malformed manifest line", file=name, line=lineno)
         digest, rel = parts[0].lower(), unquote(parts[1].strip())
         try:
             resolve_inside(bag, rel)
