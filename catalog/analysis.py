@@ -27,7 +27,8 @@ from library import scripts
 __all__ = ["ANALYZER_VERSION", "FIELDS", "BOOSTS", "INDEX_FIELDS", "INDEX_FIELD_OF", "X_ONLY",
            "L_ONLY", "QUERY_FIELD_MAP", "index_terms", "analyzer",
            "writing_system", "current_writing_system", "ScriptTokenizer", "FieldFilter",
-           "TOKEN_RE", "index_keys", "document_postings", "token_key_sets"]
+           "TOKEN_RE", "index_keys", "document_postings", "token_key_sets", "token_spans",
+           "role_keys"]
 
 FIELDS = ("x", "s", "l", "tr")
 BOOSTS = {"x": 4.0, "s": 3.0, "l": 2.0, "tr": 1.0}
@@ -253,6 +254,27 @@ def index_terms(kind: str, text: str, system: str | None) -> tuple[tuple[str, ..
     terms = [k if (k in loose or k[:1] == "~") else X_ONLY + k for k in xs]
     terms += [L_ONLY + k for k in loose if k not in xs]
     return tuple(terms), tr
+
+
+def token_spans(text: str, writing_system: str | None = None
+                ) -> Iterator[tuple[int, int, str, str, str | None]]:
+    """(startchar, endchar, kind, token text, Mongolian system) of every token, lazily."""
+    system = _mongol_declared(writing_system if writing_system is not None
+                              else _current_ws.get())
+    for m in TOKEN_RE.finditer(text):
+        yield m.start(), m.end(), m.lastgroup, m.group(), system
+
+
+@lru_cache(maxsize=1 << 18)
+def role_keys(role: int, kind: str, text: str, system: str | None) -> frozenset:
+    """One token's keys for one role of ``token_key_sets`` (0 exact and shape, 1 loose,
+    2 translit), computing only that role's keys."""
+    keys_of = scripts.token_keys
+    if kind != "mong":
+        system = None
+    if role == 0:
+        return frozenset(keys_of("x", kind, text, system) + keys_of("s", kind, text, system))
+    return frozenset(keys_of("l" if role == 1 else "tr", kind, text, system))
 
 
 def token_key_sets(text: str, writing_system: str | None = None

@@ -9,6 +9,7 @@ budget and flagged as estimates when it runs out.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 import html
 import threading
 import time
@@ -142,6 +143,20 @@ def _facet_table(s: Searcher) -> list:
     return table
 
 
+def _facet_counts(table: list, docnums: list[int]) -> list[dict[str, int]]:
+    """Facet value counts over ``docnums``: documents are counted per distinct facet
+    combination first (a C-level Counter), then the few combinations are expanded."""
+    n = len(table)
+    combos = Counter(table[d] for d in docnums if d < n)
+    counts: list[dict[str, int]] = [dict() for _ in FACETS]
+    for combo, c in combos.items():
+        for i, values in enumerate(combo):
+            col = counts[i]
+            for v in values:
+                col[v] = col.get(v, 0) + c
+    return counts
+
+
 # --- query -----------------------------------------------------------------------------------
 
 def _filters(filters: Optional[dict], kind: Optional[str], item_id: Optional[str]) -> list:
@@ -189,25 +204,25 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
         docs = _plan_docs(reader, plan, restrict, clock)
     else:
         docs = iter(s.searcher.docs_for_query(full))
+    matched: list[int] = []
+    add = matched.append
     for docnum in docs:
         if deletions and reader.is_deleted(docnum):
             continue
-        if sort != "relevance" and start <= total < stop:
-            found.append((docnum, 0.0))
+        add(docnum)
         total += 1
-        last = docnum
-        if docnum < len(table):
-            for i, values in enumerate(table[docnum]):
-                for v in values:
-                    counts[i][v] = counts[i].get(v, 0) + 1
         if total == stop:
             # the page is full: from now on, counting stops at the deadline
             clock.deadline = deadline
-        if total >= stop and (total & 15) == 0 and time.perf_counter() > deadline:
+        if total >= stop and (total & 63) == 0 and time.perf_counter() > deadline:
             exhausted = False
             break
+    if sort != "relevance":
+        found = [(d, 0.0) for d in matched[start:stop]]
     if clock.cut:
         exhausted = False
+    last = matched[-1] if matched else 0
+    counts = _facet_counts(table, matched)
     estimate = not exhausted
     if estimate:
         scale = reader.doc_count_all() / max(1, last + 1)
@@ -346,6 +361,19 @@ def _seq_docs(reader, seq: _Seq, restrict: list, clock: _Clock) -> Iterator[int]
         if m is None:
             return
         required.append([m])
+    if len(positions) == 1 and not required:
+        # one term or a set of alternatives: the posting lists themselves, merged
+        streams = [_ids_from(m) for m in positions[0]]
+        last = -1
+        count = 0
+        for d in (streams[0] if len(streams) == 1 else heapq.merge(*streams)):
+            if d != last:
+                last = d
+                count += 1
+                if (count & 255) == 0 and clock.expired():
+                    return
+                yield d
+        return
     # leapfrog from the rarest list; the phrase check below keeps the positions in order
     order = sorted(range(len(positions)), key=sizes.__getitem__)
     groups = required + [positions[i] for i in order]
@@ -399,6 +427,19 @@ def _adjacent(positions: list[list], doc: int) -> bool:
         if not starts:
             return False
     return True
+
+
+def _ids_from(m) -> Iterator[int]:
+    """The docnums of a posting matcher from where it stands, a block at a time if possible."""
+    if isinstance(m, W3LeafMatcher):
+        while m.is_active():
+            m.id()
+            yield from m._ids[m._i:]
+            m._next_block()
+        return
+    while m.is_active():
+        yield m.id()
+        m.next()
 
 
 def _values_from(reader, field: str, term: str, start: int) -> dict[int, bytes]:
@@ -663,29 +704,45 @@ def match_spans(text: str, sequences: list[tuple[str, tuple[frozenset, ...]]],
     seqs = [(_SLOT[f], words) for f, words in sequences if f in _SLOT and words]
     if not seqs:
         return []
-    tokens = analysis.token_key_sets(text, writing_system or "")
-    n_tokens = len(tokens)
-    firsts: dict[int, list[tuple[frozenset, ...]]] = {}
+    by_slot: dict[int, list[tuple[frozenset, ...]]] = {}
     for slot, words in seqs:
-        firsts.setdefault(slot, []).append(words)
+        by_slot.setdefault(slot, []).append(words)
+    stream = analysis.token_spans(text, writing_system or "")
+    role_keys = analysis.role_keys
+    # tokens read so far: (start, end, kind, text, system); keys are computed per role only
+    # when a query sequence needs them, and reading stops early for a snippet
+    tokens: list[tuple] = []
+
+    def token(i: int):
+        while len(tokens) <= i:
+            nxt = next(stream, None)
+            if nxt is None:
+                return None
+            tokens.append(nxt)
+        return tokens[i]
+
+    def keys(i: int, slot: int) -> frozenset:
+        t = token(i)
+        return role_keys(slot, t[2], t[3], t[4]) if t is not None else frozenset()
+
     spans: list[tuple[int, int]] = []
     stop_at: int | None = None
-    for p in range(n_tokens):
-        keys = tokens[p][2]
-        for slot, words_list in firsts.items():
-            here = keys[slot]
+    p = 0
+    while token(p) is not None:
+        here_token = tokens[p]
+        if stop_at is not None and here_token[0] > stop_at:
+            break
+        for slot, words_list in by_slot.items():
+            here = keys(p, slot)
             for words in words_list:
                 if words[0].isdisjoint(here):
                     continue
                 n = len(words)
-                if p + n > n_tokens:
-                    continue
-                if all(not words[j].isdisjoint(tokens[p + j][2][slot]) for j in range(1, n)):
-                    spans.append((tokens[p][0], tokens[p + n - 1][1]))
+                if all(not words[j].isdisjoint(keys(p + j, slot)) for j in range(1, n)):
+                    spans.append((here_token[0], tokens[p + n - 1][1]))
         if first_only and spans and stop_at is None:
             stop_at = min(e for _, e in spans) + 2 * SNIPPET_CONTEXT + 32
-        if stop_at is not None and tokens[p][0] > stop_at:
-            break
+        p += 1
     return _merge(sorted(set(spans)))
 
 
