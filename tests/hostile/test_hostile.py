@@ -3,6 +3,7 @@ refused item lands, no file outside the library or the batch is read, nothing ha
 from __future__ import annotations
 
 import http.server
+import os
 import re
 import shutil
 import signal
@@ -28,6 +29,39 @@ from library.settings import Settings  # noqa: E402
 from library.store import Store  # noqa: E402
 
 GOOD = "good-1"
+
+
+class OpenAudit:
+    """Records every file this process opens while ``active`` (sys.addaudithook: hooks cannot
+    be removed, so one hook is installed once and switched on per case). Files opened by C code
+    (libxml2, libtiff) escape it; the canary file and the loopback server cover those."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.paths: list[str] = []
+        sys.addaudithook(self._hook)
+
+    def _hook(self, event: str, args) -> None:
+        if self.active and event == "open" and isinstance(args[0], (str, bytes, Path)):
+            path = os.fsdecode(args[0])
+            self.paths.append(os.path.realpath(path))
+
+    @contextmanager
+    def watching(self):
+        self.paths = []
+        self.active = True
+        try:
+            yield self.paths
+        finally:
+            self.active = False
+
+
+AUDIT = OpenAudit()
+# what a case may open besides its batch and library: Python and its packages, the project,
+# and the kernel's pseudo-files
+ALLOWED = tuple(os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                              str(Path(__file__).resolve().parents[2])}) + (
+    "/proc/", "/sys/", "/dev/null", "/dev/urandom", "/usr/lib/", "/usr/share/zoneinfo/")
 
 
 @contextmanager
@@ -120,11 +154,15 @@ def _run_batch_case(case: Case, ctx: Ctx, root: Path) -> None:
     settings = Settings.load(lib)
     hits_before = len(_Recorder.hits)
     t0 = time.perf_counter()
-    with time_bound(case.bound, case.name):
+    with time_bound(case.bound, case.name), AUDIT.watching() as opened:
         plans = check_batch(batch, settings, validate_tei=False)
         assert not lib.exists(), "check wrote into the library"
         summary = ingest_batch(batch, settings, workers=1)
     elapsed = time.perf_counter() - t0
+    inside = (os.path.realpath(root) + os.sep,) + ALLOWED
+    strays = sorted({p for p in opened if not p.startswith(inside)})
+    assert strays == [], f"files outside the batch and the library were opened: {strays}"
+    assert any(p.endswith(f"{GOOD}/{GOOD}.xml") for p in opened), "the audit saw nothing"
     assert elapsed < case.bound
     assert _Recorder.hits[hits_before:] == [], "a network request left the process"
     assert GOOD in summary.ingested, summary.failed.get(GOOD)
@@ -228,6 +266,12 @@ def test_http_case(case: HttpCase, http_client, ctx):
     assert b"root:x:0:0" not in body
     if case.check:
         case.check(resp)
+
+
+def test_the_open_audit_sees_a_read_outside(ctx):
+    with AUDIT.watching() as opened:
+        ctx.secret_txt.read_text(encoding="utf-8")
+    assert os.path.realpath(ctx.secret_txt) in opened
 
 
 def test_the_corpus_is_big_enough():
