@@ -188,44 +188,25 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
     full = wq.And([iq] + restrict) if restrict else iq
     start, stop = (page - 1) * page_size, page * page_size
     table = _facet_table(s)
-    counts: list[dict[str, int]] = [dict() for _ in FACETS]
-    found: list[tuple[int, float]] = []
-    total = 0
-    exhausted = True
-    last = 0
     deadline = t0 + time_budget
-    deletions = reader.has_deletions()
+    found: list[tuple[int, float]] = []
     if sort == "relevance":
         results = s.searcher.search(full, limit=stop)
         found = [(hit.docnum, hit.score) for hit in results][start:stop]
     plan = _plan(iq)
-    clock = _Clock()
+    n_docs = reader.doc_count_all()
     if plan is not None:
-        docs = _plan_docs(reader, plan, restrict, clock)
+        matched, scanned = _scan(reader, plan, restrict, stop, deadline)
     else:
-        docs = iter(s.searcher.docs_for_query(full))
-    matched: list[int] = []
-    add = matched.append
-    for docnum in docs:
-        if deletions and reader.is_deleted(docnum):
-            continue
-        add(docnum)
-        total += 1
-        if total == stop:
-            # the page is full: from now on, counting stops at the deadline
-            clock.deadline = deadline
-        if total >= stop and (total & 63) == 0 and time.perf_counter() > deadline:
-            exhausted = False
-            break
+        matched, scanned = _whoosh_docs(s, full, stop, deadline)
     if sort != "relevance":
         found = [(d, 0.0) for d in matched[start:stop]]
-    if clock.cut:
-        exhausted = False
-    last = matched[-1] if matched else 0
     counts = _facet_counts(table, matched)
-    estimate = not exhausted
+    total = len(matched)
+    estimate = scanned < n_docs
     if estimate:
-        scale = reader.doc_count_all() / max(1, last + 1)
+        # the matches so far came from the first ``scanned`` documents
+        scale = n_docs / max(1, scanned)
         total = max(total, int(round(total * scale)))
         counts = [{v: max(c, int(round(c * scale))) for v, c in d.items()} for d in counts]
     seqs = query_sequences(q)
@@ -247,6 +228,22 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
 # with set operations. Documents come out lazily, in reading order.
 
 _Seq = tuple[tuple[tuple[str, str], ...], ...]
+
+
+def _whoosh_docs(s: Searcher, q: wq.Query, want: int, deadline: float
+                 ) -> tuple[list[int], int]:
+    """As _scan, through Whoosh's own matchers (queries of another shape)."""
+    reader = s.searcher.reader()
+    deletions = reader.has_deletions()
+    matched: list[int] = []
+    for docnum in s.searcher.docs_for_query(q):
+        if deletions and reader.is_deleted(docnum):
+            continue
+        matched.append(docnum)
+        if len(matched) >= want and (len(matched) & 63) == 0 \
+                and time.perf_counter() > deadline:
+            return matched, docnum + 1
+    return matched, reader.doc_count_all()
 
 
 def _text(t) -> str:
@@ -317,19 +314,6 @@ def _merge_seqs(seqs: list[_Seq]) -> list[_Seq]:
     return kept
 
 
-class _Clock:
-    """Shared by the sequence matchers: once ``deadline`` is set, they stop when it passes."""
-
-    def __init__(self) -> None:
-        self.deadline: float | None = None
-        self.cut = False
-
-    def expired(self) -> bool:
-        if self.deadline is not None and time.perf_counter() > self.deadline:
-            self.cut = True
-        return self.cut
-
-
 def _postings(reader, field: str, term: str):
     try:
         m = reader.postings(field, term)
@@ -340,77 +324,193 @@ def _postings(reader, field: str, term: str):
 
 # A phrase whose terms are all common (each on thousands of pages) but rarely adjacent is
 # cheaper to check in bulk, from whole posting blocks, than by leapfrogging document by
-# document: after this many leapfrog steps the rest of its matches are found that way.
+# document: after this many leapfrog steps it switches to that.
 _LAZY_STEPS = 128
 
 
-def _seq_docs(reader, seq: _Seq, restrict: list, clock: _Clock) -> Iterator[int]:
-    """Ascending docnums where ``seq`` occurs at adjacent positions (and every ``restrict``
-    term is present)."""
-    positions: list[list] = []
-    sizes: list[int] = []
-    for alts in seq:
-        ms = [m for m in (_postings(reader, f, t) for f, t in alts) if m is not None]
-        if not ms:
-            return
-        positions.append(ms)
-        sizes.append(sum(reader.doc_frequency(f, t) for f, t in alts))
-    required = []
-    for t in restrict:
-        m = _postings(reader, t.fieldname, _text(t.text))
-        if m is None:
-            return
-        required.append([m])
-    if len(positions) == 1 and not required:
-        # one term or a set of alternatives: the posting lists themselves, merged
-        streams = [_ids_from(m) for m in positions[0]]
-        last = -1
-        count = 0
-        for d in (streams[0] if len(streams) == 1 else heapq.merge(*streams)):
-            if d != last:
-                last = d
-                count += 1
-                if (count & 255) == 0 and clock.expired():
-                    return
-                yield d
-        return
-    # leapfrog from the rarest list; the phrase check below keeps the positions in order
-    order = sorted(range(len(positions)), key=sizes.__getitem__)
-    groups = required + [positions[i] for i in order]
-    n = len(positions)
-    target = 0
-    steps = 0
-    while True:
-        # advance every group to >= target; restart whenever one of them lands beyond it
-        agreed = False
-        while not agreed:
-            agreed = True
-            for ms in groups:
-                lo = -1
-                for m in ms:
-                    if m.is_active():
-                        if m.id() < target:
-                            m.skip_to(target)
-                            if not m.is_active():
-                                continue
-                        i = m.id()
-                        if lo < 0 or i < lo:
-                            lo = i
-                if lo < 0:
-                    return
-                if lo > target:
-                    target = lo
-                    agreed = False
+class _SeqScan:
+    """The documents where one token sequence occurs (at adjacent positions, with every
+    ``restrict`` term present), found window by window in docnum order by ``upto``."""
+
+    def __init__(self, reader, seq: _Seq, restrict: list) -> None:
+        self.reader = reader
+        self.seq = seq
+        self.restrict = [(t.fieldname, _text(t.text)) for t in restrict]
+        self.done = False
+        self.target = 0
+        self.steps = 0
+        self.bulk: list | None = None
+        self.positions: list[list] = []
+        sizes: list[int] = []
+        for alts in seq:
+            ms = [m for m in (_postings(reader, f, t) for f, t in alts) if m is not None]
+            if not ms:
+                self.done = True
+                return
+            self.positions.append(ms)
+            sizes.append(sum(reader.doc_frequency(f, t) for f, t in alts))
+        required = []
+        for f, t in self.restrict:
+            m = _postings(reader, f, t)
+            if m is None:
+                self.done = True
+                return
+            required.append([m])
+        # leapfrog from the rarest list; the phrase check keeps the positions in order
+        order = sorted(range(len(self.positions)), key=sizes.__getitem__)
+        self.groups = required + [self.positions[i] for i in order]
+        self.single = len(self.positions) == 1 and not required
+        if self.single:
+            streams = [_ids_from(m) for m in self.positions[0]]
+            self.stream = streams[0] if len(streams) == 1 else heapq.merge(*streams)
+            self.pending = next(self.stream, None)
+
+    def upto(self, limit: int) -> list[int]:
+        """Matching docnums below ``limit`` not returned before, ascending."""
+        if self.done:
+            return []
+        if self.single:
+            return self._single_upto(limit)
+        if self.bulk is not None:
+            return self._bulk_upto(limit)
+        out: list[int] = []
+        n = len(self.positions)
+        target = self.target
+        while True:
+            # advance every group to >= target; restart whenever one lands beyond it
+            agreed = False
+            while not agreed:
+                agreed = True
+                for ms in self.groups:
+                    lo = -1
+                    for m in ms:
+                        if m.is_active():
+                            if m.id() < target:
+                                m.skip_to(target)
+                                if not m.is_active():
+                                    continue
+                            i = m.id()
+                            if lo < 0 or i < lo:
+                                lo = i
+                    if lo < 0:
+                        self.done = True
+                        return out
+                    if lo > target:
+                        target = lo
+                        agreed = False
+                        break
+            if target >= limit:
+                self.target = target
+                return out
+            self.steps += 1
+            if n > 1 and self.steps > _LAZY_STEPS:
+                self._start_bulk(target)
+                return out + self._bulk_upto(limit)
+            if n == 1 or _adjacent(self.positions, target):
+                out.append(target)
+            target += 1
+
+    def _single_upto(self, limit: int) -> list[int]:
+        out: list[int] = []
+        d = self.pending
+        stream = self.stream
+        while d is not None and d < limit:
+            if not out or out[-1] != d:
+                out.append(d)
+            d = next(stream, None)
+        self.pending = d
+        if d is None:
+            self.done = True
+        return out
+
+    def _start_bulk(self, start: int) -> None:
+        reader = self.reader
+
+        def reader_at(f: str, t: str):
+            m = _postings(reader, f, t)
+            if m is not None and m.id() < start:
+                m.skip_to(start)
+            return [m, {}, -1]
+
+        self.bulk = [[reader_at(f, t) for f, t in alts] for alts in self.seq]
+        self.bulk_restrict = [reader_at(f, t) for f, t in self.restrict]
+
+    def _bulk_upto(self, limit: int) -> list[int]:
+        per_pos = []
+        for alts in self.bulk:
+            per_pos.append([_values_below(state, limit) for state in alts])
+        keys = []
+        for dicts in per_pos:
+            keys.append(dicts[0].keys() if len(dicts) == 1 else set().union(*dicts))
+        keys.sort(key=len)
+        cands = set(keys[0])
+        for k in keys[1:]:
+            cands.intersection_update(k)
+        for state in self.bulk_restrict:
+            cands.intersection_update(_values_below(state, limit))
+        if any(all(state[0] is None and not state[1] for state in alts)
+               for alts in self.bulk):
+            self.done = True  # a position has no postings left
+        order = sorted(range(len(self.seq)), key=lambda i: sum(len(d) for d in per_pos[i]))
+        out: list[int] = []
+        for d in sorted(cands):
+            starts: set[int] | None = None
+            for i in order:
+                shifted: set[int] = set()
+                for vals in per_pos[i]:
+                    v = vals.get(d)
+                    if v is not None:
+                        shifted.update(p - i for p in _decode_positions(v))
+                starts = shifted if starts is None else starts & shifted
+                if not starts:
                     break
-        steps += 1
-        if (steps & 31) == 0 and clock.expired():
-            return
-        if n > 1 and steps > _LAZY_STEPS:
-            yield from _bulk_seq_docs(reader, seq, restrict, target, clock)
-            return
-        if n == 1 or _adjacent(positions, target):
-            yield target
-        target += 1
+            else:
+                out.append(d)
+        return out
+
+
+def _values_below(state: list, limit: int) -> dict[int, bytes]:
+    """Take from a [matcher, carried values, last docnum read] state the postings (docnum ->
+    encoded positions) below ``limit``, reading whole blocks where the matcher allows it."""
+    m, carry = state[0], state[1]
+    while m is not None and state[2] < limit:
+        if not m.is_active():
+            m = state[0] = None
+            break
+        if isinstance(m, W3LeafMatcher):
+            m.id()
+            m.value()
+            i = m._i
+            ids = m._ids
+            carry.update(zip(ids[i:], m._values[i:]))
+            state[2] = ids[-1]
+            m._next_block()
+        else:
+            state[2] = d = m.id()
+            carry[d] = m.value()
+            m.next()
+    if m is not None and not m.is_active():
+        state[0] = None
+    if state[2] < limit:
+        state[1] = {}
+        return carry
+    below = {d: v for d, v in carry.items() if d < limit}
+    for d in below:
+        del carry[d]
+    return below
+
+
+def _ids_from(m) -> Iterator[int]:
+    """The docnums of a posting matcher from where it stands, a block at a time if possible."""
+    if isinstance(m, W3LeafMatcher):
+        while m.is_active():
+            m.id()
+            yield from m._ids[m._i:]
+            m._next_block()
+        return
+    while m.is_active():
+        yield m.id()
+        m.next()
 
 
 def _adjacent(positions: list[list], doc: int) -> bool:
@@ -429,90 +529,42 @@ def _adjacent(positions: list[list], doc: int) -> bool:
     return True
 
 
-def _ids_from(m) -> Iterator[int]:
-    """The docnums of a posting matcher from where it stands, a block at a time if possible."""
-    if isinstance(m, W3LeafMatcher):
-        while m.is_active():
-            m.id()
-            yield from m._ids[m._i:]
-            m._next_block()
-        return
-    while m.is_active():
-        yield m.id()
-        m.next()
-
-
-def _values_from(reader, field: str, term: str, start: int) -> dict[int, bytes]:
-    """docnum -> encoded positions of every posting of a term from ``start`` on, read a block
-    at a time where the matcher allows it."""
-    m = _postings(reader, field, term)
-    out: dict[int, bytes] = {}
-    if m is None:
-        return out
-    if m.id() < start:
-        m.skip_to(start)
-    if isinstance(m, W3LeafMatcher):
-        # whole blocks at once: ids and values are decoded per block anyway
-        while m.is_active():
-            m.id()
-            m.value()
-            i = m._i
-            out.update(zip(m._ids[i:], m._values[i:]))
-            m._next_block()
-        return out
-    while m.is_active():
-        out[m.id()] = m.value()
-        m.next()
-    return out
-
-
 def _decode_positions(v: bytes) -> list[int]:
     if not v.endswith(b"."):
         v += b"."
     return list(accumulate(loads(v[_INT_SIZE:])))
 
 
-def _bulk_seq_docs(reader, seq: _Seq, restrict: list, start: int, clock: _Clock
-                   ) -> Iterator[int]:
-    """As _seq_docs from docnum ``start`` on, from whole posting lists."""
-    per_pos = [[_values_from(reader, f, t, start) for f, t in alts] for alts in seq]
-    keys = []
-    for dicts in per_pos:
-        if len(dicts) == 1:
-            keys.append(dicts[0].keys())
-        else:
-            keys.append(set().union(*dicts))
-    keys.sort(key=len)
-    cands = set(keys[0])
-    for k in keys[1:]:
-        cands.intersection_update(k)
-    for t in restrict:
-        cands.intersection_update(_values_from(reader, t.fieldname, _text(t.text), start))
-    order = sorted(range(len(seq)), key=lambda i: sum(len(d) for d in per_pos[i]))
-    for count, d in enumerate(sorted(cands)):
-        if (count & 63) == 63 and clock.expired():
-            return
-        starts: set[int] | None = None
-        for i in order:
-            shifted: set[int] = set()
-            for vals in per_pos[i]:
-                v = vals.get(d)
-                if v is not None:
-                    shifted.update(p - i for p in _decode_positions(v))
-            starts = shifted if starts is None else starts & shifted
-            if not starts:
-                break
-        else:
-            yield d
+_FIRST_WINDOW = 512
+_MAX_WINDOW = 4096
 
 
-def _plan_docs(reader, plan: list[_Seq], restrict: list, clock: _Clock) -> Iterator[int]:
-    """Docnums matching any sequence of ``plan``, ascending, each once."""
-    last = -1
-    for d in heapq.merge(*(_seq_docs(reader, sq, restrict, clock) for sq in plan)):
-        if d != last:
-            last = d
-            yield d
+def _scan(reader, plan: list[_Seq], restrict: list, want: int, deadline: float | None
+          ) -> tuple[list[int], int]:
+    """Docnums matching any sequence of ``plan``, ascending, and how far the docnum range was
+    scanned: all of it, or, once ``want`` matches are in and ``deadline`` has passed, up to the
+    window where it stopped."""
+    scans = [_SeqScan(reader, sq, restrict) for sq in plan]
+    scans = [sc for sc in scans if not sc.done]
+    n_docs = reader.doc_count_all()
+    deletions = reader.has_deletions()
+    matched: list[int] = []
+    upto = 0
+    window = _FIRST_WINDOW
+    while upto < n_docs and scans:
+        hi = min(n_docs, upto + window)
+        got: set[int] = set()
+        for sc in scans:
+            got.update(sc.upto(hi))
+        scans = [sc for sc in scans if not sc.done]
+        for d in sorted(got):
+            if not (deletions and reader.is_deleted(d)):
+                matched.append(d)
+        upto = hi
+        window = min(window * 2, _MAX_WINDOW)
+        if deadline is not None and len(matched) >= want and time.perf_counter() > deadline:
+            return matched, upto
+    return matched, n_docs
 
 
 def _index_terms(fieldname: str, text: str, reader) -> tuple[str, list[str]]:
@@ -594,10 +646,16 @@ def page_matches(s: Searcher, item_id: str, text: str, *, exact: bool = False) -
     """Every page of one item that matches, with every span, in reading order."""
     q, _ = build_query(text, exact=exact, field_map=analysis.QUERY_FIELD_MAP)
     reader = s.searcher.reader()
-    full = wq.And([index_query(q, reader)] + _filters(None, "page", item_id))
+    iq = index_query(q, reader)
+    restrict = _filters(None, "page", item_id)
+    plan = _plan(iq)
+    if plan is not None:
+        docs, _ = _scan(reader, plan, restrict, 0, None)
+    else:
+        docs = [d for d in s.searcher.docs_for_query(wq.And([iq] + restrict))
+                if not reader.is_deleted(d)]
     seqs = query_sequences(q)
-    hits = [_hit(s, d, 0.0, seqs) for d in s.searcher.docs_for_query(full)
-            if not reader.is_deleted(d)]
+    hits = [_hit(s, d, 0.0, seqs) for d in docs]
     hits.sort(key=lambda h: h.order)
     return hits
 

@@ -147,11 +147,17 @@ def test_first_page_in_reading_order_and_totals(bench_index):
         json.dumps(r.to_json())
 
 
-def test_totals_are_flagged_estimates_when_the_budget_runs_out(bench_index):
+def test_totals_are_flagged_estimates_when_the_budget_runs_out(bench_index, monkeypatch):
+    from catalog import search as cs
+
+    monkeypatch.setattr(cs, "_FIRST_WINDOW", 16)
+    monkeypatch.setattr(cs, "_MAX_WINDOW", 16)
     with open_searcher(bench_index) as s:
         r = search(s, "སངས་རྒྱས", page_size=10, time_budget=0.0)
-        assert len(r.hits) == 10
+        assert [h.order for h in r.hits] == list(range(1, 11))
         assert r.total_is_estimate and r.facets_are_estimates
+        # 16 of 304 documents scanned, all matching: scaled to the whole index
+        assert r.total == 304 and dict(r.facets["collection"]) == {"c": 304}
         assert r.to_json()["total_is_estimate"] is True
 
 
@@ -202,26 +208,37 @@ def test_exact_and_loose_keys_sharing_a_field_stay_apart(tmp_path):
         assert words == {"ᠡᠮᠡ": 2}
 
 
-def test_reading_order_matcher_agrees_with_whoosh(tmp_path):
+@pytest.mark.parametrize("lazy_steps,first_window,max_window", [(128, 512, 4096), (0, 2, 3),
+                                                                  (3, 1, 5)])
+def test_reading_order_matcher_agrees_with_whoosh(tmp_path, monkeypatch, lazy_steps,
+                                                  first_window, max_window):
+    # small windows and an early switch to bulk checking exercise every path on a small index
     from catalog import search as cs
 
+    monkeypatch.setattr(cs, "_LAZY_STEPS", lazy_steps)
+    monkeypatch.setattr(cs, "_FIRST_WINDOW", first_window)
+    monkeypatch.setattr(cs, "_MAX_WINDOW", max_window)
     pages = ["乾隆三年西遊記乾乾隆", "ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ ᠭᠡᠰᠡᠷ ᠬᠠᠭᠠᠨ", "གེ་སར་རྒྱལ་པོ། བཀའ་འགྱུར",
              "Geser Gesar Гэсэр 格斯尔", "隆乾 西遊", "ᠭᠡᠰᠡᠷ ᠮᠣᠩᠭᠣᠯ", "mongol bka' 'gyur"] * 3
     cindex.update_items(tmp_path / "ix", [_item("a", pages), _item("b", pages[::-1], "mn-Mong")])
     with open_searcher(tmp_path / "ix") as s:
         reader = s.searcher.reader()
         for text in ("乾隆", "乾乾乾乾乾", "qianlong", "Gesar", "ᠮᠤᠩᠭᠤᠯ ᠤᠨ", "bka'gyur", "西遊",
-                     "ganzhuer", "Mongol", "nothing here", "ᠭᠡᠰᠡᠷ"):
+                     "ganzhuer", "Mongol", "nothing here", "ᠭᠡᠰᠡᠷ", "西遊記乾"):
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
             iq = cs.index_query(q, reader)
             plan = cs._plan(iq)
             assert plan is not None, text
-            mine = list(cs._plan_docs(reader, plan, [], cs._Clock()))
+            mine, scanned = cs._scan(reader, plan, [], 0, None)
+            assert scanned == reader.doc_count_all()
             assert mine == sorted(s.searcher.docs_for_query(iq)), text
             restrict = [cs.wq.Term("item", "b")]
-            mine_b = list(cs._plan_docs(reader, plan, restrict, cs._Clock()))
+            mine_b, _ = cs._scan(reader, plan, restrict, 0, None)
             ref_b = sorted(s.searcher.docs_for_query(cs.wq.And([iq] + restrict)))
             assert mine_b == ref_b, text
+            assert [(h.item_id, h.order) for h in page_matches(s, "b", text)] == [
+                (s.searcher.stored_fields(d)["item"], s.searcher.stored_fields(d)["order"])
+                for d in ref_b if s.searcher.stored_fields(d)["kind"] == "page"]
         assert search(s, "Gesar", time_budget=5.0).total == len(
             list(s.searcher.docs_for_query(cs.index_query(
                 build_query("Gesar", field_map=analysis.QUERY_FIELD_MAP)[0], reader))))
