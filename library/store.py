@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import shutil
 import uuid
 from contextlib import contextmanager
@@ -28,6 +29,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import LibraryLockedError, PathEscapeError
+
+
+_TEMP_TOC = re.compile(r"^_.+_\d+\.toc\.[\d.]+$")
 
 
 class Store:
@@ -124,6 +128,30 @@ class Store:
                     continue
                 if "@" in p.name and p.name not in live:
                     shutil.rmtree(p)
+                    removed.append(str(p))
+        removed += self._index_leftovers()
+        return removed
+
+    def _index_leftovers(self) -> list[str]:
+        """What an interrupted index write leaves: a rebuild's half-made ``index.new`` (or the
+        ``index.old`` it had just set aside, which goes back if ``index`` is missing), and the
+        temporary table of contents a killed commit left (``_<name>_<gen>.toc.<time>``); the
+        index's own next commit removes unreferenced segments."""
+        removed: list[str] = []
+        new, old = self.index_dir.with_name("index.new"), self.index_dir.with_name("index.old")
+        if old.is_dir():
+            if self.index_dir.exists():
+                shutil.rmtree(old)
+                removed.append(str(old))
+            else:
+                os.rename(old, self.index_dir)
+        if new.is_dir():
+            shutil.rmtree(new)
+            removed.append(str(new))
+        if self.index_dir.is_dir():
+            for p in self.index_dir.iterdir():
+                if _TEMP_TOC.match(p.name):
+                    p.unlink()
                     removed.append(str(p))
         return removed
 

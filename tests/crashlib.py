@@ -137,7 +137,26 @@ def orphans(lib: Path) -> list[str]:
     for name in ("index.new", "index.old"):
         if (lib / name).exists():
             out.append(str(lib / name))
+    out += index_orphans(lib / "index")
     return out
+
+
+def index_orphans(index_dir: Path) -> list[str]:
+    """Files of the Whoosh index that its current table of contents does not reference (a
+    segment half-written when the process died, say). Tests may look inside Whoosh; the
+    packages other than catalog/ may not."""
+    from whoosh import index as windex
+
+    if not index_dir.is_dir():
+        return []
+    ix = windex.open_dir(str(index_dir))
+    try:
+        live = {seg.make_filename(".seg") for seg in ix._segments()}
+        toc = f"_{ix.indexname}_{ix.latest_generation()}.toc"
+    finally:
+        ix.close()
+    keep = live | {toc, f"{ix.indexname}_WRITELOCK", "sudur-index.json"}
+    return [str(p) for p in index_dir.iterdir() if p.name not in keep]
 
 
 def visible_items_complete(lib: Path) -> tuple[int, list[str]]:

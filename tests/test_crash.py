@@ -194,3 +194,23 @@ def test_crash_trials_25(reference):
     partial = [r for r in results if 0 < r["after_kill"] < N_ITEMS]
     # the kills must really land mid-ingest, not only before or after it
     assert len(partial) >= 5, [r["after_kill"] for r in results]
+
+
+def test_index_leftovers_of_a_killed_write_are_collected(tmp_path_factory):
+    """What a kill inside an index write leaves (seen in these trials): a temporary table of
+    contents; and inside `sudur reindex`: index.new, or index.old with no index at all."""
+    root = fast_tmp(tmp_path_factory, "leftovers")
+    try:
+        batch = build_batch(root / "batch", 3)
+        lib = root / "lib"
+        assert sudur(lib, "ingest", str(batch)).returncode == 0
+        ref = library_state(lib, QUERIES)
+        (lib / "index" / "_MAIN_3.toc.1795895402.3390439").write_bytes(b"half")
+        (lib / "index.new").mkdir()
+        (lib / "index.new" / "x.seg").write_bytes(b"half")
+        (lib / "index").rename(lib / "index.old")  # killed between rebuild's two renames
+        assert sudur(lib, "ingest", str(batch)).returncode == 0
+        assert library_state(lib, QUERIES) == ref
+        assert orphans(lib) == []
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
