@@ -27,7 +27,7 @@ from library import scripts
 __all__ = ["ANALYZER_VERSION", "FIELDS", "BOOSTS", "INDEX_FIELDS", "INDEX_FIELD_OF", "X_ONLY",
            "L_ONLY", "QUERY_FIELD_MAP", "index_terms", "analyzer",
            "writing_system", "current_writing_system", "ScriptTokenizer", "FieldFilter",
-           "TOKEN_RE", "index_keys", "document_postings", "token_key_sets", "token_spans",
+           "TOKEN_RE", "index_keys", "document_postings", "token_spans",
            "role_keys"]
 
 FIELDS = ("x", "s", "l", "tr")
@@ -267,27 +267,14 @@ def token_spans(text: str, writing_system: str | None = None
 
 @lru_cache(maxsize=1 << 18)
 def role_keys(role: int, kind: str, text: str, system: str | None) -> frozenset:
-    """One token's keys for one role of ``token_key_sets`` (0 exact and shape, 1 loose,
-    2 translit), computing only that role's keys."""
+    """One token's keys in one role (0 exact and shape, 1 loose, 2 translit), computing only
+    that role's keys (snippets need one or two roles, and only near the first match)."""
     keys_of = scripts.token_keys
     if kind != "mong":
         system = None
     if role == 0:
         return frozenset(keys_of("x", kind, text, system) + keys_of("s", kind, text, system))
     return frozenset(keys_of("l" if role == 1 else "tr", kind, text, system))
-
-
-def token_key_sets(text: str, writing_system: str | None = None
-                   ) -> list[tuple[int, int, tuple[tuple[str, ...], ...]]]:
-    """(startchar, endchar, keys by role: exact and shape, loose, translit) of every token.
-
-    The position of a token is its index in the list.
-    """
-    system = _mongol_declared(writing_system if writing_system is not None
-                              else _current_ws.get())
-    keys = index_keys
-    return [(m.start(), m.end(), keys(m.lastgroup, m.group(), system))
-            for m in TOKEN_RE.finditer(text)]
 
 
 def document_postings(text: str, writing_system: str | None = None

@@ -69,16 +69,31 @@ class _LeanPool(PostingPool):
             self.save()
 
 
+# zlib level of posting blocks (Whoosh's default is 3); see docs/benchmarks-search.md
+POSTINGS_COMPRESSION = int(__import__("os").environ.get("SUDUR_ZLIB", "3"))
+
+
 def _codec() -> W3Codec:
-    codec = W3Codec()
+    codec = W3Codec(compression=POSTINGS_COMPRESSION)
     # Per-block length bounds only tighten BM25 block skipping; without them relevance scores
     # are unchanged and the writer skips a column read per posting.
     codec.length_stats = False
     return codec
 
 
-def writer(ix, limitmb: int = WRITER_LIMIT_MB) -> SegmentWriter:
-    """A segment writer for Sudur's index (Whoosh's, with a leaner pool and codec settings)."""
+def writer(ix, limitmb: int = WRITER_LIMIT_MB, procs: int = 1,
+           multisegment: bool = True) -> SegmentWriter:
+    """A segment writer for Sudur's index (Whoosh's, with a leaner pool and codec settings).
+
+    ``procs > 1`` uses Whoosh's multiprocessing writer; each page's writing system travels
+    with its text (schema.WSText), as context variables do not reach the worker processes.
+    With ``multisegment`` the workers' segments are kept rather than merged at commit.
+    """
+    if procs > 1:
+        from whoosh.multiproc import MpWriter
+
+        return MpWriter(ix, procs=procs, batchsize=64, multisegment=multisegment,
+                        limitmb=max(32, limitmb // procs), codec=_codec())
     w = SegmentWriter(ix, limitmb=limitmb, codec=_codec())
     w.pool = _LeanPool(w._tempstorage, w.newsegment, limitmb=limitmb)
     return w
@@ -94,11 +109,14 @@ def open_for_writing(index_dir: Path):
     return ix
 
 
-def update_items(index_dir: Path, items: Iterable[Item]) -> int:
-    """Replace the documents of ``items``; return the number of documents written."""
+def update_items(index_dir: Path, items: Iterable[Item], procs: int = 1) -> int:
+    """Replace the documents of ``items``; return the number of documents written.
+
+    ``procs`` > 1 writes with that many processes (see ``writer``).
+    """
     ix = open_for_writing(index_dir)
     n = 0
-    w = writer(ix)
+    w = writer(ix, procs=procs)
     try:
         for item in items:
             w.delete_by_term("item", item.id)
@@ -123,7 +141,7 @@ def remove_items(index_dir: Path, item_ids: Iterable[str]) -> None:
     w.commit()
 
 
-def rebuild(index_dir: Path, catalog: Catalog) -> int:
+def rebuild(index_dir: Path, catalog: Catalog, procs: int = 1) -> int:
     """Recreate the index from the catalogue, aside, then swap it in."""
     tmp = index_dir.with_name(index_dir.name + ".new")
     if tmp.exists():
@@ -132,7 +150,7 @@ def rebuild(index_dir: Path, catalog: Catalog) -> int:
     ix = windex.create_in(str(tmp), build_schema())
     write_version(tmp)
     n = 0
-    w = writer(ix)
+    w = writer(ix, procs=procs)
     try:
         for item in catalog.items(with_pages=False):
             item.pages = catalog.pages(item.id)

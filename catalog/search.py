@@ -175,8 +175,13 @@ def _filters(filters: Optional[dict], kind: Optional[str], item_id: Optional[str
 
 def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dict] = None,
            page: int = 1, page_size: int = 20, sort: str = "reading",
-           time_budget: float = 0.25, aliases_path: Optional[Path] = None) -> SearchResult:
-    """Run a user query; the first page comes in reading order unless ``sort='relevance'``."""
+           time_budget: float = 0.04, aliases_path: Optional[Path] = None) -> SearchResult:
+    """Run a user query; the first page comes in reading order unless ``sort='relevance'``.
+
+    The first page is always complete. Counting the rest (total, facets) stops ``time_budget``
+    seconds after the call began; the figures are then scaled from the part of the index
+    scanned and flagged as estimates.
+    """
     t0 = time.perf_counter()
     page = max(1, int(page))
     page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
@@ -223,9 +228,11 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
 #
 # Whoosh's phrase matcher builds a span object per position and its Or preloads every match of
 # a small index, which is what made phrase queries slow. The query is read instead as a union of
-# token sequences (one set of alternative terms per position), and each sequence is matched by
-# leapfrogging its terms' posting lists in document order and checking adjacent positions
-# with set operations. Documents come out lazily, in reading order.
+# token sequences (one set of alternative terms per position). The index is scanned in windows
+# of docnums; in each, every sequence leapfrogs its terms' posting lists (rarest first) and
+# checks adjacent positions with set operations, or, for phrases of common terms, takes whole
+# posting blocks at once. Reading order is docnum order, so the first page is complete as soon
+# as the windows scanned hold enough matches, and counting can stop at any window boundary.
 
 _Seq = tuple[tuple[tuple[str, str], ...], ...]
 
@@ -745,7 +752,7 @@ def query_sequences(q: wq.Query) -> list[tuple[str, tuple[frozenset, ...]]]:
     return [(f, w) for f, w in out if f in _SLOT]
 
 
-# query field -> role in analysis.token_key_sets: exact and shape, loose, translit
+# query field -> role in analysis.role_keys: exact and shape, loose, translit
 _SLOT = {"x": 0, "s": 0, "l": 1, "tr": 2}
 
 
@@ -754,8 +761,8 @@ def match_spans(text: str, sequences: list[tuple[str, tuple[frozenset, ...]]],
                 ) -> list[tuple[int, int]]:
     """Character spans of ``text`` where a query sequence matches the field's keys.
 
-    The text is tokenised once and each token's keys are those the index holds, so a match on
-    a folded or transliterated key still points at the original characters. With
+    The text is tokenised as at index time and each token's keys are those the index holds,
+    so a match on a folded or transliterated key still points at the original characters. With
     ``first_only``, matching stops past the snippet window of the earliest match (enough for
     a snippet; page_matches wants every span).
     """

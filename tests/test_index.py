@@ -1,0 +1,87 @@
+"""Tests for catalog.index and the key fields of catalog.schema: documents, writers (one and
+several processes), replacing and removing items, and the writing system carried by the text."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from catalog import index as cindex
+from catalog import schema
+from catalog.search import open_searcher, page_matches, search
+from library.models import Item, Page
+
+
+def _item(item_id: str, texts: list[str], ws: str = "") -> Item:
+    it = Item(id=item_id, titles={"en": item_id}, writing_system=ws, collections=["c"])
+    it.pages = [Page(item_id=item_id, order=i + 1, label=str(i + 1), text=t)
+                for i, t in enumerate(texts)]
+    return it
+
+
+# ᠠᠮᠠ is shared by Hudum and Todo; only a declared Todo text keeps it from the Hudum shaper
+TODO_WORD = "ᠠᠮᠠ"
+
+
+def test_wstext_carries_its_writing_system_through_pickle():
+    t = schema.WSText("ᠠᠮᠠ ᠪᠠ", "xal-Mong")
+    back = pickle.loads(pickle.dumps(t))
+    assert back == "ᠠᠮᠠ ᠪᠠ" and back.writing_system == "xal-Mong"
+    assert isinstance(back, str)
+
+
+def test_keyed_fields_use_the_text_writing_system():
+    hudum = schema._postings(schema.WSText(TODO_WORD, "mn-Mong"))[0]
+    todo = schema._postings(schema.WSText(TODO_WORD, "xal-Mong"))[0]
+    assert any(t.startswith("~") for t in hudum)       # shaped as Hudum
+    assert not any(t.startswith("~") for t in todo)    # never sent to the Hudum shaper
+
+
+def test_page_documents_share_one_text_object_for_all_key_fields():
+    docs = list(cindex.page_documents(_item("a", ["ཆོས་", "佛"], "bo")))
+    assert [d["kind"] for d in docs] == ["page", "page", "item"]
+    for d in docs:
+        assert d["x"] is d["tr"] and d["x"].writing_system == "bo"
+        assert d["body"] == str(d["x"])
+
+
+def test_update_replaces_and_remove_deletes(tmp_path):
+    d = tmp_path / "ix"
+    assert cindex.update_items(d, [_item("a", ["ཆོས་ཀྱི་", "སངས་རྒྱས"], "bo")]) == 3
+    cindex.update_items(d, [_item("a", ["佛陀"], "zh-Hant")])
+    with open_searcher(d) as s:
+        assert page_matches(s, "a", "ཆོས") == []
+        assert [h.order for h in page_matches(s, "a", "佛陀")] == [1]
+        r = search(s, "佛陀", time_budget=5.0)
+        assert r.total == 1 and not r.total_is_estimate
+    cindex.remove_items(d, ["a"])
+    with open_searcher(d) as s:
+        assert search(s, "佛陀", time_budget=5.0).total == 0
+
+
+@pytest.mark.slow
+def test_several_processes_index_the_same_as_one(tmp_path):
+    items = [_item(f"t{i}", [f"ཆོས་{i}་སངས་རྒྱས་ཀྱི་", TODO_WORD + " ᠪᠢᠴᠢᠭ"], ws)
+             for i, ws in enumerate(["bo", "xal-Mong", "mn-Mong"] * 20)]
+    cindex.update_items(tmp_path / "one", items)
+    cindex.update_items(tmp_path / "many", items, procs=2)
+    for query in ("སངས་རྒྱས", TODO_WORD, "ᠪᠢᠴᠢᠭ", "sangs rgyas"):
+        found = []
+        for name in ("one", "many"):
+            with open_searcher(tmp_path / name) as s:
+                r = search(s, query, page_size=100, time_budget=10.0)
+                found.append(sorted((h.item_id, h.order) for h in r.hits))
+        assert found[0] == found[1] and found[0], query
+    # a Todo page is never shaped as Hudum, in the worker processes too
+    with open_searcher(tmp_path / "many") as s:
+        reader = s.searcher.reader()
+        shaped = {d for d in reader.postings("x", "~" + _shape(TODO_WORD)).all_ids()}
+        systems = {s.searcher.stored_fields(d)["ws"] for d in shaped}
+        assert "mn-Mong" in systems and "xal-Mong" not in systems
+
+
+def _shape(word: str) -> str:
+    from library import scripts
+
+    return scripts.mongol_shape(word, scripts.HUDUM)[1:]
