@@ -384,6 +384,7 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
             dupes = {n for n in names if names.count(n) > 1}
             run_id = catalog.start_run(str(batch))
             args = [(str(f), str(batch), str(store.root), known) for f in folders]
+            collections = read_collections(batch)
             status = "failed"
             try:
                 for prep in _map(prepare, args, workers):
@@ -391,10 +392,15 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
                         prep.status = "failed"
                         prep.diagnostics.append(Diagnostic(
                             "error", f"duplicate item id {prep.item_id!r}", prep.item_id))
+                    if prep.item is not None:
+                        # collections.json memberships become facets and manifest partOf
+                        prep.item.collections = list(dict.fromkeys(
+                            prep.item.collections + [c.id for c in collections
+                                                     if prep.item_id in c.items]))
                     _land(prep, store, catalog, run_id, summary)
                     if progress:
                         progress(prep)
-                for coll in read_collections(batch):
+                for coll in collections:
                     coll.items = [i for i in coll.items if i in catalog.item_ids()]
                     catalog.put_collection(coll)
                 status = "ok" if summary.ok else "partial"

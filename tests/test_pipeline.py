@@ -195,3 +195,24 @@ def test_text_only_tei(tmp_path):
         pages = cat.pages("text-1")
     assert [p.label for p in pages] == ["1a", "1b"] and all(p.image is None for p in pages)
     assert "second line" in pages[0].text
+
+
+def test_collections_json_gives_items_their_collections(tmp_path):
+    import json
+
+    from catalog.search import open_searcher, search
+
+    batch = tmp_path / "batch"
+    make_item(batch, "a-1")
+    make_item(batch, "b-1")
+    (batch / "collections.json").write_text(json.dumps(
+        [{"id": "epics", "label": {"en": "Epics"}, "items": ["a-1"]}]), encoding="utf-8")
+    settings = Settings.load(tmp_path / "lib")
+    assert ingest_batch(batch, settings).ok
+    with Catalog(Store(settings.library).catalog_path) as cat:
+        assert cat.get_item("a-1").collections == ["epics"]
+        assert cat.get_collection("epics").items == ["a-1"]
+        assert cat.get_collection("epics").label == {"en": "Epics"}
+    with open_searcher(Store(settings.library).index_dir) as s:
+        result = search(s, "ᠵᠠᠩᠭᠠᠷ")
+    assert dict(result.facets["collection"]) == {"epics": 1}
