@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections import defaultdict
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
@@ -287,23 +288,13 @@ def document_postings(text: str, writing_system: str | None = None
     """
     system = _mongol_declared(writing_system if writing_system is not None
                               else _current_ws.get())
-    px: dict[str, list[int]] = {}
-    ptr: dict[str, list[int]] = {}
+    px: defaultdict[str, list[int]] = defaultdict(list)
+    ptr: defaultdict[str, list[int]] = defaultdict(list)
     terms_of = index_terms
-    pos = 0
-    for m in TOKEN_RE.finditer(text):
-        kx, ktr = terms_of(m.lastgroup, m.group(), system)
+    found = [terms_of(m.lastgroup, m.group(), system) for m in TOKEN_RE.finditer(text)]
+    for pos, (kx, ktr) in enumerate(found):
         for k in kx:
-            lst = px.get(k)
-            if lst is None:
-                px[k] = [pos]
-            else:
-                lst.append(pos)
+            px[k].append(pos)
         for k in ktr:
-            lst = ptr.get(k)
-            if lst is None:
-                ptr[k] = [pos]
-            else:
-                lst.append(pos)
-        pos += 1
+            ptr[k].append(pos)
     return px, ptr

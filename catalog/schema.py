@@ -36,11 +36,12 @@ class KeyedText(fields.TEXT):
 
     def index(self, value, **kwargs):
         if not isinstance(value, str):
-            yield from super().index(value, **kwargs)
-            return
+            return super().index(value, **kwargs)
         encode = self.format.encode
         boost = self.format.field_boost
         one = _ONE_POSITION
+        out = []
+        add = out.append
         for term, poses in _postings(value)[self.slot].items():
             n = len(poses)
             if n == 1:
@@ -50,7 +51,8 @@ class KeyedText(fields.TEXT):
                     vbytes = one[poses[0]] = encode(poses)
             else:
                 vbytes = encode(poses)
-            yield term.encode("utf-8"), n, n * boost, vbytes
+            add((term.encode("utf-8"), n, n * boost, vbytes))
+        return out
 
 
 _ONE_POSITION: dict[int, bytes] = {}
