@@ -121,6 +121,9 @@ class Reader(threading.Thread):
                     self.problems.append(f"{sid}: info.json {info.status_code}")
         elif resp.status_code != 404:
             self.problems.append(f"{item}: manifest {resp.status_code}")
+        record = self.get(f"/items/{item}")
+        if record.status_code not in (200, 404):
+            self.problems.append(f"{item} record page: {record.status_code}")
         tile = self.get(f"/iiif/3/{item}.0001/full/max/0/default.jpg")
         if tile.status_code not in (200, 404):
             self.problems.append(f"{item}.0001 tile: {tile.status_code}")
