@@ -1,13 +1,16 @@
 """Benchmark: characters per second of the four Sudur analyzers on generated multiscript pages.
 
 Run: .venv/bin/python bench/bench_analysis.py [pages]. Prints chars per CPU second per field (warm cache, as
-in a long indexing run, and cold, after clearing the key caches) and for all four together.
+in a long indexing run, and cold, after clearing the key caches) and for all four together, and for
+the one-pass analysis the index writer uses (``analysis.document_postings``: every key of every
+token from one tokenisation).
 """
 
 import random
 import sys
 import time
 
+from catalog import analysis
 from catalog.analysis import FIELDS, analyzer
 from library import scripts
 
@@ -72,17 +75,36 @@ def run(pages: list[str], fields=FIELDS, chars: bool = False) -> float:
     return time.process_time() - t0
 
 
+def run_one_pass(pages: list[str]) -> float:
+    """CPU seconds to compute every index term of ``pages`` in one pass per page."""
+    t0 = time.process_time()
+    for p in pages:
+        analysis.document_postings(p, "")
+    return time.process_time() - t0
+
+
+def clear_caches() -> None:
+    for fn in (scripts.token_keys, analysis.index_keys, analysis.index_terms):
+        fn.cache_clear()
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     rng = random.Random(7)
     pages = [page(rng) for _ in range(n)]
     chars = sum(len(p) for p in pages)
     run(pages[:5])  # import/initialise lazily loaded tables
-    scripts.token_keys.cache_clear()
+    clear_caches()
+    cold = run_one_pass(pages)
+    warm = run_one_pass(pages)
+    print(f"{n} pages, {chars} chars")
+    print(f"one pass, all keys (index writer): cold {chars / cold:,.0f} chars/s, "
+          f"warm {chars / warm:,.0f} chars/s")
+    clear_caches()
     cold = run(pages)
     warm = run(pages)
-    print(f"{n} pages, {chars} chars")
-    print(f"all four fields: cold {chars / cold:,.0f} chars/s, warm {chars / warm:,.0f} chars/s")
+    print(f"all four field analyzers: cold {chars / cold:,.0f} chars/s, "
+          f"warm {chars / warm:,.0f} chars/s")
     for f in FIELDS:
         t = run(pages, (f,))
         print(f"  {f:>2}: {chars / t:,.0f} chars/s (warm)")
@@ -91,7 +113,7 @@ def main() -> None:
     print(f"20,000 pages x 1,500 chars, four fields: ~{20000 * 1500 / (chars / warm):.0f} s warm")
     rpages = [random_page(rng) for _ in range(n)]
     rchars = sum(len(p) for p in rpages)
-    scripts.token_keys.cache_clear()
+    clear_caches()
     cold = run(rpages)
     warm = run(rpages)
     print(f"random vocabulary (worst case): cold {rchars / cold:,.0f} chars/s, "
