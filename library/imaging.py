@@ -195,6 +195,12 @@ def probe(path: Path, display_name: str) -> ImageInfo:
         if im.mode not in ("RGB", "L"):
             notes.append(f"{display_name}: {im.mode} image, shown as "
                          f"{'L' if _is_grey(im.mode) else 'RGB'}")
+        profile = _icc_name(im)
+        if profile and "srgb" not in profile.lower():
+            # Converting pixels costs more than cutting the whole pyramid (a scanner's LUT
+            # profile: 1.1 s of CPU per 24 MP), and a 600 KB profile cannot ride in every tile.
+            notes.append(f"{display_name}: colour profile {profile!r} is not applied; "
+                         "derivatives keep the stored RGB values")
         mode = im.mode
         raw_size = im.size  # before draft() shrinks it
         if fmt == "JPEG":
@@ -207,6 +213,20 @@ def probe(path: Path, display_name: str) -> ImageInfo:
                          warnings=notes)
     finally:
         im.close()
+
+
+def _icc_name(im: Image.Image) -> str:
+    data = im.info.get("icc_profile")
+    if not data:
+        return ""
+    try:
+        from PIL import ImageCms
+    except ImportError:  # Pillow built without LittleCMS
+        return "embedded"
+    try:
+        return ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(data))).strip()
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
+        return f"unreadable ({exc.__class__.__name__})"
 
 
 def _is_grey(mode: str) -> bool:

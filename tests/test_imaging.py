@@ -199,6 +199,7 @@ def test_jpeg_compressed_tiff_from_the_corpus(shared_dir, tmp_path):
         pytest.skip(f"{tif} is not in the shared corpora")
     info = imaging.probe(tif, tif.name)
     assert info.format == "TIFF"
+    assert any("colour profile" in w for w in info.warnings)  # the scanner's ICC profile
     derivs = imaging.make_derivatives(tif, tmp_path / "d")
     assert (derivs.width, derivs.height) == (info.width, info.height)
 
