@@ -46,18 +46,15 @@ _SUFFIX = {"JPEG": {".jpg", ".jpeg", ".jpe"}, "PNG": {".png"}, "TIFF": {".tif", 
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError,
                   ZeroDivisionError)
 
-_configured_limit: Optional[int] = None
 _OPEN_LOCK = threading.Lock()
 
 
 def configure(max_pixels: int) -> None:
     """Set Pillow's decompression-bomb limit (Settings.max_master_pixels), deliberately, once
     per value. Images above it are refused with ImageError, never decoded."""
-    global _configured_limit
     if max_pixels <= 0:
         raise ValueError("max_pixels must be positive")
     Image.MAX_IMAGE_PIXELS = max_pixels
-    _configured_limit = max_pixels
 
 
 configure(250_000_000)  # Settings.max_master_pixels default; callers pass their setting
