@@ -17,8 +17,13 @@ IMAGE_ID_RE = re.compile(r"^([a-z0-9][a-z0-9_-]*)\.(\d{4})$")
 LangMap = dict[str, str]  # BCP 47 tag -> text, e.g. {"mn-Mong": "ᠵᠠᠩᠭᠠᠷ", "en": "Jangar"}
 
 
+# ids that would shadow a URL of the viewer: /iiif/3/..., /iiif/collection/...
+RESERVED_ITEM_IDS = frozenset({"3", "collection"})
+
+
 def is_item_id(value: str) -> bool:
-    return bool(ITEM_ID_RE.match(value)) and len(value) <= 120
+    return (bool(ITEM_ID_RE.match(value)) and len(value) <= 120
+            and value not in RESERVED_ITEM_IDS)
 
 
 def image_id(item_id: str, order: int) -> str:

@@ -129,6 +129,13 @@ class Store:
                 if "@" in p.name and p.name not in live:
                     shutil.rmtree(p)
                     removed.append(str(p))
+        for sub in ("iiif", "pyramids"):  # Image API results of versions that are gone
+            folder = self.cache_dir / sub
+            if folder.is_dir():
+                for p in folder.iterdir():
+                    if p.name not in live:
+                        shutil.rmtree(p) if p.is_dir() else p.unlink()
+                        removed.append(str(p))
         removed += self._index_leftovers()
         return removed
 

@@ -56,3 +56,21 @@ def test_second_writer_is_refused(tmp_path):
             with Store(tmp_path / "lib").ingest_lock():
                 pass
     assert "another" in exc.value.hint
+
+
+def test_cache_of_gone_versions_is_collected(tmp_path):
+    store = Store(tmp_path / "lib")
+    live = store.publish(store.new_staging("a"))
+    for sub in ("iiif", "pyramids"):
+        (store.cache_dir / sub / "a@old").mkdir(parents=True)
+        (store.cache_dir / sub / live.split("/")[-1]).mkdir(parents=True)
+    store.collect_garbage([live])
+    for sub in ("iiif", "pyramids"):
+        assert [p.name for p in (store.cache_dir / sub).iterdir()] == [live.split("/")[-1]]
+
+
+def test_reserved_item_ids():
+    from library.models import is_item_id
+
+    assert is_item_id("jangar-ms-1")
+    assert not is_item_id("3") and not is_item_id("collection") and not is_item_id("A")
