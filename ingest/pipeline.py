@@ -126,11 +126,15 @@ def _check_images(plan: ItemPlan, settings: Optional[Settings] = None) -> None:
             plan.warn(f"image is huge ({info.width}×{info.height}, "
                       f"{info.width * info.height / 1e6:.0f} megapixels)", rel, code="huge-image")
         if info.mode not in ("RGB", "L", "1", "P", "RGBA", "LA"):
-            plan.warn(f"unexpected colour mode {info.mode}; derivatives are made in RGB", rel,
-                      code="colour-mode")
+            target = "greyscale" if info.mode in ("I;16", "I", "F", "I;16B") else "RGB"
+            plan.warn(f"unexpected colour mode {info.mode}; derivatives are made in {target}",
+                      rel, code="colour-mode")
         for note in getattr(info, "warnings", []):
+            note = note.removeprefix(rel + ": ")
             if "although its name ends in" in note:
-                plan.warn(note.removeprefix(rel + ": "), rel, code="format-mismatch")
+                plan.warn(note, rel, code="format-mismatch")
+            elif "frame" not in note:  # frames are reported just below
+                plan.warn(note, rel, code="image-note")
         if getattr(info, "frames", 1) > 1:
             plan.warn(f"image has {info.frames} frames; only the first is used", rel,
                       code="multi-frame")
