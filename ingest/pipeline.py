@@ -133,7 +133,7 @@ def _check_images(plan: ItemPlan, settings: Optional[Settings] = None) -> None:
             note = note.removeprefix(rel + ": ")
             if "although its name ends in" in note:
                 plan.warn(note, rel, code="format-mismatch")
-            elif "frame" not in note:  # frames are reported just below
+            elif "frame" not in note and " shown as " not in note:  # reported here already
                 plan.warn(note, rel, code="image-note")
         if getattr(info, "frames", 1) > 1:
             plan.warn(f"image has {info.frames} frames; only the first is used", rel,
