@@ -31,7 +31,7 @@ from library.models import image_id, parse_image_id
 from library.settings import Settings
 from library.store import resolve_inside
 
-from .resources import get_catalog, get_settings, get_store
+from .resources import get_catalog, get_settings, get_store, public_base
 
 bp = Blueprint("iiif_image", __name__)
 
@@ -156,24 +156,8 @@ def _version_name(img: _Image) -> str:
     return Path(img.version_path).name
 
 
-def public_base() -> str:
-    """Settings.base_url if set, else the URL root of this request (without trailing slash)."""
-    configured = get_settings().base_url
-    if configured:
-        return configured.rstrip("/")
-    env = request.environ
-    key = (env.get("wsgi.url_scheme"), env.get("HTTP_HOST"), env.get("SERVER_NAME"),
-           env.get("SERVER_PORT"), env.get("SCRIPT_NAME"), env.get("HTTP_X_FORWARDED_HOST"))
-    base = _bases.get(key)
-    if base is None:  # werkzeug's url_root is exact but slow enough to show on a tile
-        base = request.url_root.rstrip("/")
-        if len(_bases) > 256:
-            _bases.clear()
-        _bases[key] = base
-    return base
 
 
-_bases: dict[tuple, str] = {}
 
 
 def _check_url_length() -> None:

@@ -30,7 +30,7 @@ from library import iiif_presentation as prezi
 from library.errors import BadRequestError, NotFoundError
 from library.models import Item, is_item_id
 
-from .resources import get_catalog, get_settings, get_store
+from .resources import get_catalog, get_settings, get_store, public_base
 
 bp = Blueprint("iiif_presentation", __name__)
 log = logging.getLogger(__name__)
@@ -68,11 +68,6 @@ class _LRU:
 
 _manifests = _LRU(_MEMORY_ITEMS)
 _rendered = _LRU(_RENDERED_ITEMS)
-
-
-def public_base() -> str:
-    """The base of every URL we emit: the configured one, else the request's own root."""
-    return (get_settings().base_url or request.url_root).rstrip("/")
 
 
 @bp.after_request

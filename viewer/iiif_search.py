@@ -18,8 +18,8 @@ from library.errors import BadRequestError, NotFoundError, NotImplementedFeature
 from library.iiif_presentation import text_language
 from library.models import Item, Page, is_item_id
 
-from .iiif_presentation import add_cors, count_arg, page_number, public_base
-from .resources import get_catalog, get_searcher
+from .iiif_presentation import add_cors, count_arg, page_number
+from .resources import get_catalog, get_searcher, public_base
 
 bp = Blueprint("iiif_search", __name__)
 

@@ -80,7 +80,7 @@ def _dc(item: Item) -> str:
         parts.append(f"<dc:source>{e(', '.join(x for x in (item.institution, item.shelfmark) if x))}"
                      "</dc:source>")
     parts.append(f"<dc:identifier>{e(request.host_url)}items/{e(item.id)}</dc:identifier>")
-    parts.append(f"<dc:format>image</dc:format>")
+    parts.append("<dc:format>image</dc:format>")
     return ('<metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 
 from catalog.db import Catalog
 from library.settings import Settings
@@ -13,6 +13,26 @@ from library.store import Store
 
 def get_settings() -> Settings:
     return current_app.config["SUDUR_SETTINGS"]
+
+
+_bases: dict[tuple, str] = {}
+
+
+def public_base() -> str:
+    """Settings.base_url if set, else the URL root of this request (without trailing slash)."""
+    configured = get_settings().base_url
+    if configured:
+        return configured.rstrip("/")
+    env = request.environ
+    key = (env.get("wsgi.url_scheme"), env.get("HTTP_HOST"), env.get("SERVER_NAME"),
+           env.get("SERVER_PORT"), env.get("SCRIPT_NAME"), env.get("HTTP_X_FORWARDED_HOST"))
+    base = _bases.get(key)
+    if base is None:  # werkzeug's url_root is exact but slow enough to show on a tile
+        base = request.url_root.rstrip("/")
+        if len(_bases) > 256:
+            _bases.clear()
+        _bases[key] = base
+    return base
 
 
 def get_store() -> Store:

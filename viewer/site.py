@@ -21,7 +21,7 @@ from library.models import Collection, Item, Page, is_item_id
 from library.store import resolve_inside
 
 from . import i18n, security
-from .resources import get_catalog, get_searcher, get_settings, item_dir
+from .resources import get_catalog, get_searcher, get_settings, item_dir, public_base
 
 bp = Blueprint("site", __name__)
 
@@ -45,8 +45,7 @@ def setup_app(app) -> None:
 
 def public_url(path: str) -> str:
     """An absolute URL for citations: the configured base URL, else this request's host."""
-    base = get_settings().base_url.rstrip("/") or request.url_root.rstrip("/")
-    return base + path
+    return public_base() + path
 
 
 def load_item(item_id: str, catalog: Optional[Catalog] = None) -> Item:
