@@ -7,11 +7,14 @@ through ``analysis.writing_system`` so Todo and Manchu are never shaped as Hudum
 from __future__ import annotations
 
 import shutil
+from array import array
+from itertools import repeat
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from whoosh import index as windex
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.externalsort import SortingPool
 from whoosh.query import Term
 from whoosh.writing import PostingPool, SegmentWriter
 
@@ -54,19 +57,75 @@ def _metadata_text(item: Item) -> str:
     return "\n".join(p for p in parts if p)
 
 
-WRITER_LIMIT_MB = 256
+WRITER_LIMIT_MB = 384
 
 
-class _LeanPool(PostingPool):
-    """Whoosh's posting pool without its per-posting type assertions (our postings are built
-    by catalog.schema.KeyedText and are always bytes)."""
+class _TermPool(PostingPool):
+    """Whoosh's posting pool, reorganised: postings are kept per term as they arrive.
+
+    Whoosh's pool keeps one tuple per posting and sorts them all at commit, spilling sorted
+    runs to disk and merging them back (a Python-level merge of every posting) once its memory
+    limit is reached; on 20,000 pages that halved the indexing rate. Documents are added in
+    docnum order, so each term's postings arrive sorted: committing only sorts the terms.
+    Past the memory limit, what is held is handed to Whoosh's sorted runs as before.
+    """
+
+    # estimated bytes held per posting (a docnum, a weight, a reference to its positions,
+    # which are mostly shared one-position encodings) and per distinct term
+    POSTING_BYTES = 40
+    TERM_BYTES = 300
+
+    def __init__(self, tempstore, segment, limitmb: int) -> None:
+        super().__init__(tempstore, segment, limitmb=limitmb)
+        self.terms: dict[tuple[str, bytes], tuple] = {}
+        self.unsorted: set[tuple[str, bytes]] = set()
+        self.held = 0
 
     def add(self, item) -> None:
-        self.fieldnames.add(item[0])
-        self.currentsize += 140 + 2 * len(item[1]) + len(item[4] or b"")
-        self.current.append(item)
-        if self.currentsize > self.limit:
-            self.save()
+        fieldname, tbytes, docnum, weight, vbytes = item
+        entry = self.terms.get((fieldname, tbytes))
+        if entry is None:
+            self.fieldnames.add(fieldname)
+            entry = self.terms[(fieldname, tbytes)] = (array("i"), array("d"), [])
+            self.held += self.TERM_BYTES
+        elif docnum <= entry[0][-1]:
+            # documents merged in from another segment may come out of order
+            self.unsorted.add((fieldname, tbytes))
+        entry[0].append(docnum)
+        entry[1].append(weight)
+        entry[2].append(vbytes)
+        self.held += self.POSTING_BYTES
+        if self.held > self.limit:
+            self._spill()
+
+    def _spill(self) -> None:
+        current = self.current
+        for (fieldname, tbytes), (docs, weights, values) in self.terms.items():
+            current.extend(zip(repeat(fieldname), repeat(tbytes), docs, weights, values))
+        self.terms = {}
+        self.unsorted = set()
+        self.held = 0
+        PostingPool.save(self)
+
+    def save(self) -> None:
+        self._spill()
+
+    def iter_postings(self):
+        if self.runs:
+            self._spill()
+            return SortingPool.items(self)
+        return self._by_term()
+
+    def _by_term(self):
+        terms = self.terms
+        for key in sorted(terms):
+            fieldname, tbytes = key
+            docs, weights, values = terms[key]
+            rows = zip(docs, weights, values)
+            if key in self.unsorted:
+                rows = sorted(rows, key=lambda r: r[0])
+            for docnum, weight, vbytes in rows:
+                yield fieldname, tbytes, docnum, weight, vbytes
 
 
 # Posting blocks are not zlib-compressed (Whoosh's default is level 3): measured on 20,000
@@ -97,7 +156,7 @@ def writer(ix, limitmb: int = WRITER_LIMIT_MB, procs: int = 1,
         return MpWriter(ix, procs=procs, batchsize=64, multisegment=multisegment,
                         limitmb=max(32, limitmb // procs), codec=_codec())
     w = SegmentWriter(ix, limitmb=limitmb, codec=_codec())
-    w.pool = _LeanPool(w._tempstorage, w.newsegment, limitmb=limitmb)
+    w.pool = _TermPool(w._tempstorage, w.newsegment, limitmb=limitmb)
     return w
 
 

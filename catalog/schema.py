@@ -9,9 +9,12 @@ An index written with another schema or analyzer version is refused ("run `sudur
 from __future__ import annotations
 
 import json
+from operator import sub
 from pathlib import Path
+from pickle import dumps
 
 from whoosh import fields
+from whoosh.system import pack_uint
 
 from library.errors import IndexVersionError
 
@@ -37,7 +40,7 @@ class KeyedText(fields.TEXT):
     def index(self, value, **kwargs):
         if not isinstance(value, str):
             return super().index(value, **kwargs)
-        encode = self.format.encode
+        encode = _encode_positions
         boost = self.format.field_boost
         one = _ONE_POSITION
         out = []
@@ -56,6 +59,14 @@ class KeyedText(fields.TEXT):
 
 
 _ONE_POSITION: dict[int, bytes] = {}
+
+
+def _encode_positions(poses: list[int]) -> bytes:
+    """The bytes Whoosh's Positions format writes for ``poses`` (a count, then the pickled
+    deltas), without its per-position Python loop."""
+    deltas = [poses[0]]
+    deltas += map(sub, poses[1:], poses)
+    return pack_uint(len(deltas)) + dumps(deltas, 2)
 
 
 class WSText(str):

@@ -85,3 +85,29 @@ def _shape(word: str) -> str:
     from library import scripts
 
     return scripts.mongol_shape(word, scripts.HUDUM)[1:]
+
+
+def test_position_encoding_is_whoosh_s():
+    from whoosh.formats import Positions
+
+    fmt = Positions()
+    for poses in ([0], [7], [1, 5, 9], [0, 1, 2, 300, 70000]):
+        assert schema._encode_positions(poses) == fmt.encode(poses)
+        assert fmt.decode_positions(schema._encode_positions(poses)) == poses
+
+
+def test_postings_spilled_to_disk_index_the_same(tmp_path, monkeypatch):
+    items = [_item(f"t{i}", [f"ཆོས་{i}་སངས་རྒྱས་ཀྱི་", "佛陀 " * (i + 1), TODO_WORD], "bo")
+             for i in range(12)]
+    cindex.update_items(tmp_path / "held", items)
+    # every few postings exceed the pool's memory limit: sorted runs on disk, merged at commit
+    monkeypatch.setattr(cindex._TermPool, "POSTING_BYTES", 2**20)
+    cindex.update_items(tmp_path / "spilled", items)
+    cindex.update_items(tmp_path / "spilled", items[:3])  # replaced: merged with old segment
+    for query in ("སངས་རྒྱས", "佛陀", TODO_WORD, "fotuo"):
+        found = []
+        for name in ("held", "spilled"):
+            with open_searcher(tmp_path / name) as s:
+                r = search(s, query, page_size=100, time_budget=10.0)
+                found.append(sorted((h.item_id, h.order) for h in r.hits))
+        assert found[0] == found[1] and found[0], query
