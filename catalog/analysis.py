@@ -278,6 +278,10 @@ def role_keys(role: int, kind: str, text: str, system: str | None) -> frozenset:
     return frozenset(keys_of("l" if role == 1 else "tr", kind, text, system))
 
 
+_TERMS_BY_TEXT: dict[str | None, dict[str, tuple]] = {}
+_TERMS_BY_TEXT_MAX = 1 << 18
+
+
 def document_postings(text: str, writing_system: str | None = None
                       ) -> tuple[dict[str, list[int]], ...]:
     """term -> positions for each of INDEX_FIELDS, from one tokenisation of ``text``.
@@ -290,8 +294,20 @@ def document_postings(text: str, writing_system: str | None = None
                               else _current_ws.get())
     px: defaultdict[str, list[int]] = defaultdict(list)
     ptr: defaultdict[str, list[int]] = defaultdict(list)
-    terms_of = index_terms
-    found = [terms_of(m.lastgroup, m.group(), system) for m in TOKEN_RE.finditer(text)]
+    # A token's text decides its regex group, so within one writing system the text alone
+    # keys its terms: a dict lookup per token instead of a call to the cached function.
+    cache = _TERMS_BY_TEXT.get(system)
+    if cache is None or len(cache) > _TERMS_BY_TEXT_MAX:
+        cache = _TERMS_BY_TEXT[system] = {}
+    found = []
+    add = found.append
+    get = cache.get
+    for m in TOKEN_RE.finditer(text):
+        tok = m.group()
+        terms = get(tok)
+        if terms is None:
+            terms = cache[tok] = index_terms(m.lastgroup, tok, system)
+        add(terms)
     for pos, (kx, ktr) in enumerate(found):
         for k in kx:
             px[k].append(pos)
