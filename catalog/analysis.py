@@ -1,11 +1,15 @@
 """Whoosh text analysis for Sudur: one script-aware tokenizer and a key filter per index field.
 
-Every text is indexed in four fields built from the same tokens (text/SCRIPTS.md section 6):
-``x`` exact, ``s`` Mongolian shape, ``l`` loose, ``tr`` transliteration skeleton. The tokenizer
-is a single compiled regex whose named groups are the script runs; tokens keep their original
+Every token gets four keys (text/SCRIPTS.md section 6): ``x`` exact, ``s`` Mongolian shape,
+``l`` loose, ``tr`` transliteration skeleton; queries name these four fields. The tokenizer is a
+single compiled regex whose named groups are the script runs; tokens keep their original
 ``startchar``/``endchar`` (all normalisation happens afterwards, in ``FieldFilter``), so
 highlighting points at the text as written. The per-token keys live in ``library.scripts``
 (cached pure functions); this module only adapts them to Whoosh.
+
+The index holds the four keys in two fields (``INDEX_FIELDS``; see there why this changes no
+match) and computes them in one pass per document (``document_postings``), not by running the
+four analyzers, which stay for queries and tests.
 
 The Mongolian writing system of a document (Hudum, Todo, Manchu) cannot always be told from its
 letters, so callers declare it with ``with writing_system("xal-Mong"): ...`` around analysis.
