@@ -319,8 +319,38 @@ def _scale_lines(lines, sx: float, sy: float) -> None:
 
 # --- publishing (main process) ---------------------------------------------------------------
 
-def publish(prep: Prepared, store: Store, catalog: Catalog,
-            run_id: Optional[int]) -> list[Diagnostic]:
+class Retired:
+    """Replaced item versions, removed ``grace`` seconds after the commit that replaced them.
+
+    A request that resolved the old version an instant before the commit still finds its files;
+    ``drain`` (at the end of a run) waits out the last grace and removes the rest, so a finished
+    run leaves nothing behind, and a killed one leaves folders the next run collects.
+    """
+
+    def __init__(self, root: Path, grace: float = 1.0) -> None:
+        self.root = root
+        self.grace = grace
+        self.pending: list[tuple[float, str]] = []
+
+    def add(self, version_path: str) -> None:
+        self.pending.append((time.monotonic() + self.grace, version_path))
+        self.sweep()
+
+    def sweep(self) -> None:
+        now = time.monotonic()
+        due = [v for t, v in self.pending if t <= now]
+        self.pending = [(t, v) for t, v in self.pending if t > now]
+        for v in due:
+            shutil.rmtree(self.root / v, ignore_errors=True)
+
+    def drain(self) -> None:
+        if self.pending:
+            time.sleep(max(0.0, max(t for t, _ in self.pending) - time.monotonic()))
+        self.sweep()
+
+
+def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int],
+            retired: Optional[Retired] = None) -> list[Diagnostic]:
     """Rename the staged version into place and commit its catalogue row.
 
     Until the commit, any failure (a full disk included) removes what this item wrote and
@@ -356,7 +386,10 @@ def publish(prep: Prepared, store: Store, catalog: Catalog,
                                 f"({exc}); the next `sudur ingest` or `sudur reindex` catches "
                                 "up", prep.item_id, None, "index-pending"))
     if old:
-        shutil.rmtree(store.root / old, ignore_errors=True)
+        if retired is not None:
+            retired.add(old)
+        else:
+            shutil.rmtree(store.root / old, ignore_errors=True)
     return notes
 
 
@@ -390,6 +423,7 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
             args = [(str(f), str(batch), str(store.root), known) for f in folders]
             collections = read_collections(batch)
             status = "failed"
+            retired = Retired(store.root)
             try:
                 for prep in _map(prepare, args, workers):
                     if prep.item_id in dupes:
@@ -401,7 +435,7 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
                         prep.item.collections = list(dict.fromkeys(
                             prep.item.collections + [c.id for c in collections
                                                      if prep.item_id in c.items]))
-                    _land(prep, store, catalog, run_id, summary)
+                    _land(prep, store, catalog, run_id, summary, retired)
                     if progress:
                         progress(prep)
                 for coll in collections:
@@ -415,12 +449,13 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
                     summary.warnings.setdefault("", []).append(Diagnostic(
                         "warning", f"could not record the end of the run: {exc}", "", None,
                         "event-lost"))
+                retired.drain()
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
 def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
-          summary: IngestSummary) -> None:
+          summary: IngestSummary, retired: Optional[Retired] = None) -> None:
     warnings = [d for d in prep.diagnostics if d.level == "warning"]
     if warnings:
         summary.warnings[prep.item_id] = warnings
@@ -437,7 +472,7 @@ def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
                 summary)
         return
     try:
-        notes = publish(prep, store, catalog, run_id)
+        notes = publish(prep, store, catalog, run_id, retired)
     except (OSError, sqlite3.Error) as exc:
         # a full disk while publishing: this item failed and left nothing behind
         summary.failed[prep.item_id] = [Diagnostic("error", f"cannot publish: {exc}",

@@ -15,8 +15,10 @@ import os
 import random
 import shutil
 import signal
+import logging
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -57,11 +59,13 @@ class Poller(threading.Thread):
 
 class HttpPoller(threading.Thread):
     """A reader of the web app (in this process, over the trial's library) during the run: an
-    item it can see must be whole: 2 canvases, and every image they name served."""
+    item it can see must be whole: as many canvases as one of its versions has pages, and every
+    image they name served."""
 
-    def __init__(self, lib: Path, seed: int) -> None:
+    def __init__(self, lib: Path, seed: int, canvases: set[int]) -> None:
         super().__init__(daemon=True)
         self.lib = lib
+        self.canvases = canvases
         self.rng = random.Random(seed)
         self.stop = threading.Event()
         self.looks = 0
@@ -74,7 +78,18 @@ class HttpPoller(threading.Thread):
 
         while not (self.lib / "catalog.sqlite").is_file() and not self.stop.is_set():
             time.sleep(0.01)
-        client = create_app({"SUDUR_SETTINGS": Settings.load(self.lib)}).test_client()
+        app = create_app({"SUDUR_SETTINGS": Settings.load(self.lib)})
+        problems = self.problems
+
+        class _Log(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if record.exc_info:
+                    exc = record.exc_info[1]
+                    tb = traceback.extract_tb(record.exc_info[2])[-3:]
+                    problems.append(f"server error {exc!r} at "
+                                    + "; ".join(f"{f.filename}:{f.lineno}" for f in tb))
+        app.logger.addHandler(_Log())
+        client = app.test_client()
         while not self.stop.is_set():
             item = f"crash-{self.rng.randrange(N_ITEMS):02d}"
             resp = client.get(f"/iiif/{item}/manifest")
@@ -85,9 +100,9 @@ class HttpPoller(threading.Thread):
                 self.problems.append(f"{item}: manifest {resp.status_code}")
                 continue
             canvases = resp.get_json()["items"]
-            if len(canvases) != 2:
+            if len(canvases) not in self.canvases:
                 self.problems.append(f"{item}: {len(canvases)} canvases")
-            for order in (1, 2):
+            for order in range(1, len(canvases) + 1):
                 for path in (f"/iiif/3/{item}.{order:04d}/info.json",
                              f"/iiif/3/{item}.{order:04d}/full/max/0/default.jpg"):
                     r = client.get(path)
@@ -109,8 +124,28 @@ def reference(tmp_path_factory):
     assert len(state["items"]) == N_ITEMS
     assert state["hits"]["mark07"][0] == 2  # both pages of item 7
     assert not orphans(lib)
-    yield batch, state, seconds, root
+    # replacement trials start from a library holding v1 and ingest v2: every item changed
+    # (3 pages, other images) and 5 more
+    v2 = build_batch(root / "v2", N_ITEMS + 5, pages=3, size=(280, 300))
+    v1_lib = root / "v1-library"
+    shutil.copytree(lib, v1_lib, symlinks=True)
+    replaced = root / "replaced"
+    shutil.copytree(v1_lib, replaced, symlinks=True)
+    assert sudur(replaced, "ingest", str(v2), "--workers", "1").returncode == 0
+    state_v2 = library_state(replaced, QUERIES)
+    assert len(state_v2["items"]) == N_ITEMS + 5 and state_v2["hits"]["mark07"][0] == 3
+    assert not orphans(replaced)
+    yield {"fresh": (batch, state, None), "replace": (v2, state_v2, v1_lib)}, seconds, root
     shutil.rmtree(root, ignore_errors=True)
+
+
+def _items_with_pages(lib: Path, n: int) -> int:
+    from catalog.db import Catalog
+
+    if not (lib / "catalog.sqlite").is_file():
+        return 0
+    with Catalog(lib / "catalog.sqlite", readonly=True) as cat:
+        return sum(1 for i in cat.item_ids() if len(cat.pages(i)) == n)
 
 
 def kill_at(proc, delay: float) -> bool:
@@ -129,12 +164,15 @@ def kill_at(proc, delay: float) -> bool:
     return killed
 
 
-def one_trial(k: int, rng: random.Random, batch: Path, ref: dict, seconds: float,
+def one_trial(k: int, rng: random.Random, mode: str, setups: dict, seconds: float,
               root: Path) -> dict:
+    batch, ref, start_from = setups[mode]
     lib = root / f"trial-{k:02d}"
+    if start_from is not None:
+        shutil.copytree(start_from, lib, symlinks=True)
     poller = Poller(lib)
     poller.start()
-    web = HttpPoller(lib, k)
+    web = HttpPoller(lib, k, {2} if mode == "fresh" else {2, 3})
     web.start()
     kills = []
     try:
@@ -143,6 +181,7 @@ def one_trial(k: int, rng: random.Random, batch: Path, ref: dict, seconds: float
         delay = rng.uniform(0.3, 1.8) * seconds  # workers and the reader slow it down
         kills.append((round(delay, 2), kill_at(proc, delay)))
         after_kill = visible_items_complete(lib)[0]
+        new_after_kill = _items_with_pages(lib, 3)
         if rng.random() < 0.3:
             # kill the recovering run too
             proc = start_ingest(lib, batch, workers)
@@ -164,20 +203,23 @@ def one_trial(k: int, rng: random.Random, batch: Path, ref: dict, seconds: float
     assert verify.returncode == 0, verify.stderr
     assert "0 problems" in verify.stdout
     shutil.rmtree(lib)
-    return {"kills": kills, "after_kill": after_kill, "looks": poller.looks,
+    return {"mode": mode, "kills": kills, "after_kill": after_kill,
+            "new_after_kill": new_after_kill, "looks": poller.looks,
             "web": (web.looks, web.whole)}
 
 
 def run_trials(n: int, reference) -> list[dict]:
-    batch, ref, seconds, root = reference
+    setups, seconds, root = reference
     seed = int(os.environ.get("SUDUR_CRASH_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     print(f"crash trials: seed {seed}, uninterrupted ingest {seconds:.2f} s")
     results = []
     for k in range(n):
-        results.append(one_trial(k, rng, batch, ref, seconds, root))
-        print(f"  trial {k}: kills {results[-1]['kills']}, items visible after the kill: "
-              f"{results[-1]['after_kill']}, catalogue looks: {results[-1]['looks']}, "
+        mode = "replace" if k % 3 == 2 else "fresh"
+        results.append(one_trial(k, rng, mode, setups, seconds, root))
+        print(f"  trial {k} ({mode}): kills {results[-1]['kills']}, items visible after the kill: "
+              f"{results[-1]['after_kill']} ({results[-1]['new_after_kill']} in their new "
+              f"version), catalogue looks: {results[-1]['looks']}, "
               f"manifests asked/whole: {results[-1]['web']}")
     return results
 
@@ -191,9 +233,12 @@ def test_crash_trials_fast(reference):
 @pytest.mark.slow
 def test_crash_trials_25(reference):
     results = run_trials(26, reference)
-    partial = [r for r in results if 0 < r["after_kill"] < N_ITEMS]
     # the kills must really land mid-ingest, not only before or after it
-    assert len(partial) >= 5, [r["after_kill"] for r in results]
+    partial = [r for r in results if r["mode"] == "fresh" and 0 < r["after_kill"] < N_ITEMS]
+    assert len(partial) >= 4, [r["after_kill"] for r in results]
+    mid_replace = [r for r in results if r["mode"] == "replace"
+                   and 0 < r["new_after_kill"] < N_ITEMS + 5]
+    assert len(mid_replace) >= 2, [r["new_after_kill"] for r in results]
 
 
 def test_index_leftovers_of_a_killed_write_are_collected(tmp_path_factory):
