@@ -792,22 +792,27 @@ def match_spans(text: str, sequences: list[tuple[str, tuple[frozenset, ...]]],
 
     spans: list[tuple[int, int]] = []
     stop_at: int | None = None
-    p = 0
-    while token(p) is not None:
-        here_token = tokens[p]
-        if stop_at is not None and here_token[0] > stop_at:
-            break
-        for slot, words_list in by_slot.items():
+    # One role at a time, the cheapest keys (exact) first: for a snippet, the other roles'
+    # keys (pinyin, Wylie) are then computed only up to the end of the window.
+    for slot in sorted(by_slot):
+        words_list = by_slot[slot]
+        p = 0
+        while token(p) is not None:
+            here_token = tokens[p]
+            if stop_at is not None and here_token[0] > stop_at:
+                break
             here = keys(p, slot)
             for words in words_list:
                 if words[0].isdisjoint(here):
                     continue
                 n = len(words)
                 if all(not words[j].isdisjoint(keys(p + j, slot)) for j in range(1, n)):
-                    spans.append((here_token[0], tokens[p + n - 1][1]))
-        if first_only and spans and stop_at is None:
-            stop_at = min(e for _, e in spans) + 2 * SNIPPET_CONTEXT + 32
-        p += 1
+                    end = tokens[p + n - 1][1]
+                    spans.append((here_token[0], end))
+                    if first_only and (stop_at is None
+                                       or end + 2 * SNIPPET_CONTEXT + 32 < stop_at):
+                        stop_at = end + 2 * SNIPPET_CONTEXT + 32
+            p += 1
     return _merge(sorted(set(spans)))
 
 

@@ -242,3 +242,17 @@ def test_reading_order_matcher_agrees_with_whoosh(tmp_path, monkeypatch, lazy_st
         assert search(s, "Gesar", time_budget=5.0).total == len(
             list(s.searcher.docs_for_query(cs.index_query(
                 build_query("Gesar", field_map=analysis.QUERY_FIELD_MAP)[0], reader))))
+
+
+@pytest.mark.parametrize("query", ["སངས་རྒྱས", "sangs rgyas", "Gesar", "fo", "ᠮᠤᠩᠭᠤᠯ", "乾隆"])
+def test_snippet_from_early_stopping_equals_snippet_from_every_span(query):
+    from catalog.search import make_snippet
+
+    text = ("ཆོས་" * 40 + "sangs rgyas fo " + "佛 乾隆 " + "སངས་རྒྱས་" + "ཆོས་" * 30
+            + "ᠮᠣᠩᠭᠣᠯ ᠭᠡᠰᠡᠷ གེ་སར " + "ཆོས་" * 60 + "乾隆 སངས་རྒྱས")
+    q, _ = build_query(query, field_map=analysis.QUERY_FIELD_MAP)
+    seqs = query_sequences(q)
+    every = match_spans(text, seqs, "bo")
+    early = match_spans(text, seqs, "bo", first_only=True)
+    assert every and set(early) <= set(every)
+    assert make_snippet(text, early) == make_snippet(text, every)
