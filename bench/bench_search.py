@@ -243,6 +243,7 @@ def main() -> None:
         wf, cf, con = bench_fts5(items, tmp)
         print(f"  SQLite FTS5 trigram:               {n / wf:6.0f} pages/s wall, "
               f"{n / cf:6.0f} per CPU-s, index {(tmp / 'fts.sqlite').stat().st_size / 2**20:5.0f} MiB")
+        rss_before = _rss_now()
         s = csearch.open_searcher(tmp / "sudur")
         # the first query of a searcher builds the facet table and opens the stored fields
         csearch.search(s, FORMULA, page_size=10)
@@ -272,9 +273,9 @@ def main() -> None:
                   f"{fmt(same_ms)} | p95 ratio raw {pct(ms, 95) / max(pct(raw_ms, 95), 0.01):.2f}"
                   f" same {pct(ms, 95) / max(pct(same_ms, 95), 0.01):.2f} | median total "
                   f"{statistics.median(totals):.0f}, estimated {estimates}/{len(totals)}")
+        print(f"memory of the Sudur searcher after the queries (RSS growth of the benchmark's "
+              f"main process since opening it): {_rss_now() - rss_before:.0f} MiB")
         s.close()
-        print(f"peak RSS of the query process: "
-              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
