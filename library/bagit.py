@@ -50,6 +50,28 @@ def _read_manifest(bag: Path, name: str) -> dict[str, str]:
     return entries
 
 
+def _check_oxum(bag: Path, present: set[str]) -> None:
+    """Payload-Oxum (octets.count in bag-info.txt), when given, must match the payload. Checked
+    after the manifests, whose messages (which file is missing or changed) say more."""
+    info = bag / "bag-info.txt"
+    if not info.is_file():
+        return
+    for lineno, line in enumerate(info.read_text(encoding="utf-8", errors="replace")
+                                  .splitlines(), 1):
+        key, _, value = line.partition(":")
+        if key.strip().lower() != "payload-oxum":
+            continue
+        octets, _, count = value.strip().partition(".")
+        if not (octets.isdigit() and count.isdigit()):
+            raise BagError(f"malformed Payload-Oxum {value.strip()!r}", file="bag-info.txt",
+                           line=lineno)
+        size = sum((bag / rel).stat().st_size for rel in present)
+        if (int(octets), int(count)) != (size, len(present)):
+            raise BagError(f"Payload-Oxum says {int(count)} files of {int(octets)} bytes, the "
+                           f"payload has {len(present)} files of {size} bytes", file="bag-info.txt",
+                           line=lineno)
+
+
 def verify_bag(bag: Path) -> Path:
     """Check a bag completely; return its payload folder, or raise BagError naming the problem."""
     bag = Path(bag)
@@ -62,6 +84,10 @@ def verify_bag(bag: Path) -> Path:
     payload = bag / "data"
     if not payload.is_dir():
         raise BagError("the bag has no data/ folder", file=str(bag.name))
+    if (bag / "fetch.txt").is_file() and (bag / "fetch.txt").read_text(
+            encoding="utf-8", errors="replace").strip():
+        raise BagError("the bag lists files to download (fetch.txt); Sudur never downloads: "
+                       "deliver a complete bag", file="fetch.txt", line=1)
     root = bag.resolve()
     for p in payload.rglob("*"):
         if p.is_symlink():
@@ -84,6 +110,7 @@ def verify_bag(bag: Path) -> Path:
         for rel, digest in entries.items():
             if _digest(bag / rel, alg) != digest:
                 raise BagError(f"checksum mismatch for {rel}", file=name)
+    _check_oxum(bag, present)
     for alg in ALGORITHMS:
         tag = bag / f"tagmanifest-{alg}.txt"
         if tag.is_file():

@@ -632,6 +632,24 @@ def bag_tagmanifest_mismatch(path: Path, ctx: Ctx) -> None:
     (path / "bag-info.txt").write_text("External-Identifier: changed\n", encoding="utf-8")
 
 
+def bag_fetch(path: Path, ctx: Ctx) -> None:
+    _bag(path, ctx)
+    (path / "fetch.txt").write_text(f"{ctx.url}/more.png 100 data/bag-1/images/0002.png\n",
+                                    encoding="utf-8")
+
+
+def bag_oxum(path: Path, ctx: Ctx) -> None:
+    _bag(path, ctx)
+    info = (path / "bag-info.txt").read_text(encoding="utf-8")
+    (path / "bag-info.txt").write_text(re.sub(r"Payload-Oxum: \S+", "Payload-Oxum: 1.1", info),
+                                       encoding="utf-8")
+    # keep the tag manifest right, so that only the Oxum is wrong
+    import hashlib
+    tags = [f"{hashlib.sha256((path / n).read_bytes()).hexdigest()}  {n}"
+            for n in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")]
+    (path / "tagmanifest-sha256.txt").write_text("\n".join(tags) + "\n", encoding="utf-8")
+
+
 BAG_CASES = [
     BagCase("bag-tampered-payload", bag_tampered, r"checksum mismatch"),
     BagCase("bag-missing-file", bag_missing, r"missing"),
@@ -642,4 +660,6 @@ BAG_CASES = [
     BagCase("bag-symlink-to-secret-outside", bag_symlink_to_secret, r"link|outside"),
     BagCase("bag-no-version", bag_no_version, r"BagIt-Version"),
     BagCase("bag-tagmanifest-mismatch", bag_tagmanifest_mismatch, r"does not match"),
+    BagCase("bag-fetch-txt", bag_fetch, r"fetch\.txt|download"),
+    BagCase("bag-payload-oxum-wrong", bag_oxum, r"Payload-Oxum"),
 ]
