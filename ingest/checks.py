@@ -53,17 +53,19 @@ def load_schema(path: Path) -> etree.RelaxNG:
 
 def run_checks(plan: ItemPlan, schema: Optional[Path]) -> None:
     """Add the check-only findings of one planned item to ``plan.diagnostics``."""
-    check_pages_and_images(plan)
     check_ocr(plan)
-    if plan.tei is None or plan.item is None:
-        return
-    from .xmlsafe import parse_xml
+    tree = None
+    if plan.tei is not None and plan.item is not None:
+        from .xmlsafe import parse_xml
 
+        try:
+            tree = parse_xml(plan.tei, display_name=f"{plan.display}/{plan.tei.name}")
+        except SudurError:
+            pass  # already reported by the TEI reader
+    check_pages_and_images(plan, _reference_lines(tree) if tree is not None else {})
+    if tree is None:
+        return
     rel = f"{plan.display}/{plan.tei.name}"
-    try:
-        tree = parse_xml(plan.tei, display_name=rel)
-    except SudurError:
-        return  # already reported by the TEI reader
     if schema is not None:
         check_tei_validity(plan, tree, rel, schema)
     check_text(plan, tree, rel)
@@ -106,7 +108,18 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def check_pages_and_images(plan: ItemPlan) -> None:
+def _reference_lines(tree: etree._ElementTree) -> dict[str, list[int]]:
+    """The TEI lines naming each image (``pb/@facs`` or ``graphic/@url``), in order."""
+    lines: dict[str, list[int]] = {}
+    for el in tree.getroot().iter(f"{{{TEI_NS}}}pb", f"{{{TEI_NS}}}graphic"):
+        ref = el.get("facs") or el.get("url") or ""
+        for r in ref.split():
+            lines.setdefault(r.removeprefix("./"), []).append(el.sourceline)
+    return lines
+
+
+def check_pages_and_images(plan: ItemPlan,
+                           lines: Optional[dict[str, list[int]]] = None) -> None:
     item = plan.item
     if item is None:
         return
@@ -124,14 +137,15 @@ def check_pages_and_images(plan: ItemPlan) -> None:
         label = page.label or str(page.order)
         if page.image in shown:
             plan.warn(f"image {page.image} is shown on page {shown[page.image]} and again on "
-                      f"page {label}", tei_name, code="duplicate-image")
+                      f"page {label}", tei_name, _line(lines, page.image, second=True),
+                      code="duplicate-image")
         else:
             shown[page.image] = label
     order = [p.image for p in item.pages if p.image]
     for prev, page in zip(order, order[1:]):
         if prev != page and _natural_key(page) < _natural_key(prev):
             plan.warn(f"the images are not in page order: {page} comes after {prev} in the TEI",
-                      tei_name, code="image-order")
+                      tei_name, _line(lines, page), code="image-order")
             break
     by_size: dict[int, list[tuple[str, Path]]] = {}
     for rel, path in plan.images.items():
@@ -156,6 +170,14 @@ def check_pages_and_images(plan: ItemPlan) -> None:
 
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _line(lines: Optional[dict[str, list[int]]], image: str,
+          second: bool = False) -> Optional[int]:
+    """The TEI line of the first (or, for a duplicate, the second) reference to ``image``."""
+    found = (lines or {}).get(image.removeprefix("./"), [])
+    index = 1 if second else 0
+    return found[index] if len(found) > index else (found[0] if found else None)
 
 
 def _text_chunks(tree: etree._ElementTree, default_lang: Optional[str]):

@@ -169,6 +169,12 @@ def test_missing_image_names_the_file_and_line(checked):
     assert "0009.png" in d["message"] and d["line"] == 8
 
 
+def test_duplicate_and_out_of_order_images_name_the_tei_line(checked):
+    _res, data, _html, _lib = checked
+    assert diags(data, "dup-page", "duplicate-image")[0]["line"] == 8  # the second <pb>
+    assert diags(data, "wrong-order", "image-order")[0]["line"] == 8
+
+
 def test_size_jump_names_the_odd_page(checked):
     _res, data, _html, _lib = checked
     d = diags(data, "size-jump", "size-jump")[0]
