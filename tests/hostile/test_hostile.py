@@ -132,8 +132,15 @@ def leaked(lib: Path, ctx: Ctx) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if c.slow else c
-                                  for c in BATCH_CASES], ids=lambda c: c.name)
+def _marks(c: Case) -> list:
+    marks = [pytest.mark.slow] if c.slow else []
+    if c.xfail:
+        marks.append(pytest.mark.xfail(strict=True, reason=c.xfail))
+    return marks
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=_marks(c)) for c in BATCH_CASES],
+                         ids=lambda c: c.name)
 def test_batch_case(case: Case, ctx: Ctx):
     root = Path(tempfile.mkdtemp(prefix=f"{case.name}-", dir=ctx.scratch))
     try:
