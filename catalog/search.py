@@ -485,8 +485,7 @@ def _values_below(state: list, limit: int) -> dict[int, bytes]:
             m = state[0] = None
             break
         if isinstance(m, W3LeafMatcher):
-            m.id()
-            m.value()
+            _load_block(m)
             i = m._i
             ids = m._ids
             carry.update(zip(ids[i:], m._values[i:]))
@@ -507,11 +506,25 @@ def _values_below(state: list, limit: int) -> dict[int, bytes]:
     return below
 
 
+def _load_block(m: W3LeafMatcher) -> None:
+    """Decode the current block's ids and values (as Whoosh's reader does on demand, with
+    the delta decoding done by itertools instead of a Python generator)."""
+    if m._ids is None:
+        if m._data is None:
+            m._read_data()
+        m._ids = tuple(accumulate(m._data[0])) if not m._byteids else m._data[0]
+    if m._values is None:
+        m._read_values()
+
+
 def _ids_from(m) -> Iterator[int]:
     """The docnums of a posting matcher from where it stands, a block at a time if possible."""
     if isinstance(m, W3LeafMatcher):
         while m.is_active():
-            m.id()
+            if m._ids is None:
+                if m._data is None:
+                    m._read_data()
+                m._ids = tuple(accumulate(m._data[0])) if not m._byteids else m._data[0]
             yield from m._ids[m._i:]
             m._next_block()
         return
@@ -536,10 +549,20 @@ def _adjacent(positions: list[list], doc: int) -> bool:
     return True
 
 
-def _decode_positions(v: bytes) -> list[int]:
-    if not v.endswith(b"."):
-        v += b"."
-    return list(accumulate(loads(v[_INT_SIZE:])))
+_DECODED: dict[bytes, tuple[int, ...]] = {}
+
+
+def _decode_positions(v: bytes) -> tuple[int, ...]:
+    """Positions from a Positions-format value; most values are a few shared encodings (one
+    position, at the start of a page), so decodings are kept."""
+    got = _DECODED.get(v)
+    if got is None:
+        raw = v if v.endswith(b".") else v + b"."
+        got = tuple(accumulate(loads(raw[_INT_SIZE:])))
+        if len(_DECODED) > 200_000:
+            _DECODED.clear()
+        _DECODED[v] = got
+    return got
 
 
 _FIRST_WINDOW = 512
