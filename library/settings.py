@@ -23,7 +23,7 @@ class Settings:
     max_height: int = 10000
     max_area: int = 40_000_000
     max_master_pixels: int = 250_000_000  # Pillow's decompression-bomb limit, set once
-    max_tei_bytes: int = 300_000_000
+    max_tei_bytes: int = 50_000_000  # ten times the largest TEI we have seen; refused unread
     max_url_length: int = 1024
     search_time_budget: float = 0.25  # seconds for totals and facets before estimating
     kiosk_idle_seconds: int = 120

@@ -214,11 +214,7 @@ XML_CASES = [
     Case("deep-nesting-200k", with_tei(deep(200_000)), "refused", r"depth|deep|nest"),
     # refused by size before parsing (setting max_tei_bytes); parsed, it takes minutes and GBs
     Case("tei-200mb", big_tei(200_000_000), "refused", r"bytes|too large|limit", bound=30,
-         slow=True, xfail=(
-             "library/settings.py: max_tei_bytes defaults to 300_000_000, so a 200 MB TEI is "
-             "parsed (minutes, >1 GB) instead of refused; ingest/batch.plan_item enforces the "
-             "setting before parsing. Fix: default max_tei_bytes = 50_000_000 (10x the largest "
-             "TEI in ../shared/corpora)")),
+         slow=True),
     Case("huge-text-node", with_tei(huge_text_node), "refused", r"huge|large|limit|text"),
     Case("invalid-utf8", with_tei(invalid_utf8), "refused", r"utf-8|encoding|byte"),
     Case("bom-mismatch-latin1", with_tei(bom_mismatch), "refused", r"byte order mark|encoding"),
