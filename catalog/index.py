@@ -159,10 +159,8 @@ def writer(ix, limitmb: int = WRITER_LIMIT_MB, procs: int = 1,
         from whoosh.multiproc import MpWriter
 
         return MpWriter(ix, procs=procs, batchsize=64, multisegment=multisegment,
-                        limitmb=max(32, limitmb // procs), codec=_codec(), compound=False)
-    # compound=False: Whoosh reads a compound segment file's parts into memory (a BytesIO copy
-    # of the postings in every searcher process); separate files are read from the page cache.
-    w = SegmentWriter(ix, limitmb=limitmb, codec=_codec(), compound=False)
+                        limitmb=max(32, limitmb // procs), codec=_codec())
+    w = SegmentWriter(ix, limitmb=limitmb, codec=_codec())
     w.pool = _TermPool(w._tempstorage, w.newsegment, limitmb=limitmb)
     return w
 
