@@ -9,7 +9,9 @@ behind these choices are in docs/benchmarks-search.md.
 """
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from array import array
 from itertools import repeat
 from pathlib import Path
@@ -165,14 +167,31 @@ def writer(ix, limitmb: int = WRITER_LIMIT_MB, procs: int = 1,
     return w
 
 
+def _new_generation(index_dir: Path) -> Path:
+    """A fresh folder beside ``index`` for a complete index; ``index`` becomes a link to it."""
+    return index_dir.with_name(f"{index_dir.name}.{uuid.uuid4().hex[:12]}")
+
+
+def _point(index_dir: Path, generation: Path) -> None:
+    """Make ``index`` name ``generation`` in one rename, so a reader finds the old or the new."""
+    tmp = index_dir.with_name(f".{index_dir.name}.{uuid.uuid4().hex[:8]}.lnk")
+    os.symlink(generation.name, tmp)
+    if index_dir.is_dir() and not index_dir.is_symlink():
+        # an index from before generations: set aside once (the store restores it on a crash)
+        index_dir.rename(index_dir.with_name(index_dir.name + ".old"))
+    os.replace(tmp, index_dir)
+
+
 def open_for_writing(index_dir: Path):
     if windex.exists_in(str(index_dir)):
         check_version(index_dir)
         return windex.open_dir(str(index_dir))
-    index_dir.mkdir(parents=True, exist_ok=True)
-    ix = windex.create_in(str(index_dir), build_schema())
-    write_version(index_dir)
-    return ix
+    generation = _new_generation(index_dir)
+    generation.mkdir(parents=True)
+    ix = windex.create_in(str(generation), build_schema())
+    write_version(generation)
+    _point(index_dir, generation)
+    return windex.open_dir(str(index_dir))
 
 
 def update_items(index_dir: Path, items: Iterable[Item], procs: int = 1) -> int:
@@ -229,13 +248,17 @@ def rebuild(index_dir: Path, catalog: Catalog, procs: int = 1) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     w.commit()
-    old = index_dir.with_name(index_dir.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if index_dir.exists():
-        index_dir.rename(old)
-    tmp.rename(index_dir)
-    if old.exists():
-        shutil.rmtree(old)
+    generation = _new_generation(index_dir)
+    os.rename(tmp, generation)
+    previous = index_dir.resolve() if index_dir.is_symlink() else None
+    _point(index_dir, generation)
+    legacy = index_dir.with_name(index_dir.name + ".old")
+    if legacy.exists():
+        shutil.rmtree(legacy)
+    # Generations older than the one just replaced go; that one stays until the next rebuild,
+    # for searches that opened it an instant before the switch.
+    for p in index_dir.parent.glob(index_dir.name + ".*"):
+        if p.is_dir() and p not in (generation, previous) and p.name != tmp.name:
+            shutil.rmtree(p, ignore_errors=True)
     catalog.mark_indexed(catalog.item_ids())
     return n

@@ -8,11 +8,13 @@ budget and flagged as estimates when it runs out.
 """
 from __future__ import annotations
 
+import gc
 import heapq
-from collections import Counter
 import html
 import threading
 import time
+import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate, product
 from pickle import loads
@@ -94,11 +96,13 @@ class Searcher:
     """An open index reader; closed at the end of a request or command."""
 
     def __init__(self, index_dir: Path) -> None:
-        self.index_dir = Path(index_dir)
+        # ``index`` links to the current generation; hold on to the generation itself, so a
+        # rebuild switching the link mid-request cannot mix two indexes
+        self.index_dir = Path(index_dir).resolve()
         # Without mmap: with it, Whoosh copies each part of a compound segment file into a
         # BytesIO (the whole postings, ~400 MiB at 20,000 pages, in every searcher process);
         # without it, parts are read in place through the OS page cache.
-        self.ix = FileStorage(str(index_dir), supports_mmap=False).open_index()
+        self.ix = FileStorage(str(self.index_dir), supports_mmap=False).open_index()
         self.searcher = self.ix.searcher()
 
     def close(self) -> None:
@@ -124,7 +128,12 @@ def open_searcher(index_dir: Path) -> Searcher:
             # contents and reading it, and removed the old one: read the new one.
             if attempt == 4:
                 raise
-            time.sleep(0.01 * (attempt + 1))
+        # the failed open left Whoosh's half-opened segment files to the collector; close
+        # them now rather than as ResourceWarnings in some later request
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+        time.sleep(0.01 * (attempt + 1))
     raise AssertionError("unreachable")
 
 

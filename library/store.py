@@ -31,6 +31,7 @@ from typing import Iterable, Iterator
 from .errors import LibraryLockedError, PathEscapeError
 
 
+_GENERATION = re.compile(r"^index\.[0-9a-f]{12}$")
 _TEMP_TOC = re.compile(r"^_.+_\d+\.toc\.[\d.]+$")
 
 
@@ -155,6 +156,16 @@ class Store:
         if new.is_dir():
             shutil.rmtree(new)
             removed.append(str(new))
+        current = self.index_dir.resolve() if self.index_dir.is_symlink() else None
+        for p in self.root.glob(self.index_dir.name + ".*"):
+            # index generations the ``index`` link does not name (a rebuild killed after
+            # finishing its folder, or the one a rebuild replaced)
+            if p.is_dir() and _GENERATION.match(p.name) and p != current:
+                shutil.rmtree(p)
+                removed.append(str(p))
+        for p in self.root.glob("." + self.index_dir.name + ".*.lnk"):
+            p.unlink()
+            removed.append(str(p))
         if self.index_dir.is_dir():
             for p in self.index_dir.iterdir():
                 if _TEMP_TOC.match(p.name):

@@ -195,25 +195,18 @@ def test_server_answers_during_an_ingest_with_old_or_new_state(during_ingest):
     assert orphans(lib) == []
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "intermittent race, found here: Whoosh's open_dir lists the newest _MAIN_<n>.toc, the "
-    "ingest process commits n+1 and deletes n's TOC, and the open fails (FileNotFoundError -> "
-    "500 on /api/search). Fix in catalog/search.open_searcher: retry on FileNotFoundError."))
 def test_search_never_fails_during_an_ingest(during_ingest):
     _lib, readers = during_ingest
     errors = [e for r in readers for e in r.search_errors]
     assert errors == []
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "intermittent race, found here: catalog/index.rebuild renames index -> index.old, then "
-    "index.new -> index; a search opened in between finds no index (503). Fix: an atomic swap."))
 def test_search_answers_during_a_reindex(root):
     """`sudur reindex` rebuilds the index aside and swaps it in; readers must never miss it.
 
-    Found by this test: catalog/index.rebuild renames index -> index.old, then index.new ->
-    index; a search opened between the two renames finds no index and answers 503. An atomic
-    swap (e.g. ``index`` a symlink to ``index.<generation>``, replaced with os.replace) fixes it.
+    Found by this test: a rebuild that renamed ``index`` aside and the new one into place left
+    a moment with no index (503). ``index`` is now a link to a complete generation, replaced
+    in one rename.
     """
     from werkzeug.serving import make_server
 

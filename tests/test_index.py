@@ -111,3 +111,35 @@ def test_postings_spilled_to_disk_index_the_same(tmp_path, monkeypatch):
                 r = search(s, query, page_size=100, time_budget=10.0)
                 found.append(sorted((h.item_id, h.order) for h in r.hits))
         assert found[0] == found[1] and found[0], query
+
+
+def test_rebuild_switches_generations_in_one_rename(tmp_path):
+    """``index`` is a link to a complete generation; a rebuild replaces the link, keeps the
+    generation it replaced for searches already open, and removes older ones."""
+    import os
+
+    from catalog.db import Catalog
+    from catalog.index import rebuild, update_items
+    from catalog.search import open_searcher
+    from library.models import Item, Page
+
+    index_dir = tmp_path / "index"
+    item = Item(id="a-1", titles={"en": "A"}, writing_system="bo",
+                pages=[Page(item_id="a-1", order=1, label="1a", text="བཀའ་འགྱུར།")])
+    update_items(index_dir, [item])
+    assert index_dir.is_symlink()
+    first = index_dir.resolve()
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        cat.put_item(item, version_path="items/a-1@x", source_hash="h", fixity=[])
+        searcher = open_searcher(index_dir)
+        rebuild(index_dir, cat)
+        second = index_dir.resolve()
+        assert second != first and first.is_dir()  # the replaced one stays for open searches
+        assert searcher.index_dir == first
+        searcher.close()
+        rebuild(index_dir, cat)
+    assert not first.exists() and second.is_dir()
+    assert os.readlink(index_dir) == index_dir.resolve().name
+    with open_searcher(index_dir) as s:
+        from catalog.search import search
+        assert search(s, "bka' 'gyur").total == 1
