@@ -149,6 +149,31 @@ def _codec() -> W3Codec:
     return codec
 
 
+class _KeepingWriter(SegmentWriter):
+    """Whoosh's writer, except that a commit keeps the files of the generation it replaces
+    (until the next commit): a searcher that read that generation's table of contents an
+    instant before may still be opening its segments. Whoosh deletes them at once."""
+
+    def __init__(self, ix, **kw) -> None:
+        super().__init__(ix, **kw)
+        self._replaced = list(self.segments)
+
+    def _commit_toc(self, segments) -> None:
+        from whoosh.index import TOC
+
+        TOC(self.schema, segments, self.generation).write(self.storage, self.indexname)
+        keep = {s.segment_id() for s in list(segments) + self._replaced}
+        tocs, segs = TOC._pattern(self.indexname), TOC._segment_pattern(self.indexname)
+        for name in list(self.storage):
+            toc, seg = tocs.match(name), segs.match(name)
+            if (toc and int(toc.group(1)) < self.generation - 1) or \
+                    (seg and seg.group(1) not in keep):
+                try:
+                    self.storage.delete_file(name)
+                except OSError:
+                    continue  # still open somewhere; the next commit tries again
+
+
 def writer(ix, limitmb: int = WRITER_LIMIT_MB, procs: int = 1,
            multisegment: bool = True) -> SegmentWriter:
     """A segment writer for Sudur's index (Whoosh's, with a leaner pool and codec settings).
@@ -162,7 +187,7 @@ def writer(ix, limitmb: int = WRITER_LIMIT_MB, procs: int = 1,
 
         return MpWriter(ix, procs=procs, batchsize=64, multisegment=multisegment,
                         limitmb=max(32, limitmb // procs), codec=_codec())
-    w = SegmentWriter(ix, limitmb=limitmb, codec=_codec())
+    w = _KeepingWriter(ix, limitmb=limitmb, codec=_codec())
     w.pool = _TermPool(w._tempstorage, w.newsegment, limitmb=limitmb)
     return w
 

@@ -149,13 +149,21 @@ def index_orphans(index_dir: Path) -> list[str]:
 
     if not index_dir.is_dir():
         return []
+    from whoosh.index import TOC
+
     ix = windex.open_dir(str(index_dir))
     try:
+        gen = ix.latest_generation()
         live = {seg.make_filename(".seg") for seg in ix._segments()}
-        toc = f"_{ix.indexname}_{ix.latest_generation()}.toc"
+        tocs = {f"_{ix.indexname}_{gen}.toc"}
+        # the writer keeps the generation it replaced, for searchers opening it (catalog/index)
+        if gen > 0 and (index_dir / f"_{ix.indexname}_{gen - 1}.toc").is_file():
+            previous = TOC.read(ix.storage, ix.indexname, gen - 1)
+            live |= {seg.make_filename(".seg") for seg in previous.segments}
+            tocs.add(f"_{ix.indexname}_{gen - 1}.toc")
     finally:
         ix.close()
-    keep = live | {toc, f"{ix.indexname}_WRITELOCK", "sudur-index.json"}
+    keep = live | tocs | {f"{ix.indexname}_WRITELOCK", "sudur-index.json"}
     return [str(p) for p in index_dir.iterdir() if p.name not in keep]
 
 
