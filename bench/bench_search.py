@@ -158,17 +158,23 @@ def bench_fts5(items, tmp: Path):
     return time.perf_counter() - t0, time.process_time() - c0, con
 
 
-def fts5_first_page(con, needles: list[str]) -> None:
+def fts5_first_page(con, needles: list[str], total: bool = False) -> None:
     """The first 10 pages containing any of ``needles``, with snippets (or, for needles
-    shorter than a trigram, a LIKE scan, as FTS5 itself would do)."""
+    shorter than a trigram, a LIKE scan, as FTS5 itself would do); with ``total``, also the
+    number of matching pages, as a results page shows it (Sudur's answer carries one)."""
     if all(len(n) >= 3 for n in needles):
         match = " OR ".join('"' + n.replace('"', '""') + '"' for n in needles)
         con.execute("SELECT id, snippet(pages, 1, '<mark>', '</mark>', '…', 12)"
                     " FROM pages WHERE pages MATCH ? LIMIT 10", (match,)).fetchall()
+        if total:
+            con.execute("SELECT count(*) FROM pages WHERE pages MATCH ?", (match,)).fetchone()
     else:
         where = " OR ".join("body LIKE ?" for _ in needles)
         con.execute(f"SELECT id, substr(body, 1, 60) FROM pages WHERE {where} LIMIT 10",
                     [f"%{n}%" for n in needles]).fetchall()
+        if total:
+            con.execute(f"SELECT count(*) FROM pages WHERE {where}",
+                        [f"%{n}%" for n in needles]).fetchone()
 
 
 def queries(items) -> dict[str, list[str]]:
@@ -252,7 +258,7 @@ def main() -> None:
               f"{args.budget * 1000:.0f} ms; FTS5 'raw' searches the text as typed, FTS5 "
               f"'same' searches every spelling Sudur searched (the Wylie conversion, aliases)")
         for cls, qs in query_sets.items():
-            ms, raw_ms, same_ms, totals, estimates = [], [], [], [], 0
+            ms, raw_ms, same_ms, counted_ms, totals, estimates = [], [], [], [], [], 0
             for _ in range(args.repeat):
                 for q in qs:
                     t0 = time.perf_counter()
@@ -263,6 +269,9 @@ def main() -> None:
                     t0 = time.perf_counter()
                     fts5_first_page(con, [q])
                     raw_ms.append((time.perf_counter() - t0) * 1000)
+                    t0 = time.perf_counter()
+                    fts5_first_page(con, [q], total=True)
+                    counted_ms.append((time.perf_counter() - t0) * 1000)
                     conv = r.understood.get("converted", {})
                     needles = list(dict.fromkeys(
                         [q] + ([conv["wylie"]] if conv.get("wylie") else [])
@@ -270,8 +279,10 @@ def main() -> None:
                     t0 = time.perf_counter()
                     fts5_first_page(con, needles)
                     same_ms.append((time.perf_counter() - t0) * 1000)
-            print(f"  {cls:20s} Sudur {fmt(ms)} | FTS5 raw {fmt(raw_ms)} | FTS5 same "
-                  f"{fmt(same_ms)} | p95 ratio raw {pct(ms, 95) / max(pct(raw_ms, 95), 0.01):.2f}"
+            print(f"  {cls:20s} Sudur {fmt(ms)} | FTS5 raw {fmt(raw_ms)} | FTS5 raw+total "
+                  f"{fmt(counted_ms)} | FTS5 same {fmt(same_ms)} | p95 ratio raw "
+                  f"{pct(ms, 95) / max(pct(raw_ms, 95), 0.01):.2f} raw+total "
+                  f"{pct(ms, 95) / max(pct(counted_ms, 95), 0.01):.2f}"
                   f" same {pct(ms, 95) / max(pct(same_ms, 95), 0.01):.2f} | median total "
                   f"{statistics.median(totals):.0f}, estimated {estimates}/{len(totals)}")
         print(f"memory of the Sudur searcher after the queries (RSS growth of the benchmark's "
