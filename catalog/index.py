@@ -208,12 +208,13 @@ def _point(index_dir: Path, generation: Path) -> None:
 
 
 def open_for_writing(index_dir: Path):
+    """The index to add to, created as its first generation if there is none yet."""
     if windex.exists_in(str(index_dir)):
         check_version(index_dir)
         return windex.open_dir(str(index_dir))
     generation = _new_generation(index_dir)
     generation.mkdir(parents=True)
-    ix = windex.create_in(str(generation), build_schema())
+    windex.create_in(str(generation), build_schema())
     write_version(generation)
     _point(index_dir, generation)
     return windex.open_dir(str(index_dir))
