@@ -2,7 +2,6 @@
 export an item as a BagIt bag (TEI, masters, catalogue record)."""
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 from library.bagit import write_bag
 from library.errors import SudurError
 from library.models import to_dict
-from library.store import Store
+from library.store import Store, file_digest
 
 from .db import Catalog
 
@@ -39,11 +38,7 @@ def verify(store: Store, catalog: Catalog) -> tuple[int, list[FixityProblem]]:
         if path.stat().st_size != rec.size:
             problems.append(FixityProblem(item_id, rec.path, "size"))
             continue
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        if h.hexdigest() != rec.sha256:
+        if file_digest(path) != rec.sha256:
             problems.append(FixityProblem(item_id, rec.path, "checksum"))
     return checked, problems
 
@@ -59,7 +54,7 @@ def export_bag(store: Store, catalog: Catalog, item_id: str, out: Path) -> Path:
     for _, rec in catalog.fixity(item_id):
         if rec.kind in ("tei", "master", "ocr"):
             path = base / rec.path
-            if not path.is_file() or _sha256(path) != rec.sha256:
+            if not path.is_file() or file_digest(path) != rec.sha256:
                 raise SudurError(f"{item_id}: {rec.path} does not match its checksum in the "
                                  "catalogue; nothing was exported",
                                  hint="run `sudur verify`, then restore or re-ingest the item")
@@ -68,11 +63,3 @@ def export_bag(store: Store, catalog: Catalog, item_id: str, out: Path) -> Path:
                                                        indent=1).encode("utf-8")))
     return write_bag(out, files, {"External-Identifier": item_id,
                                   "External-Description": item.title()})
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -13,7 +13,6 @@ normalises to NFC and would hide the very problem the archivist needs to fix.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -23,6 +22,7 @@ from lxml import etree
 
 from library import scripts
 from library.errors import SudurError
+from library.store import file_digest
 
 from .batch import ItemPlan
 
@@ -100,14 +100,6 @@ def _natural_key(name: str) -> list:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
 
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _reference_lines(tree: etree._ElementTree) -> dict[str, list[int]]:
     """The TEI lines naming each image (``pb/@facs`` or ``graphic/@url``), in order."""
     lines: dict[str, list[int]] = {}
@@ -159,7 +151,7 @@ def check_pages_and_images(plan: ItemPlan,
         seen: dict[str, str] = {}
         for rel, path in group:
             try:
-                digest = _file_digest(path)
+                digest = file_digest(path)
             except OSError:
                 continue
             if digest in seen:

@@ -28,7 +28,7 @@ from library.bagit import is_bag, verify_bag
 from library.errors import SudurError
 from library.models import Diagnostic, Item, Page
 from library.settings import Settings
-from library.store import Store, resolve_inside
+from library.store import Store, file_digest, resolve_inside
 
 from .batch import ItemPlan, item_folders, plan_item, read_collections
 
@@ -153,20 +153,12 @@ def payload_of(batch: Path) -> Path:
 
 # --- preparing (worker side) -----------------------------------------------------------------
 
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def source_hash(plan: ItemPlan) -> str:
     h = hashlib.sha256()
     files = ([("tei", plan.tei)] if plan.tei else []) + sorted(plan.images.items()) + \
         sorted(plan.ocr.items())
     for name, path in files:
-        h.update(str(name).encode("utf-8") + b"\0" + _hash_file(path).encode() + b"\0")
+        h.update(str(name).encode("utf-8") + b"\0" + file_digest(path).encode() + b"\0")
     return h.hexdigest()
 
 
@@ -283,7 +275,7 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
     for path in sorted((staged / "derived").rglob("*")) if (staged / "derived").exists() else []:
         if path.is_file():
             out.fixity.append(FixityRecord(path.relative_to(staged).as_posix(), "derivative",
-                                           path.stat().st_size, _hash_file(path)))
+                                           path.stat().st_size, file_digest(path)))
     return item
 
 

@@ -6,7 +6,6 @@ inside the bag.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from datetime import date
@@ -15,21 +14,13 @@ from typing import Iterable
 from urllib.parse import unquote
 
 from .errors import BagError, PathEscapeError, SudurError
-from .store import resolve_inside
+from .store import file_digest, resolve_inside
 
 ALGORITHMS = ("sha512", "sha256", "sha1", "md5")
 
 
 def is_bag(path: Path) -> bool:
     return (path / "bagit.txt").is_file()
-
-
-def _digest(path: Path, alg: str) -> str:
-    h = hashlib.new(alg)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _read_manifest(bag: Path, name: str) -> dict[str, str]:
@@ -108,14 +99,14 @@ def verify_bag(bag: Path) -> Path:
         if extra:
             raise BagError(f"{len(extra)} file(s) not in the manifest, e.g. {extra[0]}", file=name)
         for rel, digest in entries.items():
-            if _digest(bag / rel, alg) != digest:
+            if file_digest(bag / rel, alg) != digest:
                 raise BagError(f"checksum mismatch for {rel}", file=name)
     _check_oxum(bag, present)
     for alg in ALGORITHMS:
         tag = bag / f"tagmanifest-{alg}.txt"
         if tag.is_file():
             for rel, digest in _read_manifest(bag, tag.name).items():
-                if not (bag / rel).is_file() or _digest(bag / rel, alg) != digest:
+                if not (bag / rel).is_file() or file_digest(bag / rel, alg) != digest:
                     raise BagError(f"tag file {rel} does not match", file=tag.name)
     return payload
 
@@ -147,7 +138,7 @@ def write_bag(out: Path, files: Iterable[tuple[str, Path | bytes]], info: dict[s
             shutil.copyfile(src, dst)
         total += dst.stat().st_size
         count += 1
-        lines.append(f"{_digest(dst, 'sha256')}  data/{rel}")
+        lines.append(f"{file_digest(dst, 'sha256')}  data/{rel}")
     (tmp / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
                                    encoding="utf-8")
     (tmp / "manifest-sha256.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -155,7 +146,7 @@ def write_bag(out: Path, files: Iterable[tuple[str, Path | bytes]], info: dict[s
             "Bag-Software-Agent": "Sudur", **info}
     (tmp / "bag-info.txt").write_text("".join(f"{k}: {v}\n" for k, v in meta.items()),
                                       encoding="utf-8")
-    tags = [f"{_digest(tmp / n, 'sha256')}  {n}" for n in
+    tags = [f"{file_digest(tmp / n, 'sha256')}  {n}" for n in
             ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")]
     (tmp / "tagmanifest-sha256.txt").write_text("\n".join(tags) + "\n", encoding="utf-8")
     if out.exists():

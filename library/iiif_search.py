@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 from .iiif_presentation import (SEARCH2_CONTEXT, autocomplete1_url, autocomplete_url, canvas_url,
                                 clip_box, search1_url, search_url)
-from .models import Box, Page
+from .models import Box, Page, union_boxes
 
 SEARCH1_CONTEXT = ["http://iiif.io/api/presentation/2/context.json",
                    "http://iiif.io/api/search/1/context.json"]
@@ -74,7 +74,7 @@ class Match:
     def box(self) -> Optional[Box]:
         """The region of the whole match (None: the whole canvas)."""
         boxes = [s.box for s in self.segments]
-        return None if None in boxes else union(boxes)
+        return None if None in boxes else union_boxes(boxes)
 
     def anno_id(self, base: str, item_id: str) -> str:
         return f"{base}/iiif/{item_id}/hit/{self.order}/{self.start}-{self.end}"
@@ -120,17 +120,6 @@ def _flat(s: str) -> str:
     return _RUN_ON_BREAK.sub("", s).replace("\n", " ")
 
 
-def union(boxes: Iterable[Box]) -> Optional[Box]:
-    boxes = list(boxes)
-    if not boxes:
-        return None
-    x0 = min(b.x for b in boxes)
-    y0 = min(b.y for b in boxes)
-    x1 = max(b.x + b.w for b in boxes)
-    y1 = max(b.y + b.h for b in boxes)
-    return Box(x0, y0, x1 - x0, y1 - y0)
-
-
 def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
     return a0 < b1 and b0 < a1 if a1 > a0 else b0 <= a0 < b1
 
@@ -146,7 +135,7 @@ def span_regions(page: Optional[Page], start: int, end: int) -> list[tuple[int, 
         words = [w for w in line.words
                  if w.box is not None and w.start >= 0 and _overlaps(start, end, w.start, w.end)]
         if words:
-            box = clip_box(union(w.box for w in words), page)
+            box = clip_box(union_boxes(w.box for w in words), page)
             lo, hi = min(w.start for w in words), max(w.end for w in words)
         elif line.box is not None and line.start >= 0 and _overlaps(start, end, line.start,
                                                                       line.end):
@@ -160,7 +149,7 @@ def span_regions(page: Optional[Page], start: int, end: int) -> list[tuple[int, 
 
 def span_box(page: Optional[Page], start: int, end: int) -> Optional[Box]:
     """The region of ``page.text[start:end]`` as one box (None: unknown, the whole canvas)."""
-    return union(box for _s, _e, box in span_regions(page, start, end))
+    return union_boxes(box for _s, _e, box in span_regions(page, start, end))
 
 
 def make_match(hit: HitLike, span: tuple[int, int], page: Optional[Page]) -> Match:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 ITEM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 IMAGE_ID_RE = re.compile(r"^([a-z0-9][a-z0-9_-]*)\.(\d{4})$")
@@ -49,6 +49,18 @@ class Box:
 
     def xywh(self) -> str:
         return f"{self.x},{self.y},{self.w},{self.h}"
+
+
+def union_boxes(boxes: Iterable[Box]) -> Optional[Box]:
+    """The smallest box holding every box given (None for none)."""
+    boxes = list(boxes)
+    if not boxes:
+        return None
+    x0 = min(b.x for b in boxes)
+    y0 = min(b.y for b in boxes)
+    x1 = max(b.x + b.w for b in boxes)
+    y1 = max(b.y + b.h for b in boxes)
+    return Box(x0, y0, x1 - x0, y1 - y0)
 
 
 @dataclass

@@ -61,7 +61,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
-from .models import Box, Collection, Word, to_dict
+from .models import Box, Collection, Word, to_dict, union_boxes
 
 log = logging.getLogger(__name__)
 
@@ -781,16 +781,6 @@ class _Drawn:
     confidence: list[float]  # per word: lower where the ink is faint (<unclear>)
 
 
-def _union(boxes: list[Box]) -> Optional[Box]:
-    if not boxes:
-        return None
-    x0 = min(b.x for b in boxes)
-    y0 = min(b.y for b in boxes)
-    x1 = max(b.x + b.w for b in boxes)
-    y1 = max(b.y + b.h for b in boxes)
-    return Box(x0, y0, x1 - x0, y1 - y0)
-
-
 def _seed(*parts: str) -> int:
     return zlib.crc32("/".join(parts).encode("utf-8"))
 
@@ -958,7 +948,7 @@ def _seg_text(segs: list[_Seg]) -> str:
 
 
 def _drawn(text: str, words: list[Word], confidence: list[float]) -> _Drawn:
-    return _Drawn(text=text, box=_union([w.box for w in words if w.box]), words=words,
+    return _Drawn(text=text, box=union_boxes([w.box for w in words if w.box]), words=words,
                   confidence=confidence)
 
 

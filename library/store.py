@@ -19,6 +19,7 @@ version or the new one, never a mix; a crash leaves only unreferenced folders, w
 from __future__ import annotations
 
 import errno
+import hashlib
 import fcntl
 import os
 import re
@@ -172,6 +173,15 @@ class Store:
                     p.unlink()
                     removed.append(str(p))
         return removed
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file, read in 1 MiB chunks (fixity, bags, source hashes)."""
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def resolve_inside(base: Path, rel: str) -> Path:
