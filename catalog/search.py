@@ -116,13 +116,15 @@ class Searcher:
 
 
 def open_searcher(index_dir: Path) -> Searcher:
-    index_dir = Path(index_dir)
-    if not windex.exists_in(str(index_dir)):
-        raise IndexVersionError(f"there is no search index in {index_dir}")
-    check_version(index_dir)
     for attempt in range(5):
+        # ``index`` links to the current generation; a rebuild may switch it at any moment,
+        # so every step below reads the one generation resolved here
+        generation = Path(index_dir).resolve()
         try:
-            return Searcher(index_dir)
+            if not windex.exists_in(str(generation)):
+                raise IndexVersionError(f"there is no search index in {index_dir}")
+            check_version(generation)
+            return Searcher(generation)
         except FileNotFoundError:
             # A writer committed a new generation between listing the newest table of
             # contents and reading it, and removed the old one: read the new one.
