@@ -225,12 +225,17 @@ def update_items(index_dir: Path, items: Iterable[Item], procs: int = 1) -> int:
 
     ``procs`` > 1 writes with that many processes (see ``writer``).
     """
-    ix = open_for_writing(index_dir)
+    return _write(open_for_writing(index_dir), items, procs, replace=True)
+
+
+def _write(ix, items: Iterable[Item], procs: int, *, replace: bool) -> int:
+    """Add the documents of ``items`` in one commit (replacing theirs first if ``replace``)."""
     n = 0
     w = writer(ix, procs=procs)
     try:
         for item in items:
-            w.delete_by_term("item", item.id)
+            if replace:
+                w.delete_by_term("item", item.id)
             with analysis.writing_system(item.writing_system or ""):
                 for doc in page_documents(item):
                     w.add_document(**doc)
@@ -260,20 +265,11 @@ def rebuild(index_dir: Path, catalog: Catalog, procs: int = 1) -> int:
     tmp.mkdir(parents=True)
     ix = windex.create_in(str(tmp), build_schema())
     write_version(tmp)
-    n = 0
-    w = writer(ix, procs=procs)
     try:
-        for item in catalog.items(with_pages=False):
-            item.pages = catalog.pages(item.id)
-            with analysis.writing_system(item.writing_system or ""):
-                for doc in page_documents(item):
-                    w.add_document(**doc)
-                    n += 1
+        n = _write(ix, catalog.items(with_pages=True), procs, replace=False)
     except BaseException:
-        w.cancel()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    w.commit()
     generation = _new_generation(index_dir)
     os.rename(tmp, generation)
     previous = index_dir.resolve() if index_dir.is_symlink() else None
