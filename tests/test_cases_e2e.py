@@ -2,7 +2,6 @@
 query through `sudur search --json` (with `--exact` for the exact no-match cases)."""
 from __future__ import annotations
 
-import csv
 import json
 from xml.sax.saxutils import escape
 
@@ -11,14 +10,7 @@ from click.testing import CliRunner
 
 from library.cli import cli
 
-
-def _cases(shared_dir):
-    with open(shared_dir / "text" / "cases.tsv", encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
-
-
-def _decode(codepoints: str) -> str:
-    return "".join(chr(int(cp, 16)) for cp in codepoints.split())
+from text_cases import decode, load_cases
 
 
 def _lang(text: str) -> str:
@@ -32,9 +24,9 @@ def _lang(text: str) -> str:
 @pytest.fixture(scope="module")
 def case_library(shared_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("cases")
-    cases = _cases(shared_dir)
+    cases = load_cases(shared_dir)
     for case in cases:
-        doc = _decode(case["document_codepoints"])
+        doc = decode(case["document_codepoints"])
         item = "case-" + case["id"].lower()
         folder = root / "batch" / item
         folder.mkdir(parents=True)
@@ -57,7 +49,7 @@ def test_every_case_end_to_end(case_library):
     lib, cases = case_library
     wrong = []
     for case in cases:
-        query = _decode(case["query_codepoints"])
+        query = decode(case["query_codepoints"])
         item = "case-" + case["id"].lower()
         exact = case["expect"] == "no-match"
         if exact and "exact" not in case["fields"]:
@@ -80,7 +72,7 @@ def test_shape_only_no_match_holds_at_the_key_level(shared_dir):
     loose key, as SCRIPTS.md wants, so it is checked where it lives."""
     from library import scripts
 
-    for case in _cases(shared_dir):
+    for case in load_cases(shared_dir):
         if case["expect"] == "no-match" and "exact" not in case["fields"]:
-            doc, query = _decode(case["document_codepoints"]), _decode(case["query_codepoints"])
+            doc, query = decode(case["document_codepoints"]), decode(case["query_codepoints"])
             assert scripts.mongol_shape(doc) != scripts.mongol_shape(query), case["id"]

@@ -3,7 +3,6 @@ aliases, robustness, and that analysis never touches the network."""
 
 from __future__ import annotations
 
-import csv
 import socket
 
 import pytest
@@ -17,6 +16,8 @@ from catalog import querying
 from catalog.analysis import FIELDS, analyzer
 from catalog.querying import build_query, load_aliases
 from library import scripts
+
+from text_cases import decode, load_cases
 
 FIELD_OF = {"exact": "x", "shape": "s", "loose": "l", "translit": "tr"}
 
@@ -46,25 +47,13 @@ def field_part(q: wq.Query, field: str) -> wq.Query:
     return wq.Or(mine) if mine else wq.NullQuery
 
 
-def _cases(shared_dir):
-    path = shared_dir / "text" / "cases.tsv"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
-
-
-def _decode(codepoints: str) -> str:
-    return "".join(chr(int(h, 16)) for h in codepoints.split())
-
-
 def test_every_shared_case(shared_dir):
-    cases = _cases(shared_dir)
+    cases = load_cases(shared_dir)
     assert len(cases) >= 39
     failures = []
     for c in cases:
-        doc = _decode(c["document_codepoints"])
-        qtext = _decode(c["query_codepoints"])
+        doc = decode(c["document_codepoints"])
+        qtext = decode(c["query_codepoints"])
         assert doc == c["document"] and qtext == c["query"], c["id"]
         ix = make_index(doc)
         named = [FIELD_OF[f] for f in c["fields"].split("+")]

@@ -3,7 +3,6 @@ one-pass analysis against the field analyzers, spans, reading order and budgeted
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
@@ -17,6 +16,8 @@ from catalog.search import (autocomplete, match_spans, open_searcher, page_match
 from catalog.querying import build_query
 from library.errors import IndexVersionError
 from library.models import Item, Page
+
+from text_cases import decode, load_cases
 
 MIXED = ("ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ ᠬᠠᠷ᠎ᠠ ᠭᠡᠰᠡᠷ བཀའ་འགྱུར། བྱང་ཆུབ་སེམས་དཔའི་ 甘珠爾乾隆西遊記 Mongol Монгол "
          "ᡐᡄᡊᡎᡅ ᠮᠠᠨᠵᡠ ᠑᠒ ༡༢ 12 ᠶᠢ\u180eᠠ ᠠᠳ\u180bᠠ")
@@ -87,26 +88,14 @@ def test_shape_keys_never_collide_with_exact_keys():
     assert all(s == x for s, x in zip(shapes, exact) if not s.startswith("~"))
 
 
-def _cases(shared_dir):
-    path = shared_dir / "text" / "cases.tsv"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
-
-
-def _decode(codepoints: str) -> str:
-    return "".join(chr(int(h, 16)) for h in codepoints.split())
-
-
 def test_every_shared_case_on_the_real_index(shared_dir, tmp_path):
-    cases = _cases(shared_dir)
-    items = [_item(f"case-{i}", [_decode(c["document_codepoints"])]) for i, c in enumerate(cases)]
+    cases = load_cases(shared_dir)
+    items = [_item(f"case-{i}", [decode(c["document_codepoints"])]) for i, c in enumerate(cases)]
     cindex.update_items(tmp_path / "ix", items)
     failures = []
     with open_searcher(tmp_path / "ix") as s:
         for i, c in enumerate(cases):
-            q = _decode(c["query_codepoints"])
+            q = decode(c["query_codepoints"])
             named = c["fields"].split("+")
             found = page_matches(s, f"case-{i}", q)
             found_exact = page_matches(s, f"case-{i}", q, exact=True)
