@@ -97,9 +97,16 @@ def library_state(lib: Path, queries: tuple[str, ...] = ()) -> dict:
     if queries:
         with open_searcher(Path(lib) / "index") as s:
             for q in queries:
-                res = search(s, q, page_size=100, time_budget=5.0)
-                state["hits"][q] = (res.total, sorted((h.item_id, h.order, h.kind)
-                                                      for h in res.hits))
+                # every hit, page by page: which ones fill the first page depends on the order
+                # items reached the index, which a crash and rerun may change
+                hits, page = [], 1
+                while True:
+                    res = search(s, q, page=page, page_size=100, time_budget=5.0)
+                    hits += [(h.item_id, h.order, h.kind) for h in res.hits]
+                    if not res.hits or len(hits) >= res.total:
+                        break
+                    page += 1
+                state["hits"][q] = (res.total, sorted(hits))
     return state
 
 
