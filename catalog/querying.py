@@ -11,7 +11,7 @@ everything except ``exact=True``:
 - unspaced pinyin ("ganzhuer") is cut into syllables (fewest syllables over pypinyin's
   inventory) and searched in ``tr``;
 - a query equal to one spelling in the alias thesaurus (``library/data/aliases.tsv``, or a
-  library's own ``aliases.tsv``) also searches every other spelling of that name.
+  library's own ``aliases.tsv``, which extends it) also searches every other spelling of that name.
 """
 
 from __future__ import annotations
@@ -122,44 +122,100 @@ def _is_alphabetic(text: str) -> bool:
     return bool(seq_kinds) and all(k == "lat" for k in seq_kinds)
 
 
-def _parse_aliases(path: Path) -> Aliases:
-    al = Aliases()
+def _read_alias_lines(path: Path) -> list[tuple[str, ...]]:
+    """The non-comment lines of an alias file as NFC spellings (de-duplicated, blanks dropped)."""
+    rows = []
     with path.open(encoding="utf-8") as f:
         for line in f:
             if line.lstrip().startswith("#"):
                 continue
-            spellings = tuple(dict.fromkeys(
+            fields = tuple(dict.fromkeys(
                 unicodedata.normalize("NFC", s.strip()) for s in line.rstrip("\n").split("\t")
                 if s.strip()))
-            if len(spellings) < 2:
-                continue
-            idx = len(al.concepts)
-            al.concepts.append(spellings)
-            for s in spellings:
-                loose = _first_keys(s, "l")
-                if loose:
-                    al.by_loose.setdefault(loose, idx)
-                if _is_alphabetic(s):
-                    skel = _first_keys(s, "tr")
-                    if skel:
-                        al.by_skeleton.setdefault(skel, idx)
+            if fields:
+                rows.append(fields)
+    return rows
+
+
+@lru_cache(maxsize=4096)
+def _spelling_keys(s: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(loose key, skeleton key or ()) of one spelling: the keys ``Aliases.lookup`` matches on."""
+    skel = _first_keys(s, "tr") if _is_alphabetic(s) else ()
+    return _first_keys(s, "l"), skel
+
+
+def _holds(concept: list[str], s: str) -> bool:
+    """Whether ``concept`` has a spelling ``lookup`` would match ``s`` to."""
+    loose, skel = _spelling_keys(s)
+    for other in concept:
+        o_loose, o_skel = _spelling_keys(other)
+        if (loose and loose == o_loose) or (skel and skel == o_skel):
+            return True
+    return False
+
+
+def _merge_alias_lines(rows: list[tuple[str, ...]]) -> Aliases:
+    """Apply lines in order: a concept sharing a spelling with an earlier one is merged into it
+    (so a library file extends and corrects the built-in list rather than rivalling it);
+    ``-X`` drops the spelling X, ``-X<TAB>*`` the whole concept holding X."""
+    concepts: list[list[str]] = []
+    for row in rows:
+        if row[0].startswith("-") and len(row[0]) > 1:
+            target = row[0][1:].strip()
+            whole = len(row) > 1 and row[1] == "*"
+            loose = _spelling_keys(target)[0]
+            for c in concepts:
+                if not _holds(c, target):
+                    continue
+                if whole:
+                    c.clear()
+                else:
+                    # A removal names one spelling, so only its loose key (not the skeleton,
+                    # which Kesar and Geser may share) decides what goes.
+                    c[:] = [x for x in c if _spelling_keys(x)[0] != loose]
+            concepts = [c for c in concepts if len(c) >= 2]
+            continue
+        if len(row) < 2:
+            continue
+        hits = [c for c in concepts if any(_holds(c, s) for s in row)]
+        if not hits:
+            concepts.append(list(row))
+            continue
+        into = hits[0]
+        for other in hits[1:]:
+            into.extend(x for x in other if x not in into)
+            concepts = [c for c in concepts if c is not other]
+        into.extend(x for x in row if x not in into)
+    al = Aliases()
+    for idx, c in enumerate(concepts):
+        al.concepts.append(tuple(c))
+        for s in c:
+            loose, skel = _spelling_keys(s)
+            if loose:
+                al.by_loose.setdefault(loose, idx)
+            if skel:
+                al.by_skeleton.setdefault(skel, idx)
     return al
 
 
 @lru_cache(maxsize=8)
-def _load_cached(path: str, mtime_ns: int, size: int) -> Aliases:
-    return _parse_aliases(Path(path))
+def _load_cached(path: str | None, mtime_ns: int, size: int) -> Aliases:
+    rows = _read_alias_lines(DEFAULT_ALIASES_PATH)
+    if path is not None:
+        rows += _read_alias_lines(Path(path))
+    return _merge_alias_lines(rows)
 
 
 def load_aliases(path: str | Path | None = None) -> Aliases:
-    """Read an alias file (one concept a line, spellings separated by tabs; # comments).
+    """The built-in alias thesaurus extended by a library's own file (one concept a line,
+    spellings separated by tabs; # comments; ``-X`` removes a spelling, ``-X<TAB>*`` a concept).
 
-    Without ``path``, or when ``path`` does not exist, the built-in list is used. A library's
-    own file replaces the built-in list (copy it to extend it). Cached until the file changes.
+    Without ``path``, or when ``path`` does not exist, the built-in list alone. Cached on the
+    library file's path, mtime and size, so edits take effect without a restart.
     """
-    p = Path(path) if path else DEFAULT_ALIASES_PATH
-    if not p.is_file():
-        p = DEFAULT_ALIASES_PATH
+    p = Path(path) if path else None
+    if p is None or not p.is_file() or p.resolve() == DEFAULT_ALIASES_PATH.resolve():
+        return _load_cached(None, 0, 0)
     st = p.stat()
     return _load_cached(str(p.resolve()), st.st_mtime_ns, st.st_size)
 

@@ -157,16 +157,57 @@ def test_aliases_expand_across_scripts():
     assert build_query("Geser", exact=True)[1]["aliases"] == []
 
 
-def test_library_alias_file_replaces_the_builtin(tmp_path):
+def _alias_file(tmp_path, text):
     path = tmp_path / "aliases.tsv"
-    path.write_text("# ours\nZanabazar\t扎那巴扎尔\tᠵᠠᠨᠠᠪᠠᠵᠠᠷ\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_library_alias_file_extends_the_builtin(tmp_path):
+    path = _alias_file(tmp_path, "# ours\nZanabazar\t扎那巴扎尔\tᠵᠠᠨᠠᠪᠠᠵᠠᠷ\n")
     al = load_aliases(path)
     assert al.lookup("zanabazar") == ("Zanabazar", "扎那巴扎尔", "ᠵᠠᠨᠠᠪᠠᠵᠠᠷ")
-    assert al.lookup("Geser") == ()
+    assert "Gesar" in al.lookup("Geser")
     _, info = build_query("Zanabazar", aliases_path=path)
     assert info["aliases"] == ["扎那巴扎尔", "ᠵᠠᠨᠠᠪᠠᠵᠠᠷ"]
-    # a missing file falls back to the built-in list
+    # a missing file means the built-in list alone
     assert load_aliases(tmp_path / "none.tsv").lookup("Geser")
+    assert load_aliases(tmp_path / "none.tsv").lookup("Zanabazar") == ()
+
+
+def test_library_alias_line_merges_into_the_builtin_concept(tmp_path):
+    path = _alias_file(tmp_path, "Janggar\tJangar\tЖангар\n")
+    spellings = load_aliases(path).lookup("Janggar")
+    builtin = load_aliases().lookup("Jangar")
+    assert spellings[:len(builtin)] == builtin          # built-in first, then the new one
+    assert spellings[len(builtin):] == ("Janggar",)
+    assert load_aliases(path).lookup("江格尔") == spellings
+    # a malformed line (one spelling, no removal) is ignored, not raised on
+    assert load_aliases(_alias_file(tmp_path, "Lonely\n")).lookup("Jangar") == builtin
+
+
+def test_library_alias_file_removes_a_spelling(tmp_path):
+    assert "Kesar" in load_aliases().lookup("Geser")
+    al = load_aliases(_alias_file(tmp_path, "-Kesar\n"))
+    geser = al.lookup("Geser")
+    assert "Kesar" not in geser and "Gesar" in geser and "格斯尔" in geser
+
+
+def test_library_alias_file_removes_a_whole_concept(tmp_path):
+    al = load_aliases(_alias_file(tmp_path, "-Geser\t*\n"))
+    assert al.lookup("Geser") == () and al.lookup("格斯尔") == ()
+    assert al.lookup("Jangar")
+    _, info = build_query("Geser", aliases_path=tmp_path / "aliases.tsv")
+    assert info["aliases"] == []
+
+
+def test_library_alias_file_change_on_disk_is_picked_up(tmp_path):
+    path = _alias_file(tmp_path, "Zanabazar\t扎那巴扎尔\n")
+    assert load_aliases(path).lookup("Zanabazar")
+    path.write_text("Undur Gegeen\t温都尔格根\n", encoding="utf-8")
+    al = load_aliases(path)
+    assert al.lookup("Zanabazar") == ()
+    assert al.lookup("Undur Gegeen")[:2] == ("Undur Gegeen", "温都尔格根")
 
 
 def test_writing_system_applies_to_the_query():
