@@ -201,6 +201,13 @@ class _FacetTable(list):
         return out
 
 
+def _add_scaled(base: dict[str, int], extra: dict[str, int], scale: float) -> dict[str, int]:
+    out = dict(base)
+    for v, c in extra.items():
+        out[v] = out.get(v, 0) + max(c, round(c * scale))
+    return out
+
+
 def _facet_counts(table: _FacetTable, docnums: list[int]) -> list[dict[str, int]]:
     """Facet value counts over ``docnums`` (ascending): documents are counted per distinct
     facet combination first, then the few combinations are expanded."""
@@ -258,19 +265,23 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
     plan = _plan(iq)
     n_docs = reader.doc_count_all()
     if plan is not None:
-        matched, scanned = _scan(reader, plan, restrict, stop, deadline)
+        scanned = _scan(reader, plan, restrict, stop, deadline)
     else:
-        matched, scanned = _whoosh_docs(s, full, stop, deadline)
+        scanned = _whoosh_docs(s, full, stop, deadline)
+    matched = scanned.matched
     if sort != "relevance":
         found = [(d, 0.0) for d in matched[start:stop]]
-    counts = _facet_counts(table, matched)
-    total = len(matched)
-    estimate = scanned < n_docs
+    estimate = not scanned.complete
+    total = scanned.estimated_total()
+    counts = _facet_counts(table, matched[:scanned.sampled_from])
     if estimate:
-        # the matches so far came from the first ``scanned`` documents
-        scale = n_docs / max(1, scanned)
-        total = max(total, int(round(total * scale)))
-        counts = [{v: max(c, int(round(c * scale))) for v, c in d.items()} for d in counts]
+        if scanned.sampled:
+            # the exact part as counted, plus the sample windows scaled to what they stand for
+            extra, scale = _facet_counts(table, matched[scanned.sampled_from:]), scanned.scale()
+        else:
+            extra, scale = counts, n_docs / max(1, scanned.exact_upto)
+            counts = [dict() for _ in counts]
+        counts = [_add_scaled(counts[i], extra[i], scale) for i in range(len(counts))]
     seqs = query_sequences(q)
     where = _MatchPositions(reader, plan) if plan else None
     hits = [_hit(s, docnum, score, seqs, first_only=True, where=where)
@@ -296,20 +307,20 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
 _Seq = tuple[tuple[tuple[str, str], ...], ...]
 
 
-def _whoosh_docs(s: Searcher, q: wq.Query, want: int, deadline: float
-                 ) -> tuple[list[int], int]:
+def _whoosh_docs(s: Searcher, q: wq.Query, want: int, deadline: float) -> "_Scanned":
     """As _scan, through Whoosh's own matchers (queries of another shape)."""
     reader = s.searcher.reader()
     deletions = reader.has_deletions()
     matched: list[int] = []
+    n_docs = reader.doc_count_all()
     for docnum in s.searcher.docs_for_query(q):
         if deletions and reader.is_deleted(docnum):
             continue
         matched.append(docnum)
         if len(matched) >= want and (len(matched) & 63) == 0 \
                 and time.perf_counter() > deadline:
-            return matched, docnum + 1
-    return matched, reader.doc_count_all()
+            return _Scanned(matched, docnum + 1, len(matched), 0, n_docs)
+    return _Scanned(matched, n_docs, len(matched), 0, n_docs)
 
 
 def _text(t) -> str:
@@ -524,6 +535,37 @@ class _SeqScan:
                 out.append(target)
             target += 1
 
+    def skip_to(self, doc: int) -> None:
+        """Pass over the documents below ``doc`` without matching them."""
+        if self.done:
+            return
+        if self.single:
+            for state in self.id_states:
+                carry = state[1]
+                if carry and carry[-1] >= doc:
+                    state[1] = carry[bisect_left(carry, doc):]
+                    continue
+                state[1] = []
+                m = state[0]
+                if m is not None and m.is_active() and m.id() < doc:
+                    m.skip_to(doc)
+                if m is not None and not m.is_active():
+                    state[0] = None
+            self.id_states = [st for st in self.id_states if st[0] is not None or st[1]]
+            self.done = not self.id_states
+        elif self.bulk is not None:
+            for state in [st for alts in self.bulk for st in alts] + self.bulk_restrict:
+                state[1] = {d: v for d, v in state[1].items() if d >= doc}
+                m = state[0]
+                if m is not None and state[2] < doc:
+                    if m.is_active() and m.id() < doc:
+                        m.skip_to(doc)
+                    if not m.is_active():
+                        state[0] = None
+                    state[2] = doc - 1
+        else:
+            self.target = max(self.target, doc)
+
     def _single_upto(self, limit: int) -> list[int]:
         # whole posting blocks at a time: the ids of a common word are counted with C-level
         # list and set operations, not one Python step per document
@@ -568,15 +610,17 @@ class _SeqScan:
             self.done = True  # a position has no postings left
         order = sorted(range(len(self.seq)), key=lambda i: sum(len(d) for d in per_pos[i]))
         out: list[int] = []
+        shifted = _shifted_positions
         for d in sorted(cands):
-            starts: set[int] | None = None
+            starts: frozenset[int] | None = None
             for i in order:
-                shifted: set[int] = set()
-                for vals in per_pos[i]:
-                    v = vals.get(d)
-                    if v is not None:
-                        shifted.update(p - i for p in _decode_positions(v))
-                starts = shifted if starts is None else starts & shifted
+                alts = per_pos[i]
+                if len(alts) == 1:
+                    here = shifted(alts[0][d], i)
+                else:
+                    here = frozenset().union(*(shifted(vals[d], i) for vals in alts
+                                               if d in vals))
+                starts = here if starts is None else starts & here
                 if not starts:
                     break
             else:
@@ -683,24 +727,78 @@ def _decode_positions(v: bytes) -> tuple[int, ...]:
     return got
 
 
+_SHIFTED: dict[tuple[bytes, int], frozenset[int]] = {}
+
+
+def _shifted_positions(v: bytes, i: int) -> frozenset[int]:
+    """The positions of an encoded value, less ``i`` (where a phrase would start if this is
+    its i-th token); kept, as most values are a few shared one-position encodings."""
+    key = (v, i)
+    got = _SHIFTED.get(key)
+    if got is None:
+        got = frozenset(p - i for p in _decode_positions(v))
+        if len(_SHIFTED) > 200_000:
+            _SHIFTED.clear()
+        _SHIFTED[key] = got
+    return got
+
+
 _FIRST_WINDOW = 512
 _MAX_WINDOW = 4096
+# Past the first page, counting that cannot finish within the budget samples: windows of this
+# many documents spread evenly over the rest of the index (so that an estimate, and its
+# facets, speak for every item, not only the first ones), as many as the budget allows.
+_SAMPLE_WINDOW = 256
+
+
+@dataclass
+class _Scanned:
+    """What a scan found: ``matched`` holds every match below ``exact_upto``, then those in
+    the sample windows beyond it, which covered ``sampled`` documents."""
+
+    matched: list[int]
+    exact_upto: int
+    sampled_from: int
+    sampled: int
+    n_docs: int
+
+    @property
+    def complete(self) -> bool:
+        return self.exact_upto >= self.n_docs
+
+    def scale(self) -> float:
+        """What a match in the sample stands for (1 when the scan is complete)."""
+        rest = self.n_docs - self.exact_upto
+        if self.complete or self.sampled <= 0:
+            return 1.0
+        return rest / self.sampled
+
+    def estimated_total(self) -> int:
+        exact = self.sampled_from
+        if self.complete:
+            return len(self.matched)
+        if self.sampled <= 0:
+            # nothing sampled: the rate of the part read exactly stands for the rest
+            return max(exact, round(exact * self.n_docs / max(1, self.exact_upto)))
+        return exact + round((len(self.matched) - exact) * self.scale())
 
 
 def _scan(reader, plan: list[_Seq], restrict: list, want: int, deadline: float | None
-          ) -> tuple[list[int], int]:
-    """Docnums matching any sequence of ``plan``, ascending, and how far the docnum range was
-    scanned: all of it, or, once ``want`` matches are in and ``deadline`` has passed, up to the
-    window where it stopped."""
+          ) -> _Scanned:
+    """Docnums matching any sequence of ``plan``, ascending.
+
+    Every match is found, unless ``deadline`` passes: then the first ``want`` matches are
+    still all found (the first page), and the rest of the index is sampled in evenly spread
+    windows for as long as the deadline allows.
+    """
     scans = [_SeqScan(reader, sq, restrict) for sq in plan]
     scans = [sc for sc in scans if not sc.done]
     n_docs = reader.doc_count_all()
     deletions = reader.has_deletions()
     matched: list[int] = []
-    upto = 0
-    window = _FIRST_WINDOW
-    while upto < n_docs and scans:
-        hi = min(n_docs, upto + window)
+
+    def take(hi: int) -> None:
+        nonlocal scans
         got: set[int] = set()
         for sc in scans:
             got.update(sc.upto(hi))
@@ -708,11 +806,50 @@ def _scan(reader, plan: list[_Seq], restrict: list, want: int, deadline: float |
         for d in sorted(got):
             if not (deletions and reader.is_deleted(d)):
                 matched.append(d)
+
+    t0 = time.perf_counter()
+    upto = 0
+    window = _FIRST_WINDOW
+    while upto < n_docs and scans:
+        hi = min(n_docs, upto + window)
+        take(hi)
         upto = hi
         window = min(window * 2, _MAX_WINDOW)
-        if deadline is not None and len(matched) >= want and time.perf_counter() > deadline:
-            return matched, upto
-    return matched, n_docs
+        if deadline is not None and len(matched) >= want:
+            now = time.perf_counter()
+            left = deadline - now
+            if left <= 0:
+                break
+            # Will reading the rest at this rate fit in the time left? If not, sample it.
+            per_doc = (now - t0) / upto
+            if per_doc * (n_docs - upto) > left and upto < n_docs:
+                return _sample(matched, upto, n_docs, scans, take, deadline, left / per_doc)
+    if not scans:
+        upto = n_docs
+    return _Scanned(matched, upto, len(matched), 0, n_docs)
+
+
+def _sample(matched: list[int], upto: int, n_docs: int, scans: list, take, deadline: float,
+            affordable: float) -> _Scanned:
+    """Sample the documents from ``upto`` on in windows spread evenly over them, reading
+    about ``affordable`` documents (fewer if the deadline comes first)."""
+    exact = len(matched)
+    rest = n_docs - upto
+    n_windows = max(1, int(affordable // _SAMPLE_WINDOW))
+    stride = max(_SAMPLE_WINDOW, rest // n_windows)
+    sampled = 0
+    start = upto
+    while start < n_docs:
+        # (once every sequence has run out of postings, the windows left cost nothing)
+        hi = min(n_docs, start + _SAMPLE_WINDOW)
+        for sc in scans:
+            sc.skip_to(start)
+        take(hi)
+        sampled += hi - start
+        start += stride
+        if scans and time.perf_counter() > deadline:
+            break
+    return _Scanned(matched, upto, exact, sampled, n_docs)
 
 
 def _index_terms(fieldname: str, text: str, reader) -> tuple[str, list[str]]:
@@ -798,7 +935,7 @@ def page_matches(s: Searcher, item_id: str, text: str, *, exact: bool = False) -
     restrict = _filters(None, "page", item_id)
     plan = _plan(iq)
     if plan is not None:
-        docs, _ = _scan(reader, plan, restrict, 0, None)
+        docs = _scan(reader, plan, restrict, 0, None).matched
     else:
         docs = [d for d in s.searcher.docs_for_query(wq.And([iq] + restrict))
                 if not reader.is_deleted(d)]

@@ -218,11 +218,12 @@ def test_reading_order_matcher_agrees_with_whoosh(tmp_path, monkeypatch, lazy_st
             iq = cs.index_query(q, reader)
             plan = cs._plan(iq)
             assert plan is not None, text
-            mine, scanned = cs._scan(reader, plan, [], 0, None)
-            assert scanned == reader.doc_count_all()
+            scanned = cs._scan(reader, plan, [], 0, None)
+            mine = scanned.matched
+            assert scanned.complete and scanned.exact_upto == reader.doc_count_all()
             assert mine == sorted(s.searcher.docs_for_query(iq)), text
             restrict = [cs.wq.Term("item", "b")]
-            mine_b, _ = cs._scan(reader, plan, restrict, 0, None)
+            mine_b = cs._scan(reader, plan, restrict, 0, None).matched
             ref_b = sorted(s.searcher.docs_for_query(cs.wq.And([iq] + restrict)))
             assert mine_b == ref_b, text
             assert [(h.item_id, h.order) for h in page_matches(s, "b", text)] == [
