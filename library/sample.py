@@ -44,8 +44,10 @@ reads the npm web fonts (WOFF2) directly, so nothing is converted.
 Without a font for a script, its pages are drawn with word-shaped blocks instead of letters, so
 the sample still ingests; ``write_sample`` logs a warning naming the missing script.
 
-Pillow is imported here (inside the rendering functions) as well as in ``library/imaging.py``:
-this module draws pictures, it never decodes a master.
+This module decides what a page shows and where: it describes each page as a
+``library.imaging.PageDrawing`` (paper, rules, text runs, column bands, damage) and measures text
+with ``imaging.text_length``/``text_bbox``/``font_metrics``; ``imaging.render_page`` draws it.
+Pillow stays inside ``library/imaging.py``.
 """
 from __future__ import annotations
 
@@ -56,11 +58,14 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+from .errors import ImageError
+from .imaging import (Band, Damage, FontSpec, PageDrawing, Paper, Shape, TextRun, font_face_names,
+                      font_metrics, render_page, text_bbox, text_length)
 from .models import Box, Collection, Word, to_dict, union_boxes
 
 log = logging.getLogger(__name__)
@@ -785,42 +790,15 @@ def _seed(*parts: str) -> int:
     return zlib.crc32("/".join(parts).encode("utf-8"))
 
 
-def _paper(size: tuple[int, int], base: tuple[int, int, int], edge: tuple[int, int, int],
-           seed: int) -> Any:
-    """A tinted leaf: darker towards the edges, with a few faint stains (seeded, so repeatable)."""
-    from PIL import Image, ImageDraw, ImageFilter
-
-    w, h = size
-    leaf = Image.new("RGB", size, base)
-    # radial_gradient is 0 at the centre and 255 at the rim of a 256 px square.
-    vignette = Image.radial_gradient("L").resize(size, Image.Resampling.BILINEAR)
-    vignette = vignette.point(lambda p: max(0, p - 110) * 255 // 145 * 3 // 5)
-    leaf = Image.composite(Image.new("RGB", size, edge), leaf, vignette)
-    stain_mask = Image.new("L", size, 0)
-    draw = ImageDraw.Draw(stain_mask)
-    state = seed
-    for _ in range(3):
-        state = (state * 1103515245 + 12345) & 0x7FFFFFFF
-        cx = state % w
-        state = (state * 1103515245 + 12345) & 0x7FFFFFFF
-        cy = state % h
-        r = 30 + state % 90
-        draw.ellipse((cx - r, cy - r * 3 // 4, cx + r, cy + r * 3 // 4), fill=36)
-    stain_mask = stain_mask.filter(ImageFilter.BoxBlur(18))
-    return Image.composite(Image.new("RGB", size, edge), leaf, stain_mask)
-
-
 class _Fonts:
     """Fonts by script and size, loaded once; None where no font is installed."""
 
     def __init__(self) -> None:
         self._paths: dict[str, Optional[Path]] = {}
-        self._cache: dict[tuple[str, int], Any] = {}
+        self._cache: dict[tuple[str, int], FontSpec] = {}
         self.missing: set[str] = set()
 
-    def get(self, script: str, size: int) -> Any:
-        from PIL import ImageFont
-
+    def get(self, script: str, size: int) -> Optional[FontSpec]:
         if script not in self._paths:
             self._paths[script] = find_font(script)
             if self._paths[script] is None:
@@ -831,15 +809,16 @@ class _Fonts:
         key = (script, size)
         if key not in self._cache:
             index = _cjk_face_index(path) if script == "Hani" else 0
+            spec = FontSpec(str(path), size, index)
             try:
-                self._cache[key] = ImageFont.truetype(str(path), size, index=index,
-                                                      layout_engine=ImageFont.Layout.RAQM)
-            except OSError as exc:
+                font_metrics(spec)  # loads it: a font that cannot be read is found here
+            except ImageError as exc:
                 # e.g. a FreeType built without Brotli cannot open WOFF2: draw blocks instead
                 log.warning("cannot load font %s for %s: %s", path, script, exc)
                 self._paths[script] = None
                 self.missing.add(script)
                 return None
+            self._cache[key] = spec
         return self._cache[key]
 
 
@@ -847,13 +826,7 @@ def _cjk_face_index(path: Path) -> int:
     """In a Noto CJK collection (.ttc), the face for traditional characters (TC), else 0."""
     if path.suffix.lower() != ".ttc":
         return 0
-    from PIL import ImageFont
-
-    for index in range(10):
-        try:
-            name = ImageFont.truetype(str(path), 12, index=index).getname()[0]
-        except OSError:
-            break
+    for index, name in enumerate(font_face_names(path)):
         if name.endswith(" TC"):
             return index
     return 0
@@ -875,7 +848,7 @@ class _Strip:
     whose top edge is v = 0; the callers map them onto the page.
     """
 
-    def __init__(self, font: Any, language: str, splitter: re.Pattern[str]) -> None:
+    def __init__(self, font: Optional[FontSpec], language: str, splitter: re.Pattern[str]) -> None:
         self.font = font
         self.language = language
         self.splitter = splitter
@@ -886,21 +859,18 @@ class _Strip:
             if seg.kind == "gap":
                 total += 2 * size
             elif self.font is not None:
-                total += self.font.getlength(seg.text, language=self.language)
+                total += text_length(self.font, seg.text, self.language)
             else:
                 total += 0.55 * size * len(seg.text)
         return total
 
-    def draw(self, ink: Any, segs: list[_Seg], size: int, v0: int, damage: list[tuple]) -> list[
+    def draw(self, marks: list, segs: list[_Seg], size: int, v0: int, damage: list[tuple]) -> list[
             tuple[str, float, float, float, float, float]]:
-        """Draw ``segs`` into the 'L' image ``ink`` (255 = full ink) from u = 0 at v0.
+        """Append the marks drawing ``segs`` (255 = full ink) from u = 0 at v0 to ``marks``.
 
         Returns the words as (text, u0, u1, v0, v1, confidence) and appends the gaps' extents
         to ``damage`` as (u0, u1).
         """
-        from PIL import ImageDraw
-
-        draw = ImageDraw.Draw(ink)
         u = 0.0
         words: list[tuple[str, float, float, float, float, float]] = []
         for seg in segs:
@@ -911,27 +881,28 @@ class _Strip:
             fill = 255 if seg.kind == "text" else 105
             confidence = 0.95 if seg.kind == "text" else 0.4
             if self.font is None:
-                self._blocks(draw, seg.text, u, v0, size, fill, words, confidence)
+                self._blocks(marks, seg.text, u, v0, size, fill, words, confidence)
             else:
-                draw.text((u, v0), seg.text, font=self.font, fill=fill, language=self.language)
+                marks.append(TextRun((u, v0), seg.text, self.font, fill, self.language))
                 for start, word in _words_in(seg.text, self.splitter):
-                    before = self.font.getlength(seg.text[:start], language=self.language)
-                    bx0, by0, bx1, by1 = self.font.getbbox(word, language=self.language)
+                    before = text_length(self.font, seg.text[:start], self.language)
+                    bx0, by0, bx1, by1 = text_bbox(self.font, word, self.language)
                     words.append((word, u + before + bx0, u + before + bx1, v0 + by0, v0 + by1,
                                   confidence))
-                u += self.font.getlength(seg.text, language=self.language)
+                u += text_length(self.font, seg.text, self.language)
                 continue
             u += 0.55 * size * len(seg.text)
         return words
 
-    def _blocks(self, draw: Any, text: str, u: float, v0: int, size: int, fill: int,
+    def _blocks(self, marks: list, text: str, u: float, v0: int, size: int, fill: int,
                 words: list, confidence: float) -> None:
         # No font for this script: a block per word keeps the page's shape and boxes.
         for start, word in _words_in(text, self.splitter):
             a = u + 0.55 * size * start
             b = a + 0.55 * size * len(word)
             top, bottom = v0 + size * 0.3, v0 + size * 1.1
-            draw.rounded_rectangle((a, top, b, bottom), radius=size // 5, fill=fill)
+            marks.append(Shape("rounded_rectangle", (a, top, b, bottom), fill=fill,
+                               radius=size // 5))
             words.append((word, a, b, top, bottom, confidence))
 
 
@@ -952,27 +923,6 @@ def _drawn(text: str, words: list[Word], confidence: list[float]) -> _Drawn:
                   confidence=confidence)
 
 
-def _damage_patch(leaf: Any, box: tuple[int, int, int, int], seed: int) -> None:
-    """Paper worn away: a blurred brown patch with a ragged edge over ``box`` (x0, y0, x1, y1)."""
-    from PIL import Image, ImageDraw, ImageFilter
-
-    x0, y0, x1, y1 = box
-    w, h, m = max(1, x1 - x0), max(1, y1 - y0), 18
-    mask = Image.new("L", (w + 2 * m, h + 2 * m), 0)
-    draw = ImageDraw.Draw(mask)
-    draw.rounded_rectangle((m, m, m + w, m + h), radius=min(w, h) // 3, fill=190)
-    state = seed
-    for _ in range(9):  # bites out of the edge, kept inside the margin
-        state = (state * 1103515245 + 12345) & 0x7FFFFFFF
-        cx = m + state % w
-        cy = m + (state >> 10) % h
-        r = 6 + (state >> 5) % (m - 6)
-        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=190)
-    mask = mask.filter(ImageFilter.GaussianBlur(4))
-    patch = Image.new("RGB", mask.size, (163, 132, 92))
-    leaf.paste(patch, (x0 - m, y0 - m), mask)
-
-
 def _page_size(fonts: _Fonts, script: str, language: str, splitter: re.Pattern[str],
                lines: list[tuple[str, list[_Seg]]], base: int, room: float) -> int:
     """One type size for the whole page: the largest up to ``base`` at which every line fits
@@ -985,18 +935,20 @@ def _page_size(fonts: _Fonts, script: str, language: str, splitter: re.Pattern[s
     return size
 
 
-def _render_mongolian(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[Any, list[_Drawn]]:
-    """A portrait page with vertical columns running left to right."""
-    from PIL import Image, ImageChops, ImageDraw
+def _page(size_px: tuple[int, int], base: tuple[int, int, int], edge: tuple[int, int, int],
+          spec: _ItemSpec, page: _PageSpec) -> PageDrawing:
+    return PageDrawing(size=size_px, paper=Paper(base, edge, _seed(spec.id, page.label)),
+                       ink_color=_INK, red_color=_RED)
 
+
+def _render_mongolian(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[PageDrawing,
+                                                                                list[_Drawn]]:
+    """A portrait page with vertical columns running left to right."""
     size_px = (1000, 1500)
     width, height = size_px
-    leaf = _paper(size_px, (238, 226, 196), (196, 170, 126), _seed(spec.id, page.label))
-    ink = Image.new("L", size_px, 0)
-    red = Image.new("L", size_px, 0)
-    frame = ImageDraw.Draw(ink)
-    frame.rectangle((60, 60, width - 61, height - 61), outline=230, width=3)
-    frame.rectangle((70, 70, width - 71, height - 71), outline=200, width=1)
+    sheet = _page(size_px, (238, 226, 196), (196, 170, 126), spec, page)
+    sheet.ink.append(Shape("rectangle", (60, 60, width - 61, height - 61), outline=230, width=3))
+    sheet.ink.append(Shape("rectangle", (70, 70, width - 71, height - 71), outline=200, width=1))
     language = {"mn-Mong": "mn", "xal-Mong": "xal", "mnc-Mong": "mnc"}.get(spec.lang, "mn")
     pitch = 112
     x_left, top, bottom = 104, 110, height - 110
@@ -1006,19 +958,17 @@ def _render_mongolian(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[
     strip = _Strip(fonts.get("Mong", size), language, _SPACE_WORDS)
     drawn: list[_Drawn] = []
     for column, (kind, segs) in enumerate(lines):
-        band = Image.new("L", (room, pitch), 0)
+        x = x_left + column * pitch
+        # the column is laid out as a horizontal band, then turned clockwise onto the page
+        band = Band(size=(room, pitch), at=(x, top), turn=90)
         if strip.font is not None:
-            ascent, descent = strip.font.getmetrics()
+            ascent, descent = font_metrics(strip.font)
             v0 = (pitch - ascent - descent) // 2 + size // 8
         else:
             v0 = (pitch - int(size * 1.4)) // 2
         gaps: list[tuple] = []
-        words = strip.draw(band, segs, size, v0, gaps)
-        turned = band.rotate(-90, expand=True)  # clockwise: the line's start goes to the top
-        x = x_left + column * pitch
-        target = red if kind == "head" else ink
-        region = (x, top, x + pitch, top + room)
-        target.paste(ImageChops.lighter(target.crop(region), turned), region[:2])
+        words = strip.draw(band.marks, segs, size, v0, gaps)
+        (sheet.red if kind == "head" else sheet.ink).append(band)
 
         # (u, v) on the band -> (x + pitch - v, top + u) on the page
         def to_page(u0: float, u1: float, v_lo: float, v_hi: float) -> Box:
@@ -1029,30 +979,26 @@ def _render_mongolian(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[
         word_recs = [Word(text=w, box=to_page(u0, u1, vl, vh)) for w, u0, u1, vl, vh, _ in words]
         for n, (u0, u1) in enumerate(gaps):
             box = to_page(u0, u1, v0 + size * 0.4, v0 + size * 1.5)
-            _damage_patch(leaf, (box.x, box.y, box.x + box.w, box.y + box.h),
-                          _seed(spec.id, page.label, str(column), str(n)))
+            sheet.damage.append(Damage((box.x, box.y, box.x + box.w, box.y + box.h),
+                                       _seed(spec.id, page.label, str(column), str(n))))
         drawn.append(_drawn(_seg_text(segs), word_recs, [w[5] for w in words]))
-    leaf = Image.composite(Image.new("RGB", size_px, _INK), leaf, ink)
-    leaf = Image.composite(Image.new("RGB", size_px, _RED), leaf, red)
-    return leaf, drawn
+    return sheet, drawn
 
 
-def _render_tibetan(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[Any, list[_Drawn]]:
+def _render_tibetan(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[PageDrawing,
+                                                                              list[_Drawn]]:
     """A landscape pothi folio (3:1) with a double frame and side panels; lines run across."""
-    from PIL import Image, ImageDraw
-
     size_px = (1800, 600)
     width, height = size_px
-    leaf = _paper(size_px, (232, 214, 172), (190, 160, 110), _seed(spec.id, page.label))
-    ink = Image.new("L", size_px, 0)
-    red = Image.new("L", size_px, 0)
-    rules = ImageDraw.Draw(red)
-    rules.rectangle((40, 40, width - 41, height - 41), outline=220, width=3)
-    rules.rectangle((48, 48, width - 49, height - 49), outline=200, width=1)
+    sheet = _page(size_px, (232, 214, 172), (190, 160, 110), spec, page)
+    rules = sheet.red
+    rules.append(Shape("rectangle", (40, 40, width - 41, height - 41), outline=220, width=3))
+    rules.append(Shape("rectangle", (48, 48, width - 49, height - 49), outline=200, width=1))
     for x in (170, width - 171):
-        rules.line((x, 48, x, height - 49), fill=200, width=2)
+        rules.append(Shape("line", (x, 48, x, height - 49), fill=200, width=2))
     for cx in (109, width - 110):  # the string holes of the pothi, drawn in the side panels
-        rules.ellipse((cx - 22, height // 2 - 22, cx + 22, height // 2 + 22), outline=200, width=2)
+        rules.append(Shape("ellipse", (cx - 22, height // 2 - 22, cx + 22, height // 2 + 22),
+                           outline=200, width=2))
     x_left, x_right, top = 196, width - 196, 70
     room = x_right - x_left
     lines = _page_lines(page)
@@ -1065,9 +1011,9 @@ def _render_tibetan(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[An
         length = strip.length(segs, size)
         x0 = int(x_left + (room - length) / 2)
         y = height // 2 - int(size * 1.1)
-        band = Image.new("L", (room, int(size * 2.6)), 0)
-        words = strip.draw(band, segs, size, 0, [])
-        ink.paste(band, (x0, y), band)
+        band = Band(size=(room, int(size * 2.6)), at=(x0, y))
+        words = strip.draw(band.marks, segs, size, 0, [])
+        sheet.ink.append(band)
         word_recs = [Word(text=w, box=_box(x0 + u0, y + vl, x0 + u1, y + vh))
                      for w, u0, u1, vl, vh, _ in words]
         drawn.append(_drawn(_seg_text(segs), word_recs, [w[5] for w in words]))
@@ -1076,21 +1022,20 @@ def _render_tibetan(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[An
         size = _page_size(fonts, "Tibt", "bo", _TIBETAN_WORDS, lines, 36, room)
         strip = _Strip(fonts.get("Tibt", size), "bo", _TIBETAN_WORDS)
         for row, (kind, segs) in enumerate(lines):
-            band = Image.new("L", (room, pitch), 0)
+            y = top + row * pitch
+            band = Band(size=(room, pitch), at=(x_left, y))
             v0 = 6
             gaps: list[tuple] = []
-            words = strip.draw(band, segs, size, v0, gaps)
-            y = top + row * pitch
-            (red if kind == "head" else ink).paste(band, (x_left, y), band)
+            words = strip.draw(band.marks, segs, size, v0, gaps)
+            (sheet.red if kind == "head" else sheet.ink).append(band)
             word_recs = [Word(text=w, box=_box(x_left + u0, y + vl, x_left + u1, y + vh))
                          for w, u0, u1, vl, vh, _ in words]
             for n, (u0, u1) in enumerate(gaps):
-                _damage_patch(leaf, (int(x_left + u0), y + 14, int(x_left + u1), y + pitch - 14),
-                              _seed(spec.id, page.label, str(row), str(n)))
+                sheet.damage.append(Damage((int(x_left + u0), y + 14, int(x_left + u1),
+                                            y + pitch - 14),
+                                           _seed(spec.id, page.label, str(row), str(n))))
             drawn.append(_drawn(_seg_text(segs), word_recs, [w[5] for w in words]))
-    leaf = Image.composite(Image.new("RGB", size_px, _INK), leaf, ink)
-    leaf = Image.composite(Image.new("RGB", size_px, _RED), leaf, red)
-    return leaf, drawn
+    return sheet, drawn
 
 
 def _box(x0: float, y0: float, x1: float, y1: float) -> Box:
@@ -1098,24 +1043,20 @@ def _box(x0: float, y0: float, x1: float, y1: float) -> Box:
     return Box(ix0, iy0, max(1, int(round(x1)) - ix0), max(1, int(round(y1)) - iy0))
 
 
-def _render_chinese(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[Any, list[_Drawn]]:
+def _render_chinese(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[PageDrawing,
+                                                                              list[_Drawn]]:
     """A portrait sheet ruled in red columns; characters run down, columns right to left."""
-    from PIL import Image, ImageDraw
-
     size_px = (1100, 1500)
     width, height = size_px
-    leaf = _paper(size_px, (242, 234, 214), (205, 186, 150), _seed(spec.id, page.label))
-    ink = Image.new("L", size_px, 0)
-    red = Image.new("L", size_px, 0)
-    rules = ImageDraw.Draw(red)
+    sheet = _page(size_px, (242, 234, 214), (205, 186, 150), spec, page)
     left, right, top, bottom = 90, width - 90, 90, height - 90
     pitch = 115
     columns = (right - left) // pitch
     right = left + columns * pitch
-    rules.rectangle((left, top, right, bottom), outline=210, width=3)
+    sheet.red.append(Shape("rectangle", (left, top, right, bottom), outline=210, width=3))
     for n in range(1, columns):
-        rules.line((right - n * pitch, top, right - n * pitch, bottom), fill=170, width=1)
-    draw = ImageDraw.Draw(ink)
+        sheet.red.append(Shape("line", (right - n * pitch, top, right - n * pitch, bottom),
+                               fill=170, width=1))
     size, cell = 62, 70
     font = fonts.get("Hani", size)
     drawn: list[_Drawn] = []
@@ -1126,26 +1067,25 @@ def _render_chinese(spec: _ItemSpec, page: _PageSpec, fonts: _Fonts) -> tuple[An
         confidence: list[float] = []
         for seg in segs:
             if seg.kind == "gap":
-                _damage_patch(leaf, (cx - cell // 2, y, cx + cell // 2, y + 2 * cell),
-                              _seed(spec.id, page.label, str(column)))
+                sheet.damage.append(Damage((cx - cell // 2, y, cx + cell // 2, y + 2 * cell),
+                                           _seed(spec.id, page.label, str(column))))
                 y += 2 * cell
                 continue
             fill = 255 if seg.kind == "text" else 105
             for ch in seg.text:
                 if font is not None:
-                    draw.text((cx, y), ch, font=font, fill=fill, anchor="mt", language="zh-Hant")
-                    bx0, by0, bx1, by1 = font.getbbox(ch, anchor="mt", language="zh-Hant")
+                    sheet.ink.append(TextRun((cx, y), ch, font, fill, "zh-Hant", "mt"))
+                    bx0, by0, bx1, by1 = text_bbox(font, ch, "zh-Hant", "mt")
                     box = _box(cx + bx0, y + by0, cx + bx1, y + by1)
                 else:
                     box = _box(cx - size // 2, y + 4, cx + size // 2, y + size)
-                    draw.rectangle((box.x, box.y, box.x + box.w, box.y + box.h), fill=fill)
+                    sheet.ink.append(Shape("rectangle", (box.x, box.y, box.x + box.w,
+                                                         box.y + box.h), fill=fill))
                 words.append(Word(text=ch, box=box))
                 confidence.append(0.95 if seg.kind == "text" else 0.4)
                 y += cell
         drawn.append(_drawn(_seg_text(segs), words, confidence))
-    leaf = Image.composite(Image.new("RGB", size_px, _INK), leaf, ink)
-    leaf = Image.composite(Image.new("RGB", size_px, _RED), leaf, red)
-    return leaf, drawn
+    return sheet, drawn
 
 
 _RENDERERS = {"mong": _render_mongolian, "tibt": _render_tibetan, "hani": _render_chinese}
@@ -1237,16 +1177,16 @@ def write_sample(out: Path) -> list[str]:
         (folder / f"{spec.id}.xml").write_text(_tei(spec), encoding="utf-8")
         render = _RENDERERS[spec.layout]
         for order, page in enumerate(spec.pages, start=1):
-            leaf, lines = render(spec, page, fonts)
-            leaf.save(folder / "images" / f"{order:04d}.png", format="PNG", compress_level=6)
+            sheet, lines = render(spec, page, fonts)
+            (folder / "images" / f"{order:04d}.png").write_bytes(render_page(sheet))
             if spec.ocr:
                 (folder / "ocr").mkdir(exist_ok=True)
                 if spec.ocr == "alto":
                     (folder / "ocr" / f"{order:04d}.xml").write_bytes(
-                        _alto(spec, order, leaf.size, lines))
+                        _alto(spec, order, sheet.size, lines))
                 else:
                     (folder / "ocr" / f"{order:04d}.html").write_bytes(
-                        _hocr(spec, order, leaf.size, lines))
+                        _hocr(spec, order, sheet.size, lines))
         ids.append(spec.id)
     collections = [to_dict(c) for c in COLLECTIONS]
     (out / "collections.json").write_text(

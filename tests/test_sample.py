@@ -1,6 +1,7 @@
 """The built-in sample batch (library/sample.py): items, TEI, page images, OCR boxes, fonts."""
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ from lxml import etree
 from PIL import Image, ImageChops, features
 
 from library import sample
+from library.imaging import render_page
 from library.sample import find_font, write_sample
 
 T = "{http://www.tei-c.org/ns/1.0}"
@@ -282,7 +284,8 @@ def test_fonts_found_and_shape(script: str, probe: str) -> None:
 def test_missing_fonts_fall_back_to_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sample, "find_font", lambda script: None)
     fonts = sample._Fonts()
-    img, lines = sample._render_mongolian(sample.GESER, sample.GESER.pages[0], fonts)
+    sheet, lines = sample._render_mongolian(sample.GESER, sample.GESER.pages[0], fonts)
+    img = Image.open(io.BytesIO(render_page(sheet)))
     assert fonts.missing == {"Mong"}
     assert img.size == (1000, 1500)
     assert len(lines) == 5 and all(line.words for line in lines)
@@ -295,6 +298,7 @@ def test_unreadable_font_falls_back_to_blocks(tmp_path: Path,
     broken.write_bytes(b"wOF2 not really a font")
     monkeypatch.setattr(sample, "find_font", lambda script: broken)
     fonts = sample._Fonts()
-    img, lines = sample._render_tibetan(sample.KANGYUR, sample.KANGYUR.pages[1], fonts)
+    sheet, lines = sample._render_tibetan(sample.KANGYUR, sample.KANGYUR.pages[1], fonts)
+    img = Image.open(io.BytesIO(render_page(sheet)))
     assert fonts.missing == {"Tibt"}
     assert img.size == (1800, 600) and len(lines) == 5
