@@ -405,3 +405,96 @@ def test_large_master_stays_under_one_and_a_half_gibibytes(tmp_path):
                          check=True).stdout.split()
     peak_kib = int(out[-1])
     assert peak_kib < 1.5 * 1024 * 1024, f"peak RSS {peak_kib / 1024:.0f} MiB"
+
+
+# --- render_page: pages described as data (the sample's drawing) ----------------------------------
+
+_INK_RGB = (0, 0, 0)
+_RED_RGB = (255, 0, 0)
+
+
+def _sheet(**kw) -> imaging.PageDrawing:
+    return imaging.PageDrawing(size=(400, 300), paper=imaging.Paper((250, 250, 250),
+                                                                     (250, 250, 250), 7),
+                               ink_color=_INK_RGB, red_color=_RED_RGB, **kw)
+
+
+def _decoded(sheet: imaging.PageDrawing) -> Image.Image:
+    data = imaging.render_page(sheet)
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def _dark(im: Image.Image, box: tuple[int, int, int, int]) -> int:
+    """Pixels in ``box`` much darker than the paper."""
+    return sum(1 for p in im.crop(box).convert("L").getdata() if p < 128)
+
+
+def test_render_page_inks_where_a_mark_is_and_nowhere_else():
+    sheet = _sheet(ink=[imaging.Shape("rectangle", (50, 40, 99, 89), fill=255)],
+                   red=[imaging.Shape("line", (300, 10, 300, 290), fill=255, width=3)])
+    im = _decoded(sheet)
+    assert im.size == (400, 300)
+    assert _dark(im, (50, 40, 100, 90)) == 50 * 50
+    assert im.getpixel((310, 150))[0] > 200 and im.getpixel((300, 150)) == _RED_RGB
+    assert _dark(im, (120, 0, 290, 300)) == 0 and _dark(im, (0, 100, 290, 300)) == 0
+    assert _dark(im, (310, 0, 400, 300)) == 0
+
+
+def test_render_page_is_repeatable_and_seeded():
+    sheet = _sheet(damage=[imaging.Damage((100, 100, 160, 140), seed=3)])
+    assert imaging.render_page(sheet) == imaging.render_page(sheet)
+    other = _sheet(damage=[imaging.Damage((100, 100, 160, 140), seed=4)])
+    assert imaging.render_page(other) != imaging.render_page(sheet)
+    im = _decoded(sheet)
+    assert im.getpixel((130, 120)) != (250, 250, 250)  # the patch is on the paper
+    assert im.getpixel((300, 250)) == (250, 250, 250)
+
+
+def test_a_turned_band_becomes_a_column_from_the_top():
+    # a 200 x 20 strip inked at its start, turned clockwise: its start is at the column's top
+    band = imaging.Band(size=(200, 20), at=(100, 50), turn=90,
+                        marks=[imaging.Shape("rectangle", (0, 0, 29, 19), fill=255)])
+    im = _decoded(_sheet(ink=[band]))
+    assert _dark(im, (100, 50, 120, 80)) == 20 * 30
+    assert _dark(im, (100, 80, 120, 250)) == 0
+    flat = imaging.Band(size=(200, 20), at=(100, 50),
+                        marks=[imaging.Shape("rectangle", (0, 0, 29, 19), fill=255)])
+    im = _decoded(_sheet(ink=[flat]))
+    assert _dark(im, (100, 50, 130, 70)) == 30 * 20 and _dark(im, (130, 50, 300, 70)) == 0
+
+
+def test_unknown_marks_are_refused():
+    with pytest.raises(ValueError):
+        imaging.render_page(_sheet(ink=[imaging.Shape("star", (0, 0, 5, 5), fill=255)]))
+    with pytest.raises(ValueError):
+        imaging.render_page(_sheet(ink=[imaging.Band((5, 5), (0, 0), turn=45)]))
+    with pytest.raises(TypeError):
+        imaging.render_page(_sheet(ink=["text"]))
+
+
+def test_text_runs_are_measured_and_drawn_where_measured():
+    from library.sample import find_font
+
+    path = find_font("Hani")
+    if path is None:
+        pytest.skip("no CJK font: run `make assets` or install fonts-noto-cjk")
+    index = next((n for n, name in enumerate(imaging.font_face_names(path))
+                  if name.endswith(" TC")), 0)
+    font = imaging.FontSpec(str(path), 48, index)
+    ascent, descent = imaging.font_metrics(font)
+    assert ascent > 0 and descent >= 0
+    assert imaging.text_length(font, "爾爾") == pytest.approx(2 * imaging.text_length(font, "爾"))
+    x0, y0, x1, y1 = imaging.text_bbox(font, "爾", "zh-Hant", "mt")
+    assert x0 < 0 < x1 and y1 > y0
+    im = _decoded(_sheet(ink=[imaging.TextRun((200, 100), "爾", font, 255, "zh-Hant", "mt")]))
+    assert _dark(im, (200 + x0, 100 + y0, 200 + x1, 100 + y1)) > 200
+    assert _dark(im, (0, 0, 400, 100 + y0 - 1)) == 0 and _dark(im, (0, 100 + y1 + 1, 400, 300)) == 0
+
+
+def test_an_unreadable_font_is_an_image_error(tmp_path):
+    broken = tmp_path / "broken.woff2"
+    broken.write_bytes(b"wOF2 not really a font")
+    with pytest.raises(ImageError):
+        imaging.font_metrics(imaging.FontSpec(str(broken), 20))
+    assert imaging.font_face_names(broken) == []
