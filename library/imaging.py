@@ -30,7 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import (Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps,
+                 UnidentifiedImageError)
 
 from .errors import ImageError, LibraryError
 from .iiif_image import ImageRequest, tile_scale_factors
@@ -551,13 +552,11 @@ class PageDrawing:
     damage: list[Damage] = field(default_factory=list)
 
 
-_FONT_CACHE: dict[FontSpec, "ImageFont.FreeTypeFont"] = {}
+_FONT_CACHE: dict[FontSpec, ImageFont.FreeTypeFont] = {}
 _FONT_LOCK = threading.Lock()
 
 
-def _font(spec: FontSpec) -> "ImageFont.FreeTypeFont":
-    from PIL import ImageFont
-
+def _font(spec: FontSpec) -> ImageFont.FreeTypeFont:
     with _FONT_LOCK:
         font = _FONT_CACHE.get(spec)
         if font is None:
@@ -578,8 +577,6 @@ def font_metrics(font: FontSpec) -> tuple[int, int]:
 
 def font_face_names(path: Path, limit: int = 10) -> list[str]:
     """The family names of the faces in a font file, in index order (one for a plain font)."""
-    from PIL import ImageFont
-
     names: list[str] = []
     for index in range(limit):
         try:
@@ -601,8 +598,6 @@ def text_bbox(font: FontSpec, text: str, language: Optional[str] = None,
 
 
 def _draw_marks(layer: Image.Image, marks: list) -> None:
-    from PIL import ImageChops, ImageDraw
-
     draw = ImageDraw.Draw(layer)
     for mark in marks:
         if isinstance(mark, TextRun):
@@ -638,8 +633,6 @@ def _draw_marks(layer: Image.Image, marks: list) -> None:
 
 
 def _paper(paper: Paper, size: tuple[int, int]) -> Image.Image:
-    from PIL import ImageDraw, ImageFilter
-
     w, h = size
     leaf = Image.new("RGB", size, paper.base)
     # radial_gradient is 0 at the centre and 255 at the rim of a 256 px square.
@@ -661,8 +654,6 @@ def _paper(paper: Paper, size: tuple[int, int]) -> Image.Image:
 
 
 def _damage(leaf: Image.Image, damage: Damage) -> None:
-    from PIL import ImageDraw, ImageFilter
-
     x0, y0, x1, y1 = damage.box
     w, h, m = max(1, x1 - x0), max(1, y1 - y0), 18
     mask = Image.new("L", (w + 2 * m, h + 2 * m), 0)
