@@ -257,8 +257,12 @@ def main() -> None:
         print(f"queries: first page of 10 with snippets; Sudur totals/facets budget "
               f"{args.budget * 1000:.0f} ms; FTS5 'raw' searches the text as typed, FTS5 "
               f"'same' searches every spelling Sudur searched (the Wylie conversion, aliases)")
+        # exact totals, to report how far the budgeted estimates are from them
+        exact_total = {q: csearch.search(s, q, page_size=10, time_budget=1e6).total
+                       for qs in query_sets.values() for q in qs}
         for cls, qs in query_sets.items():
             ms, raw_ms, same_ms, counted_ms, totals, estimates = [], [], [], [], [], 0
+            first_ms, errors = [], []
             for _ in range(args.repeat):
                 for q in qs:
                     t0 = time.perf_counter()
@@ -266,6 +270,12 @@ def main() -> None:
                     ms.append((time.perf_counter() - t0) * 1000)
                     totals.append(r.total)
                     estimates += r.total_is_estimate
+                    if r.total_is_estimate:
+                        errors.append(abs(r.total - exact_total[q]) / max(1, exact_total[q]))
+                    # the first page alone: no time for counting beyond it
+                    t0 = time.perf_counter()
+                    csearch.search(s, q, page_size=10, time_budget=0.0)
+                    first_ms.append((time.perf_counter() - t0) * 1000)
                     t0 = time.perf_counter()
                     fts5_first_page(con, [q])
                     raw_ms.append((time.perf_counter() - t0) * 1000)
@@ -284,7 +294,11 @@ def main() -> None:
                   f"{pct(ms, 95) / max(pct(raw_ms, 95), 0.01):.2f} raw+total "
                   f"{pct(ms, 95) / max(pct(counted_ms, 95), 0.01):.2f}"
                   f" same {pct(ms, 95) / max(pct(same_ms, 95), 0.01):.2f} | median total "
-                  f"{statistics.median(totals):.0f}, estimated {estimates}/{len(totals)}")
+                  f"{statistics.median(totals):.0f}, estimated {estimates}/{len(totals)}"
+                  + (f" (error median {statistics.median(errors):.0%}, max {max(errors):.0%})"
+                     if errors else ""))
+            print(f"  {'':20s} Sudur first page only (budget 0) {fmt(first_ms)} | p95 ratio raw "
+                  f"{pct(first_ms, 95) / max(pct(raw_ms, 95), 0.01):.2f}")
         print(f"memory of the Sudur searcher after the queries (RSS growth of the benchmark's "
               f"main process since opening it): {_rss_now() - rss_before:.0f} MiB")
         s.close()

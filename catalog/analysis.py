@@ -30,6 +30,7 @@ from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
 from library import scripts
 
 __all__ = ["ANALYZER_VERSION", "FIELDS", "BOOSTS", "INDEX_FIELDS", "INDEX_FIELD_OF", "X_ONLY",
+           "TR_GROUP", "TR_GROUPS", "tr_matches",
            "L_ONLY", "QUERY_FIELD_MAP", "index_terms", "analyzer",
            "writing_system", "current_writing_system", "ScriptTokenizer", "FieldFilter",
            "TOKEN_RE", "index_keys", "document_postings", "token_spans",
@@ -47,6 +48,14 @@ BOOSTS = {"x": 4.0, "s": 3.0, "l": 2.0, "tr": 1.0}
 # So a token matches exact key k iff the index holds k or X_ONLY+k at its position, and loose
 # key k iff it holds k or L_ONLY+k: the same matches as four fields (tests/test_search.py).
 INDEX_FIELDS = ("x", "tr")
+# A transliteration skeleton bridges spellings of one language in several scripts (Hudum,
+# Todo, Manchu, Cyrillic, Latin transcriptions), not languages: "qu lu i" from Han 取羅以 is no
+# reason to show a Tibetan page whose Wylie reads alike. So the skeleton of a native-script
+# token carries its script group; Latin and Cyrillic tokens' skeletons are bare. A query
+# token in a native script matches its own group and bare (Latin-text) skeletons; a Latin or
+# Cyrillic query token matches every group (search._index_terms, search.match_spans).
+TR_GROUP = {"mong": "M", "tib": "T", "han": "H"}
+TR_GROUPS = tuple(TR_GROUP.values())
 INDEX_FIELD_OF = {"x": "x", "s": "x", "l": "x", "tr": "tr"}
 X_ONLY = "\x02"
 L_ONLY = "\x01"
@@ -62,7 +71,7 @@ def _dist_version(name: str) -> str:
 
 # Changes whenever any token's keys could change: our own rules, mongol-norm's canonical policy,
 # and the data-carrying packages (OpenCC dictionaries, pypinyin readings, pyewts tables).
-_ANALYSIS_REVISION = "2"
+_ANALYSIS_REVISION = "3"
 ANALYZER_VERSION = ";".join((
     f"sudur-analysis/{_ANALYSIS_REVISION}",
     f"scripts/{scripts.SCRIPTS_VERSION}",
@@ -219,6 +228,8 @@ class FieldFilter(Filter):
         for t in tokens:
             kind = t.kind
             keys = keys_of(field, kind, t.text, t.system if kind == "mong" else None)
+            if field == "tr":
+                keys = _grouped(kind, keys)
             if len(keys) == 1:
                 t.text = keys[0]
                 yield t
@@ -226,6 +237,12 @@ class FieldFilter(Filter):
                 for k in keys:
                     t.text = k
                     yield t
+
+
+def _grouped(kind: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Transliteration keys marked with the token's script group (see TR_GROUP)."""
+    group = TR_GROUP.get(kind)
+    return keys if group is None else tuple(group + k for k in keys)
 
 
 @lru_cache(maxsize=None)
@@ -249,7 +266,8 @@ def index_keys(kind: str, text: str, system: str | None) -> tuple[tuple[str, ...
     shape = keys_of("s", kind, text, system)
     if shape != xs:
         xs = tuple(dict.fromkeys(xs + shape))
-    return (xs, keys_of("l", kind, text, system), keys_of("tr", kind, text, system))
+    return (xs, keys_of("l", kind, text, system),
+            _grouped(kind, keys_of("tr", kind, text, system)))
 
 
 @lru_cache(maxsize=1 << 18)
@@ -279,7 +297,9 @@ def role_keys(role: int, kind: str, text: str, system: str | None) -> frozenset:
         system = None
     if role == 0:
         return frozenset(keys_of("x", kind, text, system) + keys_of("s", kind, text, system))
-    return frozenset(keys_of("l" if role == 1 else "tr", kind, text, system))
+    if role == 1:
+        return frozenset(keys_of("l", kind, text, system))
+    return frozenset(_grouped(kind, keys_of("tr", kind, text, system)))
 
 
 _TERMS_BY_TEXT: dict[str | None, dict[str, tuple]] = {}
@@ -318,3 +338,11 @@ def document_postings(text: str, writing_system: str | None = None
         for k in ktr:
             ptr[k].append(pos)
     return px, ptr
+
+
+def tr_matches(query_key: str) -> tuple[str, ...]:
+    """The index skeletons a query skeleton matches (see TR_GROUP): a native-script key its
+    own group's and the bare one; a bare (Latin or Cyrillic) key every group's."""
+    if query_key[:1] in TR_GROUPS:
+        return (query_key, query_key[1:])
+    return (query_key,) + tuple(g + query_key for g in TR_GROUPS)

@@ -26,7 +26,7 @@ from typing import Sequence as Seq
 
 from whoosh import query as wq
 
-from catalog.analysis import BOOSTS, FIELDS, analyzer, writing_system as ws_context
+from catalog.analysis import BOOSTS, FIELDS, analyzer, tr_matches, writing_system as ws_context
 from library import scripts
 
 __all__ = ["build_query", "load_aliases", "Aliases", "DEFAULT_ALIASES_PATH", "MAX_QUERY_CHARS",
@@ -418,6 +418,10 @@ def build_query(text: str, *, exact: bool = False, fields_prefix: str = "",
     for f in fields:
         target = fields_prefix + (field_map.get(f, f) if field_map else f)
         for seq in alts[f]:
+            if f == "tr":
+                # which scripts' skeletons each query token may match (analysis.TR_GROUP)
+                seq = tuple(tuple(dict.fromkeys(m for k in keys for m in tr_matches(k)))
+                            for keys in seq)
             if (target, seq) in seen:
                 continue
             seen.add((target, seq))

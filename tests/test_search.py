@@ -246,3 +246,108 @@ def test_snippet_from_early_stopping_equals_snippet_from_every_span(query):
     early = match_spans(text, seqs, "bo", first_only=True)
     assert every and set(early) <= set(every)
     assert make_snippet(text, early) == make_snippet(text, every)
+
+
+# --- the faster block reader, spans from positions, sampled estimates --------------------------
+
+@pytest.fixture(scope="module")
+def long_index(tmp_path_factory):
+    """Two items in two collections: posting lists of several blocks (over 128 documents)."""
+    d = tmp_path_factory.mktemp("long") / "index"
+    early = _item("early", [f"ཆོས་{i % 7}་བྱང་ཆུབ་སེམས་དཔའ། 佛{i % 5}" for i in range(900)], "bo")
+    late = _item("late", [f"སངས་རྒྱས་{i % 3}་བྱང་ཆུབ། 法{i % 4}" for i in range(600)], "bo")
+    late.collections = ["other"]
+    cindex.update_items(d, [early, late])
+    return d
+
+
+def test_fast_block_reader_reads_what_whoosh_reads(long_index):
+    import random
+
+    from catalog import search as cs
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    rng = random.Random(5)
+    with open_searcher(long_index) as s:
+        reader = s.searcher.reader()
+        checked = 0
+        for field in ("x", "tr"):
+            for term in list(reader.lexicon(field))[:60]:
+                text = term.decode("utf-8")
+                fast = cs._postings(reader, field, text)
+                slow = reader.postings(field, text)
+                assert type(fast) is cs._FastLeafMatcher and type(slow) is W3LeafMatcher
+                while slow.is_active():
+                    assert fast.is_active()
+                    assert (fast.id(), fast.value()) == (slow.id(), slow.value())
+                    target = slow.id() + rng.choice([1, 1, 2, 50, 200])
+                    slow.skip_to(target)
+                    fast.skip_to(target)
+                    checked += 1
+                assert not fast.is_active()
+        assert checked > 500
+
+
+def test_spans_from_positions_agree_with_reanalysis(long_index):
+    from catalog import search as cs
+
+    with open_searcher(long_index) as s:
+        reader = s.searcher.reader()
+        for text in ("བྱང་ཆུབ་སེམས་དཔའ", "བྱང་ཆུབ", "佛", "fo", "byang chub", "ཆོས་3"):
+            q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
+            plan = cs._plan(cs.index_query(q, reader))
+            where = cs._MatchPositions(reader, plan)
+            seqs = query_sequences(q)
+            docs = cs._scan(reader, plan, [], 0, None).matched
+            assert docs, text
+            for d in docs[:40] + docs[-40:]:
+                body = s.searcher.stored_fields(d)["body"]
+                assert cs.position_spans(body, where.starts(d)) == match_spans(body, seqs, "bo"), \
+                    (text, d)
+
+
+class _Clock:
+    """A clock that advances 1 ms at every reading: the budget runs out after a set amount of
+    work, whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        self.now += 0.001
+        return self.now
+
+
+def test_estimates_sample_the_whole_index_not_its_first_items(long_index, monkeypatch):
+    from catalog import search as cs
+
+    monkeypatch.setattr(cs, "_FIRST_WINDOW", 64)
+    monkeypatch.setattr(cs, "_MAX_WINDOW", 64)
+    monkeypatch.setattr(cs, "_SAMPLE_WINDOW", 32)
+    monkeypatch.setattr(cs, "time", _Clock())
+    with open_searcher(long_index) as s:
+        r = search(s, "བྱང་ཆུབ", page_size=10, time_budget=0.012)
+        assert [h.order for h in r.hits] == list(range(1, 11))
+        assert r.total_is_estimate and r.facets_are_estimates
+        collections = dict(r.facets["collection"])
+        # the late item lies wholly beyond the part read in full: only sampling finds it
+        assert collections.get("other", 0) > 0, collections
+        assert 0.5 * 1500 <= r.total <= 1.5 * 1500, r.total
+        exact = search(s, "བྱང་ཆུབ", page_size=10, time_budget=1e6)
+        assert not exact.total_is_estimate and exact.total == 1500
+
+
+def test_transliteration_bridges_scripts_of_a_language_not_languages(tmp_path):
+    """巴 (pinyin ba) and བ (Wylie ba) share a skeleton; a query in one script must not bring
+    pages of the other, while a Latin query, and Latin text, still meet both."""
+    cindex.update_items(tmp_path / "ix", [_item("zh", ["巴山"], "zh-Hant"), _item("bo", ["བ་ཡུལ"], "bo"),
+                                          _item("la", ["ba shan"], "en"),
+                                          _item("mn", ["ᠪᠠ ᠰᠠᠨ"], "mn-Mong")])
+    with open_searcher(tmp_path / "ix") as s:
+        def items(q: str) -> set[str]:
+            return {h.item_id for h in search(s, q, time_budget=5.0).hits}
+
+        assert items("巴") == {"zh", "la"}
+        assert items("བ") == {"bo", "la"}
+        assert items("ba") == {"zh", "bo", "la", "mn"}
+        assert items("ᠪᠠ") == {"mn", "la"}
