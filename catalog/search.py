@@ -19,7 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from io import BytesIO
-from itertools import accumulate, product
+from itertools import accumulate, product, repeat
+from operator import sub
 from pathlib import Path
 from pickle import Unpickler, UnpicklingError, loads
 from typing import Iterable, Optional
@@ -729,6 +730,10 @@ def _adjacent(positions: list[list], doc: int) -> bool:
 
 
 _DECODED: dict[bytes, tuple[int, ...]] = {}
+# Values this short hold one position or two (13-16 bytes) and are shared by many postings: worth
+# keeping decoded. Longer ones are rarely seen twice, and keeping them grew a searcher process
+# by some 200 MiB over the benchmark's queries.
+_SHARED_VALUE_BYTES = 16
 
 
 def _decode_positions(v: bytes) -> tuple[int, ...]:
@@ -738,9 +743,10 @@ def _decode_positions(v: bytes) -> tuple[int, ...]:
     if got is None:
         raw = v if v.endswith(b".") else v + b"."
         got = tuple(accumulate(loads(raw[_INT_SIZE:])))
-        if len(_DECODED) > 200_000:
-            _DECODED.clear()
-        _DECODED[v] = got
+        if len(v) <= _SHARED_VALUE_BYTES:
+            if len(_DECODED) > 50_000:
+                _DECODED.clear()
+            _DECODED[v] = got
     return got
 
 
@@ -750,11 +756,16 @@ _SHIFTED: dict[tuple[bytes, int], frozenset[int]] = {}
 def _shifted_positions(v: bytes, i: int) -> frozenset[int]:
     """The positions of an encoded value, less ``i`` (where a phrase would start if this is
     its i-th token); kept, as most values are a few shared one-position encodings."""
+    if len(v) > _SHARED_VALUE_BYTES:
+        # decoded, accumulated and shifted by C-level iterators, as this runs per posting
+        raw = v[_INT_SIZE:] if v.endswith(b".") else v[_INT_SIZE:] + b"."
+        positions = accumulate(loads(raw))
+        return frozenset(map(sub, positions, repeat(i)) if i else positions)
     key = (v, i)
     got = _SHIFTED.get(key)
     if got is None:
         got = frozenset(p - i for p in _decode_positions(v))
-        if len(_SHIFTED) > 200_000:
+        if len(_SHIFTED) > 50_000:
             _SHIFTED.clear()
         _SHIFTED[key] = got
     return got
@@ -865,6 +876,7 @@ def _sample(matched: list[int], upto: int, n_docs: int, scans: list, take, deadl
     offset = 0
     passes = 0
     while offset < stride:
+        began = time.perf_counter()
         if passes:
             scans[:] = fresh()
         pass_docs, complete = 0, True
@@ -883,7 +895,9 @@ def _sample(matched: list[int], upto: int, n_docs: int, scans: list, take, deadl
         passes += 1
         if complete or passes == 1:
             kept, sampled = len(matched), sampled + pass_docs
-        if not complete or time.perf_counter() > deadline:
+        now = time.perf_counter()
+        # a further pass takes about as long as this one: start it only if it can end in time
+        if not complete or now + (now - began) > deadline:
             break
         # the next pass halfway between this one's windows, while they do not overlap
         offset = offset + stride // 2 if passes == 1 else offset // 2
