@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from io import BytesIO
-from itertools import accumulate, product, repeat
+from itertools import accumulate, islice, product, repeat
 from operator import sub
 from pathlib import Path
 from pickle import Unpickler, UnpicklingError, loads
@@ -1103,25 +1103,28 @@ def position_spans(text: str, starts: list[tuple[int, int]], *, first_only: bool
                    ) -> list[tuple[int, int]]:
     """Character spans of matches given as (first token, token count), tokenising ``text``
     only as far as needed (with ``first_only``, to past the snippet window of the first)."""
+    if not starts:
+        return []
+    window = 2 * SNIPPET_CONTEXT + 32
+    if first_only:
+        # a token is at least one character long: matches starting more than ``window``
+        # tokens after the first one's end lie beyond its snippet
+        first0, n0 = starts[0]
+        starts = [(f, n) for f, n in starts if f <= first0 + n0 + window]
+    # the regex engine walks the text to the last token needed, without a Python step per token
+    tokens = list(islice(analysis.TOKEN_RE.finditer(text), max(f + n for f, n in starts)))
     spans: list[tuple[int, int]] = []
-    tokens = analysis.TOKEN_RE.finditer(text)
-    offsets: list[tuple[int, int]] = []
     stop_at: int | None = None
     for first, n in starts:
         last = first + n - 1
-        while len(offsets) <= last:
-            m = next(tokens, None)
-            if m is None:
-                break
-            offsets.append(m.span())
-        if last >= len(offsets):
+        if last >= len(tokens):
             break
-        start, end = offsets[first][0], offsets[last][1]
+        start, end = tokens[first].start(), tokens[last].end()
         if stop_at is not None and start > stop_at:
             break
         spans.append((start, end))
         if first_only and stop_at is None:
-            stop_at = end + 2 * SNIPPET_CONTEXT + 32
+            stop_at = end + window
     return _merge(sorted(spans))
 
 
