@@ -776,7 +776,7 @@ _MAX_WINDOW = 4096
 # Past the first page, counting that cannot finish within the budget samples: windows of this
 # many documents spread evenly over the rest of the index (so that an estimate, and its
 # facets, speak for every item, not only the first ones), as many as the budget allows.
-_SAMPLE_WINDOW = 256
+_SAMPLE_WINDOW = 64
 
 
 @dataclass
