@@ -1066,11 +1066,13 @@ class _MatchPositions:
         self.reader = reader
         self.plan = plan
         self.matchers: dict[tuple[str, str], object] = {}
+        self.last = -1
 
     def _positions(self, field: str, term: str, doc: int) -> tuple[int, ...]:
         key = (field, term)
         m = self.matchers.get(key)
-        if m is None or (m.is_active() and m.id() > doc):
+        if m is None:
+            # (False: the term has no postings here)
             m = self.matchers[key] = _postings(self.reader, field, term) or False
         if m is False or not m.is_active():
             return ()
@@ -1084,6 +1086,9 @@ class _MatchPositions:
 
     def starts(self, doc: int) -> list[tuple[int, int]]:
         """(first token, token count) of every match in ``doc``, in text order."""
+        if doc < self.last:
+            self.matchers.clear()  # matchers only move forwards: start again
+        self.last = doc
         out: set[tuple[int, int]] = set()
         for seq in self.plan:
             first: set[int] | None = None

@@ -351,3 +351,12 @@ def test_transliteration_bridges_scripts_of_a_language_not_languages(tmp_path):
         assert items("བ") == {"bo", "la"}
         assert items("ba") == {"zh", "bo", "la", "mn"}
         assert items("ᠪᠠ") == {"mn", "la"}
+
+
+def test_relevance_order_hits_still_get_their_spans(long_index):
+    with open_searcher(long_index) as s:
+        r = search(s, "བྱང་ཆུབ", sort="relevance", page_size=30, time_budget=5.0)
+        assert len(r.hits) == 30
+        # scored order is not docnum order; every hit still has its span and mark
+        assert all(h.spans and "<mark>" in h.snippet for h in r.hits)
+        assert all(h.text[h.spans[0][0]:h.spans[0][1]] == "བྱང་ཆུབ" for h in r.hits)
