@@ -25,6 +25,7 @@ class Settings:
     max_master_pixels: int = 250_000_000  # Pillow's decompression-bomb limit, set once
     max_tei_bytes: int = 50_000_000  # ten times the largest TEI we have seen; refused unread
     max_url_length: int = 1024
+    iiif_cache_max_mb: int = 2048  # built Image API results kept on disk; 0 = keep none
     search_time_budget: float = 0.04  # seconds for totals and facets before estimating
     kiosk_idle_seconds: int = 120
     kiosk_advance_seconds: int = 12

@@ -1,8 +1,12 @@
 """The Image API endpoints through the Flask app, on a tiny library built here (no ingest)."""
 from __future__ import annotations
 
+import errno
 import io
+import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,7 @@ from library import imaging
 from library.models import Item, Page
 from library.settings import Settings
 from library.store import Store
-from viewer import create_app
+from viewer import create_app, iiif_image, image_cache
 
 ITEM = "demo-ms"
 IMG = f"{ITEM}.0001"
@@ -283,3 +287,175 @@ def test_range_requests(client):
     assert part.status_code == 206
     assert part.data == full.data[:100]
     assert full.headers["Accept-Ranges"] == "bytes"
+
+
+# --- the bounded cache of built images (viewer/image_cache.py) ---------------------------------
+
+LIMIT_MB = 1
+
+
+@pytest.fixture(scope="module")
+def noisy_master(tmp_path_factory) -> Path:
+    """A master of noise, so that built images do not compress and fill a 1 MiB cache fast."""
+    path = tmp_path_factory.mktemp("noise") / "0001.png"
+    Image.frombytes("RGB", (1300, 900), os.urandom(1300 * 900 * 3)).save(path)
+    return path
+
+
+def _cache_files(settings: Settings) -> dict[Path, int]:
+    root = Store(settings.library).cache_dir / "iiif"
+    return {p: p.stat().st_size for p in root.rglob("*") if p.is_file()} if root.is_dir() else {}
+
+
+def _tif(i: int) -> str:
+    """A distinct 300 x 200 TIFF (about 180 KB of noise) for each i."""
+    return f"{BASE}/{i * 7},{i * 3},600,400/300,200/0/default.tif"
+
+
+def _valid(resp, size=(300, 200)) -> bool:
+    im = _image(resp)
+    im.load()
+    return resp.status_code == 200 and im.size == size
+
+
+def test_settings_read_the_cache_limit(tmp_path, monkeypatch):
+    assert Settings.load(tmp_path).iiif_cache_max_mb == 2048
+    (tmp_path / "sudur.json").write_text('{"iiif_cache_max_mb": 64}')
+    assert Settings.load(tmp_path).iiif_cache_max_mb == 64
+    monkeypatch.setenv("SUDUR_IIIF_CACHE_MAX_MB", "0")
+    assert Settings.load(tmp_path).iiif_cache_max_mb == 0
+
+
+def test_cache_stays_under_its_limit(tmp_path, noisy_master):
+    settings = build_library(tmp_path / "lib", noisy_master, iiif_cache_max_mb=LIMIT_MB)
+    c = create_app({"SUDUR_SETTINGS": settings}).test_client()
+    largest = 0
+    for i in range(30):
+        r = c.get(_tif(i))
+        assert _valid(r), i
+        largest = max(largest, len(r.data))
+        files = _cache_files(settings)
+        assert sum(files.values()) <= LIMIT_MB * image_cache.MB + largest, i
+    assert largest > 100_000  # the test means something: 30 such images are 5 times the limit
+    assert 0 < len(files) < 10
+    # emptied folders went with their files
+    root = Store(settings.library).cache_dir / "iiif"
+    assert all(any(d.iterdir()) for d in root.rglob("*") if d.is_dir())
+    # what was pruned is built again
+    assert _valid(c.get(_tif(0)))
+
+
+def test_recently_hit_entry_survives_a_prune(tmp_path, noisy_master):
+    settings = build_library(tmp_path / "lib", noisy_master, iiif_cache_max_mb=LIMIT_MB)
+    c = create_app({"SUDUR_SETTINGS": settings}).test_client()
+    order: list[Path] = []  # cache files in the order their requests came
+    first = c.get(_tif(0))
+    order += _cache_files(settings)
+    fit = LIMIT_MB * image_cache.MB // image_cache.footprint(len(first.data))
+    assert fit >= 4
+    for i in range(1, fit):  # the cache is full, not yet past its limit
+        assert _valid(c.get(_tif(i)))
+        order += [p for p in _cache_files(settings) if p not in order]
+    assert len(order) == fit
+    now = time.time()
+    for age, path in zip(range(len(order), 0, -1), order):  # oldest first, an hour apart
+        os.utime(path, (now - 3600 * age, now - 3600 * age))
+    hit = c.get(_tif(0))  # a hit on the oldest entry makes it the most recent
+    assert hit.data == first.data
+    assert _valid(c.get(_tif(fit)))  # this one takes the cache past its limit
+    left = _cache_files(settings)
+    assert order[0] in left, "the entry just hit was pruned"
+    assert order[1] not in left, "the least recently used entry survived"
+    assert len(left) < fit + 1
+
+
+def test_limit_zero_keeps_nothing(tmp_path, noisy_master):
+    settings = build_library(tmp_path / "lib", noisy_master)
+    c = create_app({"SUDUR_SETTINGS": settings}).test_client()
+    assert _valid(c.get(_tif(0))) and _cache_files(settings)
+    # restarted with a limit of 0: what an earlier limit kept goes, nothing new is kept
+    zero = Settings.load(settings.library, iiif_cache_max_mb=0)
+    c = create_app({"SUDUR_SETTINGS": zero}).test_client()
+    for i in (0, 1, 1):
+        assert _valid(c.get(_tif(i)))
+        assert _cache_files(zero) == {}
+
+
+def test_running_total_after_a_restart(tmp_path, noisy_master, monkeypatch):
+    settings = build_library(tmp_path / "lib", noisy_master, iiif_cache_max_mb=LIMIT_MB)
+    app = create_app({"SUDUR_SETTINGS": settings})
+    for i in range(3):
+        assert _valid(app.test_client().get(_tif(i)))
+    with app.app_context():
+        assert iiif_image.image_cache().total() == \
+            sum(map(image_cache.footprint, _cache_files(settings).values()))
+    # an entry removed behind the server's back (as collect_garbage does with a dead version)
+    next(iter(_cache_files(settings))).unlink()
+    scans = []
+    real_scan = image_cache.ImageCache._scan
+    monkeypatch.setattr(image_cache.ImageCache, "_scan",
+                        lambda self: scans.append(1) or real_scan(self))
+    restarted = create_app({"SUDUR_SETTINGS": settings})
+    c = restarted.test_client()
+    for i in range(3, 6):
+        assert _valid(c.get(_tif(i)))
+    with restarted.app_context():
+        assert iiif_image.image_cache().total() == \
+            sum(map(image_cache.footprint, _cache_files(settings).values()))
+    assert len(scans) == 1  # one scan at first use, not one per request
+
+
+def test_workers_pruning_at_once_all_serve(tmp_path, noisy_master):
+    """Four apps (as four gunicorn workers: each its own accounting, one counter file) on
+    threads, past a tiny limit many times over: every response whole, the cache bounded."""
+    settings = build_library(tmp_path / "lib", noisy_master, iiif_cache_max_mb=LIMIT_MB)
+    apps = [create_app({"SUDUR_SETTINGS": settings}) for _ in range(4)]
+    failures: list[str] = []
+
+    def work(n: int) -> None:
+        c = apps[n].test_client()
+        for i in range(12):
+            r = c.get(_tif(i % 8 + n))  # overlapping requests: hits, misses and prunes meet
+            if not _valid(r):
+                failures.append(f"{n}/{i}: {r.status_code}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert sum(_cache_files(settings).values()) <= 2 * LIMIT_MB * image_cache.MB
+
+
+def test_prune_ignores_files_already_gone(tmp_path):
+    cache = image_cache.ImageCache(tmp_path / "iiif", 8 * image_cache.BLOCK)
+    paths = [tmp_path / "iiif" / "x@1" / "ab" / f"{i}.jpg" for i in range(12)]
+    for p in paths:
+        assert cache.put(p, b"x" * 100)
+    assert 0 < cache.total() <= 8 * image_cache.BLOCK
+    # a worker with a smaller limit prunes, and another removes every file between its scan
+    # and its unlinks
+    small = image_cache.ImageCache(tmp_path / "iiif", 2 * image_cache.BLOCK)
+    real_scan = small._scan
+    small._scan = lambda: [e for e in real_scan() if os.unlink(e[2]) is None]
+    stats = small.prune()
+    assert stats is not None and stats.removed > 0 and stats.after <= 2 * image_cache.BLOCK
+    assert not (tmp_path / "iiif" / "x@1").exists()
+    assert cache.get(paths[-1]) is None
+    # a write into the folder the prune removed makes it again
+    assert cache.put(paths[0], b"y") and cache.get(paths[0]) == b"y"
+
+
+def test_a_full_disk_still_serves(tmp_path, noisy_master, monkeypatch):
+    settings = build_library(tmp_path / "lib", noisy_master, iiif_cache_max_mb=LIMIT_MB)
+    c = create_app({"SUDUR_SETTINGS": settings}).test_client()
+    real_write = Path.write_bytes
+
+    def full(self, data):
+        real_write(self, data[:10])  # the disk fills half-way through the file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    assert _valid(c.get(_tif(0)))
+    assert _cache_files(settings) == {}  # nor a half-written temporary file

@@ -6,6 +6,9 @@ Requests that are a pre-cut tile, size or thumbnail are sent as that file; anyth
 built from the nearest level's tiles and kept in ``LIBRARY/cache/iiif/<item>@<version>/``, keyed
 by the canonical request, so a re-ingested item never serves stale images. Item
 versions are immutable, which makes the ETag of an image simply a hash of that key.
+That cache is bounded by ``Settings.iiif_cache_max_mb`` (viewer.image_cache, least recently used
+first). The pyramids cut for versions ingested without one (``cache/pyramids``) are not pruned:
+a request may be rendering from one, and there is at most one per page of a live version.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from library.models import image_id, parse_image_id
 from library.settings import Settings
 from library.store import resolve_inside
 
+from .image_cache import MB, ImageCache
 from .resources import get_catalog, get_settings, get_store, public_base
 
 bp = Blueprint("iiif_image", __name__)
@@ -258,17 +262,25 @@ def _read(path: Optional[Path]) -> Optional[bytes]:
         return None
 
 
+def image_cache() -> ImageCache:
+    """This app's bounded cache of built images (one per app, so per worker process)."""
+    root = get_store().cache_dir / "iiif"
+    limit = get_settings().iiif_cache_max_mb * MB
+    cache = current_app.extensions.get("sudur.image_cache")
+    if cache is None or cache.root != root or cache.max_bytes != limit:
+        cache = current_app.extensions["sudur.image_cache"] = ImageCache(root, limit)
+    return cache
+
+
 def _cached(img: _Image, req) -> bytes:
     """The rendered image from the cache, rendering and storing it (atomically) if absent."""
     key = _etag(img.version_path, req.canonical)
-    path = get_store().cache_dir / "iiif" / _version_name(img) / key[:2] / f"{key}.{req.format}"
-    data = _read(path)
+    cache = image_cache()
+    path = cache.root / _version_name(img) / key[:2] / f"{key}.{req.format}"
+    data = cache.get(path)
     if data is not None:
         return data
     data = imaging.render(req, img.derived, img.info)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    cache.put(path, data)
     current_app.logger.debug("rendered %s/%s", img.ident, req.canonical)
     return data
