@@ -136,7 +136,9 @@ class Store:
             if folder.is_dir():
                 for p in folder.iterdir():
                     if p.name not in live:
-                        shutil.rmtree(p) if p.is_dir() else p.unlink()
+                        # a server pruning its image cache may remove files meanwhile
+                        shutil.rmtree(p, onerror=_gone_is_fine) if p.is_dir() \
+                            else p.unlink(missing_ok=True)
                         removed.append(str(p))
         removed += self._index_leftovers()
         return removed
@@ -214,3 +216,9 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _gone_is_fine(func, path: str, exc_info) -> None:
+    """``shutil.rmtree`` error handler: a file already removed by someone else is no error."""
+    if not issubclass(exc_info[0], FileNotFoundError):
+        raise exc_info[1]

@@ -69,6 +69,27 @@ def test_cache_of_gone_versions_is_collected(tmp_path):
         assert [p.name for p in (store.cache_dir / sub).iterdir()] == [live.split("/")[-1]]
 
 
+def test_cache_collection_survives_files_vanishing_meanwhile(tmp_path, monkeypatch):
+    """A server pruning its image cache may remove a file between rmtree's listing and its
+    unlink: the collection goes on, and still removes the folder."""
+    store = Store(tmp_path / "lib")
+    live = store.publish(store.new_staging("a"))
+    old = store.cache_dir / "iiif" / "a@old" / "ab"
+    old.mkdir(parents=True)
+    for i in range(3):
+        (old / f"{i}.jpg").write_bytes(b"x")
+    real_unlink = os.unlink
+
+    def removed_by_someone_else_first(path, *args, **kwargs):
+        real_unlink(path, *args, **kwargs)
+        real_unlink(path, *args, **kwargs)  # FileNotFoundError, as in the race
+
+    monkeypatch.setattr(os, "unlink", removed_by_someone_else_first)
+    store.collect_garbage([live])
+    monkeypatch.undo()
+    assert not (store.cache_dir / "iiif" / "a@old").exists()
+
+
 def test_reserved_item_ids():
     from library.models import is_item_id
 
