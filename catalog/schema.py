@@ -13,14 +13,14 @@ from operator import sub
 from pathlib import Path
 from pickle import dumps
 
-from whoosh import fields
+from whoosh import columns, fields
 from whoosh.system import pack_uint
 
 from library.errors import IndexVersionError
 
 from . import analysis
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 VERSION_FILE = "sudur-index.json"
 FACETS = ("collection", "language", "script", "genre", "century")
 
@@ -88,6 +88,11 @@ class WSText(str):
 _last: tuple = (None, None, None)
 
 
+def pair_filter(value: str) -> bytes:
+    """The pair filter of a document text (analysed once with its postings)."""
+    return _postings(value)[2]
+
+
 def _postings(value: str) -> tuple:
     global _last
     ws = getattr(value, "writing_system", None)
@@ -120,6 +125,8 @@ def build_schema() -> fields.Schema:
         script=fields.KEYWORD(stored=True, commas=True),
         genre=fields.KEYWORD(stored=True, commas=True),
         century=fields.KEYWORD(stored=True, commas=True),
+        # each document's Bloom filter of adjacent token pairs (analysis.pair_bloom)
+        pairs=fields.COLUMN(columns.VarBytesColumn()),
         **text_fields,
     )
 

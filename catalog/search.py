@@ -203,6 +203,23 @@ class _FacetTable(list):
         return out
 
 
+_pair_cache: dict[tuple, list[bytes]] = {}
+
+
+def _pair_table(s: Searcher) -> list[bytes]:
+    """docnum -> pair filter (analysis.pair_bloom), read once per index generation."""
+    reader = s.searcher.reader()
+    key = (str(s.index_dir), s.ix.latest_generation(), reader.doc_count_all())
+    with _facet_lock:
+        table = _pair_cache.get(key)
+    if table is None:
+        table = list(reader.column_reader("pairs"))
+        with _facet_lock:
+            _pair_cache.clear()
+            _pair_cache[key] = table
+    return table
+
+
 def _add_scaled(base: dict[str, int], extra: dict[str, int], scale: float) -> dict[str, int]:
     out = dict(base)
     for v, c in extra.items():
@@ -267,7 +284,7 @@ def search(s: Searcher, text: str, *, exact: bool = False, filters: Optional[dic
     plan = _plan(iq)
     n_docs = reader.doc_count_all()
     if plan is not None:
-        scanned = _scan(reader, plan, restrict, stop, deadline)
+        scanned = _scan(reader, plan, restrict, stop, deadline, _pair_table(s))
     else:
         scanned = _whoosh_docs(s, full, stop, deadline)
     matched = scanned.matched
@@ -476,7 +493,8 @@ class _SeqScan:
     """The documents where one token sequence occurs (at adjacent positions, with every
     ``restrict`` term present), found window by window in docnum order by ``upto``."""
 
-    def __init__(self, reader, seq: _Seq, restrict: list) -> None:
+    def __init__(self, reader, seq: _Seq, restrict: list,
+                 blooms: Optional[list[bytes]] = None) -> None:
         self.reader = reader
         self.seq = seq
         self.restrict = [(t.fieldname, _text(t.text)) for t in restrict]
@@ -484,6 +502,9 @@ class _SeqScan:
         self.target = 0
         self.steps = 0
         self.bulk: list | None = None
+        self.filtered: list | None = None
+        self.blooms = blooms
+        self.constraints = _pair_constraints(seq) if blooms is not None else []
         self.positions: list[list] = []
         sizes: list[int] = []
         for alts in seq:
@@ -514,6 +535,8 @@ class _SeqScan:
             return []
         if self.single:
             return self._single_upto(limit)
+        if self.filtered is not None:
+            return self._filtered_upto(limit)
         if self.bulk is not None:
             return self._bulk_upto(limit)
         out: list[int] = []
@@ -547,9 +570,14 @@ class _SeqScan:
                 return out
             self.steps += 1
             if n > 1 and self.steps > _LAZY_STEPS:
+                if self.constraints:
+                    self._start_filtered(target)
+                    return out + self._filtered_upto(limit)
                 self._start_bulk(target)
                 return out + self._bulk_upto(limit)
-            if n == 1 or _adjacent(self.positions, target):
+            if n == 1 or ((not self.constraints or _bloom_ok(self.blooms[target],
+                                                            self.constraints))
+                          and _adjacent(self.positions, target)):
                 out.append(target)
             target += 1
 
@@ -559,18 +587,13 @@ class _SeqScan:
             return
         if self.single:
             for state in self.id_states:
-                carry = state[1]
-                if carry and carry[-1] >= doc:
-                    state[1] = carry[bisect_left(carry, doc):]
-                    continue
-                state[1] = []
-                m = state[0]
-                if m is not None and m.is_active() and m.id() < doc:
-                    m.skip_to(doc)
-                if m is not None and not m.is_active():
-                    state[0] = None
+                _skip_ids(state, doc)
             self.id_states = [st for st in self.id_states if st[0] is not None or st[1]]
             self.done = not self.id_states
+        elif self.filtered is not None:
+            for states in self.filtered:
+                for state in states:
+                    _skip_ids(state, doc)
         elif self.bulk is not None:
             for state in [st for alts in self.bulk for st in alts] + self.bulk_restrict:
                 state[1] = {d: v for d, v in state[1].items() if d >= doc}
@@ -597,6 +620,40 @@ class _SeqScan:
         for ids in lists:
             merged.update(ids)
         return sorted(merged)
+
+    def _start_filtered(self, start: int) -> None:
+        """Switch to reading docnums only, a window at a time: the pages holding every term
+        and passing the pair filter are few, and only those have their positions read."""
+
+        def ids_at(f: str, t: str) -> list:
+            m = _postings(self.reader, f, t)
+            if m is not None and m.id() < start:
+                m.skip_to(start)
+            return [m if m is not None and m.is_active() else None, []]
+
+        # one list of [matcher, carried ids] states per position, then one per restrict term
+        self.filtered = [[ids_at(f, t) for f, t in alts] for alts in self.seq]
+        self.filtered += [[ids_at(f, t)] for f, t in self.restrict]
+        self.where = _MatchPositions(self.reader, [self.seq])
+
+    def _filtered_upto(self, limit: int) -> list[int]:
+        sets = []
+        for states in self.filtered:
+            ids: set[int] = set()
+            for state in states:
+                ids.update(_ids_below(state, limit))
+            sets.append(ids)
+        if any(all(st[0] is None and not st[1] for st in states) for states in self.filtered):
+            self.done = True  # a position (or a restrict term) has no postings left
+        sets.sort(key=len)
+        cands = sets[0]
+        for other in sets[1:]:
+            cands = cands & other
+            if not cands:
+                return []
+        blooms, cons = self.blooms, self.constraints
+        starts = self.where.starts
+        return [d for d in sorted(cands) if _bloom_ok(blooms[d], cons) and starts(d)]
 
     def _start_bulk(self, start: int) -> None:
         reader = self.reader
@@ -674,6 +731,93 @@ def _values_below(state: list, limit: int) -> dict[int, bytes]:
     for d in below:
         del carry[d]
     return below
+
+
+def _skip_ids(state: list, doc: int) -> None:
+    """Move a [matcher, ids carried over] state past the docnums below ``doc``."""
+    carry = state[1]
+    if carry and carry[-1] >= doc:
+        state[1] = carry[bisect_left(carry, doc):]
+        return
+    state[1] = []
+    m = state[0]
+    if m is not None and m.is_active() and m.id() < doc:
+        m.skip_to(doc)
+    if m is not None and not m.is_active():
+        state[0] = None
+
+
+def _pair_constraints(seq: _Seq) -> list[tuple[int, ...]]:
+    """What the pair filter of a page holding ``seq`` must show: per adjacent pair of
+    positions whose keys are known, the pair hashes of which one will do."""
+    known = [_position_hashes(alts) for alts in seq]
+    out = []
+    for i in range(len(seq) - 1):
+        a, b = known[i], known[i + 1]
+        if a is None or b is None or a[0] != b[0]:
+            continue
+        pair_hash = analysis.loose_pair_hash if a[0] == "l" else analysis.tr_pair_hash
+        hashes = {pair_hash(x, y) for x in a[1] for y in b[1]}
+        if len(hashes) <= 16:  # (more alternatives than that filter little)
+            out.append(tuple(sorted(hashes)))
+    return out
+
+
+def _position_hashes(alts: tuple) -> tuple[str, frozenset[int]] | None:
+    """The hashes the pair filter knows a position's alternatives by: ("l", loose key
+    hashes) for the x field, ("tr", term hashes) for tr; None when one of them has no loose
+    key to go by (a shape key, or an exact key of a script whose loose key is not a function
+    of the exact one)."""
+    fields = {f for f, _ in alts}
+    if len(fields) != 1:
+        return None
+    field = fields.pop()
+    if field == "tr":
+        return "tr", frozenset(analysis.key_hash(t) for _, t in alts)
+    if field != "x":
+        return None
+    out = set()
+    for _, term in alts:
+        loose = _loose_key_of(term)
+        if loose is None:
+            return None
+        out.add(analysis.key_hash(loose))
+    return "l", frozenset(out)
+
+
+def _loose_key_of(term: str) -> str | None:
+    """The loose key of the tokens an x-field index term stands for (analysis.X_ONLY)."""
+    if term.startswith(analysis.L_ONLY):
+        return term[len(analysis.L_ONLY):]
+    if term.startswith("~"):
+        return None
+    if not term.startswith(analysis.X_ONLY):
+        return term  # a key that is both the exact and the loose key
+    exact = term[len(analysis.X_ONLY):]
+    m = analysis.TOKEN_RE.fullmatch(exact)
+    if m is None or m.lastgroup not in _LOOSE_FOLLOWS_EXACT:
+        return None
+    return analysis.index_keys(m.lastgroup, exact, None)[1][0]
+
+
+# Scripts whose loose key is a function of the exact key (tests/test_search.py checks it over
+# the corpora's vocabulary): an exact-key term there names its tokens' loose key too.
+_LOOSE_FOLLOWS_EXACT = frozenset({"han", "tib"})
+
+
+def _bloom_ok(bloom: bytes, constraints: list) -> bool:
+    """Whether a page's pair filter may hold every constrained pair (analysis.bloom_has)."""
+    if not bloom:
+        return False
+    mask = (len(bloom) << 3) - 1
+    for hashes in constraints:
+        for h in hashes:
+            h &= mask
+            if bloom[h >> 3] & (1 << (h & 7)):
+                break
+        else:
+            return False
+    return True
 
 
 def _ids_below(state: list, limit: int) -> list[int]:
@@ -811,15 +955,15 @@ class _Scanned:
         return exact + round((len(self.matched) - exact) * self.scale())
 
 
-def _scan(reader, plan: list[_Seq], restrict: list, want: int, deadline: float | None
-          ) -> _Scanned:
+def _scan(reader, plan: list[_Seq], restrict: list, want: int, deadline: float | None,
+          blooms: Optional[list[bytes]] = None) -> _Scanned:
     """Docnums matching any sequence of ``plan``, ascending.
 
     Every match is found, unless ``deadline`` passes: then the first ``want`` matches are
     still all found (the first page), and the rest of the index is sampled in evenly spread
     windows for as long as the deadline allows.
     """
-    scans = [_SeqScan(reader, sq, restrict) for sq in plan]
+    scans = [_SeqScan(reader, sq, restrict, blooms) for sq in plan]
     scans = [sc for sc in scans if not sc.done]
     n_docs = reader.doc_count_all()
     deletions = reader.has_deletions()
@@ -851,7 +995,7 @@ def _scan(reader, plan: list[_Seq], restrict: list, want: int, deadline: float |
             per_doc = (now - t0) / upto
             if per_doc * (n_docs - upto) > left and upto < n_docs:
                 return _sample(matched, upto, n_docs, scans, take, deadline, left / per_doc,
-                               lambda: [sc for sc in (_SeqScan(reader, sq, restrict)
+                               lambda: [sc for sc in (_SeqScan(reader, sq, restrict, blooms)
                                                       for sq in plan) if not sc.done])
     if not scans:
         upto = n_docs
@@ -991,7 +1135,7 @@ def page_matches(s: Searcher, item_id: str, text: str, *, exact: bool = False) -
     restrict = _filters(None, "page", item_id)
     plan = _plan(iq)
     if plan is not None:
-        docs = _scan(reader, plan, restrict, 0, None).matched
+        docs = _scan(reader, plan, restrict, 0, None, _pair_table(s)).matched
     else:
         docs = [d for d in s.searcher.docs_for_query(wq.And([iq] + restrict))
                 if not reader.is_deleted(d)]

@@ -58,7 +58,7 @@ def _roles(postings: dict[str, list[int]]) -> tuple[dict, dict]:
 
 def _check_postings(text: str, ws: str | None) -> None:
     with writing_system(ws):
-        px, ptr = analysis.document_postings(text)
+        px, ptr, _ = analysis.document_postings(text)
         xs, loose = _roles(px)
         assert xs == _field_postings(text, ("x", "s")), ws
         assert loose == _field_postings(text, ("l",)), ws
@@ -360,3 +360,128 @@ def test_relevance_order_hits_still_get_their_spans(long_index):
         # scored order is not docnum order; every hit still has its span and mark
         assert all(h.spans and "<mark>" in h.snippet for h in r.hits)
         assert all(h.text[h.spans[0][0]:h.spans[0][1]] == "བྱང་ཆུབ" for h in r.hits)
+
+
+# --- the pair filter ---------------------------------------------------------------------------
+
+def test_pair_filter_holds_every_adjacent_pair():
+    from catalog.schema import _postings
+    from catalog.schema import WSText
+
+    text = "བྱང་ཆུབ་སེམས་དཔའ 重宋被 ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ Mongol"
+    bloom = _postings(WSText(text, "bo"))[2]
+    assert bloom and len(bloom) & (len(bloom) - 1) == 0  # a power of two bytes
+    tokens = list(analysis.token_spans(text, "bo"))
+    for (_, _, ka, ta, sa), (_, _, kb, tb, sb) in zip(tokens, tokens[1:]):
+        la = analysis.index_keys(ka, ta, sa if ka == "mong" else None)
+        lb = analysis.index_keys(kb, tb, sb if kb == "mong" else None)
+        h = analysis.key_hash
+        assert analysis.bloom_has(bloom, analysis.loose_pair_hash(h(la[1][0]), h(lb[1][0])))
+        for a in analysis.index_terms(ka, ta, sa if ka == "mong" else None)[1]:
+            for b in analysis.index_terms(kb, tb, sb if kb == "mong" else None)[1]:
+                assert analysis.bloom_has(bloom, analysis.tr_pair_hash(h(a), h(b)))
+    # a pair that is not there is (at these sizes) not claimed
+    assert not analysis.bloom_has(analysis.pair_bloom([]), 12345)
+
+
+def test_loose_key_follows_the_exact_key_where_the_filter_relies_on_it(shared_dir):
+    """For Han and Tibetan the filter reads an exact-only term's loose key off the exact key:
+    that holds only if tokens with one exact key all have one loose key."""
+    import re as _re
+
+    from catalog import search as cs
+
+    kangyur = sorted((shared_dir / "corpora" / "derge-kangyur-esukhia" / "text").glob("*.txt"))
+    text = kangyur[0].read_text(encoding="utf-8")[:400_000]
+    cbeta = next(iter(sorted((shared_dir / "corpora" / "cbeta-xml-p5").rglob("*.xml"))))
+    text += _re.sub(r"<[^>]+>", "", cbeta.read_text(encoding="utf-8"))[:200_000]
+    loose_of_exact: dict[str, set[str]] = {}
+    checked = 0
+    for m in analysis.TOKEN_RE.finditer(text):
+        if m.lastgroup not in cs._LOOSE_FOLLOWS_EXACT:
+            continue
+        xs, loose, _ = analysis.index_keys(m.lastgroup, m.group(), None)
+        for x in xs:
+            loose_of_exact.setdefault(x, set()).add(loose[0])
+            assert cs._loose_key_of(analysis.X_ONLY + x) == loose[0], m.group()
+        checked += 1
+    assert checked > 10_000
+    assert all(len(v) == 1 for v in loose_of_exact.values())
+
+
+@pytest.fixture(scope="module")
+def common_index(tmp_path_factory):
+    """Pages drawn from a small vocabulary, so that every token is common and rare phrases
+    of common tokens abound (the case the pair filter is for)."""
+    import random
+
+    rng = random.Random(11)
+    tib = "ཀ ཁ ག ང ཅ ཆ ཇ ཉ ཏ ཐ ད ན པ ཕ བ མ ཙ ཚ ཛ ཝ ཞ ཟ འ ཡ ར ལ ཤ ས ཧ ཨ དུ ཀྱིས ནས ཀྱི".split()
+    han = list("之不以而也其者於為人一是有無所曰子重宋被相取羅殞")
+    items = []
+    for n in range(6):
+        ws = "bo" if n % 2 == 0 else "zh-Hant"
+        pages = []
+        for _ in range(120):
+            if ws == "bo":
+                pages.append("་".join(rng.choice(tib) for _ in range(60)) + "།")
+            else:
+                pages.append("".join(rng.choice(han) for _ in range(60)))
+        items.append(_item(f"c{n}", pages, ws))
+    d = tmp_path_factory.mktemp("common") / "index"
+    cindex.update_items(d, items)
+    return d, tib, han, rng
+
+
+def test_pair_filter_never_loses_a_match(common_index, monkeypatch):
+    from catalog import search as cs
+
+    d, tib, han, rng = common_index
+    monkeypatch.setattr(cs, "_LAZY_STEPS", 4)  # reach the filtered mode early
+    queries = (["་".join(rng.choice(tib) for _ in range(rng.randint(2, 5))) for _ in range(60)]
+               + ["".join(rng.choice(han) for _ in range(rng.randint(2, 5))) for _ in range(60)]
+               + ["du kyis", "zhong song", "bu yi"])
+    with open_searcher(d) as s:
+        reader = s.searcher.reader()
+        blooms = cs._pair_table(s)
+        found_some = 0
+        for text in queries:
+            q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
+            iq = cs.index_query(q, reader)
+            plan = cs._plan(iq)
+            assert plan is not None, text
+            with_filter = cs._scan(reader, plan, [], 0, None, blooms).matched
+            without = cs._scan(reader, plan, [], 0, None).matched
+            assert with_filter == without == sorted(s.searcher.docs_for_query(iq)), text
+            restrict = [cs.wq.Term("item", "c2")]
+            assert cs._scan(reader, plan, restrict, 0, None, blooms).matched == \
+                cs._scan(reader, plan, restrict, 0, None).matched, text
+            found_some += bool(with_filter)
+        assert found_some > 30
+
+
+def test_pair_filter_spares_the_position_checks(common_index):
+    from catalog import search as cs
+
+    d, tib, han, rng = common_index
+    with open_searcher(d) as s:
+        reader = s.searcher.reader()
+        blooms = cs._pair_table(s)
+        for text in ("ཀ་ཁ་ག་ང་ཅ", "之不以而也"):  # sequences of common tokens that no page holds
+            q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
+            plan = cs._plan(cs.index_query(q, reader))
+            assert cs._scan(reader, plan, [], 0, None, blooms).matched == []
+            for seq in plan:
+                holding_all = set(range(reader.doc_count_all()))
+                for alts in seq:
+                    here: set[int] = set()
+                    for f, t in alts:
+                        here.update(reader.postings(f, t).all_ids())
+                    holding_all &= here
+                constraints = cs._pair_constraints(seq)
+                assert constraints, seq
+                passing = [x for x in holding_all if cs._bloom_ok(blooms[x], constraints)]
+                # most pages hold every token; far fewer pass the filter to have positions
+                # read (with 24 characters, a pair of readings is on many pages by chance)
+                assert len(holding_all) > 100 and len(passing) < len(holding_all) / 3, \
+                    (text, seq, len(holding_all), len(passing))
