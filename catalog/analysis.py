@@ -24,7 +24,9 @@ import zlib
 from collections import defaultdict
 from contextlib import contextmanager
 from functools import lru_cache
-from itertools import repeat
+from array import array
+from itertools import chain, repeat
+from operator import and_, itemgetter
 from importlib import metadata
 from typing import Iterator
 
@@ -33,8 +35,8 @@ from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
 from library import scripts
 
 __all__ = ["ANALYZER_VERSION", "FIELDS", "BOOSTS", "INDEX_FIELDS", "INDEX_FIELD_OF", "X_ONLY",
-           "TR_GROUP", "TR_GROUPS", "tr_matches", "EMPTY_BLOOM", "key_hash", "loose_pair_hash",
-           "tr_pair_hash", "bloom_has", "pair_bloom",
+           "TR_GROUP", "TR_GROUPS", "tr_matches", "EMPTY_PAIRS", "PAIR_HASH_MASK", "key_hash",
+           "loose_pair_hash", "tr_pair_hash", "pair_needle", "pair_filter", "TR_UNPAIRED",
            "L_ONLY", "QUERY_FIELD_MAP", "index_terms", "analyzer",
            "writing_system", "current_writing_system", "ScriptTokenizer", "FieldFilter",
            "TOKEN_RE", "index_keys", "document_postings", "token_spans",
@@ -83,9 +85,9 @@ ANALYZER_VERSION = ";".join((
     f"opencc-{_dist_version('opencc')}",
     f"pypinyin-{_dist_version('pypinyin')}",
     f"pyewts-{_dist_version('pyewts')}",
-    # the pair filter's bits come from CPython's hash of int tuples (see pair_bloom)
+    # the pair filter's hashes come from CPython's hash of int tuples (see pair_filter)
     f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}"
-    f"-{sys.hash_info.width}",
+    f"-{sys.hash_info.width}-{sys.byteorder}",
 ))
 
 # ---------------------------------------------------------------------------------------------
@@ -339,12 +341,12 @@ def document_postings(text: str, writing_system: str | None = None
         if terms is None:
             terms = cache[tok] = _token_entry(m.lastgroup, tok, system)
         add(terms)
-    for pos, (kx, ktr, _, _) in enumerate(found):
+    for pos, (kx, ktr, _, _, _) in enumerate(found):
         for k in kx:
             px[k].append(pos)
         for k in ktr:
             ptr[k].append(pos)
-    return px, ptr, pair_bloom(found)
+    return px, ptr, pair_filter(found)
 
 
 def _token_entry(kind: str, text: str, system: str | None) -> tuple:
@@ -352,25 +354,26 @@ def _token_entry(kind: str, text: str, system: str | None) -> tuple:
     transliteration terms (for the pair filter)."""
     kx, ktr = index_terms(kind, text, system)
     loose = index_keys(kind, text, system)[1]
-    return kx, ktr, key_hash(loose[0]), tuple(key_hash(t) for t in ktr)
+    tr = tuple(key_hash(t) for t in ktr)
+    return kx, ktr, key_hash(loose[0]), tr, tr[0]
 
 
 # --- the pair filter ---------------------------------------------------------------------------
 #
 # A phrase of common tokens (every syllable on most pages) that is itself rare has nothing in
 # the posting lists to narrow its candidates: every page holding all its terms would have its
-# positions read. Each document therefore carries a small Bloom filter of its adjacent token
-# pairs (column ``pairs``), about four bits a pair: one for the pair of loose keys, one for each pair of
-# transliteration terms. A page whose filter lacks a pair of the phrase cannot hold it; the few
-# others are checked by position. Postings of the pairs themselves would narrow better, but cost
-# the indexing speed (docs/benchmarks-search.md); a filter costs a few per cent.
+# positions read. Each document therefore carries its adjacent token pairs, hashed to 16 bits
+# (column ``pairs``): the pair of loose keys, and the pair of transliteration terms (but see
+# TR_UNPAIRED). A page lacking a pair of the phrase cannot hold it; the few others are checked
+# by position. Postings of the pairs would narrow as well, but cost the indexing speed
+# (docs/benchmarks-search.md); the hashes are made by C-level iterators, for some 7 %.
 
-# about four bits per pair: a quarter of the bits set, so a page lacking a pair of the
-# phrase passes a check of that pair one time in four, of three pairs one time in sixty
-_BITS_PER_PAIR = 4
-_MIN_BLOOM_BYTES = 16
-_MAX_BLOOM_BYTES = 1 << 14
-EMPTY_BLOOM = b""
+PAIR_HASH_MASK = 0xFFFF
+# Transliteration terms of this script group are left out of the pairs: a Han character has
+# one term per reading, and pairing every reading with every neighbour's doubled the cost of
+# indexing Chinese (a Han query is narrowed by its loose pairs instead).
+TR_UNPAIRED = TR_GROUP["han"]
+EMPTY_PAIRS = b""
 
 
 def key_hash(key: str) -> int:
@@ -379,48 +382,34 @@ def key_hash(key: str) -> int:
 
 
 def loose_pair_hash(a: int, b: int) -> int:
-    """The filter hash of two adjacent tokens' loose keys (by key_hash)."""
-    return hash((a, b))
+    """The 16-bit hash of two adjacent tokens' loose keys (by key_hash)."""
+    return hash((a, b)) & PAIR_HASH_MASK
 
 
 def tr_pair_hash(a: int, b: int) -> int:
-    """The filter hash of two adjacent tokens' transliteration terms (by key_hash)."""
-    return hash((a, b, 1))
+    """The 16-bit hash of two adjacent tokens' transliteration terms (by key_hash)."""
+    return hash((a, b, 1)) & PAIR_HASH_MASK
 
 
-def bloom_has(bloom: bytes, h: int) -> bool:
-    """Whether a pair filter has the bit of pair hash ``h`` (filters are a power of two
-    bytes long; an empty one, of a text under two tokens, has nothing)."""
-    if not bloom:
-        return False
-    h &= (len(bloom) << 3) - 1
-    return bool(bloom[h >> 3] & (1 << (h & 7)))
+def pair_needle(h: int) -> bytes:
+    """A pair hash as stored, to look for in a document's pairs (``needle in pairs``; a match
+    straddling two stored hashes is a false hit, which the position check then drops)."""
+    return h.to_bytes(2, sys.byteorder)
 
 
-def pair_bloom(found: list[tuple]) -> bytes:
-    """The pair filter of a document's tokens (entries of _token_entry, in order)."""
+def pair_filter(found: list[tuple]) -> bytes:
+    """The stored pair hashes of a document's tokens (entries of _token_entry, in order):
+    16 bits each, in the machine's byte order, unsorted (looking a two-byte needle up in a
+    few kilobytes is as quick as a bisection, and sorting was a third of the cost)."""
     if len(found) < 2:
-        return EMPTY_BLOOM
-    loose = [t[2] for t in found]
-    first_tr = [t[3][0] if t[3] else 0 for t in found]
-    # hashes of int tuples are not salted, and map/zip keep the loop in C
-    hashes = set(map(hash, zip(loose, loose[1:])))
-    hashes.update(map(hash, zip(first_tr, first_tr[1:], repeat(1))))
-    for i, t in enumerate(found):
-        if len(t[3]) > 1:  # a Han character with several readings: every pair of readings
-            if i:
-                hashes.update(hash((a, b, 1)) for a in found[i - 1][3] for b in t[3])
-            if i + 1 < len(found):
-                hashes.update(hash((a, b, 1)) for a in t[3] for b in found[i + 1][3])
-    size = _MIN_BLOOM_BYTES
-    while size < _MAX_BLOOM_BYTES and size * 8 < _BITS_PER_PAIR * len(hashes):
-        size <<= 1
-    mask = size * 8 - 1
-    bloom = bytearray(size)
-    for h in hashes:
-        h &= mask
-        bloom[h >> 3] |= 1 << (h & 7)
-    return bytes(bloom)
+        return EMPTY_PAIRS
+    loose = list(map(itemgetter(2), found))
+    # Transliteration pairs by each token's first term: only Han characters have several
+    # (their readings), and pairs with a Han character are never asked for (TR_UNPAIRED).
+    first = list(map(itemgetter(4), found))
+    # hashes of int tuples are not salted, and map/zip/chain keep the loops in C
+    hashes = chain(map(hash, zip(loose, loose[1:])), map(hash, zip(first, first[1:], repeat(1))))
+    return array("H", map(and_, hashes, repeat(PAIR_HASH_MASK))).tobytes()
 
 
 def tr_matches(query_key: str) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from library.models import Item
 
 from . import analysis
 from .db import Catalog
-from .schema import WSText, build_schema, check_version, pair_filter, write_version
+from .schema import WSText, build_schema, check_version, write_version
 
 
 def page_documents(item: Item) -> Iterator[dict]:
@@ -40,12 +40,12 @@ def page_documents(item: Item) -> Iterator[dict]:
         keyed = WSText(body, ws)  # one object for all key fields: analysed once
         yield dict(id=f"{item.id}.{page.order:04d}", kind="page", item=item.id, order=page.order,
                    label=page.label, title=title, ws=item.writing_system, body=body,
-                   textlen=len(page.text), pairs=pair_filter(keyed), **facets,
+                   textlen=len(page.text), pairs=keyed, **facets,
                    **{f: keyed for f in analysis.INDEX_FIELDS})
     meta = _metadata_text(item)
     keyed = WSText(meta, ws)
     yield dict(id=item.id, kind="item", item=item.id, order=0, label="", title=title,
-               ws=item.writing_system, body=meta, textlen=len(meta), pairs=pair_filter(keyed),
+               ws=item.writing_system, body=meta, textlen=len(meta), pairs=keyed,
                **facets, **{f: keyed for f in analysis.INDEX_FIELDS})
 
 

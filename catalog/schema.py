@@ -4,6 +4,8 @@ One document per page (``kind=page``) carrying its item's facet fields, plus one
 (``kind=item``) carrying its metadata. The text is analysed once into four keys per token
 (``catalog.analysis``: x exact, s shape, l loose, tr transliteration) held in three fields:
 shape keys share ``x`` (they differ from exact keys only for Hudum, and then carry a "~").
+Each document also carries the hashed set of its adjacent token pairs (column ``pairs``,
+``analysis.pair_filter``), which lets a phrase search skip pages that cannot hold the phrase.
 An index written with another schema or analyzer version is refused ("run `sudur reindex`").
 """
 from __future__ import annotations
@@ -88,9 +90,20 @@ class WSText(str):
 _last: tuple = (None, None, None)
 
 
-def pair_filter(value: str) -> bytes:
-    """The pair filter of a document text (analysed once with its postings)."""
-    return _postings(value)[2]
+class PairsColumn(fields.COLUMN):
+    """The column of each document's adjacent token pairs (``analysis.pair_filter``).
+
+    Given the document's text (the ``WSText`` of its key fields), it takes the pairs from the
+    same one analysis as the postings, in whichever process indexes the document.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(columns.VarBytesColumn())
+
+    def to_column_value(self, value) -> bytes:
+        if isinstance(value, bytes):
+            return value
+        return _postings(value)[2]
 
 
 def _postings(value: str) -> tuple:
@@ -125,8 +138,8 @@ def build_schema() -> fields.Schema:
         script=fields.KEYWORD(stored=True, commas=True),
         genre=fields.KEYWORD(stored=True, commas=True),
         century=fields.KEYWORD(stored=True, commas=True),
-        # each document's Bloom filter of adjacent token pairs (analysis.pair_bloom)
-        pairs=fields.COLUMN(columns.VarBytesColumn()),
+        # each document's hashed set of adjacent token pairs (analysis.pair_filter)
+        pairs=PairsColumn(),
         **text_fields,
     )
 

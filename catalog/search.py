@@ -4,7 +4,9 @@ offsets, facets, and per-item matches for IIIF Content Search.
 Why reading order by default: scoring every match of a phrase that occurs on most pages costs
 about a second in Whoosh, while taking the first matches from the query's matcher in index order
 costs milliseconds (DESIGN.md, Search). Totals and facet counts are computed within a time
-budget and flagged as estimates when it runs out.
+budget and flagged as estimates when it runs out: past the first page, the rest of the index
+is then sampled in windows spread over all of it. A phrase of common tokens is narrowed by each
+page's filter of adjacent pairs before any position is read.
 """
 from __future__ import annotations
 
@@ -207,7 +209,7 @@ _pair_cache: dict[tuple, list[bytes]] = {}
 
 
 def _pair_table(s: Searcher) -> list[bytes]:
-    """docnum -> pair filter (analysis.pair_bloom), read once per index generation."""
+    """docnum -> stored pair hashes (analysis.pair_filter), read once per index generation."""
     reader = s.searcher.reader()
     key = (str(s.index_dir), s.ix.latest_generation(), reader.doc_count_all())
     with _facet_lock:
@@ -494,7 +496,7 @@ class _SeqScan:
     ``restrict`` term present), found window by window in docnum order by ``upto``."""
 
     def __init__(self, reader, seq: _Seq, restrict: list,
-                 blooms: Optional[list[bytes]] = None) -> None:
+                 pairs_of: Optional[list[bytes]] = None) -> None:
         self.reader = reader
         self.seq = seq
         self.restrict = [(t.fieldname, _text(t.text)) for t in restrict]
@@ -503,8 +505,8 @@ class _SeqScan:
         self.steps = 0
         self.bulk: list | None = None
         self.filtered: list | None = None
-        self.blooms = blooms
-        self.constraints = _pair_constraints(seq) if blooms is not None else []
+        self.pairs_of = pairs_of
+        self.constraints = _pair_constraints(seq) if pairs_of is not None else []
         self.positions: list[list] = []
         sizes: list[int] = []
         for alts in seq:
@@ -575,7 +577,7 @@ class _SeqScan:
                     return out + self._filtered_upto(limit)
                 self._start_bulk(target)
                 return out + self._bulk_upto(limit)
-            if n == 1 or ((not self.constraints or _bloom_ok(self.blooms[target],
+            if n == 1 or ((not self.constraints or _pairs_ok(self.pairs_of[target],
                                                             self.constraints))
                           and _adjacent(self.positions, target)):
                 out.append(target)
@@ -651,9 +653,9 @@ class _SeqScan:
             cands = cands & other
             if not cands:
                 return []
-        blooms, cons = self.blooms, self.constraints
+        pairs_of, cons = self.pairs_of, self.constraints
         starts = self.where.starts
-        return [d for d in sorted(cands) if _bloom_ok(blooms[d], cons) and starts(d)]
+        return [d for d in sorted(cands) if _pairs_ok(pairs_of[d], cons) and starts(d)]
 
     def _start_bulk(self, start: int) -> None:
         reader = self.reader
@@ -747,9 +749,9 @@ def _skip_ids(state: list, doc: int) -> None:
         state[0] = None
 
 
-def _pair_constraints(seq: _Seq) -> list[tuple[int, ...]]:
-    """What the pair filter of a page holding ``seq`` must show: per adjacent pair of
-    positions whose keys are known, the pair hashes of which one will do."""
+def _pair_constraints(seq: _Seq) -> list[tuple[bytes, ...]]:
+    """What the stored pairs of a page holding ``seq`` must show: per adjacent pair of
+    positions whose keys are known, the pair hashes (as needles) of which one will do."""
     known = [_position_hashes(alts) for alts in seq]
     out = []
     for i in range(len(seq) - 1):
@@ -759,7 +761,7 @@ def _pair_constraints(seq: _Seq) -> list[tuple[int, ...]]:
         pair_hash = analysis.loose_pair_hash if a[0] == "l" else analysis.tr_pair_hash
         hashes = {pair_hash(x, y) for x in a[1] for y in b[1]}
         if len(hashes) <= 16:  # (more alternatives than that filter little)
-            out.append(tuple(sorted(hashes)))
+            out.append(tuple(analysis.pair_needle(h) for h in sorted(hashes)))
     return out
 
 
@@ -773,6 +775,8 @@ def _position_hashes(alts: tuple) -> tuple[str, frozenset[int]] | None:
         return None
     field = fields.pop()
     if field == "tr":
+        if any(t.startswith(analysis.TR_UNPAIRED) for _, t in alts):
+            return None
         return "tr", frozenset(analysis.key_hash(t) for _, t in alts)
     if field != "x":
         return None
@@ -805,15 +809,12 @@ def _loose_key_of(term: str) -> str | None:
 _LOOSE_FOLLOWS_EXACT = frozenset({"han", "tib"})
 
 
-def _bloom_ok(bloom: bytes, constraints: list) -> bool:
-    """Whether a page's pair filter may hold every constrained pair (analysis.bloom_has)."""
-    if not bloom:
-        return False
-    mask = (len(bloom) << 3) - 1
-    for hashes in constraints:
-        for h in hashes:
-            h &= mask
-            if bloom[h >> 3] & (1 << (h & 7)):
+def _pairs_ok(pairs: bytes, constraints: list) -> bool:
+    """Whether a page's stored pair hashes (analysis.pair_filter) hold, for every
+    constrained pair of positions, one of its hashes (as needles, analysis.pair_needle)."""
+    for needles in constraints:
+        for needle in needles:
+            if needle in pairs:
                 break
         else:
             return False
@@ -956,14 +957,14 @@ class _Scanned:
 
 
 def _scan(reader, plan: list[_Seq], restrict: list, want: int, deadline: float | None,
-          blooms: Optional[list[bytes]] = None) -> _Scanned:
+          pairs_of: Optional[list[bytes]] = None) -> _Scanned:
     """Docnums matching any sequence of ``plan``, ascending.
 
     Every match is found, unless ``deadline`` passes: then the first ``want`` matches are
     still all found (the first page), and the rest of the index is sampled in evenly spread
     windows for as long as the deadline allows.
     """
-    scans = [_SeqScan(reader, sq, restrict, blooms) for sq in plan]
+    scans = [_SeqScan(reader, sq, restrict, pairs_of) for sq in plan]
     scans = [sc for sc in scans if not sc.done]
     n_docs = reader.doc_count_all()
     deletions = reader.has_deletions()
@@ -995,7 +996,7 @@ def _scan(reader, plan: list[_Seq], restrict: list, want: int, deadline: float |
             per_doc = (now - t0) / upto
             if per_doc * (n_docs - upto) > left and upto < n_docs:
                 return _sample(matched, upto, n_docs, scans, take, deadline, left / per_doc,
-                               lambda: [sc for sc in (_SeqScan(reader, sq, restrict, blooms)
+                               lambda: [sc for sc in (_SeqScan(reader, sq, restrict, pairs_of)
                                                       for sq in plan) if not sc.done])
     if not scans:
         upto = n_docs

@@ -365,23 +365,27 @@ def test_relevance_order_hits_still_get_their_spans(long_index):
 # --- the pair filter ---------------------------------------------------------------------------
 
 def test_pair_filter_holds_every_adjacent_pair():
-    from catalog.schema import _postings
-    from catalog.schema import WSText
+    from catalog import search as cs
+    from catalog.schema import WSText, _postings
 
     text = "བྱང་ཆུབ་སེམས་དཔའ 重宋被 ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ Mongol"
-    bloom = _postings(WSText(text, "bo"))[2]
-    assert bloom and len(bloom) & (len(bloom) - 1) == 0  # a power of two bytes
+    pairs = _postings(WSText(text, "bo"))[2]
+    assert len(pairs) % 2 == 0 and len(pairs) >= 2 * 10
+    needle = analysis.pair_needle
     tokens = list(analysis.token_spans(text, "bo"))
+    h = analysis.key_hash
     for (_, _, ka, ta, sa), (_, _, kb, tb, sb) in zip(tokens, tokens[1:]):
-        la = analysis.index_keys(ka, ta, sa if ka == "mong" else None)
-        lb = analysis.index_keys(kb, tb, sb if kb == "mong" else None)
-        h = analysis.key_hash
-        assert analysis.bloom_has(bloom, analysis.loose_pair_hash(h(la[1][0]), h(lb[1][0])))
-        for a in analysis.index_terms(ka, ta, sa if ka == "mong" else None)[1]:
-            for b in analysis.index_terms(kb, tb, sb if kb == "mong" else None)[1]:
-                assert analysis.bloom_has(bloom, analysis.tr_pair_hash(h(a), h(b)))
-    # a pair that is not there is (at these sizes) not claimed
-    assert not analysis.bloom_has(analysis.pair_bloom([]), 12345)
+        sa, sb = (sa if ka == "mong" else None), (sb if kb == "mong" else None)
+        la, lb = analysis.index_keys(ka, ta, sa)[1][0], analysis.index_keys(kb, tb, sb)[1][0]
+        assert cs._pairs_ok(pairs, [(needle(analysis.loose_pair_hash(h(la), h(lb))),)])
+        if "han" not in (ka, kb):  # (analysis.TR_UNPAIRED)
+            (a,), (b,) = analysis.index_terms(ka, ta, sa)[1], analysis.index_terms(kb, tb, sb)[1]
+            assert cs._pairs_ok(pairs, [(needle(analysis.tr_pair_hash(h(a), h(b))),)])
+    # a sequence with a Han transliteration term is not narrowed by transliteration pairs
+    assert cs._position_hashes((("tr", "Hzhong"), ("tr", "Hchong"))) is None
+    # a text of one token has no pair, and passes no constraint
+    assert analysis.pair_filter([]) == b""
+    assert not cs._pairs_ok(b"", [(needle(1),)])
 
 
 def test_loose_key_follows_the_exact_key_where_the_filter_relies_on_it(shared_dir):
@@ -471,7 +475,9 @@ def test_pair_filter_spares_the_position_checks(common_index):
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
             plan = cs._plan(cs.index_query(q, reader))
             assert cs._scan(reader, plan, [], 0, None, blooms).matched == []
-            for seq in plan:
+            narrowed = [seq for seq in plan if cs._pair_constraints(seq)]
+            assert narrowed, plan
+            for seq in narrowed:
                 holding_all = set(range(reader.doc_count_all()))
                 for alts in seq:
                     here: set[int] = set()
@@ -479,8 +485,7 @@ def test_pair_filter_spares_the_position_checks(common_index):
                         here.update(reader.postings(f, t).all_ids())
                     holding_all &= here
                 constraints = cs._pair_constraints(seq)
-                assert constraints, seq
-                passing = [x for x in holding_all if cs._bloom_ok(blooms[x], constraints)]
+                passing = [x for x in holding_all if cs._pairs_ok(blooms[x], constraints)]
                 # most pages hold every token; far fewer pass the filter to have positions
                 # read (with 24 characters, a pair of readings is on many pages by chance)
                 assert len(holding_all) > 100 and len(passing) < len(holding_all) / 3, \
