@@ -208,9 +208,17 @@ class _FacetTable(list):
 _pair_cache: dict[tuple, list[bytes]] = {}
 
 
-def _pair_table(s: Searcher) -> list[bytes]:
-    """docnum -> stored pair hashes (analysis.pair_filter), read once per index generation."""
+# Up to this many documents the pairs column is held in memory (about 2 KB a page: 36 MiB at
+# 20,000 pages), read once per index generation; beyond, it is read from disk per candidate
+# page (2.6 µs instead of 0.1), so that a search process stays small.
+PAIRS_IN_MEMORY_MAX_DOCS = 100_000
+
+
+def _pair_table(s: Searcher):
+    """docnum -> stored pair hashes (analysis.pair_filter): a list, or the column itself."""
     reader = s.searcher.reader()
+    if reader.doc_count_all() > PAIRS_IN_MEMORY_MAX_DOCS:
+        return reader.column_reader("pairs")
     key = (str(s.index_dir), s.ix.latest_generation(), reader.doc_count_all())
     with _facet_lock:
         table = _pair_cache.get(key)

@@ -490,3 +490,19 @@ def test_pair_filter_spares_the_position_checks(common_index):
                 # read (with 24 characters, a pair of readings is on many pages by chance)
                 assert len(holding_all) > 100 and len(passing) < len(holding_all) / 3, \
                     (text, seq, len(holding_all), len(passing))
+
+
+def test_pair_filter_read_from_disk_for_large_indexes(common_index, monkeypatch):
+    from catalog import search as cs
+
+    d, tib, han, rng = common_index
+    monkeypatch.setattr(cs, "PAIRS_IN_MEMORY_MAX_DOCS", 10)
+    with open_searcher(d) as s:
+        table = cs._pair_table(s)
+        assert not isinstance(table, list)
+        reader = s.searcher.reader()
+        for text in ("ཀ་ཁ་ག", "之不以", "ཀྱིས་ནས"):
+            q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
+            plan = cs._plan(cs.index_query(q, reader))
+            assert cs._scan(reader, plan, [], 0, None, table).matched == \
+                cs._scan(reader, plan, [], 0, None).matched
