@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog import analysis, index as cindex
+from catalog import analysis, index as cindex, matching
 from catalog.analysis import analyzer, writing_system
 from catalog.search import (autocomplete, match_spans, open_searcher, page_matches,
                             query_sequences, search)
@@ -137,10 +137,8 @@ def test_first_page_in_reading_order_and_totals(bench_index):
 
 
 def test_totals_are_flagged_estimates_when_the_budget_runs_out(bench_index, monkeypatch):
-    from catalog import search as cs
-
-    monkeypatch.setattr(cs, "_FIRST_WINDOW", 16)
-    monkeypatch.setattr(cs, "_MAX_WINDOW", 16)
+    monkeypatch.setattr(matching, "_FIRST_WINDOW", 16)
+    monkeypatch.setattr(matching, "_MAX_WINDOW", 16)
     with open_searcher(bench_index) as s:
         r = search(s, "སངས་རྒྱས", page_size=10, time_budget=0.0)
         assert [h.order for h in r.hits] == list(range(1, 11))
@@ -204,9 +202,9 @@ def test_reading_order_matcher_agrees_with_whoosh(tmp_path, monkeypatch, lazy_st
     # small windows and an early switch to bulk checking exercise every path on a small index
     from catalog import search as cs
 
-    monkeypatch.setattr(cs, "_LAZY_STEPS", lazy_steps)
-    monkeypatch.setattr(cs, "_FIRST_WINDOW", first_window)
-    monkeypatch.setattr(cs, "_MAX_WINDOW", max_window)
+    monkeypatch.setattr(matching, "_LAZY_STEPS", lazy_steps)
+    monkeypatch.setattr(matching, "_FIRST_WINDOW", first_window)
+    monkeypatch.setattr(matching, "_MAX_WINDOW", max_window)
     pages = ["乾隆三年西遊記乾乾隆", "ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ ᠭᠡᠰᠡᠷ ᠬᠠᠭᠠᠨ", "གེ་སར་རྒྱལ་པོ། བཀའ་འགྱུར",
              "Geser Gesar Гэсэр 格斯尔", "隆乾 西遊", "ᠭᠡᠰᠡᠷ ᠮᠣᠩᠭᠣᠯ", "mongol bka' 'gyur"] * 3
     cindex.update_items(tmp_path / "ix", [_item("a", pages), _item("b", pages[::-1], "mn-Mong")])
@@ -216,14 +214,14 @@ def test_reading_order_matcher_agrees_with_whoosh(tmp_path, monkeypatch, lazy_st
                      "ganzhuer", "Mongol", "nothing here", "ᠭᠡᠰᠡᠷ", "西遊記乾"):
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
             iq = cs.index_query(q, reader)
-            plan = cs._plan(iq)
+            plan = matching.plan_of(iq)
             assert plan is not None, text
-            scanned = cs._scan(reader, plan, [], 0, None)
+            scanned = matching.scan(reader, plan, [], 0, None)
             mine = scanned.matched
             assert scanned.complete and scanned.exact_upto == reader.doc_count_all()
             assert mine == sorted(s.searcher.docs_for_query(iq)), text
             restrict = [cs.wq.Term("item", "b")]
-            mine_b = cs._scan(reader, plan, restrict, 0, None).matched
+            mine_b = matching.scan(reader, plan, restrict, 0, None).matched
             ref_b = sorted(s.searcher.docs_for_query(cs.wq.And([iq] + restrict)))
             assert mine_b == ref_b, text
             assert [(h.item_id, h.order) for h in page_matches(s, "b", text)] == [
@@ -264,7 +262,6 @@ def long_index(tmp_path_factory):
 def test_fast_block_reader_reads_what_whoosh_reads(long_index):
     import random
 
-    from catalog import search as cs
     from whoosh.codec.whoosh3 import W3LeafMatcher
 
     rng = random.Random(5)
@@ -274,9 +271,9 @@ def test_fast_block_reader_reads_what_whoosh_reads(long_index):
         for field in ("x", "tr"):
             for term in list(reader.lexicon(field))[:60]:
                 text = term.decode("utf-8")
-                fast = cs._postings(reader, field, text)
+                fast = matching.postings(reader, field, text)
                 slow = reader.postings(field, text)
-                assert type(fast) is cs._FastLeafMatcher and type(slow) is W3LeafMatcher
+                assert type(fast) is matching.FastLeafMatcher and type(slow) is W3LeafMatcher
                 while slow.is_active():
                     assert fast.is_active()
                     assert (fast.id(), fast.value()) == (slow.id(), slow.value())
@@ -295,10 +292,10 @@ def test_spans_from_positions_agree_with_reanalysis(long_index):
         reader = s.searcher.reader()
         for text in ("བྱང་ཆུབ་སེམས་དཔའ", "བྱང་ཆུབ", "佛", "fo", "byang chub", "ཆོས་3"):
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
-            plan = cs._plan(cs.index_query(q, reader))
-            where = cs._MatchPositions(reader, plan)
+            plan = matching.plan_of(cs.index_query(q, reader))
+            where = matching.MatchPositions(reader, plan)
             seqs = query_sequences(q)
-            docs = cs._scan(reader, plan, [], 0, None).matched
+            docs = matching.scan(reader, plan, [], 0, None).matched
             assert docs, text
             for d in docs[:40] + docs[-40:]:
                 body = s.searcher.stored_fields(d)["body"]
@@ -321,10 +318,12 @@ class _Clock:
 def test_estimates_sample_the_whole_index_not_its_first_items(long_index, monkeypatch):
     from catalog import search as cs
 
-    monkeypatch.setattr(cs, "_FIRST_WINDOW", 64)
-    monkeypatch.setattr(cs, "_MAX_WINDOW", 64)
-    monkeypatch.setattr(cs, "_SAMPLE_WINDOW", 32)
-    monkeypatch.setattr(cs, "time", _Clock())
+    monkeypatch.setattr(matching, "_FIRST_WINDOW", 64)
+    monkeypatch.setattr(matching, "_MAX_WINDOW", 64)
+    monkeypatch.setattr(matching, "_SAMPLE_WINDOW", 32)
+    clock = _Clock()
+    monkeypatch.setattr(cs, "time", clock)  # the budget starts in search()
+    monkeypatch.setattr(matching, "time", clock)
     with open_searcher(long_index) as s:
         r = search(s, "བྱང་ཆུབ", page_size=10, time_budget=0.012)
         assert [h.order for h in r.hits] == list(range(1, 11))
@@ -365,7 +364,6 @@ def test_relevance_order_hits_still_get_their_spans(long_index):
 # --- the pair filter ---------------------------------------------------------------------------
 
 def test_pair_filter_holds_every_adjacent_pair():
-    from catalog import search as cs
     from catalog.schema import WSText, _postings
 
     text = "བྱང་ཆུབ་སེམས་དཔའ 重宋被 ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ Mongol"
@@ -377,15 +375,15 @@ def test_pair_filter_holds_every_adjacent_pair():
     for (_, _, ka, ta, sa), (_, _, kb, tb, sb) in zip(tokens, tokens[1:]):
         sa, sb = (sa if ka == "mong" else None), (sb if kb == "mong" else None)
         la, lb = analysis.index_keys(ka, ta, sa)[1][0], analysis.index_keys(kb, tb, sb)[1][0]
-        assert cs._pairs_ok(pairs, [(needle(analysis.loose_pair_hash(h(la), h(lb))),)])
+        assert matching.pairs_ok(pairs, [(needle(analysis.loose_pair_hash(h(la), h(lb))),)])
         if "han" not in (ka, kb):  # (analysis.TR_UNPAIRED)
             (a,), (b,) = analysis.index_terms(ka, ta, sa)[1], analysis.index_terms(kb, tb, sb)[1]
-            assert cs._pairs_ok(pairs, [(needle(analysis.tr_pair_hash(h(a), h(b))),)])
+            assert matching.pairs_ok(pairs, [(needle(analysis.tr_pair_hash(h(a), h(b))),)])
     # a sequence with a Han transliteration term is not narrowed by transliteration pairs
-    assert cs._position_hashes((("tr", "Hzhong"), ("tr", "Hchong"))) is None
+    assert matching.position_hashes((("tr", "Hzhong"), ("tr", "Hchong"))) is None
     # a text of one token has no pair, and passes no constraint
     assert analysis.pair_filter([]) == b""
-    assert not cs._pairs_ok(b"", [(needle(1),)])
+    assert not matching.pairs_ok(b"", [(needle(1),)])
 
 
 def test_loose_key_follows_the_exact_key_where_the_filter_relies_on_it(shared_dir):
@@ -393,7 +391,6 @@ def test_loose_key_follows_the_exact_key_where_the_filter_relies_on_it(shared_di
     that holds only if tokens with one exact key all have one loose key."""
     import re as _re
 
-    from catalog import search as cs
 
     kangyur = sorted((shared_dir / "corpora" / "derge-kangyur-esukhia" / "text").glob("*.txt"))
     text = kangyur[0].read_text(encoding="utf-8")[:400_000]
@@ -402,12 +399,12 @@ def test_loose_key_follows_the_exact_key_where_the_filter_relies_on_it(shared_di
     loose_of_exact: dict[str, set[str]] = {}
     checked = 0
     for m in analysis.TOKEN_RE.finditer(text):
-        if m.lastgroup not in cs._LOOSE_FOLLOWS_EXACT:
+        if m.lastgroup not in matching.LOOSE_FOLLOWS_EXACT:
             continue
         xs, loose, _ = analysis.index_keys(m.lastgroup, m.group(), None)
         for x in xs:
             loose_of_exact.setdefault(x, set()).add(loose[0])
-            assert cs._loose_key_of(analysis.X_ONLY + x) == loose[0], m.group()
+            assert matching.loose_key_of(analysis.X_ONLY + x) == loose[0], m.group()
         checked += 1
     assert checked > 10_000
     assert all(len(v) == 1 for v in loose_of_exact.values())
@@ -441,25 +438,25 @@ def test_pair_filter_never_loses_a_match(common_index, monkeypatch):
     from catalog import search as cs
 
     d, tib, han, rng = common_index
-    monkeypatch.setattr(cs, "_LAZY_STEPS", 4)  # reach the filtered mode early
+    monkeypatch.setattr(matching, "_LAZY_STEPS", 4)  # reach the filtered mode early
     queries = (["་".join(rng.choice(tib) for _ in range(rng.randint(2, 5))) for _ in range(60)]
                + ["".join(rng.choice(han) for _ in range(rng.randint(2, 5))) for _ in range(60)]
                + ["du kyis", "zhong song", "bu yi"])
     with open_searcher(d) as s:
         reader = s.searcher.reader()
-        blooms = cs._pair_table(s)
+        pairs_of = cs._pair_table(s)
         found_some = 0
         for text in queries:
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
             iq = cs.index_query(q, reader)
-            plan = cs._plan(iq)
+            plan = matching.plan_of(iq)
             assert plan is not None, text
-            with_filter = cs._scan(reader, plan, [], 0, None, blooms).matched
-            without = cs._scan(reader, plan, [], 0, None).matched
+            with_filter = matching.scan(reader, plan, [], 0, None, pairs_of).matched
+            without = matching.scan(reader, plan, [], 0, None).matched
             assert with_filter == without == sorted(s.searcher.docs_for_query(iq)), text
             restrict = [cs.wq.Term("item", "c2")]
-            assert cs._scan(reader, plan, restrict, 0, None, blooms).matched == \
-                cs._scan(reader, plan, restrict, 0, None).matched, text
+            assert matching.scan(reader, plan, restrict, 0, None, pairs_of).matched == \
+                matching.scan(reader, plan, restrict, 0, None).matched, text
             found_some += bool(with_filter)
         assert found_some > 30
 
@@ -470,12 +467,12 @@ def test_pair_filter_spares_the_position_checks(common_index):
     d, tib, han, rng = common_index
     with open_searcher(d) as s:
         reader = s.searcher.reader()
-        blooms = cs._pair_table(s)
+        pairs_of = cs._pair_table(s)
         for text in ("ཀ་ཁ་ག་ང་ཅ", "之不以而也"):  # sequences of common tokens that no page holds
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
-            plan = cs._plan(cs.index_query(q, reader))
-            assert cs._scan(reader, plan, [], 0, None, blooms).matched == []
-            narrowed = [seq for seq in plan if cs._pair_constraints(seq)]
+            plan = matching.plan_of(cs.index_query(q, reader))
+            assert matching.scan(reader, plan, [], 0, None, pairs_of).matched == []
+            narrowed = [seq for seq in plan if matching.pair_constraints(seq)]
             assert narrowed, plan
             for seq in narrowed:
                 holding_all = set(range(reader.doc_count_all()))
@@ -484,8 +481,8 @@ def test_pair_filter_spares_the_position_checks(common_index):
                     for f, t in alts:
                         here.update(reader.postings(f, t).all_ids())
                     holding_all &= here
-                constraints = cs._pair_constraints(seq)
-                passing = [x for x in holding_all if cs._pairs_ok(blooms[x], constraints)]
+                constraints = matching.pair_constraints(seq)
+                passing = [x for x in holding_all if matching.pairs_ok(pairs_of[x], constraints)]
                 # most pages hold every token; far fewer pass the filter to have positions
                 # read (with 24 characters, a pair of readings is on many pages by chance)
                 assert len(holding_all) > 100 and len(passing) < len(holding_all) / 3, \
@@ -503,6 +500,6 @@ def test_pair_filter_read_from_disk_for_large_indexes(common_index, monkeypatch)
         reader = s.searcher.reader()
         for text in ("ཀ་ཁ་ག", "之不以", "ཀྱིས་ནས"):
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
-            plan = cs._plan(cs.index_query(q, reader))
-            assert cs._scan(reader, plan, [], 0, None, table).matched == \
-                cs._scan(reader, plan, [], 0, None).matched
+            plan = matching.plan_of(cs.index_query(q, reader))
+            assert matching.scan(reader, plan, [], 0, None, table).matched == \
+                matching.scan(reader, plan, [], 0, None).matched
