@@ -144,14 +144,26 @@ _facet_cache: dict[tuple, list[tuple[tuple[str, ...], ...]]] = {}
 _facet_lock = threading.Lock()
 
 
-def _facet_table(s: Searcher) -> list:
-    """docnum -> facet values, read from the postings once per index generation."""
+def _per_generation(s: Searcher, cache: dict, build):
+    """``build(reader)``, kept until the index changes (one entry per cache: the newest)."""
     reader = s.searcher.reader()
     key = (str(s.index_dir), s.ix.latest_generation(), reader.doc_count_all())
     with _facet_lock:
-        table = _facet_cache.get(key)
-    if table is not None:
-        return table
+        table = cache.get(key)
+    if table is None:
+        table = build(reader)
+        with _facet_lock:
+            cache.clear()
+            cache[key] = table
+    return table
+
+
+def _facet_table(s: Searcher) -> "_FacetTable":
+    """docnum -> facet values, read from the postings once per index generation."""
+    return _per_generation(s, _facet_cache, _read_facets)
+
+
+def _read_facets(reader) -> "_FacetTable":
     n = reader.doc_count_all()
     cols: list[list[list[str]]] = [[[] for _ in range(n)] for _ in FACETS]
     for i, name in enumerate(FACETS):
@@ -159,11 +171,7 @@ def _facet_table(s: Searcher) -> list:
             value = term.decode("utf-8") if isinstance(term, bytes) else term
             for docnum in reader.postings(name, term).all_ids():
                 cols[i][docnum].append(value)
-    table = _FacetTable(tuple(tuple(cols[i][d]) for i in range(len(FACETS))) for d in range(n))
-    with _facet_lock:
-        _facet_cache.clear()
-        _facet_cache[key] = table
-    return table
+    return _FacetTable(tuple(tuple(cols[i][d]) for i in range(len(FACETS))) for d in range(n))
 
 
 class _FacetTable(list):
@@ -211,15 +219,7 @@ def _pair_table(s: Searcher):
     reader = s.searcher.reader()
     if reader.doc_count_all() > PAIRS_IN_MEMORY_MAX_DOCS:
         return reader.column_reader("pairs")
-    key = (str(s.index_dir), s.ix.latest_generation(), reader.doc_count_all())
-    with _facet_lock:
-        table = _pair_cache.get(key)
-    if table is None:
-        table = list(reader.column_reader("pairs"))
-        with _facet_lock:
-            _pair_cache.clear()
-            _pair_cache[key] = table
-    return table
+    return _per_generation(s, _pair_cache, lambda r: list(r.column_reader("pairs")))
 
 
 def _add_scaled(base: dict[str, int], extra: dict[str, int], scale: float) -> dict[str, int]:
