@@ -1,4 +1,5 @@
-"""The built-in sample batch (library/sample.py): items, TEI, page images, OCR boxes, fonts."""
+"""The built-in sample batch (library/sample*.py, library/data/sample_*.json): items, TEI, page
+images, OCR boxes, fonts."""
 from __future__ import annotations
 
 import io
@@ -10,9 +11,13 @@ import pytest
 from lxml import etree
 from PIL import Image, ImageChops, features
 
-from library import sample
+from library import sample_fonts, sample_items
 from library.imaging import render_page
 from library.sample import find_font, write_sample
+from library.sample_fonts import Fonts
+from library.sample_items import BY_ID, ITEMS
+from library.sample_pages import page_lines, render_mongolian, render_tibetan, seg_text, segments
+from library.sample_tei import parse_fragment
 
 T = "{http://www.tei-c.org/ns/1.0}"
 ALTO = "{http://www.loc.gov/standards/alto/ns-v4#}"
@@ -163,7 +168,7 @@ def test_tei_valid_against_tei_all(batch: Path, shared_dir: Path) -> None:
 @pytest.mark.parametrize("item", EXPECTED)
 def test_images_orientation_and_ink(batch: Path, item: str) -> None:
     tree = _tei(batch, item)
-    pages = sample.ITEMS[EXPECTED.index(item)].pages
+    pages = BY_ID[item].pages
     for order, page in enumerate(pages, start=1):
         with Image.open(batch / item / "images" / f"{order:04d}.png") as img:
             img.load()
@@ -205,14 +210,14 @@ def test_mongolian_columns_left_to_right(batch: Path) -> None:
 
 
 def test_alto_words_match_transcription_and_ink(batch: Path) -> None:
-    spec = sample.JANGAR
+    spec = BY_ID["jangar-ms-1"]
     for order, page in enumerate(spec.pages, start=1):
         tree = etree.parse(str(batch / spec.id / "ocr" / f"{order:04d}.xml"))
         page_el = tree.find(f".//{ALTO}Page")
         with Image.open(batch / spec.id / "images" / f"{order:04d}.png") as img:
             img.load()
         assert (int(page_el.get("WIDTH")), int(page_el.get("HEIGHT"))) == img.size
-        written = [sample._seg_text(segs) for _k, segs in sample._page_lines(page)]
+        written = [seg_text(segs) for _k, segs in page_lines(page)]
         lines = list(tree.iter(f"{ALTO}TextLine"))
         assert len(lines) == len(written)
         gray = img.convert("L")
@@ -240,19 +245,90 @@ def test_hocr_is_wellformed_with_boxes(batch: Path) -> None:
 
 
 def test_segments_follow_the_scribe() -> None:
-    segs = sample._segments('a <choice><orig>o</orig><reg>r</reg></choice> '
-                            '<choice><sic>s</sic><corr>c</corr></choice> <unclear>u</unclear>'
-                            ' <gap/> x<note>not drawn</note> y')
+    segs = segments('a <choice><orig>o</orig><reg>r</reg></choice> '
+                    '<choice><sic>s</sic><corr>c</corr></choice> <unclear>u</unclear>'
+                    ' <gap/> x<note>not drawn</note> y')
     assert [(s.kind, s.text) for s in segs] == [
         ("text", "a o s "), ("unclear", "u"), ("text", " "), ("gap", ""), ("text", " x y")]
 
 
-def test_output_is_deterministic(batch: Path, tmp_path: Path) -> None:
-    assert write_sample(tmp_path) == EXPECTED
-    files = sorted(p.relative_to(batch) for p in batch.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+def _same_files(a: Path, b: Path) -> None:
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     for rel in files:
-        assert (batch / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_output_is_deterministic(batch: Path, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    assert write_sample(tmp_path / "direct") == EXPECTED
+    _same_files(batch, tmp_path / "direct")
+    # `sudur sample OUT` into a relative path, then again over it through its absolute path
+    from click.testing import CliRunner
+
+    from library.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for out in ("rel/out", str(tmp_path / "rel" / "out")):
+        result = CliRunner().invoke(cli, ["sample", out])
+        assert result.exit_code == 0, result.output
+        assert f"wrote 6 sample items to {out}" in result.output
+    _same_files(batch, tmp_path / "rel" / "out")
+
+
+def test_items_are_read_from_the_data_files() -> None:
+    assert [item.id for item in ITEMS] == EXPECTED
+    text = sample_items.ITEMS_PATH.read_text(encoding="utf-8")
+    # the invisible Mongolian controls are written as escapes a reader can see
+    assert "\u202f" not in text and "\u180e" not in text
+    assert "\\u202f" in text and "\\u180e" in text
+    jangar = BY_ID["jangar-ms-1"]
+    assert jangar.pages[0].head == "ᠵᠠᠩᠭᠠᠷ\u202fᠤᠨ ᠲᠠᠤᠯᠢ"
+    assert jangar.licence.target == "https://creativecommons.org/licenses/by/4.0/"
+    assert [c.id for c in sample_items.COLLECTIONS] == ["epics", "kangyur", "oirat", "archives"]
+
+
+@pytest.mark.parametrize("change", ["unknown", "missing", "page"])
+def test_item_data_with_a_wrong_key_is_refused(tmp_path: Path, change: str) -> None:
+    data = json.loads(sample_items.ITEMS_PATH.read_text(encoding="utf-8"))
+    if change == "unknown":
+        data[0]["subtitle"] = "x"
+    elif change == "missing":
+        del data[1]["genre"]
+    else:
+        data[2]["pages"][0]["text"] = "x"
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValueError, match="subtitle|genre|text"):
+        sample_items.load_items(path)
+
+
+def _content(el: etree._Element) -> tuple[str, list[str]]:
+    """An element's text and the local names of the elements inside it, in document order."""
+    return "".join(el.itertext()), [etree.QName(e).localname for e in el.iterdescendants()]
+
+
+@pytest.mark.parametrize("item", EXPECTED)
+def test_tei_carries_the_data(batch: Path, item: str) -> None:
+    """The TEI written with lxml holds the item's data: titles, page labels, heads and lines."""
+    spec = BY_ID[item]
+    root = _tei(batch, item).getroot()
+    titles = root.findall(f"{T}teiHeader/{T}fileDesc/{T}titleStmt/{T}title")
+    assert [(t.get(XML_LANG), t.text) for t in titles] == list(spec.titles.items())
+    assert titles[0].get("type") == "main" and {t.get("type") for t in titles[1:]} == {"alt"}
+    assert root.find(f"{T}text").get(XML_LANG) == spec.lang
+    assert [pb.get("n") for pb in root.iter(f"{T}pb")] == [p.label for p in spec.pages]
+    heads = [_content(h) for h in root.iter(f"{T}head")]
+    assert heads == [_content(parse_fragment(p.head)) for p in spec.pages if p.head is not None]
+    paragraphs = [_content(p) for p in root.findall(f"{T}text/{T}body//{T}p")]
+    expected = []
+    for page in spec.pages:
+        if page.lines:
+            lines = [_content(parse_fragment(line)) for line in page.lines]
+            # <lb/> before each line and no whitespace between them
+            expected.append(("".join(text for text, _ in lines),
+                             [name for _, names in lines for name in ["lb", *names]]))
+    assert paragraphs == expected
 
 
 def test_find_font_aliases_and_unknown() -> None:
@@ -282,9 +358,10 @@ def test_fonts_found_and_shape(script: str, probe: str) -> None:
 
 
 def test_missing_fonts_fall_back_to_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sample, "find_font", lambda script: None)
-    fonts = sample._Fonts()
-    sheet, lines = sample._render_mongolian(sample.GESER, sample.GESER.pages[0], fonts)
+    monkeypatch.setattr(sample_fonts, "find_font", lambda script: None)
+    fonts = Fonts()
+    geser = BY_ID["geser-ms-1"]
+    sheet, lines = render_mongolian(geser, geser.pages[0], fonts)
     img = Image.open(io.BytesIO(render_page(sheet)))
     assert fonts.missing == {"Mong"}
     assert img.size == (1000, 1500)
@@ -296,9 +373,10 @@ def test_unreadable_font_falls_back_to_blocks(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     broken = tmp_path / "broken.woff2"
     broken.write_bytes(b"wOF2 not really a font")
-    monkeypatch.setattr(sample, "find_font", lambda script: broken)
-    fonts = sample._Fonts()
-    sheet, lines = sample._render_tibetan(sample.KANGYUR, sample.KANGYUR.pages[1], fonts)
+    monkeypatch.setattr(sample_fonts, "find_font", lambda script: broken)
+    fonts = Fonts()
+    kangyur = BY_ID["kangyur-vol-1"]
+    sheet, lines = render_tibetan(kangyur, kangyur.pages[1], fonts)
     img = Image.open(io.BytesIO(render_page(sheet)))
     assert fonts.missing == {"Tibt"}
     assert img.size == (1800, 600) and len(lines) == 5
