@@ -56,6 +56,8 @@ def _seed(*parts: str) -> int:
 
 @dataclass
 class Seg:
+    """A stretch of one written line: plain ink, faint ink, or a damaged gap (no text)."""
+
     kind: str  # "text", "unclear" or "gap"
     text: str = ""
 
