@@ -97,10 +97,6 @@ class IndexVersionError(LibraryError):
     hint = "run `sudur reindex`"
 
 
-class FixityError(LibraryError):
-    hint = "restore the file from a backup or re-ingest the item"
-
-
 # --- requests --------------------------------------------------------------------------------
 
 class NotFoundError(SudurError):
