@@ -79,6 +79,14 @@ class BagError(InputError):
     """A BagIt bag failed verification."""
 
 
+# --- settings --------------------------------------------------------------------------------
+
+class SettingsError(SudurError):
+    """A setting is unknown or of the wrong type, or ``sudur.json`` is not a JSON object."""
+
+    hint = "fix the setting named above; the README's Configuration section lists them all"
+
+
 # --- library ---------------------------------------------------------------------------------
 
 class LibraryError(SudurError):
