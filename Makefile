@@ -1,11 +1,13 @@
-# Sudur: `make demo` (install, build the sample library, serve it) and `make test`.
+# Sudur: `make demo` (install, build the sample library, serve it), `make test` and `make bench`.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 LIBRARY ?= sudur-library
+# `make bench BENCH_ARGS=--full` runs the benchmarks at the sizes docs/benchmarks.md reports
+BENCH_ARGS ?=
 
-.PHONY: demo test install install-test assets serve bench clean
+.PHONY: demo test test-all install install-test assets serve bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +38,7 @@ serve: install
 	$(VENV)/bin/sudur --library $(LIBRARY) serve
 
 bench: install-test
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules viewer/static/vendor $(LIBRARY)

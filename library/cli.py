@@ -12,7 +12,7 @@ from typing import Optional
 import click
 
 from .errors import SudurError
-from .settings import Settings
+from .settings import DEFAULT_LIBRARY, Settings
 
 
 class _Group(click.Group):
@@ -27,7 +27,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@click.option("--library", "library", envvar="SUDUR_LIBRARY", default="./sudur-library",
+@click.option("--library", "library", envvar="SUDUR_LIBRARY", default=DEFAULT_LIBRARY,
               show_default=True, type=click.Path(file_okay=False),
               help="the library folder (env SUDUR_LIBRARY)")
 @click.version_option(package_name="sudur")

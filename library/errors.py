@@ -79,6 +79,14 @@ class BagError(InputError):
     """A BagIt bag failed verification."""
 
 
+# --- settings --------------------------------------------------------------------------------
+
+class SettingsError(SudurError):
+    """A setting is unknown or of the wrong type, or ``sudur.json`` is not a JSON object."""
+
+    hint = "fix the setting named above; the README's Configuration section lists them all"
+
+
 # --- library ---------------------------------------------------------------------------------
 
 class LibraryError(SudurError):
@@ -95,10 +103,6 @@ class LibraryLockedError(LibraryError):
 class IndexVersionError(LibraryError):
     http_status = 503
     hint = "run `sudur reindex`"
-
-
-class FixityError(LibraryError):
-    hint = "restore the file from a backup or re-ingest the item"
 
 
 # --- requests --------------------------------------------------------------------------------

@@ -38,7 +38,6 @@ FORMATS: dict[str, str] = {
     "pdf": "application/pdf",
 }
 SUPPORTED_FORMATS = frozenset(FORMATS)
-LEVEL2_FORMATS = ("jpg", "png")
 EXTRA_FORMATS = ("webp", "tif", "gif", "jp2", "pdf")
 QUALITIES = ("default", "color", "gray", "bitonal")
 # Features supported (section 5.7 table). The level 2 profile implies most of them; they are

@@ -1,14 +1,19 @@
 """Settings: one dataclass, read from the environment and an optional ``sudur.json`` in the library.
 
 Environment variables win over the file; every field has a default that works for the demo.
+Everything is checked here, at the edge: an unknown key or a value of the wrong type is a
+``SettingsError`` naming where it came from (file and line, variable or keyword), never dropped.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Optional
+from typing import Optional, get_type_hints
+
+from .errors import SettingsError
 
 DEFAULT_LIBRARY = "./sudur-library"
 
@@ -33,25 +38,122 @@ class Settings:
 
     @classmethod
     def load(cls, library: Optional[str | os.PathLike] = None, **overrides) -> "Settings":
-        lib = Path(library or os.environ.get("SUDUR_LIBRARY") or DEFAULT_LIBRARY)
+        # The library path is resolved once, here, and kept: every path built from it is then
+        # absolute and free of symlinks, so paths listed from the folder compare equal to
+        # resolved ones (a relative library once made a second ingest delete the live index),
+        # and a later chdir or a re-pointed symlink does not move a running process's library.
+        lib = Path(library or os.environ.get("SUDUR_LIBRARY") or DEFAULT_LIBRARY).resolve()
+        types = _field_types(cls)
         values: dict = {}
         cfg = lib / "sudur.json"
         if cfg.is_file():
-            values.update(json.loads(cfg.read_text(encoding="utf-8")))
-        for f in fields(cls):
-            env = os.environ.get("SUDUR_" + f.name.upper())
-            if env is not None and f.name != "library":
-                values[f.name] = _coerce(f.type, env)
-        values.update({k: v for k, v in overrides.items() if v is not None})
+            values.update(_read_file(cfg, types))
+        for name, kind in types.items():
+            var = "SUDUR_" + name.upper()
+            env = os.environ.get(var)
+            if env is not None and name != "library":
+                values[name] = _coerce(kind, env, var)
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            where = f"keyword argument {key}"
+            _check_known(key, types, where)
+            values[key] = _checked(kind=types[key], value=value, where=where)
         values["library"] = lib
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        return cls(**values)
 
 
-def _coerce(type_name: object, raw: str):
-    t = str(type_name)
-    if "int" in t:
-        return int(raw)
-    if "float" in t:
-        return float(raw)
+def _field_types(cls: type) -> dict[str, type]:
+    hints = get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}
+
+
+def _read_file(cfg: Path, types: dict[str, type]) -> dict:
+    """The settings of ``sudur.json``: a JSON object of known keys with values of their type."""
+    try:
+        text = cfg.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"not UTF-8 text: {exc.reason} at byte {exc.start}",
+                            file=str(cfg), hint="save the file as UTF-8") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=str(cfg),
+                            line=exc.lineno, hint="fix the JSON at the line named above") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"expected a JSON object of settings, found {_json_kind(data)}",
+                            file=str(cfg), line=1)
+    values = {}
+    for key, value in data.items():
+        line = _line_of(text, key)
+        if key == "library":
+            raise SettingsError("the setting 'library' cannot be set in the library's own "
+                                "sudur.json", file=str(cfg), line=line,
+                                hint="use --library or SUDUR_LIBRARY, and remove the key")
+        _check_known(key, types, "", file=str(cfg), line=line)
+        values[key] = _checked(types[key], value, f"{key!r}", file=str(cfg), line=line)
+    return values
+
+
+def _check_known(key: str, types: dict[str, type], where: str, *, file: Optional[str] = None,
+                 line: Optional[int] = None) -> None:
+    if key in types:
+        return
+    settable = [name for name in types if name != "library"]  # library: --library only
+    close = difflib.get_close_matches(key, settable, n=3)
+    guess = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    where = f" ({where})" if where else ""
+    raise SettingsError(f"unknown setting {key!r}{where}{guess}", file=file, line=line,
+                        hint="the known settings are " + ", ".join(settable))
+
+
+def _checked(kind: type, value: object, where: str, *, file: Optional[str] = None,
+             line: Optional[int] = None) -> object:
+    """``value`` if it is of the field's type (an int is a fine float; a bool is no number)."""
+    ok = isinstance(value, kind) and not isinstance(value, bool)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not ok:
+        raise SettingsError(f"{where} must be {_NAMES.get(kind, kind.__name__)}, not "
+                            f"{_json_kind(value)} {value!r}", file=file, line=line)
+    return value
+
+
+def _coerce(kind: type, raw: str, var: str):
+    """An environment variable's text as the field's type."""
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{var}={raw!r} must be {_NAMES[kind]}") from exc
     return raw
+
+
+_NAMES = {int: "an integer", float: "a number", str: "a string"}
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _line_of(text: str, key: str) -> Optional[int]:
+    """The line where ``key`` is written in the JSON text (the first such line), for messages."""
+    needle = json.dumps(key, ensure_ascii=False)
+    for n, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return n
+    return None
