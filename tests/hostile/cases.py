@@ -476,8 +476,14 @@ OCR_CASES = [
          r"0001\.xml"),
 ]
 
+def newline_folder(folder: Path, ctx: Ctx) -> None:
+    bad = folder.with_name(folder.name + "\n")  # a trailing newline: not the same id
+    item(bad, tei())
+
+
 ID_CASES = [
     Case("item-id-lookalike", lookalike_folder, "refused", r"not a valid item id"),
+    Case("item-id-trailing-newline", newline_folder, "refused", r"not a valid item id"),
 ]
 
 BATCH_CASES = XML_CASES + IMAGE_CASES + PATH_CASES + OCR_CASES + ID_CASES
@@ -501,6 +507,10 @@ HTTP_CASES = [
     HttpCase("image-id-traversal-in-item", "/iiif/3/{item}..%2F..%2Fcatalog.sqlite/info.json",
              (400, 404)),
     HttpCase("image-id-nul", "/iiif/3/{image}%00/info.json", (400, 404)),
+    HttpCase("image-id-arabic-indic-digits", "/iiif/3/{item}.%D9%A0%D9%A0%D9%A0%D9%A1/info.json",
+             (400, 404)),
+    HttpCase("image-id-fullwidth-digit", "/iiif/3/{item}.%EF%BC%90001/info.json", (400, 404)),
+    HttpCase("image-id-trailing-newline", "/iiif/3/{image}%0A/info.json", (400, 404)),
     HttpCase("image-oversize", "/iiif/3/{image}/full/99999,99999/0/default.jpg",
              (400, 413)),
     HttpCase("image-oversize-upscale", "/iiif/3/{image}/full/^60000,/0/default.jpg",
