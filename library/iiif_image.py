@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import Any, Optional, Protocol, Sequence
 
 from .errors import BadRequestError, NotImplementedFeatureError, TooLargeError
+from .numbers import DECIMAL, WHOLE, parse_decimal, parse_int
 
 CONTEXT = "http://iiif.io/api/image/3/context.json"
 PROTOCOL = "http://iiif.io/api/image"
@@ -50,15 +51,15 @@ FEATURES = (
     "sizeUpscaling",
 )
 
-# Section 4.7: decimal digits and "." only (no sign, no exponent). ".5" and "5." are tolerated.
-_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
-_REGION_PX = re.compile(r"^(\d+),(\d+),(\d+),(\d+)$")
-_REGION_PCT = re.compile(rf"^pct:({_NUM}),({_NUM}),({_NUM}),({_NUM})$")
+# Section 4.7: ASCII decimal digits and "." only (no sign, no exponent), as library.numbers
+# parses them. Every pattern is used with fullmatch: "$" would accept a trailing newline.
+_NUM = DECIMAL
+_REGION_PX = re.compile(rf"({WHOLE}),({WHOLE}),({WHOLE}),({WHOLE})")
+_REGION_PCT = re.compile(rf"pct:({_NUM}),({_NUM}),({_NUM}),({_NUM})")
 _SIZE = re.compile(
-    rf"^(?P<up>\^)?(?:(?P<max>max)|(?P<w>\d+),|,(?P<h>\d+)|pct:(?P<pct>{_NUM})"
-    rf"|(?P<bang>!)?(?P<bw>\d+),(?P<bh>\d+))$")
-_ROTATION = re.compile(rf"^(?P<mirror>!)?(?P<deg>{_NUM})$")
-_MAX_DIGITS = 12  # no image dimension needs more; longer numbers are refused before int()
+    rf"(?P<up>\^)?(?:(?P<max>max)|(?P<w>{WHOLE}),|,(?P<h>{WHOLE})|pct:(?P<pct>{_NUM})"
+    rf"|(?P<bang>!)?(?P<bw>{WHOLE}),(?P<bh>{WHOLE}))")
+_ROTATION = re.compile(rf"(?P<mirror>!)?(?P<deg>{_NUM})")
 
 
 class Limits(Protocol):
@@ -113,15 +114,11 @@ class ImageRequest:
 # --- numbers -------------------------------------------------------------------------------------
 
 def _int(text: str, what: str) -> int:
-    if len(text) > _MAX_DIGITS:
-        raise BadRequestError(f"{what} {text!r} is too long a number")
-    return int(text)
+    return parse_int(text, what)
 
 
 def _num(text: str, what: str) -> Fraction:
-    if len(text) > _MAX_DIGITS + 8:
-        raise BadRequestError(f"{what} {text!r} is too long a number")
-    return Fraction(text)  # exact decimal: no float surprises in rounding or comparisons
+    return parse_decimal(text, what)  # exact decimal: no float surprises in rounding
 
 
 def _round(x: Fraction) -> int:
@@ -146,11 +143,11 @@ def parse_region(region: str, width: int, height: int) -> tuple[int, int, int, i
     if region == "square":
         side = min(width, height)
         return (width - side) // 2, (height - side) // 2, side, side
-    m = _REGION_PX.match(region)
+    m = _REGION_PX.fullmatch(region)
     if m:
         x, y, w, h = (_int(g, "region value") for g in m.groups())
     else:
-        m = _REGION_PCT.match(region)
+        m = _REGION_PCT.fullmatch(region)
         if not m:
             raise BadRequestError(f"region {region!r} is not full, square, x,y,w,h or "
                                   "pct:x,y,w,h")
@@ -228,7 +225,7 @@ def _fit(rw: int, rh: int, limits: Limits, *, upscale: bool,
 
 def parse_size(size: str, rw: int, rh: int, limits: Limits) -> tuple[tuple[int, int], str]:
     """(w, h) of the scaled region and the canonical size string (section 4.8)."""
-    m = _SIZE.match(size)
+    m = _SIZE.fullmatch(size)
     if not m:
         raise BadRequestError(f"size {size!r} is not max, w,, ,h, pct:n, w,h or !w,h "
                               "(each optionally prefixed with ^)")
@@ -291,7 +288,7 @@ def parse_size(size: str, rw: int, rh: int, limits: Limits) -> tuple[tuple[int, 
 # --- rotation (4.3), quality (4.4), format (4.5) -----------------------------------------------
 
 def parse_rotation(rotation: str) -> tuple[bool, Fraction, str]:
-    m = _ROTATION.match(rotation)
+    m = _ROTATION.fullmatch(rotation)
     if not m:
         raise BadRequestError(f"rotation {rotation!r} is not n or !n (degrees 0 to 360)")
     deg = _num(m.group("deg"), "rotation")

@@ -342,3 +342,34 @@ def test_fuzz_parser_only_raises_sudur_errors_and_respects_limits(region, size, 
     again = req(*r.canonical.split("/"), width=width, height=height)
     assert again.canonical == r.canonical
     assert (again.region, again.size, again.mirror) == (r.region, r.size, r.mirror)
+
+
+# --- numbers are ASCII decimal digits only (issue 11 point 14) ---------------------------------
+
+ARABIC_1 = "\u0661"  # ARABIC-INDIC DIGIT ONE: \d and int() accept it, the spec does not
+FULLWIDTH_1 = "\uff11"
+
+
+@pytest.mark.parametrize("region, size, rotation", [
+    (f"{ARABIC_1},0,10,10", "max", "0"),
+    (f"0,0,1{FULLWIDTH_1},10", "max", "0"),
+    (f"pct:{ARABIC_1},0,10,10", "max", "0"),
+    ("full", f"{ARABIC_1}0,", "0"),
+    ("full", f",{FULLWIDTH_1}0", "0"),
+    ("full", f"pct:{ARABIC_1}0", "0"),
+    ("full", f"!{ARABIC_1}0,10", "0"),
+    ("full", "max", ARABIC_1),
+    ("full", "max", f"!{FULLWIDTH_1}"),
+    ("0,0,10,10\n", "max", "0"),
+    ("full", "10,\n", "0"),
+    ("full", "max", "90\n"),
+    ("inf,0,10,10", "max", "0"),
+    ("full", "max", "nan"),
+    ("full", "max", "1e2"),
+    ("full", "max", "-90"),
+    ("-1,0,10,10", "max", "0"),
+    ("pct:1e1,0,10,10", "max", "0"),
+])
+def test_numbers_that_are_not_ascii_decimals_are_400(region, size, rotation):
+    with pytest.raises(BadRequestError):
+        req(region, size, rotation)

@@ -54,6 +54,9 @@ def test_list_records_and_get_record(oai_client):
     ("verb=ListRecords&metadataPrefix=oai_dc&from=2999-01-01", "noRecordsMatch"),
     ("verb=ListRecords&resumptionToken=garbage", "badResumptionToken"),
     ("verb=Identify&extra=1", "badArgument"),
+    ("verb=ListRecords&resumptionToken=oai_dc||||-5", "badResumptionToken"),
+    ("verb=ListRecords&resumptionToken=oai_dc||||%D9%A1", "badResumptionToken"),
+    ("verb=ListRecords&resumptionToken=oai_dc||||99999999999999999999999", "badResumptionToken"),
 ])
 def test_errors(oai_client, query, code):
     doc = _get(oai_client, query)

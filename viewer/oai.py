@@ -8,7 +8,9 @@ from typing import Optional
 from flask import Blueprint, Response, request
 from lxml import etree
 
+from library.errors import BadRequestError
 from library.models import Item
+from library.numbers import parse_int
 
 from .resources import get_catalog
 
@@ -201,8 +203,8 @@ def oai() -> Response:
             return _error("badArgument", "resumptionToken is exclusive", args)
         try:
             prefix, frm, until, set_spec, off = args["resumptionToken"].split("|")
-            offset = int(off)
-        except ValueError:
+            offset = parse_int(off, "offset")
+        except (ValueError, BadRequestError):
             return _error("badResumptionToken", "malformed token", args)
     else:
         prefix, frm, until, set_spec = (args.get("metadataPrefix"), args.get("from", ""),
