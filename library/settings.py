@@ -17,6 +17,7 @@ DEFAULT_LIBRARY = "./sudur-library"
 class Settings:
     library: Path = field(default_factory=lambda: Path(DEFAULT_LIBRARY))
     base_url: str = ""  # public base URL; empty = taken from each request
+    trust_proxy_headers: bool = False  # honour X-Forwarded-Proto/Host/Prefix (behind a proxy)
     tile_size: int = 512
     thumb_width: int = 200
     max_width: int = 10000  # Image API limits announced in info.json
@@ -50,6 +51,8 @@ class Settings:
 
 def _coerce(type_name: object, raw: str):
     t = str(type_name)
+    if "bool" in t:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if "int" in t:
         return int(raw)
     if "float" in t:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from typing import Optional
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
 from lxml import etree
@@ -12,7 +13,7 @@ from library.errors import BadRequestError
 from library.models import Item
 from library.numbers import parse_int
 
-from .resources import get_catalog
+from .resources import get_catalog, public_base
 
 bp = Blueprint("oai", __name__)
 
@@ -62,7 +63,7 @@ def _envelope(body: Optional[etree._Element], args: dict) -> Response:
     root = etree.Element(f"{{{OAI}}}OAI-PMH", nsmap={None: OAI, "xsi": XSI})
     root.set(SCHEMA_LOCATION, f"{OAI} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd")
     _el(root, f"{{{OAI}}}responseDate", _now())
-    _el(root, f"{{{OAI}}}request", request.base_url,
+    _el(root, f"{{{OAI}}}request", f"{public_base()}/oai",
         {k: v for k, v in args.items() if k in ARGUMENTS})
     if body is not None:
         root.append(body)
@@ -77,7 +78,7 @@ def _error(code: str, message: str, args: dict) -> Response:
 
 
 def _oai_id(item_id: str) -> str:
-    return f"oai:{request.host.split(':')[0]}:{item_id}"
+    return f"oai:{urlsplit(public_base()).hostname or 'localhost'}:{item_id}"
 
 
 def _stamp(ts: float) -> str:
@@ -123,7 +124,7 @@ def _dc(parent: etree._Element, item: Item) -> None:
         add("rights", item.rights)
     if item.institution or item.shelfmark:
         add("source", ", ".join(x for x in (item.institution, item.shelfmark) if x))
-    add("identifier", f"{request.host_url}items/{item.id}")
+    add("identifier", f"{public_base()}/items/{item.id}")
     add("format", "image")
 
 
@@ -157,7 +158,7 @@ def oai() -> Response:
     cat = get_catalog()
     if verb == "Identify":
         body = _verb("Identify")
-        for tag, text in (("repositoryName", "Sudur"), ("baseURL", request.base_url),
+        for tag, text in (("repositoryName", "Sudur"), ("baseURL", f"{public_base()}/oai"),
                           ("protocolVersion", "2.0"), ("adminEmail", "admin@localhost"),
                           ("earliestDatestamp", "1970-01-01T00:00:00Z"),
                           ("deletedRecord", "no"), ("granularity", "YYYY-MM-DDThh:mm:ssZ")):

@@ -427,5 +427,5 @@ def set_language(code: str):
         target = "/"  # only plain paths on this site: no open redirect, no header injection
     resp = make_response(redirect(target, code=303))
     resp.set_cookie(i18n.COOKIE, lang.tag, max_age=i18n.COOKIE_MAX_AGE, samesite="Lax",
-                    httponly=True)
+                    httponly=True, secure=request.is_secure)
     return resp
