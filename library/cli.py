@@ -167,6 +167,10 @@ def serve(settings: Settings, host: str, port: int) -> None:
     from viewer import create_app
 
     app = create_app({"SUDUR_SETTINGS": settings})
+    if not settings.base_url:
+        click.echo("warning: base_url is not set: IIIF ids, OAI identifiers and citations are "
+                   "built from each request's Host header; set SUDUR_BASE_URL to the public URL",
+                   err=True)
     click.echo(f"Sudur serving {settings.library} at http://{host}:{port}/")
     app.run(host=host, port=port, debug=False, threaded=True)
 

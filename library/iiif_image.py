@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import Any, Optional, Protocol, Sequence
 
 from .errors import BadRequestError, NotImplementedFeatureError, TooLargeError
+from .numbers import DECIMAL, WHOLE, parse_decimal, parse_int
 
 CONTEXT = "http://iiif.io/api/image/3/context.json"
 PROTOCOL = "http://iiif.io/api/image"
@@ -49,15 +50,15 @@ FEATURES = (
     "sizeUpscaling",
 )
 
-# Section 4.7: decimal digits and "." only (no sign, no exponent). ".5" and "5." are tolerated.
-_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
-_REGION_PX = re.compile(r"^(\d+),(\d+),(\d+),(\d+)$")
-_REGION_PCT = re.compile(rf"^pct:({_NUM}),({_NUM}),({_NUM}),({_NUM})$")
+# Section 4.7: ASCII decimal digits and "." only (no sign, no exponent), as library.numbers
+# parses them. Every pattern is used with fullmatch: "$" would accept a trailing newline.
+_NUM = DECIMAL
+_REGION_PX = re.compile(rf"({WHOLE}),({WHOLE}),({WHOLE}),({WHOLE})")
+_REGION_PCT = re.compile(rf"pct:({_NUM}),({_NUM}),({_NUM}),({_NUM})")
 _SIZE = re.compile(
-    rf"^(?P<up>\^)?(?:(?P<max>max)|(?P<w>\d+),|,(?P<h>\d+)|pct:(?P<pct>{_NUM})"
-    rf"|(?P<bang>!)?(?P<bw>\d+),(?P<bh>\d+))$")
-_ROTATION = re.compile(rf"^(?P<mirror>!)?(?P<deg>{_NUM})$")
-_MAX_DIGITS = 12  # no image dimension needs more; longer numbers are refused before int()
+    rf"(?P<up>\^)?(?:(?P<max>max)|(?P<w>{WHOLE}),|,(?P<h>{WHOLE})|pct:(?P<pct>{_NUM})"
+    rf"|(?P<bang>!)?(?P<bw>{WHOLE}),(?P<bh>{WHOLE}))")
+_ROTATION = re.compile(rf"(?P<mirror>!)?(?P<deg>{_NUM})")
 
 
 class Limits(Protocol):
@@ -112,15 +113,11 @@ class ImageRequest:
 # --- numbers -------------------------------------------------------------------------------------
 
 def _int(text: str, what: str) -> int:
-    if len(text) > _MAX_DIGITS:
-        raise BadRequestError(f"{what} {text!r} is too long a number")
-    return int(text)
+    return parse_int(text, what)
 
 
 def _num(text: str, what: str) -> Fraction:
-    if len(text) > _MAX_DIGITS + 8:
-        raise BadRequestError(f"{what} {text!r} is too long a number")
-    return Fraction(text)  # exact decimal: no float surprises in rounding or comparisons
+    return parse_decimal(text, what)  # exact decimal: no float surprises in rounding
 
 
 def _round(x: Fraction) -> int:
@@ -145,11 +142,11 @@ def parse_region(region: str, width: int, height: int) -> tuple[int, int, int, i
     if region == "square":
         side = min(width, height)
         return (width - side) // 2, (height - side) // 2, side, side
-    m = _REGION_PX.match(region)
+    m = _REGION_PX.fullmatch(region)
     if m:
         x, y, w, h = (_int(g, "region value") for g in m.groups())
     else:
-        m = _REGION_PCT.match(region)
+        m = _REGION_PCT.fullmatch(region)
         if not m:
             raise BadRequestError(f"region {region!r} is not full, square, x,y,w,h or "
                                   "pct:x,y,w,h")
@@ -227,7 +224,7 @@ def _fit(rw: int, rh: int, limits: Limits, *, upscale: bool,
 
 def parse_size(size: str, rw: int, rh: int, limits: Limits) -> tuple[tuple[int, int], str]:
     """(w, h) of the scaled region and the canonical size string (section 4.8)."""
-    m = _SIZE.match(size)
+    m = _SIZE.fullmatch(size)
     if not m:
         raise BadRequestError(f"size {size!r} is not max, w,, ,h, pct:n, w,h or !w,h "
                               "(each optionally prefixed with ^)")
@@ -287,10 +284,53 @@ def parse_size(size: str, rw: int, rh: int, limits: Limits) -> tuple[tuple[int, 
     return (w, h), canonical
 
 
+# --- the rotated output and the limits -----------------------------------------------------------
+
+def rotated_size(w: int, h: int, degrees: float | Fraction) -> tuple[int, int]:
+    """The size of a w x h image turned by ``degrees``: exact for multiples of 90; otherwise
+    the turned corners' extent plus one pixel, an upper bound of what the renderer makes (its
+    box is ceil(max) - floor(min) of those corners)."""
+    turn = Fraction(degrees) % 360
+    if turn in (0, 180):
+        return w, h
+    if turn in (90, 270):
+        return h, w
+    rad = math.radians(float(turn))
+    c, s = abs(math.cos(rad)), abs(math.sin(rad))
+    return math.ceil(w * c + h * s + 1e-9) + 1, math.ceil(w * s + h * c + 1e-9) + 1
+
+
+def _is_fitted(size: str) -> bool:
+    """max, ^max, !w,h and ^!w,h ask for "as large as allowed", so they shrink to fit the
+    limits; every other form names its size, which is then refused."""
+    bare = size.lstrip("^")
+    return bare == "max" or bare.startswith("!")
+
+
+def _fit_turned(w: int, h: int, degrees: Fraction, limits: Limits) -> tuple[int, int]:
+    """The largest w x h of the same aspect whose turned image is within the limits (a binary
+    search on the longer side: the turned size grows with it)."""
+    def pair(t: int) -> tuple[int, int]:
+        if w >= h:
+            return t, max(1, _round(Fraction(h * t, w)))
+        return max(1, _round(Fraction(w * t, h))), t
+
+    lo, hi = 0, max(w, h)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _within(*rotated_size(*pair(mid), degrees), limits):
+            lo = mid
+        else:
+            hi = mid - 1
+    if lo == 0:
+        raise TooLargeError("no size of this region fits the limits once rotated")
+    return pair(lo)
+
+
 # --- rotation (4.3), quality (4.4), format (4.5) -----------------------------------------------
 
 def parse_rotation(rotation: str) -> tuple[bool, Fraction, str]:
-    m = _ROTATION.match(rotation)
+    m = _ROTATION.fullmatch(rotation)
     if not m:
         raise BadRequestError(f"rotation {rotation!r} is not n or !n (degrees 0 to 360)")
     deg = _num(m.group("deg"), "rotation")
@@ -337,6 +377,17 @@ def _parse_cached(identifier: str, region: str, size: str, rotation: str, qualit
     x, y, rw, rh = parse_region(region, width, height)
     (w, h), size_c = parse_size(size, rw, rh, settings)
     mirror, deg, rot_c = parse_rotation(rotation)
+    # The limits bound what is sent, so they apply to the rotated image (a 45 degree turn of a
+    # 40 MP image is an 80 MP one), decided here before anything is decoded.
+    turned = rotated_size(w, h, deg)
+    if not _within(*turned, settings):
+        if not _is_fitted(size):
+            raise TooLargeError(f"size {size!r} rotated by {rot_c} gives {turned[0]} x "
+                                f"{turned[1]} pixels, beyond the limits (maxWidth "
+                                f"{settings.max_width}, maxHeight {settings.max_height}, "
+                                f"maxArea {settings.max_area})")
+        w, h = _fit_turned(w, h, deg, settings)
+        size_c = f"{'^' if w > rw or h > rh else ''}{w},{h}"
     quality, fmt = parse_quality_format(quality_format)
     region_c = "full" if (x, y, rw, rh) == (0, 0, width, height) else f"{x},{y},{rw},{rh}"
     return ImageRequest(

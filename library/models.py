@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-ITEM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-IMAGE_ID_RE = re.compile(r"^([a-z0-9][a-z0-9_-]*)\.(\d{4})$")
+# Used with fullmatch only: ``$`` would let a trailing newline through, and ``\d`` would accept
+# any Unicode digit (Arabic-Indic, fullwidth), so the digits are spelled [0-9].
+ITEM_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+IMAGE_ID_RE = re.compile(r"([a-z0-9][a-z0-9_-]*)\.([0-9]{4})")
 
 LangMap = dict[str, str]  # BCP 47 tag -> text, e.g. {"mn-Mong": "ᠵᠠᠩᠭᠠᠷ", "en": "Jangar"}
 
@@ -22,7 +24,7 @@ RESERVED_ITEM_IDS = frozenset({"3", "collection"})
 
 
 def is_item_id(value: str) -> bool:
-    return (bool(ITEM_ID_RE.match(value)) and len(value) <= 120
+    return (bool(ITEM_ID_RE.fullmatch(value)) and len(value) <= 120
             and value not in RESERVED_ITEM_IDS)
 
 
@@ -32,7 +34,7 @@ def image_id(item_id: str, order: int) -> str:
 
 
 def parse_image_id(value: str) -> Optional[tuple[str, int]]:
-    m = IMAGE_ID_RE.match(value)
+    m = IMAGE_ID_RE.fullmatch(value)
     if not m:
         return None
     return m.group(1), int(m.group(2))

@@ -22,6 +22,7 @@ DEFAULT_LIBRARY = "./sudur-library"
 class Settings:
     library: Path = field(default_factory=lambda: Path(DEFAULT_LIBRARY))
     base_url: str = ""  # public base URL; empty = taken from each request
+    trust_proxy_headers: bool = False  # honour X-Forwarded-Proto/Host/Prefix (behind a proxy)
     tile_size: int = 512
     thumb_width: int = 200
     max_width: int = 10000  # Image API limits announced in info.json
@@ -110,7 +111,7 @@ def _check_known(key: str, types: dict[str, type], where: str, *, file: Optional
 def _checked(kind: type, value: object, where: str, *, file: Optional[str] = None,
              line: Optional[int] = None) -> object:
     """``value`` if it is of the field's type (an int is a fine float; a bool is no number)."""
-    ok = isinstance(value, kind) and not isinstance(value, bool)
+    ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not ok:
@@ -121,6 +122,13 @@ def _checked(kind: type, value: object, where: str, *, file: Optional[str] = Non
 
 def _coerce(kind: type, raw: str, var: str):
     """An environment variable's text as the field's type."""
+    if kind is bool:
+        flag = raw.strip().lower()
+        if flag in ("1", "true", "yes", "on"):
+            return True
+        if flag in ("", "0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{var}={raw!r} must be {_NAMES[kind]}")
     try:
         if kind is int:
             return int(raw)
@@ -131,7 +139,7 @@ def _coerce(kind: type, raw: str, var: str):
     return raw
 
 
-_NAMES = {int: "an integer", float: "a number", str: "a string"}
+_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
 
 def _json_kind(value: object) -> str:

@@ -149,6 +149,8 @@ def _check_default(value: object, documented: str) -> bool:
     """Numbers compare as numbers (the README groups digits with spaces); a string or path
     default is written in backticks; the empty string means "not set", which the README says in words in
     parentheses, such as "(from request)"."""
+    if isinstance(value, bool):
+        return documented == str(value).lower()
     if isinstance(value, (int, float)):
         return float(documented.replace(" ", "")) == value
     if value == "":

@@ -342,3 +342,84 @@ def test_fuzz_parser_only_raises_sudur_errors_and_respects_limits(region, size, 
     again = req(*r.canonical.split("/"), width=width, height=height)
     assert again.canonical == r.canonical
     assert (again.region, again.size, again.mirror) == (r.region, r.size, r.mirror)
+
+
+# --- numbers are ASCII decimal digits only (issue 11 point 14) ---------------------------------
+
+ARABIC_1 = "\u0661"  # ARABIC-INDIC DIGIT ONE: \d and int() accept it, the spec does not
+FULLWIDTH_1 = "\uff11"
+
+
+@pytest.mark.parametrize("region, size, rotation", [
+    (f"{ARABIC_1},0,10,10", "max", "0"),
+    (f"0,0,1{FULLWIDTH_1},10", "max", "0"),
+    (f"pct:{ARABIC_1},0,10,10", "max", "0"),
+    ("full", f"{ARABIC_1}0,", "0"),
+    ("full", f",{FULLWIDTH_1}0", "0"),
+    ("full", f"pct:{ARABIC_1}0", "0"),
+    ("full", f"!{ARABIC_1}0,10", "0"),
+    ("full", "max", ARABIC_1),
+    ("full", "max", f"!{FULLWIDTH_1}"),
+    ("0,0,10,10\n", "max", "0"),
+    ("full", "10,\n", "0"),
+    ("full", "max", "90\n"),
+    ("inf,0,10,10", "max", "0"),
+    ("full", "max", "nan"),
+    ("full", "max", "1e2"),
+    ("full", "max", "-90"),
+    ("-1,0,10,10", "max", "0"),
+    ("pct:1e1,0,10,10", "max", "0"),
+])
+def test_numbers_that_are_not_ascii_decimals_are_400(region, size, rotation):
+    with pytest.raises(BadRequestError):
+        req(region, size, rotation)
+
+
+# --- the limits bound the rotated output (issue 11 point 13) ------------------------------------
+
+def _rotated_box(w: int, h: int, degrees: float) -> tuple[int, int]:
+    """An upper bound of the image a rotation by ``degrees`` produces (Pillow's expand=True box
+    is ceil(max) - floor(min) of the turned corners: at most the exact extent plus one)."""
+    import math
+    rad = math.radians(degrees)
+    c, s = abs(math.cos(rad)), abs(math.sin(rad))
+    return (math.ceil(w * c + h * s - 1e-9) + 1, math.ceil(w * s + h * c - 1e-9) + 1)
+
+
+def _fits(r: ImageRequest, limits: Limits) -> bool:
+    if r.rotation % 90 == 0:
+        bw, bh = r.size if r.rotation % 180 == 0 else r.size[::-1]
+    else:
+        bw, bh = _rotated_box(*r.size, r.rotation)
+    return bw <= limits.max_width and bh <= limits.max_height and bw * bh <= limits.max_area
+
+
+@pytest.mark.parametrize("size", ["^max", "max", "^!20000,20000", "!6000,4000"])
+@pytest.mark.parametrize("rotation", ["45", "!30", "22.5", "315"])
+def test_fitting_sizes_shrink_so_the_rotated_image_fits(size, rotation):
+    # the issue's case: ^max of a 6000 x 4000 page at 45 degrees gave 83 MP against 40 MP
+    r = req("full", size, rotation, "default.png", width=6000, height=4000)
+    assert _fits(r, DEFAULT), (r.size, r.rotation)
+    assert abs(r.size[0] / r.size[1] - 1.5) < 0.01
+    assert r.canonical.split("/")[1] == f"{r.size[0]},{r.size[1]}"
+
+
+def test_a_quarter_turn_swaps_the_limits():
+    limits = Limits(10000, 5000, 40_000_000)
+    r = req("full", "max", "90", width=8000, height=3000, limits=limits)
+    assert r.size == (5000, 1875) and r.canonical == "full/5000,1875/90/default.jpg"
+    with pytest.raises(TooLargeError):
+        req("full", "8000,3000", "90", width=8000, height=3000, limits=limits)
+    assert req("full", "max", "180", width=8000, height=3000, limits=limits).size == (8000, 3000)
+
+
+@pytest.mark.parametrize("size, rotation", [("5000,4000", "45"), ("^9000,1000", "30"),
+                                            ("pct:100", "45"), ("^pct:160", "10")])
+def test_explicit_sizes_whose_rotation_is_past_the_limits_are_refused(size, rotation):
+    with pytest.raises(TooLargeError):
+        req("full", size, rotation, width=6000, height=4000)
+
+
+def test_rotation_within_the_limits_is_unchanged():
+    r = req("full", "max", "45", width=W, height=H)
+    assert r.size == (W, H) and r.canonical == "full/max/45/default.jpg"

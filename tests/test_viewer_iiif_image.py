@@ -249,6 +249,21 @@ def test_size_limits_from_settings(tmp_path, master):
     assert c.get(f"{BASE}/full/700,/0/default.jpg").status_code in (400, 413)
 
 
+@pytest.mark.parametrize("path", ["full/^max/45/default.png", "full/max/30/default.jpg",
+                                  "full/^!2000,2000/!45/default.png", "full/max/90/default.jpg"])
+def test_rotated_images_stay_within_the_limits(tmp_path, master, path):
+    """The limits bound what is sent, after rotation (issue 11 point 13: ^max at 45 degrees
+    gave an 83 MP image against a 40 MP maxArea)."""
+    settings = build_library(tmp_path / "lib", master, max_width=1000, max_height=800,
+                             max_area=500_000)
+    c = create_app({"SUDUR_SETTINGS": settings}).test_client()
+    r = c.get(f"{BASE}/{path}")
+    assert r.status_code == 200
+    w, h = _image(r).size
+    assert w <= 1000 and h <= 800 and w * h <= 500_000, (w, h)
+    assert c.get(f"{BASE}/full/800,/45/default.png").status_code in (400, 413)
+
+
 def test_cors_preflight(client):
     r = client.options(f"{BASE}/info.json", headers={
         "Origin": "https://viewer.example", "Access-Control-Request-Method": "GET",

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from library.errors import NotFoundError
 from library.models import Item, Page
+from library.numbers import parse_order
 
 from . import i18n, site
 from .site import MAX_QUERY, load_item, search_params, setup_app, thumb_url
@@ -62,8 +63,9 @@ def page_json(item: Item, page: Page, spans: list[tuple[int, int]]) -> dict:
     }
 
 
-@bp.route("/api/items/<item>/pages/<int:order>")
-def api_page(item: str, order: int):
+@bp.route("/api/items/<item>/pages/<raw_order>")
+def api_page(item: str, raw_order: str):
+    order = parse_order(raw_order)
     it = load_item(item)
     page = next((p for p in it.pages if p.order == order), None)
     if page is None:

@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from flask import Blueprint, jsonify, render_template, request, url_for
 from markupsafe import escape
 
-from library.errors import BadRequestError, NotFoundError, NotImplementedFeatureError
+from library.errors import NotFoundError, NotImplementedFeatureError
+from library.numbers import parse_int
 
 from . import i18n
 from .site import load_item, public_url, reader_context, setup_app
@@ -28,10 +29,7 @@ def embed(item: str):
 
 def _size(name: str, default: int) -> int:
     raw = request.args.get(name, "")
-    try:
-        return max(100, min(int(raw), 4000)) if raw else default
-    except ValueError:
-        raise BadRequestError(f"{name} must be a whole number") from None
+    return max(100, min(parse_int(raw, name), 4000)) if raw else default
 
 
 @bp.route("/oembed")

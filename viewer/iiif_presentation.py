@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -27,8 +26,9 @@ from flask import Blueprint, Response, request
 
 from catalog.db import ItemRow
 from library import iiif_presentation as prezi
-from library.errors import BadRequestError, NotFoundError
+from library.errors import NotFoundError
 from library.models import Item, is_item_id
+from library.numbers import parse_int, parse_order
 
 from .resources import get_catalog, get_settings, get_store, public_base
 
@@ -173,8 +173,9 @@ def manifest(item_id: str):
     return resp
 
 
-@bp.get("/iiif/<item_id>/annotations/<int:order>")
-def annotation_page(item_id: str, order: int):
+@bp.get("/iiif/<item_id>/annotations/<raw_order>")
+def annotation_page(item_id: str, raw_order: str):
+    order = parse_order(raw_order)
     row = _item_row(item_id)
     catalog = get_catalog()
     item = catalog.get_item(item_id, with_pages=False)
@@ -240,9 +241,7 @@ def count_arg(name: str, default: int, minimum: int = 1) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return default
-    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < minimum:
-        raise BadRequestError(f"{name} must be an integer of at least {minimum}, not {raw!r}")
-    return int(raw)
+    return parse_int(raw, name, minimum=minimum, max_digits=9)
 
 
 def page_number(default: int = 0) -> int:

@@ -1,14 +1,19 @@
 """OAI-PMH 2.0 for catalogue harvesting (``oai_dc``), over the catalogue's item records."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
-from xml.sax.saxutils import escape, quoteattr
+from typing import Optional
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
+from lxml import etree
 
+from library.errors import BadRequestError
 from library.models import Item
+from library.numbers import parse_int
 
-from .resources import get_catalog
+from .resources import get_catalog, public_base
 
 bp = Blueprint("oai", __name__)
 
@@ -21,72 +26,110 @@ VERBS = {
     "ListRecords": {"metadataPrefix", "from", "until", "set", "resumptionToken"},
     "GetRecord": {"identifier", "metadataPrefix"},
 }
+ARGUMENTS = {"verb", "identifier", "metadataPrefix", "from", "until", "set", "resumptionToken"}
+
+OAI = "http://www.openarchives.org/OAI/2.0/"
+OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+DC = "http://purl.org/dc/elements/1.1/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+SCHEMA_LOCATION = f"{{{XSI}}}schemaLocation"
+
+# Characters XML 1.0 does not allow (section 2.2): C0 controls but tab, LF, CR; surrogates;
+# U+FFFE and U+FFFF. Catalogue text and request arguments may hold them; they are dropped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# what an xml:lang value may look like (xs:language); any other key is left unlabelled
+_LANG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot carry."""
+    return _NOT_XML.sub("", value)
+
+
+def _el(parent: etree._Element, tag: str, text: Optional[str] = None,
+        attrs: Optional[dict[str, str]] = None) -> etree._Element:
+    el = etree.SubElement(parent, tag, {k: xml_text(v) for k, v in (attrs or {}).items()})
+    if text is not None:
+        el.text = xml_text(text)
+    return el
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _envelope(body: str, args: dict) -> Response:
-    attrs = "".join(f" {k}={quoteattr(v)}" for k, v in args.items() if k in
-                    {"verb", "identifier", "metadataPrefix", "from", "until", "set",
-                     "resumptionToken"})
-    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-           '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" '
-           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-           'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ '
-           'http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">'
-           f"<responseDate>{_now()}</responseDate>"
-           f"<request{attrs}>{escape(request.base_url)}</request>{body}</OAI-PMH>")
+def _envelope(body: Optional[etree._Element], args: dict) -> Response:
+    root = etree.Element(f"{{{OAI}}}OAI-PMH", nsmap={None: OAI, "xsi": XSI})
+    root.set(SCHEMA_LOCATION, f"{OAI} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd")
+    _el(root, f"{{{OAI}}}responseDate", _now())
+    _el(root, f"{{{OAI}}}request", f"{public_base()}/oai",
+        {k: v for k, v in args.items() if k in ARGUMENTS})
+    if body is not None:
+        root.append(body)
+    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return Response(xml, mimetype="text/xml")
 
 
 def _error(code: str, message: str, args: dict) -> Response:
-    return _envelope(f'<error code="{code}">{escape(message)}</error>', args)
+    el = etree.Element(f"{{{OAI}}}error", code=code)
+    el.text = xml_text(message)
+    return _envelope(el, args)
 
 
 def _oai_id(item_id: str) -> str:
-    return f"oai:{request.host.split(':')[0]}:{item_id}"
+    return f"oai:{urlsplit(public_base()).hostname or 'localhost'}:{item_id}"
 
 
 def _stamp(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _header(item: Item, updated: float) -> str:
-    sets = "".join(f"<setSpec>{escape(c)}</setSpec>" for c in item.collections)
-    return (f"<header><identifier>{escape(_oai_id(item.id))}</identifier>"
-            f"<datestamp>{_stamp(updated)}</datestamp>{sets}</header>")
+def _header(parent: etree._Element, item: Item, updated: float) -> None:
+    header = _el(parent, f"{{{OAI}}}header")
+    _el(header, f"{{{OAI}}}identifier", _oai_id(item.id))
+    _el(header, f"{{{OAI}}}datestamp", _stamp(updated))
+    for c in item.collections:
+        _el(header, f"{{{OAI}}}setSpec", c)
 
 
-def _dc(item: Item) -> str:
-    e = escape
-    parts = [f'<dc:title xml:lang="{e(k)}">{e(v)}</dc:title>' for k, v in item.titles.items()]
+def _lang_attrs(tag: str) -> dict[str, str]:
+    return {XML_LANG: tag} if _LANG.fullmatch(tag) else {}
+
+
+def _dc(parent: etree._Element, item: Item) -> None:
+    metadata = _el(parent, f"{{{OAI}}}metadata")
+    dc = etree.SubElement(metadata, f"{{{OAI_DC}}}dc", nsmap={"oai_dc": OAI_DC, "dc": DC,
+                                                                "xsi": XSI})
+    dc.set(SCHEMA_LOCATION, f"{OAI_DC} http://www.openarchives.org/OAI/2.0/oai_dc.xsd")
+
+    def add(name: str, text: str, attrs: Optional[dict[str, str]] = None) -> None:
+        _el(dc, f"{{{DC}}}{name}", text, attrs)
+
+    for k, v in item.titles.items():
+        add("title", v, _lang_attrs(k))
     for r in item.responsibility:
-        tag = "creator" if r.role in ("author", "creator") else "contributor"
-        parts.append(f"<dc:{tag}>{e(r.name)}</dc:{tag}>")
+        add("creator" if r.role in ("author", "creator") else "contributor", r.name)
     for k, v in item.summary.items():
-        parts.append(f'<dc:description xml:lang="{e(k)}">{e(v)}</dc:description>')
+        add("description", v, _lang_attrs(k))
     if item.date_text:
-        parts.append(f"<dc:date>{e(item.date_text)}</dc:date>")
-    parts += [f"<dc:language>{e(lang)}</dc:language>" for lang in item.languages]
+        add("date", item.date_text)
+    for lang in item.languages:
+        add("language", lang)
     if item.genre:
-        parts.append(f"<dc:type>{e(item.genre)}</dc:type>")
+        add("type", item.genre)
     if item.place:
-        parts.append(f"<dc:coverage>{e(item.place)}</dc:coverage>")
+        add("coverage", item.place)
     if item.rights:
-        parts.append(f"<dc:rights>{e(item.rights)}</dc:rights>")
+        add("rights", item.rights)
     if item.institution or item.shelfmark:
-        parts.append(f"<dc:source>{e(', '.join(x for x in (item.institution, item.shelfmark) if x))}"
-                     "</dc:source>")
-    parts.append(f"<dc:identifier>{e(request.host_url)}items/{e(item.id)}</dc:identifier>")
-    parts.append("<dc:format>image</dc:format>")
-    return ('<metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/ '
-            'http://www.openarchives.org/OAI/2.0/oai_dc.xsd">' + "".join(parts)
-            + "</oai_dc:dc></metadata>")
+        add("source", ", ".join(x for x in (item.institution, item.shelfmark) if x))
+    add("identifier", f"{public_base()}/items/{item.id}")
+    add("format", "image")
+
+
+def _verb(name: str) -> etree._Element:
+    return etree.Element(f"{{{OAI}}}{name}")
 
 
 def _parse_date(value: str | None, end: bool) -> float | None:
@@ -114,28 +157,31 @@ def oai() -> Response:
                       args)
     cat = get_catalog()
     if verb == "Identify":
-        return _envelope(
-            "<Identify><repositoryName>Sudur</repositoryName>"
-            f"<baseURL>{escape(request.base_url)}</baseURL><protocolVersion>2.0</protocolVersion>"
-            "<adminEmail>admin@localhost</adminEmail>"
-            "<earliestDatestamp>1970-01-01T00:00:00Z</earliestDatestamp>"
-            "<deletedRecord>no</deletedRecord><granularity>YYYY-MM-DDThh:mm:ssZ</granularity>"
-            "</Identify>", args)
+        body = _verb("Identify")
+        for tag, text in (("repositoryName", "Sudur"), ("baseURL", f"{public_base()}/oai"),
+                          ("protocolVersion", "2.0"), ("adminEmail", "admin@localhost"),
+                          ("earliestDatestamp", "1970-01-01T00:00:00Z"),
+                          ("deletedRecord", "no"), ("granularity", "YYYY-MM-DDThh:mm:ssZ")):
+            _el(body, f"{{{OAI}}}{tag}", text)
+        return _envelope(body, args)
     if verb == "ListMetadataFormats":
         if "identifier" in args and _lookup(cat, args["identifier"]) is None:
             return _error("idDoesNotExist", "unknown identifier", args)
-        return _envelope(
-            "<ListMetadataFormats><metadataFormat><metadataPrefix>oai_dc</metadataPrefix>"
-            "<schema>http://www.openarchives.org/OAI/2.0/oai_dc.xsd</schema>"
-            "<metadataNamespace>http://www.openarchives.org/OAI/2.0/oai_dc/</metadataNamespace>"
-            "</metadataFormat></ListMetadataFormats>", args)
+        body = _verb("ListMetadataFormats")
+        fmt = _el(body, f"{{{OAI}}}metadataFormat")
+        _el(fmt, f"{{{OAI}}}metadataPrefix", "oai_dc")
+        _el(fmt, f"{{{OAI}}}schema", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd")
+        _el(fmt, f"{{{OAI}}}metadataNamespace", OAI_DC)
+        return _envelope(body, args)
     if verb == "ListSets":
         if "resumptionToken" in args:
             return _error("badResumptionToken", "no such token", args)
-        sets = "".join(f"<set><setSpec>{escape(c.id)}</setSpec><setName>"
-                       f"{escape(next(iter(c.label.values()), c.id))}</setName></set>"
-                       for c in cat.collections())
-        return _envelope(f"<ListSets>{sets}</ListSets>" if sets else "", args) if sets else \
+        body = _verb("ListSets")
+        for c in cat.collections():
+            entry = _el(body, f"{{{OAI}}}set")
+            _el(entry, f"{{{OAI}}}setSpec", c.id)
+            _el(entry, f"{{{OAI}}}setName", next(iter(c.label.values()), c.id))
+        return _envelope(body, args) if len(body) else \
             _error("noSetHierarchy", "no collections", args)
     if verb == "GetRecord":
         if args.get("metadataPrefix") is None or "identifier" not in args:
@@ -146,8 +192,11 @@ def oai() -> Response:
         if found is None:
             return _error("idDoesNotExist", "unknown identifier", args)
         item, updated = found
-        return _envelope(f"<GetRecord><record>{_header(item, updated)}{_dc(item)}</record>"
-                         "</GetRecord>", args)
+        body = _verb("GetRecord")
+        record = _el(body, f"{{{OAI}}}record")
+        _header(record, item, updated)
+        _dc(record, item)
+        return _envelope(body, args)
     # ListIdentifiers / ListRecords
     offset = 0
     if "resumptionToken" in args:
@@ -155,8 +204,8 @@ def oai() -> Response:
             return _error("badArgument", "resumptionToken is exclusive", args)
         try:
             prefix, frm, until, set_spec, off = args["resumptionToken"].split("|")
-            offset = int(off)
-        except ValueError:
+            offset = parse_int(off, "offset")
+        except (ValueError, BadRequestError):
             return _error("badResumptionToken", "malformed token", args)
     else:
         prefix, frm, until, set_spec = (args.get("metadataPrefix"), args.get("from", ""),
@@ -184,17 +233,21 @@ def oai() -> Response:
     if not rows:
         return _error("noRecordsMatch", "no records match", args)
     chunk = rows[offset:offset + PAGE]
-    if verb == "ListIdentifiers":
-        body = "".join(_header(i, u) for i, u in chunk)
-    else:
-        body = "".join(f"<record>{_header(i, u)}{_dc(i)}</record>" for i, u in chunk)
+    body = _verb(verb)
+    for item, updated in chunk:
+        if verb == "ListIdentifiers":
+            _header(body, item, updated)
+        else:
+            record = _el(body, f"{{{OAI}}}record")
+            _header(record, item, updated)
+            _dc(record, item)
+    counts = {"completeListSize": str(len(rows)), "cursor": str(offset)}
     if offset + PAGE < len(rows):
-        token = f"{prefix}|{frm}|{until}|{set_spec}|{offset + PAGE}"
-        body += (f'<resumptionToken completeListSize="{len(rows)}" cursor="{offset}">'
-                 f"{escape(token)}</resumptionToken>")
+        _el(body, f"{{{OAI}}}resumptionToken",
+            f"{prefix}|{frm}|{until}|{set_spec}|{offset + PAGE}", counts)
     elif offset:
-        body += f'<resumptionToken completeListSize="{len(rows)}" cursor="{offset}"/>'
-    return _envelope(f"<{verb}>{body}</{verb}>", args)
+        _el(body, f"{{{OAI}}}resumptionToken", None, counts)
+    return _envelope(body, args)
 
 
 def _lookup(cat, identifier: str):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from catalog.db import Catalog
 from library.settings import Settings
@@ -23,6 +24,7 @@ def public_base() -> str:
     configured = get_settings().base_url
     if configured:
         return configured.rstrip("/")
+    g.base_from_request = True  # the response must say it varies with the Host header
     env = request.environ
     key = (env.get("wsgi.url_scheme"), env.get("HTTP_HOST"), env.get("SERVER_NAME"),
            env.get("SERVER_PORT"), env.get("SCRIPT_NAME"), env.get("HTTP_X_FORWARDED_HOST"))
@@ -67,5 +69,24 @@ def close_resources(exc: BaseException | None = None) -> None:
         catalog.close()
 
 
+FORWARDED = ("X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix")
+
+
+def vary_on_host(resp: Response) -> Response:
+    """Responses holding URLs built from the request vary with what they were built from, so
+    no shared cache hands one Host's ids to another."""
+    if g.get("base_from_request"):
+        resp.vary.add("Host")
+        if get_settings().trust_proxy_headers:
+            for name in FORWARDED:
+                resp.vary.add(name)
+    return resp
+
+
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_resources)
+    app.after_request(vary_on_host)
+    app.jinja_env.globals["public_base"] = public_base
+    if app.config["SUDUR_SETTINGS"].trust_proxy_headers:
+        # Only behind a proxy that sets these headers (one hop): anyone else could forge them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from catalog.db import Catalog
 from library.errors import BadRequestError, NotFoundError
 from library.models import Collection, Item, Page, is_item_id
+from library.numbers import parse_decimal, parse_int
 from library.store import resolve_inside
 
 from . import i18n, security
@@ -59,8 +60,8 @@ def page_number(item: Item, raw: Optional[str]) -> int:
     if not item.pages:
         return 0
     try:
-        n = int(raw) if raw not in (None, "") else 1
-    except ValueError:
+        n = parse_int(raw, "page") if raw not in (None, "") else 1
+    except BadRequestError:
         n = 1
     orders = [p.order for p in item.pages]
     return min(max(n, orders[0]), orders[-1])
@@ -74,8 +75,8 @@ def parse_region(raw: Optional[str]) -> Optional[tuple[int, int, int, int]]:
     if len(parts) != 4:
         return None
     try:
-        x, y, w, h = (int(float(p)) for p in parts)
-    except ValueError:
+        x, y, w, h = (parse_int(p, "region") for p in parts)
+    except BadRequestError:
         return None
     if w <= 0 or h <= 0 or x < 0 or y < 0:
         return None
@@ -139,10 +140,7 @@ def search_params() -> dict:
     q = args.get("q", "").strip()
     if len(q) > MAX_QUERY:
         raise BadRequestError(f"the query is longer than {MAX_QUERY} characters")
-    try:
-        page = max(1, int(args.get("page", "1") or 1))
-    except ValueError:
-        raise BadRequestError("page must be a whole number") from None
+    page = max(1, parse_int(args.get("page", "1") or "1", "page"))
     if page > 10_000:
         raise BadRequestError("page is out of range")
     exact = args.get("exact", "") in ("1", "true", "on", "yes")
@@ -410,8 +408,8 @@ def kiosk(collection: str):
 
 def _seconds(raw: Optional[str], default: int) -> float:
     try:
-        value = float(raw) if raw else float(default)
-    except ValueError:
+        value = float(parse_decimal(raw, "seconds")) if raw else float(default)
+    except BadRequestError:  # nan, inf, -5, 1e400: not a plain decimal
         return float(default)
     return min(max(value, 0.2), 24 * 3600)
 
@@ -429,5 +427,5 @@ def set_language(code: str):
         target = "/"  # only plain paths on this site: no open redirect, no header injection
     resp = make_response(redirect(target, code=303))
     resp.set_cookie(i18n.COOKIE, lang.tag, max_age=i18n.COOKIE_MAX_AGE, samesite="Lax",
-                    httponly=True)
+                    httponly=True, secure=request.is_secure)
     return resp

@@ -16,6 +16,7 @@ Outcomes: ``refused`` (the item fails with an error whose text matches ``match``
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import struct
@@ -476,8 +477,14 @@ OCR_CASES = [
          r"0001\.xml"),
 ]
 
+def newline_folder(folder: Path, ctx: Ctx) -> None:
+    bad = folder.with_name(folder.name + "\n")  # a trailing newline: not the same id
+    item(bad, tei())
+
+
 ID_CASES = [
     Case("item-id-lookalike", lookalike_folder, "refused", r"not a valid item id"),
+    Case("item-id-trailing-newline", newline_folder, "refused", r"not a valid item id"),
 ]
 
 BATCH_CASES = XML_CASES + IMAGE_CASES + PATH_CASES + OCR_CASES + ID_CASES
@@ -488,6 +495,31 @@ BATCH_CASES = XML_CASES + IMAGE_CASES + PATH_CASES + OCR_CASES + ID_CASES
 def no_injected_header(resp) -> None:
     for name, value in resp.headers.items():
         assert "injected" not in name.lower() and "injected" not in value.lower(), (name, value)
+
+
+def no_offsite_redirect(resp) -> None:
+    assert resp.status_code == 404 or "evil" not in resp.headers["Location"]
+
+
+def no_region(resp) -> None:
+    """A malformed region is ignored (or refused), never half-read."""
+    assert resp.status_code != 200 or b'data-region=""' in resp.data
+
+
+def first_page(resp) -> None:
+    """A malformed page number opens the first page (or is refused)."""
+    assert resp.status_code != 200 or b'data-page="1"' in resp.data
+
+
+def sane_advance(resp) -> None:
+    """A kiosk page announces finite delays of at least 0.2 s (0 would spin the slideshow)."""
+    if resp.status_code != 200:
+        return
+    for name in ("advance", "idle"):
+        m = re.search(rf'data-{name}="([^"]*)"'.encode(), resp.data)
+        assert m, name
+        value = float(m.group(1))
+        assert math.isfinite(value) and 0.2 <= value <= 24 * 3600, (name, m.group(1))
 
 
 CRLF = "%0d%0aX-Injected:%20yes"
@@ -501,6 +533,10 @@ HTTP_CASES = [
     HttpCase("image-id-traversal-in-item", "/iiif/3/{item}..%2F..%2Fcatalog.sqlite/info.json",
              (400, 404)),
     HttpCase("image-id-nul", "/iiif/3/{image}%00/info.json", (400, 404)),
+    HttpCase("image-id-arabic-indic-digits", "/iiif/3/{item}.%D9%A0%D9%A0%D9%A0%D9%A1/info.json",
+             (400, 404)),
+    HttpCase("image-id-fullwidth-digit", "/iiif/3/{item}.%EF%BC%90001/info.json", (400, 404)),
+    HttpCase("image-id-trailing-newline", "/iiif/3/{image}%0A/info.json", (400, 404)),
     HttpCase("image-oversize", "/iiif/3/{image}/full/99999,99999/0/default.jpg",
              (400, 413)),
     HttpCase("image-oversize-upscale", "/iiif/3/{image}/full/^60000,/0/default.jpg",
@@ -535,7 +571,7 @@ HTTP_CASES = [
     HttpCase("header-injection-lang-next", "/lang/en?next=/" + CRLF, (303, 400, 404),
              check=no_injected_header),
     HttpCase("open-redirect-lang-next", "/lang/en?next=//evil.example/", (303, 404),
-             check=lambda r: r.status_code == 404 or "evil" not in r.headers["Location"]),
+             check=no_offsite_redirect),
     HttpCase("header-injection-embed", "/embed/{item}?page=1" + CRLF, (200, 400, 404),
              check=no_injected_header),
     HttpCase("header-injection-manifest", "/iiif/{item}" + CRLF + "/manifest", (400, 404),
@@ -545,6 +581,45 @@ HTTP_CASES = [
     HttpCase("reader-bad-page", "/items/{item}/read?page=-99999999999999999999",
              (200, 400, 404)),
     HttpCase("manifest-unknown", "/iiif/no-such-item/manifest", (404,)),
+    # numbers in URLs: ASCII digits, in range, or a 4xx (issue 11 point 14)
+    HttpCase("annotation-int64-overflow", "/iiif/{item}/annotations/9223372036854775808",
+             (400, 404)),
+    HttpCase("annotation-huge-number", "/iiif/{item}/annotations/" + "9" * 30, (400, 404)),
+    HttpCase("annotation-arabic-digit", "/iiif/{item}/annotations/%D9%A1", (400, 404)),
+    HttpCase("api-page-int64-overflow", "/api/items/{item}/pages/9223372036854775808",
+             (400, 404)),
+    HttpCase("api-page-arabic-digit", "/api/items/{item}/pages/%D9%A1", (400, 404)),
+    HttpCase("reader-region-inf", "/items/{item}/read?page=1&region=inf,0,10,10", (200, 400),
+             check=no_region),
+    HttpCase("reader-region-nan", "/items/{item}/read?page=1&region=nan,0,10,10", (200, 400),
+             check=no_region),
+    HttpCase("reader-region-exponent", "/items/{item}/read?page=1&region=1e5,0,10,10",
+             (200, 400), check=no_region),
+    HttpCase("reader-region-arabic-digits", "/items/{item}/read?page=1&region=%D9%A1,0,10,10",
+             (200, 400), check=no_region),
+    HttpCase("embed-region-inf", "/embed/{item}?region=inf,0,10,10", (200, 400)),
+    HttpCase("reader-page-arabic-digit", "/items/{item}/read?page=%D9%A2", (200, 400, 404),
+             check=first_page),
+    HttpCase("image-region-arabic-digits", "/iiif/3/{image}/%D9%A1,0,10,10/max/0/default.jpg",
+             (400,)),
+    HttpCase("image-region-pct-fullwidth", "/iiif/3/{image}/pct:%EF%BC%91,0,10,10/max/0/"
+             "default.jpg", (400,)),
+    HttpCase("image-size-arabic-digits", "/iiif/3/{image}/full/%D9%A1%D9%A0,/0/default.jpg",
+             (400,)),
+    HttpCase("image-rotation-arabic-digit", "/iiif/3/{image}/full/max/%D9%A1/default.jpg",
+             (400,)),
+    HttpCase("image-region-inf", "/iiif/3/{image}/inf,0,10,10/max/0/default.jpg", (400,)),
+    HttpCase("image-rotation-nan", "/iiif/3/{image}/full/max/nan/default.jpg", (400,)),
+    HttpCase("kiosk-advance-nan", "/kiosk/top?advance=nan", (200, 400), check=sane_advance),
+    HttpCase("kiosk-advance-inf", "/kiosk/top?advance=inf", (200, 400), check=sane_advance),
+    HttpCase("kiosk-advance-negative", "/kiosk/top?advance=-5", (200, 400), check=sane_advance),
+    HttpCase("kiosk-advance-huge", "/kiosk/top?advance=1e400", (200, 400), check=sane_advance),
+    HttpCase("kiosk-idle-nan", "/kiosk/top?idle=nan", (200, 400), check=sane_advance),
+    HttpCase("search-page-arabic-digit", "/api/search?q=common&page=%D9%A1", (400,)),
+    HttpCase("search-page-negative", "/api/search?q=common&page=-1", (400,)),
+    HttpCase("html-search-page-arabic-digit", "/search?q=common&page=%D9%A1", (400,)),
+    HttpCase("oembed-maxwidth-arabic-digit", "/oembed?url=http://localhost/items/{item}"
+             "&maxwidth=%D9%A1", (400,)),
     HttpCase("oai-bad-identifier", "/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier="
              "..%2F..%2Fetc%2Fpasswd", (200, 400)),
 ]
