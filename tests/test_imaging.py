@@ -1,7 +1,7 @@
 """Masters in (probe), pyramids out (make_derivatives), any Image API request back (render).
 
 Tests may import Pillow to make fixtures and inspect results; the library itself only imports it
-in library/imaging.py.
+in the library/imaging/ package.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from library import imaging
+from library.imaging import codec
 from library.errors import ImageError
 from library.iiif_image import parse_request
 
@@ -310,8 +311,8 @@ def test_render_never_touches_the_master(pyramid, monkeypatch, tmp_path):
     def boom(*a, **k):
         raise AssertionError("the master was decoded")
 
-    monkeypatch.setattr(imaging, "_decode_master", boom)
-    monkeypatch.setattr(imaging, "_open", boom)
+    monkeypatch.setattr(codec, "decode_master", boom)
+    monkeypatch.setattr(codec, "open_master", boom)
     data = imaging.render(_req("100,100,900,700", "450,", "33", "gray.webp"), out, derivs)
     assert data[8:12] == b"WEBP"
 
