@@ -12,6 +12,7 @@ from typing import Optional
 
 from PIL import Image
 
+from ..errors import LibraryError
 from ..iiif_image import ImageRequest
 from . import codec
 from .pyramid import Derivatives, size_path, thumbnail_path, tile_path
@@ -43,32 +44,65 @@ def prebuilt_path(req: ImageRequest, derived_dir: Path, info: Derivatives) -> Op
     return None
 
 
+def _level(info: Derivatives, scale: float) -> int:
+    """The coarsest scale factor still at least as detailed as the output (a level is never
+    upsampled); 1 when the output is larger than the full image."""
+    return max([s for s in info.scale_factors if s * scale <= 1 + 1e-9] or [1])
+
+
+def _whole_level(derived_dir: Path, size: tuple[int, int]) -> Optional[Image.Image]:
+    """A level's whole-image file (one decode instead of a mosaic of tiles), if it is there."""
+    try:
+        return codec.open_tile(size_path(derived_dir, *size))
+    except LibraryError:
+        return None  # the tiles hold the same level
+
+
+def _mosaic(derived_dir: Path, info: Derivatives, sf: int,
+            box: tuple[int, int, int, int]) -> Image.Image:
+    """The pixels of ``box`` (x0, y0, x1, y1 in level ``sf``) pasted together from its tiles;
+    paste clips each tile to the canvas, so nothing outside ``box`` is copied."""
+    ts = info.tile_size
+    x0, y0, x1, y1 = box
+    c0, r0, c1, r1 = x0 // ts, y0 // ts, (x1 - 1) // ts, (y1 - 1) // ts
+    if c0 == c1 and r0 == r1:
+        tile = codec.open_tile(tile_path(derived_dir, sf, c0, r0))
+        ox, oy = c0 * ts, r0 * ts
+        inner = (x0 - ox, y0 - oy, x1 - ox, y1 - oy)
+        return tile if inner == (0, 0, *tile.size) else tile.crop(inner)
+    canvas = Image.new(info.mode, (x1 - x0, y1 - y0))
+    for row in range(r0, r1 + 1):
+        for col in range(c0, c1 + 1):
+            canvas.paste(codec.open_tile(tile_path(derived_dir, sf, col, row)),
+                         (col * ts - x0, row * ts - y0))
+    return canvas
+
+
 def _extract(req: ImageRequest, derived_dir: Path, info: Derivatives) -> Image.Image:
-    """The region at the requested size, assembled from the nearest level's tiles."""
+    """The region at the requested size, from the nearest level, with at most one resize."""
     x, y, w, h = req.region
     ow, oh = req.size
-    scale = max(ow / w, oh / h)
-    # The coarsest level still at least as detailed as the output (never upsample a level).
-    sf = max([s for s in info.scale_factors if s * scale <= 1 + 1e-9] or [1])
+    sf = _level(info, max(ow / w, oh / h))
     ts = info.tile_size
     lw, lh = math.ceil(info.width / sf), math.ceil(info.height / sf)
     fx0, fy0, fx1, fy1 = x / sf, y / sf, min((x + w) / sf, lw), min((y + h) / sf, lh)
-    c0, r0 = int(fx0) // ts, int(fy0) // ts
-    c1 = min(math.ceil(fx1) - 1, lw - 1) // ts
-    r1 = min(math.ceil(fy1) - 1, lh - 1) // ts
-    ox, oy = c0 * ts, r0 * ts
-    if c0 == c1 and r0 == r1:
-        canvas = codec.open_tile(tile_path(derived_dir, sf, c0, r0))
+    exact = (all(float(v).is_integer() for v in (fx0, fy0, fx1, fy1))
+             and (ow, oh) == (fx1 - fx0, fy1 - fy0))
+    if exact:  # a crop of the level: only the pixels asked for are decoded and copied
+        return _mosaic(derived_dir, info, sf, (int(fx0), int(fy0), int(fx1), int(fy1)))
+    canvas = None
+    if (x, y, w, h) == (0, 0, info.width, info.height) and (lw, lh) in info.sizes:
+        canvas = _whole_level(derived_dir, (lw, lh))
+    if canvas is None:
+        # Whole tiles around the region, so the filter sees real pixels past its edges.
+        ox, oy = int(fx0) // ts * ts, int(fy0) // ts * ts
+        ex = min((math.ceil(fx1) - 1) // ts * ts + ts, lw)
+        ey = min((math.ceil(fy1) - 1) // ts * ts + ts, lh)
+        canvas = _mosaic(derived_dir, info, sf, (ox, oy, ex, ey))
     else:
-        canvas = Image.new(info.mode, (min((c1 + 1) * ts, lw) - ox, min((r1 + 1) * ts, lh) - oy))
-        for row in range(r0, r1 + 1):
-            for col in range(c0, c1 + 1):
-                canvas.paste(codec.open_tile(tile_path(derived_dir, sf, col, row)),
-                             (col * ts - ox, row * ts - oy))
-    box = (fx0 - ox, fy0 - oy, fx1 - ox, fy1 - oy)
-    if all(float(v).is_integer() for v in box) and (ow, oh) == (box[2] - box[0], box[3] - box[1]):
-        return canvas.crop(tuple(int(v) for v in box))
-    return canvas.resize((ow, oh), Image.Resampling.LANCZOS, box=box)
+        ox = oy = 0
+    return canvas.resize((ow, oh), Image.Resampling.LANCZOS,
+                         box=(fx0 - ox, fy0 - oy, fx1 - ox, fy1 - oy))
 
 
 def render(req: ImageRequest, derived_dir: Path, info: Derivatives) -> bytes:
