@@ -28,7 +28,8 @@ from library.bagit import is_bag, verify_bag
 from library.errors import SudurError
 from library.models import Diagnostic, Item, Page
 from library.settings import Settings
-from library.store import Store, file_digest, resolve_inside
+from library.store import (Store, derived_dir, file_digest, page_derived_dir, resolve_inside,
+                           source_dir)
 
 from .batch import ItemPlan, item_folders, plan_item, read_collections
 
@@ -238,7 +239,7 @@ def _prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str,
 
 def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> Item:
     item = plan.item
-    source = staged / "source"
+    source = source_dir(staged)
     source.mkdir()
     if plan.tei is not None:
         size, digest = _copy_hashed(plan.tei, source / plan.tei.name)
@@ -252,7 +253,7 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
             size, digest = _copy_hashed(src, dst)
             out.fixity.append(FixityRecord(f"source/{page.image}", "master", size, digest))
             page.sha256 = digest
-            derivs = imaging.make_derivatives(dst, staged / "derived" / f"{page.order:04d}",
+            derivs = imaging.make_derivatives(dst, page_derived_dir(staged, page.order),
                                               tile_size=settings.tile_size,
                                               thumb_width=settings.thumb_width)
             page.width, page.height = derivs.width, derivs.height
@@ -272,7 +273,7 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
             "warning", "Menksoft private-use text was converted to Unicode; the original "
             "bytes are kept in the source", plan.display, None, "menksoft"))
     item.warnings = [str(d) for d in out.diagnostics if d.level == "warning"]
-    for path in sorted((staged / "derived").rglob("*")) if (staged / "derived").exists() else []:
+    for path in sorted(derived_dir(staged).rglob("*")) if derived_dir(staged).exists() else []:
         if path.is_file():
             out.fixity.append(FixityRecord(path.relative_to(staged).as_posix(), "derivative",
                                            path.stat().st_size, file_digest(path)))

@@ -5,11 +5,13 @@ Layout::
     LIBRARY/catalog.sqlite           authoritative catalogue (catalog/db.py)
     LIBRARY/index/                   Whoosh index, derived
     LIBRARY/items/<item>@<version>/  one complete, immutable version of an item:
-        source/                      TEI and masters as delivered
-        derived/                     tile pyramids, thumbnails, cached manifest
+        source/                      TEI and masters as delivered (source_dir)
+        derived/<order:04d>/         one page's tile pyramid and thumbnail (page_derived_dir)
+        derived/manifest.*.json      the cached manifest (manifest_cache_path)
     LIBRARY/items/<item>             symlink to the current version, for people browsing the disk
     LIBRARY/staging/                 versions being written; never read by the server
-    LIBRARY/cache/                   Image API results built on demand
+    LIBRARY/cache/iiif/<item>@<version>/      Image API results built on demand
+    LIBRARY/cache/pyramids/<item>@<version>/  pyramids cut for versions ingested without one
 
 An item version is written in ``staging/``, fsynced and renamed into ``items/`` before the
 catalogue row that names it is committed. Readers go through the catalogue, so they see the old
@@ -60,6 +62,20 @@ class Store:
     @property
     def cache_dir(self) -> Path:
         return self.root / "cache"
+
+    @property
+    def iiif_cache_dir(self) -> Path:
+        """Image API results the viewer builds (viewer.image_cache bounds its size)."""
+        return self.cache_dir / "iiif"
+
+    @property
+    def pyramid_cache_dir(self) -> Path:
+        """Pyramids cut on first request for versions written without one."""
+        return self.cache_dir / "pyramids"
+
+    def cached_pyramid_dir(self, version_path: str, order: int) -> Path:
+        """Where the viewer cuts the missing pyramid of one page of an item version."""
+        return _page_dir(self.pyramid_cache_dir / Path(version_path).name, order)
 
     def version_dir(self, version_path: str) -> Path:
         """The folder of an item version, from the relative path the catalogue stores."""
@@ -131,8 +147,8 @@ class Store:
                 if "@" in p.name and p.name not in live:
                     shutil.rmtree(p)
                     removed.append(str(p))
-        for sub in ("iiif", "pyramids"):  # Image API results of versions that are gone
-            folder = self.cache_dir / sub
+        # Image API results and cut pyramids of versions that are gone
+        for folder in (self.iiif_cache_dir, self.pyramid_cache_dir):
             if folder.is_dir():
                 for p in folder.iterdir():
                     if p.name not in live:
@@ -175,6 +191,32 @@ class Store:
                     p.unlink()
                     removed.append(str(p))
         return removed
+
+
+# --- inside an item version ----------------------------------------------------------------------
+
+def source_dir(version_dir: Path) -> Path:
+    """The TEI, masters and OCR of an item version, as delivered."""
+    return Path(version_dir) / "source"
+
+
+def derived_dir(version_dir: Path) -> Path:
+    """Everything an item version's source is turned into (pyramids, the cached manifest)."""
+    return Path(version_dir) / "derived"
+
+
+def page_derived_dir(version_dir: Path, order: int) -> Path:
+    """The tile pyramid of page ``order`` of an item version (library.imaging's layout inside)."""
+    return _page_dir(derived_dir(version_dir), order)
+
+
+def manifest_cache_path(version_dir: Path, name: str) -> Path:
+    """The cached manifest file ``name`` of an item version (the viewer chooses the name)."""
+    return derived_dir(version_dir) / name
+
+
+def _page_dir(folder: Path, order: int) -> Path:
+    return folder / f"{order:04d}"
 
 
 def file_digest(path: Path, algorithm: str = "sha256") -> str:

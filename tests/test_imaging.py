@@ -1,13 +1,14 @@
 """Masters in (probe), pyramids out (make_derivatives), any Image API request back (render).
 
 Tests may import Pillow to make fixtures and inspect results; the library itself only imports it
-in library/imaging.py.
+in the library/imaging/ package.
 """
 from __future__ import annotations
 
 import io
 import json
 import math
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from library import imaging
+from library.imaging import codec
 from library.errors import ImageError
 from library.iiif_image import parse_request
 
@@ -304,14 +306,47 @@ def test_render_matches_cropping_the_master(pyramid, region, size):
     assert _diff(got, expected) < 12
 
 
+@pytest.mark.parametrize("size,limit,expected,level", [
+    ("1000,", 10000, (1000, 692), "1300x900"),  # the full-resolution level's whole-image file
+    ("max", 700, (700, 485), "1300x900"),  # full/max under a max_width
+    ("!300,300", 10000, (300, 208), "325x225"),  # the coarsest level still >= the output
+    (",250", 10000, (361, 250), "650x450"),
+    ("pct:37", 10000, (481, 333), "650x450"),
+])
+def test_sized_full_images_are_one_resize_of_one_level(pyramid, monkeypatch, size, limit,
+                                                          expected, level):
+    master, out, derivs = pyramid
+    opened = []
+    open_tile = codec.open_tile
+    monkeypatch.setattr(codec, "open_tile", lambda path: opened.append(path) or open_tile(path))
+    req = parse_request("x.0001", "full", size, "0", "default.png", width=1300, height=900,
+                        settings=Limits(max_width=limit))
+    got = _load(io.BytesIO(imaging.render(req, out, derivs)))
+    assert got.size == req.size == expected
+    assert [p.relative_to(out).as_posix() for p in opened] == [f"sizes/{level}.jpg"]
+    assert _diff(got, _load(master).resize(expected, Image.Resampling.LANCZOS)) < 8
+
+
+def test_sized_full_images_come_from_tiles_without_the_level_file(pyramid, tmp_path):
+    master, out, derivs = pyramid
+    copy = tmp_path / "derived"
+    shutil.copytree(out, copy)
+    (copy / "sizes" / "1300x900.jpg").unlink()
+    req = _req("full", "1000,")
+    got = _load(io.BytesIO(imaging.render(req, copy, derivs)))
+    assert got.size == (1000, 692)
+    assert _diff(got, _load(master).resize((1000, 692), Image.Resampling.LANCZOS)) < 6
+    assert _diff(got, _load(io.BytesIO(imaging.render(req, out, derivs)))) < 2
+
+
 def test_render_never_touches_the_master(pyramid, monkeypatch, tmp_path):
     master, out, derivs = pyramid
 
     def boom(*a, **k):
         raise AssertionError("the master was decoded")
 
-    monkeypatch.setattr(imaging, "_decode_master", boom)
-    monkeypatch.setattr(imaging, "_open", boom)
+    monkeypatch.setattr(codec, "decode_master", boom)
+    monkeypatch.setattr(codec, "open_master", boom)
     data = imaging.render(_req("100,100,900,700", "450,", "33", "gray.webp"), out, derivs)
     assert data[8:12] == b"WEBP"
 

@@ -1,4 +1,4 @@
-"""The import layering of DESIGN.md, checked on the source: only library/imaging.py imports PIL."""
+"""The import layering of DESIGN.md, checked on the source: only library/imaging/ imports PIL."""
 from __future__ import annotations
 
 import ast
@@ -27,9 +27,10 @@ def _sources() -> list[Path]:
 def test_only_library_imaging_imports_pil() -> None:
     sources = _sources()
     assert ROOT / "library" / "sample.py" in sources  # the walk does find the packages
-    importers = {str(p.relative_to(ROOT)) for p in sources
+    importers = {p.relative_to(ROOT).as_posix() for p in sources
                  if any(m == "PIL" or m.startswith("PIL.") for m in _imported_modules(p))}
-    assert importers == {"library/imaging.py"}
+    assert importers  # the package itself does import it, so the check can see an importer
+    assert all(name.startswith("library/imaging/") for name in importers), sorted(importers)
 
 
 def test_the_check_sees_nested_imports(tmp_path: Path) -> None:

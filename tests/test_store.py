@@ -6,7 +6,8 @@ import os
 import pytest
 
 from library.errors import LibraryLockedError, PathEscapeError
-from library.store import Store, resolve_inside
+from library.store import (Store, derived_dir, manifest_cache_path, page_derived_dir,
+                           resolve_inside, source_dir)
 
 
 @pytest.mark.parametrize("rel", ["../x", "a/../../x", "/etc/passwd", "file:///etc/passwd",
@@ -30,6 +31,19 @@ def test_resolve_inside_accepts_nested_and_unicode(tmp_path):
     (tmp_path / "images").mkdir()
     p = resolve_inside(tmp_path, "images/ᠨᠢᠭᠡ 1.png")
     assert p == (tmp_path / "images" / "ᠨᠢᠭᠡ 1.png").resolve()
+
+
+def test_the_layout_of_an_item_version(tmp_path):
+    store = Store(tmp_path)
+    version = store.version_dir("items/b1@abc")
+    assert source_dir(version) == version / "source"
+    assert derived_dir(version) == version / "derived"
+    assert page_derived_dir(version, 7) == version / "derived" / "0007"
+    assert page_derived_dir(version, 12345) == version / "derived" / "12345"
+    assert manifest_cache_path(version, "m.json") == version / "derived" / "m.json"
+    assert store.iiif_cache_dir == tmp_path / "cache" / "iiif"
+    assert store.cached_pyramid_dir("items/b1@abc", 3) == \
+        tmp_path / "cache" / "pyramids" / "b1@abc" / "0003"
 
 
 def test_publish_and_garbage_collection(tmp_path):

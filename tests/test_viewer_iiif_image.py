@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from catalog.db import Catalog
 from library import imaging
+from library.imaging import codec
 from library.models import Item, Page
 from library.settings import Settings
 from library.store import Store
@@ -181,7 +182,7 @@ def test_requests_never_decode_the_master(client, lib, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("the master was decoded")
 
-    monkeypatch.setattr(imaging, "_decode_master", boom)
+    monkeypatch.setattr(codec, "decode_master", boom)
     monkeypatch.setattr(imaging, "make_derivatives", boom)
     for url in (f"{BASE}/info.json", f"{BASE}/pct:5,5,90,90/!500,500/7/color.webp",
                 f"{BASE}/full/max/0/default.jpg", f"{BASE}/square/^1000,/0/default.jpg"):

@@ -1,7 +1,7 @@
 """IIIF Image API 3.0 endpoints: ``/iiif/3/<image>``, ``.../info.json`` and image requests.
 
-An image id is ``<item>.<order, 4 digits>``; its pyramid lives in
-``<item version>/derived/<order:04d>/`` (cut at ingest by library.imaging.make_derivatives).
+An image id is ``<item>.<order, 4 digits>``; its pyramid lives where the store puts it
+(``library.store.page_derived_dir``, cut at ingest by library.imaging.make_derivatives).
 Requests that are a pre-cut tile, size or thumbnail are sent as that file; anything else is
 built from the nearest level's tiles and kept in ``LIBRARY/cache/iiif/<item>@<version>/``, keyed
 by the canonical request, so a re-ingested item never serves stale images. Item
@@ -32,7 +32,7 @@ from library.errors import ImageError, LibraryError, NotFoundError
 from library.iiif_image import INFO_MEDIA_TYPE, PROFILE_URI, info_json, parse_request
 from library.models import image_id, parse_image_id
 from library.settings import Settings
-from library.store import resolve_inside
+from library.store import page_derived_dir, resolve_inside, source_dir
 
 from .image_cache import MB, ImageCache
 from .resources import get_catalog, get_settings, get_store, public_base
@@ -83,7 +83,7 @@ class _Image:
         self.version_path = catalog.version_path(self.item)
         store = get_store()
         self.version_dir = store.version_dir(self.version_path)
-        self.derived = self.version_dir / "derived" / f"{self.order:04d}"
+        self.derived = page_derived_dir(self.version_dir, self.order)
         try:
             self.info = imaging.load_derivatives(self.derived)
         except FileNotFoundError:
@@ -131,8 +131,8 @@ def resolve(ident: str) -> _Image:
 def _fallback_pyramid(img: _Image, settings: Settings) -> tuple[Path, imaging.Derivatives]:
     """An item version written without a pyramid (an older ingest): cut it once into the cache.
     This is the one place the viewer decodes a master, once per page and version."""
-    master = resolve_inside(img.version_dir / "source", img.page.image or "")
-    target = get_store().cache_dir / "pyramids" / _version_name(img) / f"{img.order:04d}"
+    master = resolve_inside(source_dir(img.version_dir), img.page.image or "")
+    target = get_store().cached_pyramid_dir(img.version_path, img.order)
     try:
         return target, imaging.load_derivatives(target)
     except FileNotFoundError:
@@ -264,7 +264,7 @@ def _read(path: Optional[Path]) -> Optional[bytes]:
 
 def image_cache() -> ImageCache:
     """This app's bounded cache of built images (one per app, so per worker process)."""
-    root = get_store().cache_dir / "iiif"
+    root = get_store().iiif_cache_dir
     limit = get_settings().iiif_cache_max_mb * MB
     cache = current_app.extensions.get("sudur.image_cache")
     if cache is None or cache.root != root or cache.max_bytes != limit:

@@ -29,6 +29,7 @@ from library import iiif_presentation as prezi
 from library.errors import NotFoundError
 from library.models import Item, is_item_id
 from library.numbers import parse_int, parse_order
+from library.store import manifest_cache_path
 
 from .resources import get_catalog, get_settings, get_store, public_base
 
@@ -107,7 +108,7 @@ def cached_manifest(row: ItemRow) -> str:
     if text is not None:
         return text
     version_dir = get_store().version_dir(row.version_path)
-    path = version_dir / "derived" / _cache_name(settings.thumb_width)
+    path = manifest_cache_path(version_dir, _cache_name(settings.thumb_width))
     text = _read_cache(path)
     if text is None:
         item = get_catalog().get_item(row.id)
