@@ -106,14 +106,15 @@ class FastLeafMatcher(W3LeafMatcher):
         self._i = bisect_left(self._ids, targetid, self._i)
 
     def _read_ids(self) -> None:
-        if self._data is None and not self._compression and not self._byteids:
-            raw = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
-            cut = _ids_pattern(self._blocklength).match(raw)
-            if cut is not None:
-                STATS.fast_ids += 1
-                self._ids = tuple(accumulate(loads(raw[:cut.end()] + b"t.")))
-                return
-        STATS.fallbacks += 1
+        if self._data is None:
+            if not self._compression and not self._byteids:
+                raw = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
+                cut = _ids_pattern(self._blocklength).match(raw)
+                if cut is not None:
+                    STATS.fast_ids += 1
+                    self._ids = tuple(accumulate(loads(raw[:cut.end()] + b"t.")))
+                    return
+            STATS.fallbacks += 1  # the whole block unpickled, positions included
         W3LeafMatcher._read_ids(self)
 
 
