@@ -54,7 +54,7 @@ INDEX_FIELDS = ("x", "tr")
 # reason to show a Tibetan page whose Wylie reads alike. So the skeleton of a native-script
 # token carries its script group; Latin and Cyrillic tokens' skeletons are bare. A query
 # token in a native script matches its own group and bare (Latin-text) skeletons; a Latin or
-# Cyrillic query token matches every group (search._index_terms, search.match_spans).
+# Cyrillic query token matches every group (terms.index_terms_of, snippets.match_spans).
 TR_GROUP = {"mong": "M", "tib": "T", "han": "H"}
 TR_GROUPS = tuple(TR_GROUP.values())
 INDEX_FIELD_OF = {"x": "x", "s": "x", "l": "x", "tr": "tr"}
@@ -80,7 +80,7 @@ ANALYZER_VERSION = ";".join((
     f"opencc-{_dist_version('opencc')}",
     f"pypinyin-{_dist_version('pypinyin')}",
     f"pyewts-{_dist_version('pyewts')}",
-    # the pair filter's hashes come from CPython's hash of int tuples (see pair_filter)
+    # the pair filter's hashes come from CPython's hash of int tuples (see catalog.pairs)
     f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}"
     f"-{sys.hash_info.width}-{sys.byteorder}",
 ))

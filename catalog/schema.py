@@ -94,7 +94,7 @@ def build_schema() -> fields.Schema:
         script=fields.KEYWORD(stored=True, commas=True),
         genre=fields.KEYWORD(stored=True, commas=True),
         century=fields.KEYWORD(stored=True, commas=True),
-        # each document's hashed set of adjacent token pairs (analysis.pair_filter)
+        # each document's hashed set of adjacent token pairs (catalog.pairs)
         pairs=PairsColumn(),
         **text_fields,
     )

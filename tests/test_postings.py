@@ -63,3 +63,31 @@ def test_an_index_of_another_whoosh_version_is_refused(common_index, tmp_path):
     with pytest.raises(IndexVersionError) as e:
         open_searcher(other)
     assert "reindex" in e.value.hint
+
+
+# Whoosh's public API: queries, indexes, fields and columns, analysis, file storage.
+PUBLIC_WHOOSH = {"whoosh", "whoosh.query", "whoosh.index", "whoosh.fields", "whoosh.columns",
+                 "whoosh.analysis", "whoosh.filedb.filestore"}
+FENCED = {"postings.py", "postings_write.py"}
+
+
+def test_whoosh_internals_are_imported_by_the_two_fenced_modules_only():
+    import ast
+    from pathlib import Path
+
+    import catalog
+
+    private = {}
+    for path in sorted(Path(catalog.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("whoosh"):
+                names = {a.name for a in node.names}
+                if node.module not in PUBLIC_WHOOSH or (node.module == "whoosh.index"
+                                                        and "TOC" in names):
+                    private.setdefault(path.name, set()).add(node.module)
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name.startswith("whoosh") and a.name not in PUBLIC_WHOOSH:
+                        private.setdefault(path.name, set()).add(a.name)
+    assert set(private) <= FENCED, private
+    assert set(private) == FENCED  # (else the fence lists modules it no longer needs)

@@ -2,7 +2,7 @@
 ``SearchResult.to_json``) and the per-page data the reader fetches when a page turns."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from library.errors import NotFoundError
 from library.models import Item, Page

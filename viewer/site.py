@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from catalog.db import Catalog
 from catalog.querying import Understood
 from catalog.request import SearchRequest
+from catalog.schema import FACETS
 from library.errors import BadRequestError, NotFoundError
 from library.models import Collection, Item, Page, is_item_id
 from library.store import resolve_inside
@@ -27,7 +28,6 @@ from .resources import get_catalog, get_searcher, get_settings, item_dir, public
 
 bp = Blueprint("site", __name__)
 
-FACETS = ("collection", "language", "script", "genre", "century")
 PAGE_SIZE = 20
 
 
