@@ -258,7 +258,8 @@ def main() -> None:
               f"{args.budget * 1000:.0f} ms; FTS5 'raw' searches the text as typed, FTS5 "
               f"'same' searches every spelling Sudur searched (the Wylie conversion, aliases)")
         # exact totals, to report how far the budgeted estimates are from them
-        exact_total = {q: csearch.search(s, csearch.SearchRequest(q, page_size=10, time_budget=1e6)).total
+        exact_total = {q: csearch.search(s, csearch.SearchRequest(q, page_size=10,
+                                                                  time_budget=1e6)).total
                        for qs in query_sets.values() for q in qs}
         for cls, qs in query_sets.items():
             ms, raw_ms, same_ms, counted_ms, totals, estimates = [], [], [], [], [], 0
@@ -266,7 +267,8 @@ def main() -> None:
             for _ in range(args.repeat):
                 for q in qs:
                     t0 = time.perf_counter()
-                    r = csearch.search(s, csearch.SearchRequest(q, page_size=10, time_budget=args.budget))
+                    r = csearch.search(s, csearch.SearchRequest(q, page_size=10,
+                                                                time_budget=args.budget))
                     ms.append((time.perf_counter() - t0) * 1000)
                     totals.append(r.total)
                     estimates += r.total_is_estimate
@@ -282,10 +284,10 @@ def main() -> None:
                     t0 = time.perf_counter()
                     fts5_first_page(con, [q], total=True)
                     counted_ms.append((time.perf_counter() - t0) * 1000)
-                    conv = r.understood.get("converted", {})
+                    conv = r.understood.converted
                     needles = list(dict.fromkeys(
                         [q] + ([conv["wylie"]] if conv.get("wylie") else [])
-                        + list(r.understood.get("aliases", []))))
+                        + list(r.understood.aliases)))
                     t0 = time.perf_counter()
                     fts5_first_page(con, needles)
                     same_ms.append((time.perf_counter() - t0) * 1000)
