@@ -22,15 +22,15 @@ from text_cases import decode, load_cases
 FIELD_OF = {"exact": "x", "shape": "s", "loose": "l", "translit": "tr"}
 
 
-def make_index(*docs: str, prefix: str = "", ws: str | None = None):
+def make_index(*docs: str, ws: str | None = None):
     schema = wf.Schema(id=wf.ID(stored=True), **{
-        prefix + f: wf.TEXT(analyzer=analyzer(f), phrase=True, stored=False) for f in FIELDS})
+        f: wf.TEXT(analyzer=analyzer(f), phrase=True, stored=False) for f in FIELDS})
     ix = RamStorage().create_index(schema)
     w = ix.writer()
     from catalog.analysis import writing_system
     with writing_system(ws):
         for i, d in enumerate(docs):
-            w.add_document(id=str(i), **{prefix + f: d for f in FIELDS})
+            w.add_document(id=str(i), **{f: d for f in FIELDS})
         w.commit()
     return ix
 
