@@ -253,12 +253,13 @@ def main() -> None:
         rss_before = _rss_now()
         s = csearch.open_searcher(tmp / "sudur")
         # the first query of a searcher builds the facet table and opens the stored fields
-        csearch.search(s, FORMULA, page_size=10)
+        csearch.search(s, csearch.SearchRequest(FORMULA, page_size=10))
         print(f"queries: first page of 10 with snippets; Sudur totals/facets budget "
               f"{args.budget * 1000:.0f} ms; FTS5 'raw' searches the text as typed, FTS5 "
               f"'same' searches every spelling Sudur searched (the Wylie conversion, aliases)")
         # exact totals, to report how far the budgeted estimates are from them
-        exact_total = {q: csearch.search(s, q, page_size=10, time_budget=1e6).total
+        exact_total = {q: csearch.search(s, csearch.SearchRequest(q, page_size=10,
+                                                                  time_budget=1e6)).total
                        for qs in query_sets.values() for q in qs}
         for cls, qs in query_sets.items():
             ms, raw_ms, same_ms, counted_ms, totals, estimates = [], [], [], [], [], 0
@@ -266,7 +267,8 @@ def main() -> None:
             for _ in range(args.repeat):
                 for q in qs:
                     t0 = time.perf_counter()
-                    r = csearch.search(s, q, page_size=10, time_budget=args.budget)
+                    r = csearch.search(s, csearch.SearchRequest(q, page_size=10,
+                                                                time_budget=args.budget))
                     ms.append((time.perf_counter() - t0) * 1000)
                     totals.append(r.total)
                     estimates += r.total_is_estimate
@@ -274,7 +276,7 @@ def main() -> None:
                         errors.append(abs(r.total - exact_total[q]) / max(1, exact_total[q]))
                     # the first page alone: no time for counting beyond it
                     t0 = time.perf_counter()
-                    csearch.search(s, q, page_size=10, time_budget=0.0)
+                    csearch.search(s, csearch.SearchRequest(q, page_size=10, time_budget=0.0))
                     first_ms.append((time.perf_counter() - t0) * 1000)
                     t0 = time.perf_counter()
                     fts5_first_page(con, [q])
@@ -282,10 +284,10 @@ def main() -> None:
                     t0 = time.perf_counter()
                     fts5_first_page(con, [q], total=True)
                     counted_ms.append((time.perf_counter() - t0) * 1000)
-                    conv = r.understood.get("converted", {})
+                    conv = r.understood.converted
                     needles = list(dict.fromkeys(
                         [q] + ([conv["wylie"]] if conv.get("wylie") else [])
-                        + list(r.understood.get("aliases", []))))
+                        + list(r.understood.aliases)))
                     t0 = time.perf_counter()
                     fts5_first_page(con, needles)
                     same_ms.append((time.perf_counter() - t0) * 1000)

@@ -20,13 +20,9 @@ from __future__ import annotations
 import contextvars
 import re
 import sys
-import zlib
 from collections import defaultdict
 from contextlib import contextmanager
 from functools import lru_cache
-from array import array
-from itertools import chain, repeat
-from operator import and_, itemgetter
 from importlib import metadata
 from typing import Iterator
 
@@ -35,9 +31,8 @@ from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
 from library import scripts
 
 __all__ = ["ANALYZER_VERSION", "FIELDS", "BOOSTS", "INDEX_FIELDS", "INDEX_FIELD_OF", "X_ONLY",
-           "TR_GROUP", "TR_GROUPS", "tr_matches", "EMPTY_PAIRS", "PAIR_HASH_MASK", "key_hash",
-           "loose_pair_hash", "tr_pair_hash", "pair_needle", "pair_filter", "TR_UNPAIRED",
-           "L_ONLY", "QUERY_FIELD_MAP", "index_terms", "analyzer",
+           "TR_GROUP", "TR_GROUPS", "tr_matches", "L_ONLY", "QUERY_FIELD_MAP", "index_terms",
+           "analyzer",
            "writing_system", "current_writing_system", "ScriptTokenizer", "FieldFilter",
            "TOKEN_RE", "index_keys", "document_postings", "token_spans",
            "role_keys"]
@@ -59,7 +54,7 @@ INDEX_FIELDS = ("x", "tr")
 # reason to show a Tibetan page whose Wylie reads alike. So the skeleton of a native-script
 # token carries its script group; Latin and Cyrillic tokens' skeletons are bare. A query
 # token in a native script matches its own group and bare (Latin-text) skeletons; a Latin or
-# Cyrillic query token matches every group (search._index_terms, search.match_spans).
+# Cyrillic query token matches every group (terms.index_terms_of, snippets.match_spans).
 TR_GROUP = {"mong": "M", "tib": "T", "han": "H"}
 TR_GROUPS = tuple(TR_GROUP.values())
 INDEX_FIELD_OF = {"x": "x", "s": "x", "l": "x", "tr": "tr"}
@@ -85,7 +80,7 @@ ANALYZER_VERSION = ";".join((
     f"opencc-{_dist_version('opencc')}",
     f"pypinyin-{_dist_version('pypinyin')}",
     f"pyewts-{_dist_version('pyewts')}",
-    # the pair filter's hashes come from CPython's hash of int tuples (see pair_filter)
+    # the pair filter's hashes come from CPython's hash of int tuples (see catalog.pairs)
     f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}"
     f"-{sys.hash_info.width}-{sys.byteorder}",
 ))
@@ -346,70 +341,19 @@ def document_postings(text: str, writing_system: str | None = None
             px[k].append(pos)
         for k in ktr:
             ptr[k].append(pos)
+    from .pairs import pair_filter  # (catalog.pairs reads analysis: imported when used)
+
     return px, ptr, pair_filter(found)
 
 
 def _token_entry(kind: str, text: str, system: str | None) -> tuple:
     """A token's terms in each index field, and the hashes of its loose key and of its
-    transliteration terms (for the pair filter)."""
+    transliteration terms (for the pair filter, catalog.pairs)."""
     kx, ktr = index_terms(kind, text, system)
     loose = index_keys(kind, text, system)[1]
+    from .pairs import key_hash
     tr = tuple(key_hash(t) for t in ktr)
     return kx, ktr, key_hash(loose[0]), tr, tr[0]
-
-
-# --- the pair filter ---------------------------------------------------------------------------
-#
-# A phrase of common tokens (every syllable on most pages) that is itself rare has nothing in
-# the posting lists to narrow its candidates: every page holding all its terms would have its
-# positions read. Each document therefore carries its adjacent token pairs, hashed to 16 bits
-# (column ``pairs``): the pair of loose keys, and the pair of transliteration terms (but see
-# TR_UNPAIRED). A page lacking a pair of the phrase cannot hold it; the few others are checked
-# by position. Postings of the pairs would narrow as well, but cost the indexing speed
-# (docs/benchmarks-search.md); the hashes are made by C-level iterators, for some 7 %.
-
-PAIR_HASH_MASK = 0xFFFF
-# Transliteration terms of this script group are left out of the pairs: a Han character has
-# one term per reading, and pairing every reading with every neighbour's doubled the cost of
-# indexing Chinese (a Han query is narrowed by its loose pairs instead).
-TR_UNPAIRED = TR_GROUP["han"]
-EMPTY_PAIRS = b""
-
-
-def key_hash(key: str) -> int:
-    """A key's hash, the same in every process (Python's own string hash is salted)."""
-    return zlib.crc32(key.encode("utf-8"))
-
-
-def loose_pair_hash(a: int, b: int) -> int:
-    """The 16-bit hash of two adjacent tokens' loose keys (by key_hash)."""
-    return hash((a, b)) & PAIR_HASH_MASK
-
-
-def tr_pair_hash(a: int, b: int) -> int:
-    """The 16-bit hash of two adjacent tokens' transliteration terms (by key_hash)."""
-    return hash((a, b, 1)) & PAIR_HASH_MASK
-
-
-def pair_needle(h: int) -> bytes:
-    """A pair hash as stored, to look for in a document's pairs (``needle in pairs``; a match
-    straddling two stored hashes is a false hit, which the position check then drops)."""
-    return h.to_bytes(2, sys.byteorder)
-
-
-def pair_filter(found: list[tuple]) -> bytes:
-    """The stored pair hashes of a document's tokens (entries of _token_entry, in order):
-    16 bits each, in the machine's byte order, unsorted (looking a two-byte needle up in a
-    few kilobytes is as quick as a bisection, and sorting was a third of the cost)."""
-    if len(found) < 2:
-        return EMPTY_PAIRS
-    loose = list(map(itemgetter(2), found))
-    # Transliteration pairs by each token's first term: only Han characters have several
-    # (their readings), and pairs with a Han character are never asked for (TR_UNPAIRED).
-    first = list(map(itemgetter(4), found))
-    # hashes of int tuples are not salted, and map/zip/chain keep the loops in C
-    hashes = chain(map(hash, zip(loose, loose[1:])), map(hash, zip(first, first[1:], repeat(1))))
-    return array("H", map(and_, hashes, repeat(PAIR_HASH_MASK))).tobytes()
 
 
 def tr_matches(query_key: str) -> tuple[str, ...]:

@@ -18,21 +18,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from itertools import product
 from pathlib import Path
-from typing import Sequence as Seq
+from typing import Optional, Sequence as Seq
 
 from whoosh import query as wq
 
 from catalog.analysis import BOOSTS, FIELDS, analyzer, tr_matches, writing_system as ws_context
 from library import scripts
 
-__all__ = ["build_query", "load_aliases", "Aliases", "DEFAULT_ALIASES_PATH", "MAX_QUERY_CHARS",
-           "MAX_QUERY_TOKENS", "segment_pinyin", "segment_wylie", "analyze_query"]
+__all__ = ["build_query", "load_aliases", "Aliases", "Understood", "DEFAULT_ALIASES_PATH",
+           "MAX_QUERY_CHARS", "MAX_QUERY_TOKENS", "segment_pinyin", "segment_wylie",
+           "analyze_query"]
 
-MAX_QUERY_CHARS = 1000
+# The one cap on a query's length, in characters: a longer query is refused with a 400 by every
+# entry point (catalog.request), and build_query keeps no more of it.
+MAX_QUERY_CHARS = 500
 MAX_QUERY_TOKENS = 64
 # A phrase with alternatives at some positions (a Han character's readings) becomes an Or of
 # phrases up to this many; beyond, a Sequence of Or-ed terms.
@@ -43,15 +46,16 @@ DEFAULT_ALIASES_PATH = Path(scripts.DATA_DIR) / "aliases.tsv"
 Terms = tuple[tuple[str, ...], ...]
 
 
-def analyze_query(text: str, fieldname: str, ws: str | None = None) -> tuple[Terms, list[str]]:
+def analyze_query(text: str, fieldname: str) -> tuple[Terms, list[str]]:
     """The terms of ``text`` in one field, grouped by position, and each position's token kind.
 
-    Positions beyond MAX_QUERY_TOKENS are dropped.
+    A query declares no writing system (its words' own letters decide). Positions beyond
+    MAX_QUERY_TOKENS are dropped.
     """
     groups: list[list[str]] = []
     kinds: list[str] = []
     last_pos = None
-    with ws_context(ws):
+    with ws_context(None):
         stream = analyzer(fieldname)(text, positions=True, mode="query")
         for t in stream:
             if t.pos != last_pos:
@@ -321,6 +325,24 @@ def segment_pinyin(word: str) -> tuple[str, ...]:
 # build_query
 # ---------------------------------------------------------------------------------------------
 
+
+@dataclass
+class Understood:
+    """The query as understood: what build_query made of the user's text."""
+
+    text: str  # as searched: capped, Menksoft converted, NFC
+    scripts: list[str] = field(default_factory=list)  # of the query's words
+    # how the Latin words were read: "wylie", "pinyin", "latin", "cyrillic", or None
+    transliteration: Optional[str] = None
+    converted: dict[str, str] = field(default_factory=dict)  # e.g. {"wylie": "བཀའ་འགྱུར"}
+    aliases: list[str] = field(default_factory=list)  # the other spellings searched
+    phrase: bool = False  # several tokens, matched as a phrase
+    exact: bool = False
+    truncated: bool = False
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
 _CYRILLIC_LETTER = re.compile("[\u0400-\u052f]")
 
 
@@ -336,11 +358,11 @@ def _clean(text: str) -> tuple[str, bool]:
     return unicodedata.normalize("NFC", text), truncated
 
 
-def _scripts_of(text: str, ws: str | None) -> list[str]:
+def _scripts_of(text: str) -> list[str]:
     seen: list[str] = []
-    with ws_context(ws):
+    with ws_context(None):
         for t in analyzer("x").items[0](text, mode="query"):
-            sc = scripts.detect_script(t.text, ws) if t.kind in ("mong", "lat") else {
+            sc = scripts.detect_script(t.text, None) if t.kind in ("mong", "lat") else {
                 "tib": scripts.TIBETAN, "han": scripts.HAN, "dig": scripts.DIGITS,
             }.get(t.kind, scripts.OTHER)
             if sc not in seen:
@@ -355,49 +377,43 @@ def _latin_words(text: str) -> list[str]:
     return [t.text for t in analyzer("x").items[0](text, mode="query")]
 
 
-def build_query(text: str, *, exact: bool = False, fields_prefix: str = "",
-                writing_system: str | None = None,
-                aliases_path: str | Path | None = None,
-                field_map: dict[str, str] | None = None) -> tuple[wq.Query, dict]:
-    """Turn the user's ``text`` into a Whoosh query over ``fields_prefix + f`` for f in FIELDS.
+def build_query(text: str, *, exact: bool = False, aliases_path: str | Path | None = None,
+                field_map: dict[str, str] | None = None) -> tuple[wq.Query, Understood]:
+    """Turn the user's ``text`` into a Whoosh query over the key fields (FIELDS).
 
-    Returns the query and "the query as understood": ``scripts`` (of the query's words),
-    ``transliteration`` ("wylie", "pinyin", "latin", "cyrillic" or None), ``converted``
-    (e.g. {"wylie": "བཀའ་འགྱུར", "pinyin": "gan zhu er"}), ``aliases`` (the other spellings
-    searched), ``phrase`` (several tokens: matched as a phrase), ``exact``, ``text`` (as
-    searched, after capping) and ``truncated``. ``exact=True`` searches the exact field only,
+    Returns the query and the query as understood (``Understood``). ``exact=True`` searches
+    the exact field only,
     with no conversion or alias. Never raises on user text; a query with no searchable token
     is ``whoosh.query.NullQuery``. ``field_map`` names the index field that holds each key
     (``analysis.INDEX_FIELD_OF`` for Sudur's index); a key sequence already searched in the
     same index field is not searched again.
     """
     clean, truncated = _clean(text)
-    info: dict = {"text": clean, "scripts": [], "transliteration": None, "converted": {},
-                  "aliases": [], "phrase": False, "exact": bool(exact), "truncated": truncated}
+    info = Understood(text=clean, exact=bool(exact), truncated=truncated)
     fields = ("x",) if exact else FIELDS
 
     # Alternatives per field: each a sequence of term alternatives by position.
     alts: dict[str, list[Terms]] = {f: [] for f in fields}
     kinds: list[str] = []
     for f in fields:
-        seq, k = analyze_query(clean, f, writing_system)
+        seq, k = analyze_query(clean, f)
         if seq:
             alts[f].append(seq)
         if f == "x":
             kinds = k
     if not kinds:
         return wq.NullQuery, info
-    info["scripts"] = _scripts_of(clean, writing_system)
-    info["phrase"] = len(kinds) > 1
+    info.scripts = _scripts_of(clean)
+    info.phrase = len(kinds) > 1
 
     if all(k == "lat" for k in kinds):
         words = _latin_words(clean)
         if _CYRILLIC_LETTER.search(clean):
-            info["transliteration"] = "cyrillic"
-            info["converted"]["latin"] = " ".join(
+            info.transliteration = "cyrillic"
+            info.converted["latin"] = " ".join(
                 scripts.cyrillic_to_latin(w) for w in words)
         else:
-            info["transliteration"] = "latin"
+            info.transliteration = "latin"
             if not exact:
                 _add_wylie(words, alts, info)
                 _add_pinyin(words, alts, info)
@@ -406,7 +422,7 @@ def build_query(text: str, *, exact: bool = False, fields_prefix: str = "",
         spellings = load_aliases(aliases_path).lookup(clean)
         others = [s for s in spellings if _first_keys(s, "l") != _first_keys(clean, "l")]
         if others:
-            info["aliases"] = others
+            info.aliases = others
             for s in others:
                 for f in fields:
                     seq, _ = analyze_query(s, f)
@@ -416,7 +432,7 @@ def build_query(text: str, *, exact: bool = False, fields_prefix: str = "",
     subqueries: list[wq.Query] = []
     seen: set[tuple[str, Terms]] = set()
     for f in fields:
-        target = fields_prefix + (field_map.get(f, f) if field_map else f)
+        target = field_map.get(f, f) if field_map else f
         for seq in alts[f]:
             if f == "tr":
                 # which scripts' skeletons each query token may match (analysis.TR_GROUP)
@@ -435,7 +451,7 @@ def build_query(text: str, *, exact: bool = False, fields_prefix: str = "",
     return wq.Or(subqueries), info
 
 
-def _add_wylie(words: Seq[str], alts: dict[str, list[Terms]], info: dict) -> None:
+def _add_wylie(words: Seq[str], alts: dict[str, list[Terms]], info: Understood) -> None:
     """Read the Latin words as EWTS: Tibetan for the script fields, syllables for ``tr``."""
     syllables: list[str] = []
     for w in words:
@@ -447,9 +463,9 @@ def _add_wylie(words: Seq[str], alts: dict[str, list[Terms]], info: dict) -> Non
     tib, warns = scripts.wylie_to_tibetan(wylie)
     if warns or not tib or not any("\u0f40" <= c <= "\u0fbc" for c in tib):
         return
-    info["converted"]["wylie"] = tib
+    info.converted["wylie"] = tib
     if any(_WYLIE_STRONG.search(w) for w in words) or any(_wylie_strong(s) for s in syllables):
-        info["transliteration"] = "wylie"
+        info.transliteration = "wylie"
     for f in ("x", "s", "l"):
         seq, _ = analyze_query(tib, f)
         if seq:
@@ -460,7 +476,7 @@ def _add_wylie(words: Seq[str], alts: dict[str, list[Terms]], info: dict) -> Non
             alts["tr"].append(seq)
 
 
-def _add_pinyin(words: Seq[str], alts: dict[str, list[Terms]], info: dict) -> None:
+def _add_pinyin(words: Seq[str], alts: dict[str, list[Terms]], info: Understood) -> None:
     """Read the Latin words as pinyin: unspaced syllables cut apart for ``tr``."""
     syllables: list[str] = []
     for w in words:
@@ -468,9 +484,9 @@ def _add_pinyin(words: Seq[str], alts: dict[str, list[Terms]], info: dict) -> No
         if not seg:
             return
         syllables.extend(seg)
-    info["converted"]["pinyin"] = " ".join(syllables)
-    if info["transliteration"] != "wylie":
-        info["transliteration"] = "pinyin"
+    info.converted["pinyin"] = " ".join(syllables)
+    if info.transliteration != "wylie":
+        info.transliteration = "pinyin"
     # "v" is how ü is typed; the index reads ü (skeleton u)
     spoken = [syl.replace("v", "ü") for syl in syllables]
     if spoken != [w.lower() for w in words]:

@@ -5,70 +5,26 @@ One document per page (``kind=page``) carrying its item's facet fields, plus one
 (``catalog.analysis``: x exact, s shape, l loose, tr transliteration) held in three fields:
 shape keys share ``x`` (they differ from exact keys only for Hudum, and then carry a "~").
 Each document also carries the hashed set of its adjacent token pairs (column ``pairs``,
-``analysis.pair_filter``), which lets a phrase search skip pages that cannot hold the phrase.
-An index written with another schema or analyzer version is refused ("run `sudur reindex`").
+``catalog.pairs``), which lets a phrase search skip pages that cannot hold the phrase.
+An index written with another schema, analyzer or Whoosh version is refused ("run `sudur
+reindex`"). The field that encodes the key postings, ``KeyedText``, is in
+``catalog.postings_write`` with the other uses of Whoosh's writing internals.
 """
 from __future__ import annotations
 
 import json
-from operator import sub
 from pathlib import Path
-from pickle import dumps
 
 from whoosh import columns, fields
-from whoosh.system import pack_uint
 
 from library.errors import IndexVersionError
 
 from . import analysis
+from .postings_write import WHOOSH_VERSION, KeyedText
 
 SCHEMA_VERSION = 3
 VERSION_FILE = "sudur-index.json"
 FACETS = ("collection", "language", "script", "genre", "century")
-
-
-class KeyedText(fields.TEXT):
-    """A TEXT field whose postings come from ``analysis.document_postings``.
-
-    All of a document's key fields are given the same string; the first of them analyses it
-    once for every field and the others reuse that result. The writing system comes from the
-    value itself when it is a ``WSText``, else from ``analysis.writing_system``.
-    """
-
-    def __init__(self, slot: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.slot = slot
-
-    def index(self, value, **kwargs):
-        if not isinstance(value, str):
-            return super().index(value, **kwargs)
-        encode = _encode_positions
-        boost = self.format.field_boost
-        one = _ONE_POSITION
-        out = []
-        add = out.append
-        for term, poses in _postings(value)[self.slot].items():
-            n = len(poses)
-            if n == 1:
-                # most terms occur once on a page: their encoding is cached by position
-                vbytes = one.get(poses[0])
-                if vbytes is None:
-                    vbytes = one[poses[0]] = encode(poses)
-            else:
-                vbytes = encode(poses)
-            add((term.encode("utf-8"), n, n * boost, vbytes))
-        return out
-
-
-_ONE_POSITION: dict[int, bytes] = {}
-
-
-def _encode_positions(poses: list[int]) -> bytes:
-    """The bytes Whoosh's Positions format writes for ``poses`` (a count, then the pickled
-    deltas), without its per-position Python loop."""
-    deltas = [poses[0]]
-    deltas += map(sub, poses[1:], poses)
-    return pack_uint(len(deltas)) + dumps(deltas, 2)
 
 
 class WSText(str):
@@ -91,7 +47,7 @@ _last: tuple = (None, None, None)
 
 
 class PairsColumn(fields.COLUMN):
-    """The column of each document's adjacent token pairs (``analysis.pair_filter``).
+    """The column of each document's adjacent token pairs (``catalog.pairs``).
 
     Given the document's text (the ``WSText`` of its key fields), it takes the pairs from the
     same one analysis as the postings, in whichever process indexes the document.
@@ -120,8 +76,8 @@ def _postings(value: str) -> tuple:
 
 
 def build_schema() -> fields.Schema:
-    text_fields = {f: KeyedText(i, analyzer=analysis.analyzer(f), phrase=True, stored=False,
-                                field_boost=1.0)
+    text_fields = {f: KeyedText(i, _postings, analyzer=analysis.analyzer(f), phrase=True,
+                                stored=False, field_boost=1.0)
                    for i, f in enumerate(analysis.INDEX_FIELDS)}
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
@@ -138,14 +94,15 @@ def build_schema() -> fields.Schema:
         script=fields.KEYWORD(stored=True, commas=True),
         genre=fields.KEYWORD(stored=True, commas=True),
         century=fields.KEYWORD(stored=True, commas=True),
-        # each document's hashed set of adjacent token pairs (analysis.pair_filter)
+        # each document's hashed set of adjacent token pairs (catalog.pairs)
         pairs=PairsColumn(),
         **text_fields,
     )
 
 
 def current_version() -> dict:
-    return {"schema_version": SCHEMA_VERSION, "analyzer_version": analysis.ANALYZER_VERSION}
+    return {"schema_version": SCHEMA_VERSION, "analyzer_version": analysis.ANALYZER_VERSION,
+            "whoosh_version": WHOOSH_VERSION}
 
 
 def write_version(index_dir: Path) -> None:

@@ -135,16 +135,13 @@ def ingest(settings: Settings, batch: str, workers: int) -> None:
 def search(settings: Settings, query: str, exact: bool, as_json: bool, limit: int, page: int,
            relevance: bool) -> None:
     """Full-text search in any script or transliteration."""
-    from catalog.search import open_searcher, search as run
+    from catalog.search import SearchRequest, open_searcher, search as run
     from .store import Store
 
-    store = Store(settings.library)
-    aliases = store.root / "aliases.tsv"
-    with open_searcher(store.index_dir) as s:
-        result = run(s, query, exact=exact, page=page, page_size=limit,
-                     sort="relevance" if relevance else "reading",
-                     time_budget=settings.search_time_budget,
-                     aliases_path=aliases if aliases.is_file() else None)
+    req = SearchRequest.create(query, settings, exact=exact, page=page, page_size=limit,
+                               sort="relevance" if relevance else "reading")
+    with open_searcher(Store(settings.library).index_dir) as s:
+        result = run(s, req)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
         return

@@ -77,7 +77,7 @@ def start_ingest(lib: Path, batch: Path, workers: int = 1) -> subprocess.Popen:
 def library_state(lib: Path, queries: tuple[str, ...] = ()) -> dict:
     """Everything a reader can observe, minus version folder names and timestamps."""
     from catalog.db import Catalog
-    from catalog.search import open_searcher, search
+    from catalog.search import SearchRequest, open_searcher, search
 
     state: dict = {"items": {}, "hits": {}}
     with Catalog(Path(lib) / "catalog.sqlite", readonly=True) as cat:
@@ -101,7 +101,7 @@ def library_state(lib: Path, queries: tuple[str, ...] = ()) -> dict:
                 # items reached the index, which a crash and rerun may change
                 hits, page = [], 1
                 while True:
-                    res = search(s, q, page=page, page_size=100, time_budget=5.0)
+                    res = search(s, SearchRequest(q, page=page, page_size=100, time_budget=5.0))
                     hits += [(h.item_id, h.order, h.kind) for h in res.hits]
                     if not res.hits or len(hits) >= res.total:
                         break

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from catalog import analysis, index as cindex, matching
-from catalog import search as cs
+from whoosh import query as wq
+
+from catalog import analysis, index as cindex, matching, pairs, terms
 from catalog.querying import build_query
-from catalog.search import open_searcher, page_matches, search
+from catalog.search import SearchRequest, open_searcher, page_matches, search
 
 from test_search import _item
 
@@ -29,22 +30,22 @@ def test_reading_order_matcher_agrees_with_whoosh(tmp_path, monkeypatch, lazy_st
         for text in ("乾隆", "乾乾乾乾乾", "qianlong", "Gesar", "ᠮᠤᠩᠭᠤᠯ ᠤᠨ", "bka'gyur", "西遊",
                      "ganzhuer", "Mongol", "nothing here", "ᠭᠡᠰᠡᠷ", "西遊記乾"):
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
-            iq = cs.index_query(q, reader)
-            plan = matching.plan_of(iq)
+            iq = terms.index_query(q, reader)
+            plan = terms.plan_of(iq)
             assert plan is not None, text
             scanned = matching.scan(reader, plan, [], 0, None)
             mine = scanned.matched
             assert scanned.complete and scanned.exact_upto == reader.doc_count_all()
             assert mine == sorted(s.searcher.docs_for_query(iq)), text
-            restrict = [cs.wq.Term("item", "b")]
+            restrict = [wq.Term("item", "b")]
             mine_b = matching.scan(reader, plan, restrict, 0, None).matched
-            ref_b = sorted(s.searcher.docs_for_query(cs.wq.And([iq] + restrict)))
+            ref_b = sorted(s.searcher.docs_for_query(wq.And([iq] + restrict)))
             assert mine_b == ref_b, text
-            assert [(h.item_id, h.order) for h in page_matches(s, "b", text)] == [
+            assert [(h.item_id, h.order) for h in page_matches(s, SearchRequest(text, item="b"))] == [
                 (s.searcher.stored_fields(d)["item"], s.searcher.stored_fields(d)["order"])
                 for d in ref_b if s.searcher.stored_fields(d)["kind"] == "page"]
-        assert search(s, "Gesar", time_budget=5.0).total == len(
-            list(s.searcher.docs_for_query(cs.index_query(
+        assert search(s, SearchRequest("Gesar", time_budget=5.0)).total == len(
+            list(s.searcher.docs_for_query(terms.index_query(
                 build_query("Gesar", field_map=analysis.QUERY_FIELD_MAP)[0], reader))))
 
 
@@ -52,23 +53,23 @@ def test_pair_filter_holds_every_adjacent_pair():
     from catalog.schema import WSText, _postings
 
     text = "བྱང་ཆུབ་སེམས་དཔའ 重宋被 ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ Mongol"
-    pairs = _postings(WSText(text, "bo"))[2]
-    assert len(pairs) % 2 == 0 and len(pairs) >= 2 * 10
-    needle = analysis.pair_needle
+    stored = _postings(WSText(text, "bo"))[2]
+    assert len(stored) % 2 == 0 and len(stored) >= 2 * 10
+    needle = pairs.pair_needle
     tokens = list(analysis.token_spans(text, "bo"))
-    h = analysis.key_hash
+    h = pairs.key_hash
     for (_, _, ka, ta, sa), (_, _, kb, tb, sb) in zip(tokens, tokens[1:]):
         sa, sb = (sa if ka == "mong" else None), (sb if kb == "mong" else None)
         la, lb = analysis.index_keys(ka, ta, sa)[1][0], analysis.index_keys(kb, tb, sb)[1][0]
-        assert matching.pairs_ok(pairs, [(needle(analysis.loose_pair_hash(h(la), h(lb))),)])
-        if "han" not in (ka, kb):  # (analysis.TR_UNPAIRED)
+        assert pairs.pairs_ok(stored, [(needle(pairs.loose_pair_hash(h(la), h(lb))),)])
+        if "han" not in (ka, kb):  # (pairs.unpaired_group)
             (a,), (b,) = analysis.index_terms(ka, ta, sa)[1], analysis.index_terms(kb, tb, sb)[1]
-            assert matching.pairs_ok(pairs, [(needle(analysis.tr_pair_hash(h(a), h(b))),)])
+            assert pairs.pairs_ok(stored, [(needle(pairs.tr_pair_hash(h(a), h(b))),)])
     # a sequence with a Han transliteration term is not narrowed by transliteration pairs
-    assert matching.position_hashes((("tr", "Hzhong"), ("tr", "Hchong"))) is None
+    assert pairs.position_hashes((("tr", "Hzhong"), ("tr", "Hchong"))) is None
     # a text of one token has no pair, and passes no constraint
-    assert analysis.pair_filter([]) == b""
-    assert not matching.pairs_ok(b"", [(needle(1),)])
+    assert pairs.pair_filter([]) == b""
+    assert not pairs.pairs_ok(b"", [(needle(1),)])
 
 
 def test_loose_key_follows_the_exact_key_where_the_filter_relies_on_it(shared_dir):
@@ -84,12 +85,12 @@ def test_loose_key_follows_the_exact_key_where_the_filter_relies_on_it(shared_di
     loose_of_exact: dict[str, set[str]] = {}
     checked = 0
     for m in analysis.TOKEN_RE.finditer(text):
-        if m.lastgroup not in matching.LOOSE_FOLLOWS_EXACT:
+        if m.lastgroup not in terms.LOOSE_FOLLOWS_EXACT:
             continue
         xs, loose, _ = analysis.index_keys(m.lastgroup, m.group(), None)
         for x in xs:
             loose_of_exact.setdefault(x, set()).add(loose[0])
-            assert matching.loose_key_of(analysis.X_ONLY + x) == loose[0], m.group()
+            assert terms.loose_key_of(analysis.X_ONLY + x) == loose[0], m.group()
         checked += 1
     assert checked > 10_000
     assert all(len(v) == 1 for v in loose_of_exact.values())
@@ -127,17 +128,17 @@ def test_pair_filter_never_loses_a_match(common_index, monkeypatch):
                + ["du kyis", "zhong song", "bu yi"])
     with open_searcher(d) as s:
         reader = s.searcher.reader()
-        pairs_of = cs._pair_table(s)
+        pairs_of = pairs.pair_table(s)
         found_some = 0
         for text in queries:
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
-            iq = cs.index_query(q, reader)
-            plan = matching.plan_of(iq)
+            iq = terms.index_query(q, reader)
+            plan = terms.plan_of(iq)
             assert plan is not None, text
             with_filter = matching.scan(reader, plan, [], 0, None, pairs_of).matched
             without = matching.scan(reader, plan, [], 0, None).matched
             assert with_filter == without == sorted(s.searcher.docs_for_query(iq)), text
-            restrict = [cs.wq.Term("item", "c2")]
+            restrict = [wq.Term("item", "c2")]
             assert matching.scan(reader, plan, restrict, 0, None, pairs_of).matched == \
                 matching.scan(reader, plan, restrict, 0, None).matched, text
             found_some += bool(with_filter)
@@ -148,12 +149,12 @@ def test_pair_filter_spares_the_position_checks(common_index):
     d, tib, han, rng = common_index
     with open_searcher(d) as s:
         reader = s.searcher.reader()
-        pairs_of = cs._pair_table(s)
+        pairs_of = pairs.pair_table(s)
         for text in ("ཀ་ཁ་ག་ང་ཅ", "之不以而也"):  # sequences of common tokens that no page holds
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
-            plan = matching.plan_of(cs.index_query(q, reader))
+            plan = terms.plan_of(terms.index_query(q, reader))
             assert matching.scan(reader, plan, [], 0, None, pairs_of).matched == []
-            narrowed = [seq for seq in plan if matching.pair_constraints(seq)]
+            narrowed = [seq for seq in plan if pairs.pair_constraints(seq)]
             assert narrowed, plan
             for seq in narrowed:
                 holding_all = set(range(reader.doc_count_all()))
@@ -162,8 +163,8 @@ def test_pair_filter_spares_the_position_checks(common_index):
                     for f, t in alts:
                         here.update(reader.postings(f, t).all_ids())
                     holding_all &= here
-                constraints = matching.pair_constraints(seq)
-                passing = [x for x in holding_all if matching.pairs_ok(pairs_of[x], constraints)]
+                constraints = pairs.pair_constraints(seq)
+                passing = [x for x in holding_all if pairs.pairs_ok(pairs_of[x], constraints)]
                 # most pages hold every token; far fewer pass the filter to have positions
                 # read (with 24 characters, a pair of readings is on many pages by chance)
                 assert len(holding_all) > 100 and len(passing) < len(holding_all) / 3, \
@@ -172,13 +173,13 @@ def test_pair_filter_spares_the_position_checks(common_index):
 
 def test_pair_filter_read_from_disk_for_large_indexes(common_index, monkeypatch):
     d, tib, han, rng = common_index
-    monkeypatch.setattr(cs, "PAIRS_IN_MEMORY_MAX_DOCS", 10)
+    monkeypatch.setattr(pairs, "PAIRS_IN_MEMORY_MAX_DOCS", 10)
     with open_searcher(d) as s:
-        table = cs._pair_table(s)
+        table = pairs.pair_table(s)
         assert not isinstance(table, list)
         reader = s.searcher.reader()
         for text in ("ཀ་ཁ་ག", "之不以", "ཀྱིས་ནས"):
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
-            plan = matching.plan_of(cs.index_query(q, reader))
+            plan = terms.plan_of(terms.index_query(q, reader))
             assert matching.scan(reader, plan, [], 0, None, table).matched == \
                 matching.scan(reader, plan, [], 0, None).matched

@@ -200,7 +200,7 @@ def test_text_only_tei(tmp_path):
 def test_collections_json_gives_items_their_collections(tmp_path):
     import json
 
-    from catalog.search import open_searcher, search
+    from catalog.search import SearchRequest, open_searcher, search
 
     batch = tmp_path / "batch"
     make_item(batch, "a-1")
@@ -214,5 +214,5 @@ def test_collections_json_gives_items_their_collections(tmp_path):
         assert cat.get_collection("epics").items == ["a-1"]
         assert cat.get_collection("epics").label == {"en": "Epics"}
     with open_searcher(Store(settings.library).index_dir) as s:
-        result = search(s, "ᠵᠠᠩᠭᠠᠷ")
+        result = search(s, SearchRequest("ᠵᠠᠩᠭᠠᠷ"))
     assert dict(result.facets["collection"]) == {"epics": 1}

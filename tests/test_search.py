@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog import analysis, index as cindex, matching
+from catalog import analysis, index as cindex, matching, pairs, postings, terms
 from catalog.analysis import analyzer, writing_system
-from catalog.search import (autocomplete, match_spans, open_searcher, page_matches,
-                            query_sequences, search)
 from catalog.querying import build_query
+from catalog.search import SearchRequest, autocomplete, open_searcher, page_matches, search
+from catalog.snippets import make_snippet, match_spans, position_spans
+from catalog.terms import query_sequences
 from library.errors import IndexVersionError
 from library.models import Item, Page
 
@@ -97,8 +98,8 @@ def test_every_shared_case_on_the_real_index(shared_dir, tmp_path):
         for i, c in enumerate(cases):
             q = decode(c["query_codepoints"])
             named = c["fields"].split("+")
-            found = page_matches(s, f"case-{i}", q)
-            found_exact = page_matches(s, f"case-{i}", q, exact=True)
+            found = page_matches(s, SearchRequest(q, item=f"case-{i}"))
+            found_exact = page_matches(s, SearchRequest(q, item=f"case-{i}", exact=True))
             if c["expect"] == "match":
                 if not found or not found[0].spans:
                     failures.append(f"{c['id']}: default search misses")
@@ -107,7 +108,7 @@ def test_every_shared_case_on_the_real_index(shared_dir, tmp_path):
             elif "exact" in named and found_exact:
                 failures.append(f"{c['id']}: exact search matches")
             if c["expect"] == "match":
-                r = search(s, q, page_size=100, time_budget=5.0)
+                r = search(s, SearchRequest(q, page_size=100, time_budget=5.0))
                 if f"case-{i}" not in {h.item_id for h in r.hits}:
                     failures.append(f"{c['id']}: search() misses")
     assert not failures, failures
@@ -124,14 +125,14 @@ def bench_index(tmp_path_factory):
 
 def test_first_page_in_reading_order_and_totals(bench_index):
     with open_searcher(bench_index) as s:
-        r = search(s, "བྱང་ཆུབ་སེམས་དཔའ", page_size=10, time_budget=10.0)
+        r = search(s, SearchRequest("བྱང་ཆུབ་སེམས་དཔའ", page_size=10, time_budget=10.0))
         assert [h.order for h in r.hits] == list(range(1, 11))
         assert r.total == 300 and not r.total_is_estimate and not r.facets_are_estimates
         assert dict(r.facets["collection"]) == {"c": 300}
         h = r.hits[0]
         assert h.text[h.spans[0][0]:h.spans[0][1]] == "བྱང་ཆུབ་སེམས་དཔའ"
         assert "<mark>བྱང་ཆུབ་སེམས་དཔའ</mark>" in h.snippet
-        r2 = search(s, "བྱང་ཆུབ་སེམས་དཔའ", page=3, page_size=10, time_budget=10.0)
+        r2 = search(s, SearchRequest("བྱང་ཆུབ་སེམས་དཔའ", page=3, page_size=10, time_budget=10.0))
         assert [h.order for h in r2.hits] == list(range(21, 31))
         json.dumps(r.to_json())
 
@@ -140,7 +141,7 @@ def test_totals_are_flagged_estimates_when_the_budget_runs_out(bench_index, monk
     monkeypatch.setattr(matching, "_FIRST_WINDOW", 16)
     monkeypatch.setattr(matching, "_MAX_WINDOW", 16)
     with open_searcher(bench_index) as s:
-        r = search(s, "སངས་རྒྱས", page_size=10, time_budget=0.0)
+        r = search(s, SearchRequest("སངས་རྒྱས", page_size=10, time_budget=0.0))
         assert [h.order for h in r.hits] == list(range(1, 11))
         assert r.total_is_estimate and r.facets_are_estimates
         # 16 of 304 documents scanned, all matching: scaled to the whole index
@@ -150,7 +151,7 @@ def test_totals_are_flagged_estimates_when_the_budget_runs_out(bench_index, monk
 
 def test_relevance_sort_is_still_offered(bench_index):
     with open_searcher(bench_index) as s:
-        r = search(s, "ᠪᠢᠴᠢᠭ", sort="relevance", time_budget=10.0)
+        r = search(s, SearchRequest("ᠪᠢᠴᠢᠭ", sort="relevance", time_budget=10.0))
         assert {h.order for h in r.hits} == {1, 2} and r.total == 2
         assert all(h.score > 0 for h in r.hits)
 
@@ -158,8 +159,8 @@ def test_relevance_sort_is_still_offered(bench_index):
 def test_shape_query_matches_through_the_shared_field(bench_index):
     with open_searcher(bench_index) as s:
         # o typed as u: matched by the shape (and loose) key only
-        assert [h.order for h in page_matches(s, "mon", "ᠮᠤᠩᠭᠤᠯ")] == [1]
-        assert page_matches(s, "mon", "ᠮᠤᠩᠭᠤᠯ", exact=True) == []
+        assert [h.order for h in page_matches(s, SearchRequest("ᠮᠤᠩᠭᠤᠯ", item="mon"))] == [1]
+        assert page_matches(s, SearchRequest("ᠮᠤᠩᠭᠤᠯ", item="mon", exact=True)) == []
 
 
 def test_page_matches_has_every_span_and_snippets_stop_early():
@@ -187,17 +188,16 @@ def test_exact_and_loose_keys_sharing_a_field_stay_apart(tmp_path):
     # e folds to a in the loose key: ᠡᠮᠡ is indexed as X_ONLY+ᠡᠮᠡ and L_ONLY+ᠠᠮᠠ, ᠠᠮᠠ bare
     cindex.update_items(tmp_path / "ix", [_item("m", ["ᠡᠮᠡ", "ᠠᠮᠠ", "ᠡᠮᠡ ᠠᠮᠠ"], "mn-Mong")])
     with open_searcher(tmp_path / "ix") as s:
-        assert [h.order for h in page_matches(s, "m", "ᠠᠮᠠ", exact=True)] == [2, 3]
-        assert [h.order for h in page_matches(s, "m", "ᠡᠮᠡ", exact=True)] == [1, 3]
-        assert [h.order for h in page_matches(s, "m", "ᠡᠮᠡ")] == [1, 2, 3]
-        assert [h.order for h in page_matches(s, "m", "ᠡᠮᠡ ᠠᠮᠠ", exact=True)] == [3]
-        words = dict(autocomplete(s, "m", "ᠡ"))
+        assert [h.order for h in page_matches(s, SearchRequest("ᠠᠮᠠ", item="m", exact=True))] == [2, 3]
+        assert [h.order for h in page_matches(s, SearchRequest("ᠡᠮᠡ", item="m", exact=True))] == [1, 3]
+        assert [h.order for h in page_matches(s, SearchRequest("ᠡᠮᠡ", item="m"))] == [1, 2, 3]
+        assert [h.order for h in page_matches(s, SearchRequest("ᠡᠮᠡ ᠠᠮᠠ", item="m", exact=True))] == [3]
+        words = dict(autocomplete(s, SearchRequest("ᠡ", item="m")))
         assert words == {"ᠡᠮᠡ": 2}
 
 
 @pytest.mark.parametrize("query", ["སངས་རྒྱས", "sangs rgyas", "Gesar", "fo", "ᠮᠤᠩᠭᠤᠯ", "乾隆"])
 def test_snippet_from_early_stopping_equals_snippet_from_every_span(query):
-    from catalog.search import make_snippet
 
     text = ("ཆོས་" * 40 + "sangs rgyas fo " + "佛 乾隆 " + "སངས་རྒྱས་" + "ཆོས་" * 30
             + "ᠮᠣᠩᠭᠣᠯ ᠭᠡᠰᠡᠷ གེ་སར " + "ཆོས་" * 60 + "乾隆 སངས་རྒྱས")
@@ -234,9 +234,9 @@ def test_fast_block_reader_reads_what_whoosh_reads(long_index):
         for field in ("x", "tr"):
             for term in list(reader.lexicon(field))[:60]:
                 text = term.decode("utf-8")
-                fast = matching.postings(reader, field, text)
+                fast = postings.postings(reader, field, text)
                 slow = reader.postings(field, text)
-                assert type(fast) is matching.FastLeafMatcher and type(slow) is W3LeafMatcher
+                assert type(fast) is postings.FastLeafMatcher and type(slow) is W3LeafMatcher
                 while slow.is_active():
                     assert fast.is_active()
                     assert (fast.id(), fast.value()) == (slow.id(), slow.value())
@@ -249,20 +249,18 @@ def test_fast_block_reader_reads_what_whoosh_reads(long_index):
 
 
 def test_spans_from_positions_agree_with_reanalysis(long_index):
-    from catalog import search as cs
-
     with open_searcher(long_index) as s:
         reader = s.searcher.reader()
         for text in ("བྱང་ཆུབ་སེམས་དཔའ", "བྱང་ཆུབ", "佛", "fo", "byang chub", "ཆོས་3"):
             q, _ = build_query(text, field_map=analysis.QUERY_FIELD_MAP)
-            plan = matching.plan_of(cs.index_query(q, reader))
+            plan = terms.plan_of(terms.index_query(q, reader))
             where = matching.MatchPositions(reader, plan)
             seqs = query_sequences(q)
             docs = matching.scan(reader, plan, [], 0, None).matched
             assert docs, text
             for d in docs[:40] + docs[-40:]:
                 body = s.searcher.stored_fields(d)["body"]
-                assert cs.position_spans(body, where.starts(d)) == match_spans(body, seqs, "bo"), \
+                assert position_spans(body, where.starts(d)) == match_spans(body, seqs, "bo"), \
                     (text, d)
 
 
@@ -288,14 +286,14 @@ def test_estimates_sample_the_whole_index_not_its_first_items(long_index, monkey
     monkeypatch.setattr(cs, "time", clock)  # the budget starts in search()
     monkeypatch.setattr(matching, "time", clock)
     with open_searcher(long_index) as s:
-        r = search(s, "བྱང་ཆུབ", page_size=10, time_budget=0.012)
+        r = search(s, SearchRequest("བྱང་ཆུབ", page_size=10, time_budget=0.012))
         assert [h.order for h in r.hits] == list(range(1, 11))
         assert r.total_is_estimate and r.facets_are_estimates
         collections = dict(r.facets["collection"])
         # the late item lies wholly beyond the part read in full: only sampling finds it
         assert collections.get("other", 0) > 0, collections
         assert 0.5 * 1500 <= r.total <= 1.5 * 1500, r.total
-        exact = search(s, "བྱང་ཆུབ", page_size=10, time_budget=1e6)
+        exact = search(s, SearchRequest("བྱང་ཆུབ", page_size=10, time_budget=1e6))
         assert not exact.total_is_estimate and exact.total == 1500
 
 
@@ -307,7 +305,7 @@ def test_transliteration_bridges_scripts_of_a_language_not_languages(tmp_path):
                                           _item("mn", ["ᠪᠠ ᠰᠠᠨ"], "mn-Mong")])
     with open_searcher(tmp_path / "ix") as s:
         def items(q: str) -> set[str]:
-            return {h.item_id for h in search(s, q, time_budget=5.0).hits}
+            return {h.item_id for h in search(s, SearchRequest(q, time_budget=5.0)).hits}
 
         assert items("巴") == {"zh", "la"}
         assert items("བ") == {"bo", "la"}
@@ -317,7 +315,7 @@ def test_transliteration_bridges_scripts_of_a_language_not_languages(tmp_path):
 
 def test_relevance_order_hits_still_get_their_spans(long_index):
     with open_searcher(long_index) as s:
-        r = search(s, "བྱང་ཆུབ", sort="relevance", page_size=30, time_budget=5.0)
+        r = search(s, SearchRequest("བྱང་ཆུབ", sort="relevance", page_size=30, time_budget=5.0))
         assert len(r.hits) == 30
         # scored order is not docnum order; every hit still has its span and mark
         assert all(h.spans and "<mark>" in h.snippet for h in r.hits)

@@ -42,7 +42,7 @@ def test_home_lists_items_with_language_tags(client):
 
 def test_search_groups_hits_marks_matches_and_sets_mongolian_vertically(client, calls):
     page = text_of(client.get("/search?q=ᠵᠠᠩᠭᠠᠷ&language=mn-Mong"))
-    assert calls[-1]["q"] == "ᠵᠠᠩᠭᠠᠷ" and calls[-1]["filters"] == {"language": "mn-Mong"}
+    assert calls[-1].text == "ᠵᠠᠩᠭᠠᠷ" and dict(calls[-1].filters) == {"language": "mn-Mong"}
     assert "45 results" in page
     items = re.findall(r'<li class="result-item">\s*<h3><a href="/items/([^"]+)"', page)
     assert items == ["jangar-ms-1", "kangyur-vol-1"]

@@ -135,32 +135,32 @@ def hit(item_id: str, order: int, label: str, text: str, needle: str, ws: str) -
 
 
 def fake_search(calls: list):
-    """A ``viewer.site.run_search`` stand-in recording its calls."""
-    def run(params: dict):
+    """A ``viewer.site.run_search`` stand-in recording its calls (catalog.request.SearchRequest)."""
+    def run(params):
         calls.append(params)
-        if not params["q"]:
+        if not params.text:
             return None
-        if params["q"] == "nothing":
-            return FakeResult(params["q"], 0, False, [], [], {}, False, {"scripts": []},
-                              page=params["page"])
+        if params.text == "nothing":
+            return FakeResult(params.text, 0, False, [], [], {}, False, {"scripts": []},
+                              page=params.page)
         hits = [hit("jangar-ms-1", 1, "1", _mong_page(1).text, "ᠵᠠᠩᠭᠠᠷ", "mn-Mong"),
                 hit("jangar-ms-1", 2, "2", _mong_page(2).text, "ᠵᠠᠩᠭᠠᠷ", "mn-Mong"),
                 hit("kangyur-vol-1", 1, "1a", TIB_TEXT, "བྱང་ཆུབ", "bo")]
         groups = [FakeGroup("jangar-ms-1", "Jangar", hits[:2]),
                   FakeGroup("kangyur-vol-1", "Kangyur", hits[2:])]
-        return FakeResult(params["q"], 45, params["q"] == "many", hits, groups,
+        return FakeResult(params.text, 45, params.text == "many", hits, groups,
                           {"collection": [("epics", 2), ("canon", 1)],
                            "language": [("mn-Mong", 2), ("bo", 1)],
                            "script": [("Mong", 2), ("Tibt", 1)], "genre": [("epic", 2)],
                            "century": [("19", 2)]},
-                          params["q"] == "many",
+                          params.text == "many",
                           {"scripts": ["Mong"], "transliteration": "jangghar → ᠵᠠᠩᠭᠠᠷ"},
-                          page=params["page"])
+                          page=params.page)
     return run
 
 
-def fake_matches(item_id: str, q: str, exact: bool) -> list:
+def fake_matches(req) -> list:
     """A ``viewer.site.matches_for_item`` stand-in: the first Mongolian word on pages 1 and 3."""
-    if item_id != "jangar-ms-1" or q != "ᠵᠠᠩᠭᠠᠷ":
+    if req.item != "jangar-ms-1" or req.text != "ᠵᠠᠩᠭᠠᠷ":
         return []
-    return [hit(item_id, o, str(o), _mong_page(o).text, "ᠵᠠᠩᠭᠠᠷ", "mn-Mong") for o in (1, 3)]
+    return [hit(req.item, o, str(o), _mong_page(o).text, "ᠵᠠᠩᠭᠠᠷ", "mn-Mong") for o in (1, 3)]

@@ -2,14 +2,14 @@
 ``SearchResult.to_json``) and the per-page data the reader fetches when a page turns."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from library.errors import NotFoundError
 from library.models import Item, Page
 from library.numbers import parse_order
 
 from . import i18n, site
-from .site import MAX_QUERY, load_item, search_params, setup_app, thumb_url
+from .site import load_item, search_params, setup_app, thumb_url
 
 bp = Blueprint("api", __name__)
 
@@ -45,11 +45,6 @@ def boxes_for(page: Page, spans: list[tuple[int, int]]) -> list[list[int]]:
     return out
 
 
-def _in_item_query() -> tuple[str, bool]:
-    q = request.args.get("q", "").strip()[:MAX_QUERY]
-    return q, request.args.get("exact", "") in ("1", "true", "on")
-
-
 def page_json(item: Item, page: Page, spans: list[tuple[int, int]]) -> dict:
     visible = [list(s) for s in spans if s[0] < len(page.text)]
     return {
@@ -70,8 +65,8 @@ def api_page(item: str, raw_order: str):
     page = next((p for p in it.pages if p.order == order), None)
     if page is None:
         raise NotFoundError(f"no page {order} in item {item!r}")
-    q, exact = _in_item_query()
-    spans = site.page_spans(it.id, order, q, exact) if q else []
+    req = site.item_request(it.id)
+    spans = site.page_spans(req, order) if req.text else []
     return jsonify(page_json(it, page, spans))
 
 
@@ -79,11 +74,11 @@ def api_page(item: str, raw_order: str):
 def api_item_search(item: str):
     """Every matching page of one item with its spans, snippet and boxes, in reading order."""
     it = load_item(item)
-    q, exact = _in_item_query()
+    req = site.item_request(it.id)
     hits = []
-    if q:
+    if req.text:
         pages = {p.order: p for p in it.pages}
-        for h in site.matches_for_item(it.id, q, exact):
+        for h in site.matches_for_item(req):
             page = pages.get(h.order)
             if page is None:
                 continue
@@ -91,4 +86,5 @@ def api_item_search(item: str):
             hits.append({"page": h.order, "label": h.label, "snippet": h.snippet,
                          "spans": [list(s) for s in visible],
                          "boxes": boxes_for(page, visible)})
-    return jsonify({"item": it.id, "q": q, "exact": exact, "total": len(hits), "hits": hits})
+    return jsonify({"item": it.id, "q": req.text, "exact": req.exact, "total": len(hits),
+                    "hits": hits})

@@ -13,17 +13,17 @@ from typing import Callable
 
 from flask import Blueprint, Response, request
 
+from catalog.request import SearchRequest
 from library import iiif_search as cs
 from library.errors import BadRequestError, NotFoundError, NotImplementedFeatureError
 from library.iiif_presentation import text_language
 from library.models import Item, Page, is_item_id
 
 from .iiif_presentation import add_cors, count_arg, page_number
-from .resources import get_catalog, get_searcher, public_base
+from .resources import get_catalog, get_searcher, get_settings, public_base
 
 bp = Blueprint("iiif_search", __name__)
 
-MAX_QUERY = 200  # characters; longer is surely not a search of one volume
 AUTOCOMPLETE_LIMIT = 10
 
 
@@ -43,13 +43,13 @@ def _item(item_id: str) -> Item:
     return get_catalog().get_item(item_id, with_pages=False)
 
 
-def _query(required: bool = False) -> str:
-    q = " ".join(request.args.get("q", "").split())
+def _query(item: Item, required: bool = False) -> tuple[SearchRequest, str]:
+    """The search of ``item`` asked for, and its ``q`` as the response echoes it."""
+    req = SearchRequest.from_args(request.args, get_settings(), item=item.id)
+    q = " ".join(req.text.split())
     if required and not q:
         raise BadRequestError("the q parameter is required")
-    if len(q) > MAX_QUERY:
-        raise BadRequestError(f"the query is longer than {MAX_QUERY} characters")
-    return q
+    return req, q
 
 
 def _engine() -> tuple[object, Callable, Callable]:
@@ -64,13 +64,13 @@ def _engine() -> tuple[object, Callable, Callable]:
     return get_searcher(), page_matches, autocomplete
 
 
-def _matches(item: Item, q: str, page: int, page_size: int) -> tuple[list[cs.Match], int]:
+def _matches(item: Item, req: SearchRequest, page: int, page_size: int
+             ) -> tuple[list[cs.Match], int]:
     """The matches of result page ``page`` (1-based) and the total number of matches."""
-    if not q:
+    if not req.text:
         return [], 0
     searcher, page_matches, _ = _engine()
-    exact = request.args.get("exact", "") not in ("", "0", "false")
-    flat = cs.flatten(page_matches(searcher, item.id, q, exact=exact))
+    flat = cs.flatten(page_matches(searcher, req))
     total = len(flat)
     npages = max(1, -(-total // page_size))
     if page > npages:
@@ -90,8 +90,8 @@ def _matches(item: Item, q: str, page: int, page_size: int) -> tuple[list[cs.Mat
 @bp.get("/iiif/<item_id>/search")
 def search2(item_id: str):
     item = _item(item_id)
-    q, page = _query(), page_number(1)
-    matches, total = _matches(item, q, page, cs.PAGE_SIZE)
+    (req, q), page = _query(item), page_number(1)
+    matches, total = _matches(item, req, page, cs.PAGE_SIZE)
     data = cs.search2_response(matches, base=public_base(), item_id=item.id, q=q, total=total,
                                page=page, language=text_language(item),
                                ignored=cs.ignored_params(request.args))
@@ -101,25 +101,25 @@ def search2(item_id: str):
 @bp.get("/iiif/<item_id>/search1")
 def search1(item_id: str):
     item = _item(item_id)
-    q, page = _query(), page_number(1)
-    matches, total = _matches(item, q, page, cs.PAGE_SIZE)
+    (req, q), page = _query(item), page_number(1)
+    matches, total = _matches(item, req, page, cs.PAGE_SIZE)
     data = cs.search1_response(matches, base=public_base(), item_id=item.id, q=q, total=total,
                                page=page, ignored=cs.ignored_params(request.args))
     return _send(data, cs.SEARCH1_CONTENT_TYPE)
 
 
-def _terms(item: Item, q: str) -> list[tuple[str, int]]:
+def _terms(req: SearchRequest) -> list[tuple[str, int]]:
     least = count_arg("min", 1, minimum=0)
     searcher, _, complete = _engine()
-    return [(t, n) for t, n in complete(searcher, item.id, q, limit=AUTOCOMPLETE_LIMIT)
+    return [(t, n) for t, n in complete(searcher, req, limit=AUTOCOMPLETE_LIMIT)
             if n >= least]
 
 
 @bp.get("/iiif/<item_id>/autocomplete")
 def autocomplete(item_id: str):
     item = _item(item_id)
-    q = _query(required=True)
-    data = cs.term_page(_terms(item, q), base=public_base(), item_id=item.id, q=q,
+    req, q = _query(item, required=True)
+    data = cs.term_page(_terms(req), base=public_base(), item_id=item.id, q=q,
                         ignored=cs.ignored_params(request.args))
     return _send(data, cs.SEARCH2_CONTENT_TYPE)
 
@@ -127,7 +127,7 @@ def autocomplete(item_id: str):
 @bp.get("/iiif/<item_id>/autocomplete1")
 def autocomplete1(item_id: str):
     item = _item(item_id)
-    q = _query(required=True)
-    data = cs.term_list1(_terms(item, q), base=public_base(), item_id=item.id, q=q,
+    req, q = _query(item, required=True)
+    data = cs.term_list1(_terms(req), base=public_base(), item_id=item.id, q=q,
                          ignored=cs.ignored_params(request.args))
     return _send(data, cs.SEARCH1_CONTENT_TYPE)

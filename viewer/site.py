@@ -16,6 +16,9 @@ from flask import (Blueprint, Response, abort, make_response, redirect, render_t
 from markupsafe import Markup, escape
 
 from catalog.db import Catalog
+from catalog.querying import Understood
+from catalog.request import SearchRequest
+from catalog.schema import FACETS
 from library.errors import BadRequestError, NotFoundError
 from library.models import Collection, Item, Page, is_item_id
 from library.numbers import parse_decimal, parse_int
@@ -26,9 +29,7 @@ from .resources import get_catalog, get_searcher, get_settings, item_dir, public
 
 bp = Blueprint("site", __name__)
 
-FACETS = ("collection", "language", "script", "genre", "century")
 PAGE_SIZE = 20
-MAX_QUERY = 500
 
 
 @bp.record_once
@@ -108,18 +109,24 @@ def mark_spans(text: str, spans: list[tuple[int, int]]) -> Markup:
     return Markup("").join(out)
 
 
-def matches_for_item(item_id: str, q: str, exact: bool) -> list:
-    """Every matching page of one item (``catalog.search.PageHit``), in reading order."""
-    if not q.strip():
+def item_request(item_id: str) -> SearchRequest:
+    """The search of one item this request's ``q`` and ``exact`` ask for (400 if malformed)."""
+    return SearchRequest.from_args(request.args, get_settings(), item=item_id)
+
+
+def matches_for_item(req: SearchRequest) -> list:
+    """Every matching page of the request's item (``catalog.search.PageHit``), in reading
+    order."""
+    if not req.text.strip():
         return []
     from catalog.search import page_matches
 
-    return page_matches(get_searcher(), item_id, q[:MAX_QUERY], exact=exact)
+    return page_matches(get_searcher(), req)
 
 
-def page_spans(item_id: str, order: int, q: str, exact: bool) -> list[tuple[int, int]]:
-    """Match spans of an in-item query on one page (empty when nothing matches)."""
-    for hit in matches_for_item(item_id, q, exact):
+def page_spans(req: SearchRequest, order: int) -> list[tuple[int, int]]:
+    """Match spans of an in-item search on one page (empty when nothing matches)."""
+    for hit in matches_for_item(req):
         if hit.order == order:
             return list(hit.spans)
     return []
@@ -134,37 +141,25 @@ def item_summary(item: Item) -> dict:
 
 # --- search ----------------------------------------------------------------------------------
 
-def search_params() -> dict:
-    """The query string of /search and /api/search, validated."""
-    args = request.args
-    q = args.get("q", "").strip()
-    if len(q) > MAX_QUERY:
-        raise BadRequestError(f"the query is longer than {MAX_QUERY} characters")
-    page = max(1, parse_int(args.get("page", "1") or "1", "page"))
-    if page > 10_000:
-        raise BadRequestError("page is out of range")
-    exact = args.get("exact", "") in ("1", "true", "on", "yes")
-    filters = {f: args.get(f, "").strip() for f in FACETS if args.get(f, "").strip()}
-    sort = "relevance" if args.get("sort") == "relevance" else "reading"
-    return {"q": q, "exact": exact, "filters": filters, "page": page, "sort": sort}
+def search_params() -> SearchRequest:
+    """The search /search and /api/search are asked for (400 if malformed)."""
+    return SearchRequest.from_args(request.args, get_settings(), page_size=PAGE_SIZE)
 
 
-def run_search(params: dict):
-    """Run the catalogue search for validated ``params``; None for an empty query."""
-    if not params["q"]:
+def run_search(params: SearchRequest):
+    """Run the catalogue search ``params``; None for an empty query."""
+    if not params.text:
         return None
     from catalog.search import search
 
-    return search(get_searcher(), params["q"], exact=params["exact"],
-                  filters=params["filters"], page=params["page"], page_size=PAGE_SIZE,
-                  sort=params["sort"], time_budget=get_settings().search_time_budget)
+    return search(get_searcher(), params)
 
 
-def search_url(params: dict, **changes) -> str:
+def search_url(params: SearchRequest, **changes) -> str:
     """/search with ``params`` changed (a value of None removes a key)."""
-    merged = {"q": params["q"], "exact": "1" if params["exact"] else None,
-              "sort": params["sort"] if params["sort"] != "reading" else None,
-              **params["filters"], "page": None}
+    merged = {"q": params.text, "exact": "1" if params.exact else None,
+              "sort": params.sort if params.sort != "reading" else None,
+              **params.filters, "page": None}
     merged.update(changes)
     query = {k: v for k, v in merged.items() if v not in (None, "", False)}
     return url_for("site.search_page") + ("?" + urlencode(query) if query else "")
@@ -187,27 +182,32 @@ def facet_label(facet: str, value: str, collections: dict[str, Collection]) -> s
     return value
 
 
-def understood_parts(understood: dict) -> list[tuple[str, str]]:
-    """(label, value) lines from ``SearchResult.understood``, known keys in the reader's
-    language; values that say nothing (empty, False) are left out."""
+def understood_labels() -> dict[str, str]:
+    """The label of each field of ``Understood`` shown, in the reader's language (``text``,
+    the query itself, is in the box above)."""
     from flask_babel import gettext
 
-    labels = {"scripts": gettext("scripts"), "script": gettext("script"),
-              "transliteration": gettext("transliteration"), "aliases": gettext("aliases"),
-              "alias": gettext("aliases"), "mode": gettext("mode"), "phrase": gettext("phrase"),
-              "tokens": gettext("words"), "words": gettext("words"),
-              "fields": gettext("fields"), "exact": gettext("exact spelling"),
-              "converted": gettext("converted"), "variants": gettext("variants"),
-              "normalized": gettext("normalized"), "schemes": gettext("transliteration")}
+    return {"scripts": gettext("scripts"), "transliteration": gettext("transliteration"),
+            "converted": gettext("converted"), "aliases": gettext("aliases"),
+            "phrase": gettext("phrase"), "exact": gettext("exact spelling"),
+            "truncated": gettext("truncated")}
+
+
+def understood_parts(understood) -> list[tuple[str, str]]:
+    """(label, value) lines from ``SearchResult.understood`` (an ``Understood``, or its JSON
+    form); values that say nothing (empty, False) are left out."""
+    labels = understood_labels()
+    values = understood.to_json() if isinstance(understood, Understood) else (understood or {})
     out = []
-    for key, value in (understood or {}).items():
-        if value in (None, "", [], {}, False) or key in ("text", "query"):
-            continue  # the query itself is in the box above
+    for key in Understood.__dataclass_fields__:
+        value = values.get(key)
+        if key not in labels or value in (None, "", [], {}, False):
+            continue
         if isinstance(value, dict):
             text = "; ".join(f"{k} → {_flat(v)}" for k, v in value.items())
         else:
             text = _flat(value)
-        out.append((labels.get(key, key.replace("_", " ")), text))
+        out.append((labels[key], text))
     return out
 
 
@@ -313,9 +313,9 @@ def reader_context(it: Item, *, embedded: bool) -> dict:
     page = next((p for p in it.pages if p.order == order), None)
     if page is None:
         raise NotFoundError(f"item {it.id!r} has no pages")
-    q = request.args.get("q", "").strip()[:MAX_QUERY]
-    exact = request.args.get("exact", "") in ("1", "true", "on")
-    spans = [s for s in page_spans(it.id, order, q, exact) if s[0] < len(page.text)] if q else []
+    req = item_request(it.id)
+    q, exact = req.text, req.exact
+    spans = [s for s in page_spans(req, order) if s[0] < len(page.text)] if q else []
     region = parse_region(request.args.get("region"))
     orders = [p.order for p in it.pages]
     i = orders.index(order)
