@@ -16,7 +16,6 @@ import json
 import re
 from datetime import datetime, timezone
 from typing import Mapping, Optional, Sequence
-from urllib.parse import quote
 
 from iiif_prezi3 import (Annotation, AnnotationBody, AnnotationPage, AnnotationPageRef, Canvas,
                          CanvasRef, Collection as PreziCollection, CollectionRef, Manifest,
@@ -24,6 +23,10 @@ from iiif_prezi3 import (Annotation, AnnotationBody, AnnotationPage, AnnotationP
 
 from .errors import NotFoundError
 from .models import Box, Collection, Item, LangMap, Page, TocEntry
+from .urls import (annotation_page_url, autocomplete1_url, autocomplete_url, canvas_url,
+                   collection_url, home_url, image_service_url, image_url, manifest_url,
+                   range_url, record_url, search1_url, search_url, tei_url, text_url,
+                   thumbnail_url)
 
 # Bump when the shape of built manifests changes, so cached copies are rebuilt.
 MANIFEST_FORMAT = 3
@@ -77,45 +80,7 @@ _LABELS: dict[str, LangMap] = {
 }
 
 
-# --- URLs ------------------------------------------------------------------------------------
-
-def manifest_url(base: str, item_id: str) -> str:
-    return f"{base}/iiif/{item_id}/manifest"
-
-
-def canvas_url(base: str, item_id: str, order: int) -> str:
-    return f"{base}/iiif/{item_id}/canvas/{order}"
-
-
-def annotation_page_url(base: str, item_id: str, order: int) -> str:
-    """The transcription AnnotationPage of a canvas; the viewer serves it at this URL."""
-    return f"{base}/iiif/{item_id}/annotations/{order}"
-
-
-def image_service_url(base: str, image: str) -> str:
-    return f"{base}/iiif/3/{image}"
-
-
-def collection_url(base: str, collection_id: str, page: int = 0) -> str:
-    url = f"{base}/iiif/collection/{quote(collection_id, safe='')}"
-    return f"{url}?page={page}" if page else url
-
-
-def search_url(base: str, item_id: str) -> str:
-    return f"{base}/iiif/{item_id}/search"
-
-
-def search1_url(base: str, item_id: str) -> str:
-    return f"{base}/iiif/{item_id}/search1"
-
-
-def autocomplete_url(base: str, item_id: str) -> str:
-    return f"{base}/iiif/{item_id}/autocomplete"
-
-
-def autocomplete1_url(base: str, item_id: str) -> str:
-    return f"{base}/iiif/{item_id}/autocomplete1"
-
+# --- the public base (URLs themselves are built in library.urls) ------------------------------
 
 def rebase(serialized: str, base: str) -> str:
     """Swap the placeholder base of cached JSON for the public one (JSON-escaped)."""
@@ -226,7 +191,7 @@ def image_service(base: str, image: str, width: int, height: int) -> dict:
 def _thumbnail(base: str, page: Page, thumb_width: int) -> dict:
     w = min(thumb_width, page.width)
     h = max(1, round(page.height * w / page.width))
-    return {"id": f"{image_service_url(base, page.image_id)}/full/{w},/0/default.jpg",
+    return {"id": thumbnail_url(base, page.image_id, w),
             "type": "Image", "format": "image/jpeg", "width": w, "height": h,
             "service": [image_service(base, page.image_id, page.width, page.height)]}
 
@@ -235,7 +200,7 @@ def _painting_page(base: str, page: Page, canvas_id: str) -> AnnotationPage:
     items = []
     if page.has_image:
         svc = image_service(base, page.image_id, page.width, page.height)
-        body = AnnotationBody(id=f"{svc['id']}/full/max/0/default.jpg", type="Image",
+        body = AnnotationBody(id=image_url(base, page.image_id), type="Image",
                               format="image/jpeg", width=page.width, height=page.height,
                               service=[svc])
         items.append(Annotation(id=f"{canvas_id}/painting/image", motivation="painting",
@@ -328,8 +293,8 @@ def _required_statement(item: Item) -> dict:
 
 
 def _provider(base: str) -> list[dict]:
-    return [{"id": f"{base}/", "type": "Agent", "label": _label("library"),
-             "homepage": [{"id": f"{base}/", "type": "Text", "label": _label("library"),
+    return [{"id": home_url(base), "type": "Agent", "label": _label("library"),
+             "homepage": [{"id": home_url(base), "type": "Text", "label": _label("library"),
                            "format": "text/html"}]}]
 
 
@@ -346,12 +311,12 @@ def search_services(base: str, item_id: str) -> list[dict]:
 
 
 def _links(item: Item, base: str) -> tuple[list, list, list]:
-    record = f"{base}/items/{item.id}"
-    homepage = [{"id": record, "type": "Text", "label": _label("record"), "format": "text/html"}]
-    tei = {"id": f"{record}/tei", "format": "application/tei+xml", "profile": TEI_PROFILE,
+    homepage = [{"id": record_url(base, item.id), "type": "Text", "label": _label("record"),
+                 "format": "text/html"}]
+    tei = {"id": tei_url(base, item.id), "format": "application/tei+xml", "profile": TEI_PROFILE,
            "label": _label("tei")}
     see_also = [dict(tei, type="Dataset")] if item.tei_file else []
-    rendering = [{"id": f"{record}/text", "type": "Text", "format": "text/plain",
+    rendering = [{"id": text_url(base, item.id), "type": "Text", "format": "text/plain",
                   "label": _label("text")}]
     if item.tei_file:
         rendering.append(dict(tei, type="Text"))
@@ -402,7 +367,7 @@ def _ranges(item: Item, base: str, entries: Sequence[TocEntry], end_of_parent: i
             members += _canvas_refs(item, base, entry.page, end, orders)
         if not members:
             continue
-        out.append(Range(id=f"{base}/iiif/{item.id}/range/{rid}",
+        out.append(Range(id=range_url(base, item.id, rid),
                          label=lang_map(entry.label, fallback=rid), items=members))
     return out
 
@@ -420,7 +385,7 @@ def build_structures(item: Item, base: str) -> list[Range]:
     ranges = _ranges(item, base, item.toc, max(orders), "", orders)
     if not ranges:
         return []
-    return [Range(id=f"{base}/iiif/{item.id}/range/toc", label=_label("contents"),
+    return [Range(id=range_url(base, item.id, "toc"), label=_label("contents"),
                   items=ranges)]
 
 
