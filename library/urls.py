@@ -57,7 +57,8 @@ API_PAGE = Route("/api/items/<item>/pages/<int:order>")
 API_ITEM_SEARCH = Route("/api/items/<item>/search")
 
 # --- IIIF ------------------------------------------------------------------------------------
-IMAGE_PREFIX = "/iiif/3"
+IIIF_PREFIX = "/iiif"
+IMAGE_PREFIX = IIIF_PREFIX + "/3"
 IMAGE = Route(IMAGE_PREFIX + "/<ident>")
 IMAGE_INFO = Route(IMAGE_PREFIX + "/<ident>/info.json")
 IMAGE_REQUEST = Route(IMAGE_PREFIX + "/<ident>/<region>/<size>/<rotation>/<quality_format>")

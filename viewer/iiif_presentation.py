@@ -5,8 +5,8 @@ URL, written beside the version (``derived/manifest.v<format>.t<thumb>.json``, a
 kept in memory; each request swaps in the public base, and the result is kept per host, plain
 and gzipped (manifest JSON shrinks thirtyfold, which matters on exhibition-hall networks). A new
 ingest makes a new version folder, so the cache never serves a stale manifest, and moving the
-site to another host needs no rebuild. Every response carries CORS ``*`` and the Presentation 3
-JSON-LD content type.
+site to another host needs no rebuild. Every response carries the Presentation 3 JSON-LD content
+type (and CORS ``*``, from viewer.security).
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -27,10 +26,12 @@ from flask import Blueprint, Response, request
 
 from catalog.db import ItemRow
 from library import iiif_presentation as prezi
-from library.errors import BadRequestError, NotFoundError
-from library.models import Item, is_item_id
+from library import urls
+from library.errors import NotFoundError
+from library.models import Item
 
-from .resources import get_catalog, get_settings, get_store, public_base
+from .args import page_number
+from .resources import get_catalog, get_settings, get_store, load_item_row, public_base
 
 bp = Blueprint("iiif_presentation", __name__)
 log = logging.getLogger(__name__)
@@ -70,13 +71,6 @@ _manifests = _LRU(_MEMORY_ITEMS)
 _rendered = _LRU(_RENDERED_ITEMS)
 
 
-@bp.after_request
-def add_cors(resp: Response) -> Response:
-    """IIIF resources are for any viewer on any site: CORS ``*`` on every response."""
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp
-
-
 def _ld(body: str | bytes, *, etag: Optional[str] = None, max_age: int = 300) -> Response:
     resp = Response(body, content_type=prezi.CONTENT_TYPE)
     resp.headers["Cache-Control"] = f"public, max-age={max_age}"
@@ -84,13 +78,6 @@ def _ld(body: str | bytes, *, etag: Optional[str] = None, max_age: int = 300) ->
         resp.set_etag(etag)
         resp.make_conditional(request)
     return resp
-
-
-def _item_row(item_id: str) -> ItemRow:
-    row = get_catalog().item_row(item_id) if is_item_id(item_id) else None
-    if row is None:
-        raise NotFoundError(f"no item {item_id!r} in the library")
-    return row
 
 
 # --- manifest cache --------------------------------------------------------------------------
@@ -151,9 +138,9 @@ def clear_memory_cache() -> None:
 
 # --- views -----------------------------------------------------------------------------------
 
-@bp.get("/iiif/<item_id>/manifest")
+@bp.get(urls.MANIFEST.rule)
 def manifest(item_id: str):
-    row = _item_row(item_id)
+    row = load_item_row(item_id)
     base = public_base()
     settings = get_settings()
     key = (str(settings.library), row.version_path, settings.thumb_width, base)
@@ -173,9 +160,9 @@ def manifest(item_id: str):
     return resp
 
 
-@bp.get("/iiif/<item_id>/annotations/<int:order>")
+@bp.get(urls.ANNOTATIONS.rule)
 def annotation_page(item_id: str, order: int):
-    row = _item_row(item_id)
+    row = load_item_row(item_id)
     catalog = get_catalog()
     item = catalog.get_item(item_id, with_pages=False)
     page = catalog.get_page(item_id, order)
@@ -184,7 +171,7 @@ def annotation_page(item_id: str, order: int):
     return _ld(_dumps(data), etag=etag)
 
 
-@bp.get("/iiif/collection/<collection_id>")
+@bp.get(urls.COLLECTION.rule)
 def collection(collection_id: str):
     page = page_number()
     catalog = get_catalog()
@@ -232,22 +219,6 @@ class _ItemStubs(Sequence):
         except NotFoundError:
             item.pages = []
         return item
-
-
-def count_arg(name: str, default: int, minimum: int = 1) -> int:
-    """An integer query parameter, ``default`` when absent; 400 unless ASCII digits >= minimum
-    (``str.isdigit`` would let "²" through to ``int``)."""
-    raw = request.args.get(name, "")
-    if not raw:
-        return default
-    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < minimum:
-        raise BadRequestError(f"{name} must be an integer of at least {minimum}, not {raw!r}")
-    return int(raw)
-
-
-def page_number(default: int = 0) -> int:
-    """The ``page`` query parameter (1-based), ``default`` when absent."""
-    return count_arg("page", default)
 
 
 def _dumps(data: dict) -> str:

@@ -6,6 +6,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from flask import Blueprint, Response, request
 
+from library import urls
 from library.models import Item
 
 from .resources import get_catalog
@@ -79,7 +80,8 @@ def _dc(item: Item) -> str:
     if item.institution or item.shelfmark:
         parts.append(f"<dc:source>{e(', '.join(x for x in (item.institution, item.shelfmark) if x))}"
                      "</dc:source>")
-    parts.append(f"<dc:identifier>{e(request.host_url)}items/{e(item.id)}</dc:identifier>")
+    record = urls.record_url(request.host_url.rstrip("/"), item.id)
+    parts.append(f"<dc:identifier>{e(record)}</dc:identifier>")
     parts.append("<dc:format>image</dc:format>")
     return ('<metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/" '
@@ -102,7 +104,7 @@ def _parse_date(value: str | None, end: bool) -> float | None:
     raise ValueError(value)
 
 
-@bp.route("/oai", methods=["GET", "POST"])
+@bp.route(urls.OAI.rule, methods=["GET", "POST"])
 def oai() -> Response:
     args = {k: v for k, v in request.values.items()}
     verb = args.get("verb", "")

@@ -1,0 +1,25 @@
+"""Links the pages and the JSON hand out, made with library.urls: absolute URLs for citations
+and iframes (the configured base URL, else this request's), and site-relative image URLs of a
+page for thumbnails and the kiosk."""
+from __future__ import annotations
+
+from library import urls
+from library.models import Page
+
+from .resources import public_base
+
+
+def public_url(path: str) -> str:
+    """An absolute URL for citations: the configured base URL, else this request's host."""
+    return public_base() + path
+
+
+def thumb_url(page: Page, width: int = 200) -> str:
+    return urls.thumbnail_url("", page.image_id, width)
+
+
+def fit_url(page: Page, box: int) -> str:
+    """An Image API URL of the whole page fitting ``box`` pixels, never upscaled (a ``!w,h``
+    larger than the image is refused by the Image API without ``^``)."""
+    size = "max" if page.width <= box and page.height <= box else f"!{box},{box}"
+    return urls.image_url("", page.image_id, size=size)
