@@ -52,9 +52,10 @@ OEMBED = Route("/oembed")
 OAI = Route("/oai")
 
 # --- JSON for programs -----------------------------------------------------------------------
-API_SEARCH = Route("/api/search")
-API_PAGE = Route("/api/items/<item>/pages/<int:order>")
-API_ITEM_SEARCH = Route("/api/items/<item>/search")
+API_PREFIX = "/api"
+API_SEARCH = Route(API_PREFIX + "/search")
+API_PAGE = Route(API_PREFIX + "/items/<item>/pages/<int:order>")
+API_ITEM_SEARCH = Route(API_PREFIX + "/items/<item>/search")
 
 # --- IIIF ------------------------------------------------------------------------------------
 IIIF_PREFIX = "/iiif"
