@@ -1,7 +1,8 @@
 """IIIF Presentation API 3.0: manifests, collections and transcription annotation pages.
 
 Pure functions from the records of ``library.models`` to JSON-ready dicts, built with iiif-prezi3
-so that what we emit is checked by its models. Nothing here does I/O.
+so that what we emit is checked by its models. Nothing here does I/O but reading its table of
+labels (``data/iiif_labels.json``) at import.
 
 Every URL is made from a ``base`` (scheme, host and any path prefix, no trailing slash). Manifests
 are built once with ``PLACEHOLDER_BASE`` and cached; ``rebase`` swaps in the public base when
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from iiif_prezi3 import (Annotation, AnnotationBody, AnnotationPage, AnnotationPageRef, Canvas,
@@ -51,33 +53,9 @@ BEHAVIORS = ("auto-advance", "no-auto-advance", "repeat", "no-repeat", "unordere
 TEXT_CANVAS_BOOK = (1000, 1400)
 TEXT_CANVAS_POTHI = (2400, 600)
 
-_LABELS: dict[str, LangMap] = {
-    "title": {"en": "Title", "zh-Hant": "題名"},
-    "author": {"en": "Author", "zh-Hant": "著者"},
-    "translator": {"en": "Translator", "zh-Hant": "譯者"},
-    "scribe": {"en": "Scribe", "zh-Hant": "抄寫者"},
-    "editor": {"en": "Editor", "zh-Hant": "編者"},
-    "date": {"en": "Date", "zh-Hant": "年代"},
-    "place": {"en": "Place", "zh-Hant": "地點"},
-    "institution": {"en": "Holding institution", "zh-Hant": "收藏機構"},
-    "shelfmark": {"en": "Shelfmark", "zh-Hant": "索書號"},
-    "idno": {"en": "Identifier", "zh-Hant": "編號"},
-    "extent": {"en": "Extent", "zh-Hant": "數量"},
-    "genre": {"en": "Genre", "zh-Hant": "類型"},
-    "languages": {"en": "Language", "zh-Hant": "語言"},
-    "scripts": {"en": "Script", "zh-Hant": "文字"},
-    "encoding": {"en": "Encoding", "zh-Hant": "編碼說明"},
-    "rights": {"en": "Rights", "zh-Hant": "權利"},
-    "attribution": {"en": "Attribution", "zh-Hant": "出處"},
-    "transcription": {"en": "Transcription", "zh-Hant": "釋文"},
-    "contents": {"en": "Table of contents", "zh-Hant": "目錄"},
-    "tei": {"en": "TEI P5 source", "zh-Hant": "TEI 原始檔"},
-    "text": {"en": "Transcription (plain text)", "zh-Hant": "釋文（純文字）"},
-    "record": {"en": "Catalogue record", "zh-Hant": "目錄記錄"},
-    "library": {"en": "Sudur digital library", "zh-Hant": "Sudur 數位圖書館",
-                "mn-Mong": "ᠰᠤᠳᠤᠷ"},
-    "all": {"en": "All collections", "zh-Hant": "全部館藏"},
-}
+# The labels the documents give their parts, in the languages they are offered in.
+_LABELS: dict[str, LangMap] = json.loads(
+    (Path(__file__).parent / "data" / "iiif_labels.json").read_text(encoding="utf-8"))
 
 
 # --- the public base (URLs themselves are built in library.urls) ------------------------------
