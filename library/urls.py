@@ -28,6 +28,12 @@ class Route:
     def path(self, **values: object) -> str:
         return self._template.format(**values)
 
+    def template(self, **values: object) -> str:
+        """The path with ``values`` filled and every other variable left as ``{name}``, for a
+        script to fill (``/api/items/x/pages/{order}``)."""
+        blanks = {name: "{" + name + "}" for name in _VARIABLE.findall(self.rule)}
+        return self._template.format(**{**blanks, **values})
+
     @property
     def prefix(self) -> str:
         """The fixed start of the rule, up to its first variable (``/embed/``)."""

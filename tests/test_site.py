@@ -136,6 +136,15 @@ def test_reader_marks_hits_and_links_pages(client):
     assert "<mark>" not in plain.split('id="transcription"')[1].split("</div>")[0]
 
 
+def test_reader_script_gets_its_api_urls_from_the_page(client):
+    page = text_of(client.get("/items/jangar-ms-1/read?page=2"))
+    api = re.search(r'data-page-api="([^"]+)"', page).group(1)
+    assert api == "/api/items/jangar-ms-1/pages/{order}"
+    assert client.get(api.replace("{order}", "3")).get_json()["order"] == 3
+    search = re.search(r'data-search-api="([^"]+)"', page).group(1)
+    assert search == "/iiif/jangar-ms-1/search"
+
+
 def test_reader_follows_right_to_left_viewing_direction(client):
     page = text_of(client.get("/items/qing-doc/read?page=1"))
     assert 'class="reader rtl"' in page

@@ -79,6 +79,8 @@ def test_the_spellings():
     assert urls.collection_url("", "a b", page=3) == "/iiif/collection/a%20b?page=3"
     assert urls.home_url(BASE) == BASE + "/"
     assert urls.EMBED.prefix == "/embed/"
+    assert urls.API_PAGE.template(item="x") == "/api/items/x/pages/{order}"
+    assert urls.ANNOTATIONS.template() == "/iiif/{item_id}/annotations/{order}"
 
 
 @pytest.mark.parametrize("path,item", [("/items/x", "x"), ("/items/x/read", "x"),
@@ -112,11 +114,13 @@ def test_no_public_path_is_spelled_outside_library_urls():
     assert [hit for p in sources for hit in _hand_spelled(p)] == []
 
 
-def test_no_template_spells_a_public_path():
+def test_no_template_or_script_spells_a_public_path():
     found = []
-    for path in sorted((ROOT / "viewer" / "templates").glob("*.html")):
+    static = ROOT / "viewer" / "static"
+    for path in sorted((ROOT / "viewer" / "templates").glob("*.html")) + sorted(static.glob("*.js")):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if any(f'"{p}' in line for p in ("/iiif/", "/items/", "/embed/", "/api/", "/oai")):
+            if any(f'{q}{p}' in line for p in ("/iiif/", "/items/", "/embed/", "/api/", "/oai")
+                   for q in "\"'"):
                 found.append(f"{path.name}:{n}")
     assert found == []
 

@@ -3,8 +3,8 @@ the app-wide parts (per-request resources, errors, translations, response header
 by their modules' ``init_app``, then each blueprint is registered.
 
 Blueprint modules (one concern each) import only the shared modules (``resources``, ``links``,
-``args``, ``i18n``, ``security``, ``errors``), never one another; tests/test_viewer_layering.py
-checks it.
+``args``, ``i18n``, ``security``, ``errors``, ``image_cache``), never one another;
+tests/test_viewer_layering.py checks it.
 """
 from __future__ import annotations
 
@@ -25,10 +25,11 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     app.config.update(cfg)
     app.json.ensure_ascii = False
 
-    from . import errors, i18n, resources, security
+    from . import errors, i18n, links, resources, security
     resources.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    links.init_app(app)
     security.init_app(app)
 
     from . import api, embed, iiif_image, iiif_presentation, iiif_search, oai, site

@@ -1,7 +1,9 @@
 """Links the pages and the JSON hand out, made with library.urls: absolute URLs for citations
-and iframes (the configured base URL, else this request's), and site-relative image URLs of a
-page for thumbnails and the kiosk."""
+and iframes (the configured base URL, else this request's), site-relative image URLs of a page
+for thumbnails and the kiosk, and the URL templates the reader's script fills."""
 from __future__ import annotations
+
+from flask import Flask
 
 from library import urls
 from library.models import Page
@@ -16,6 +18,15 @@ def public_url(path: str) -> str:
 
 def thumb_url(page: Page, width: int = 200) -> str:
     return urls.thumbnail_url("", page.image_id, width)
+
+
+def api_page_template(item_id: str) -> str:
+    """The page API of an item, ``{order}`` left for the reader's script to fill."""
+    return urls.API_PAGE.template(item=item_id)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(api_page_template=api_page_template)
 
 
 def fit_url(page: Page, box: int) -> str:
