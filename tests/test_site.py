@@ -143,6 +143,9 @@ def test_reader_script_gets_its_api_urls_from_the_page(client):
     assert client.get(api.replace("{order}", "3")).get_json()["order"] == 3
     search = re.search(r'data-search-api="([^"]+)"', page).group(1)
     assert search == "/iiif/jangar-ms-1/search"
+    mounted = text_of(client.get("/items/jangar-ms-1/read", base_url="http://localhost/lib"))
+    assert 'data-page-api="/lib/api/items/jangar-ms-1/pages/{order}"' in mounted
+    assert 'data-search-api="/lib/iiif/jangar-ms-1/search"' in mounted
 
 
 def test_reader_follows_right_to_left_viewing_direction(client):

@@ -3,7 +3,7 @@ and iframes (the configured base URL, else this request's), site-relative image 
 for thumbnails and the kiosk, and the URL templates the reader's script fills."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 from library import urls
 from library.models import Page
@@ -21,8 +21,9 @@ def thumb_url(page: Page, width: int = 200) -> str:
 
 
 def api_page_template(item_id: str) -> str:
-    """The page API of an item, ``{order}`` left for the reader's script to fill."""
-    return urls.API_PAGE.template(item=item_id)
+    """The page API of an item, ``{order}`` left for the reader's script to fill (under the
+    script root, as ``url_for`` makes the reader's other links)."""
+    return request.script_root + urls.API_PAGE.template(item=item_id)
 
 
 def init_app(app: Flask) -> None:
