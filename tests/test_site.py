@@ -242,3 +242,10 @@ def test_sample_record_downloads(sample_client):
     assert "བྱང་ཆུབ" in sample_client.get("/items/kangyur-vol-1/text").get_data(as_text=True)
     thumb = sample_client.get("/iiif/3/kangyur-vol-1.0001/full/200,/0/default.jpg")
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
+
+
+def test_absolute_links_under_a_mount_point_name_it_once(client):
+    page = text_of(client.get("/items/jangar-ms-1", base_url="http://localhost/lib"))
+    assert "http://localhost/lib/items/jangar-ms-1" in page
+    assert "http://localhost/lib/iiif/jangar-ms-1/manifest" in page
+    assert "/lib/lib/" not in page
