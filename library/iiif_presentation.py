@@ -5,8 +5,8 @@ so that what we emit is checked by its models. Nothing here does I/O but reading
 labels (``data/iiif_labels.json``) at import.
 
 Every URL is made by library.urls from a ``base`` (scheme, host and any path prefix, no trailing
-slash). Manifests are built once with ``PLACEHOLDER_BASE`` and cached; ``rebase`` swaps in the public base when
-serving, so a change of host name never needs a rebuild.
+slash). Manifests are built once with ``PLACEHOLDER_BASE`` and cached; ``rebase`` swaps in the
+public base when serving, so a change of host name never needs a rebuild.
 
 Speed: iiif-prezi3 re-validates a list on every append, so canvases are built first and handed to
 the Manifest in one ``items=`` argument (quadratic otherwise: seconds for 1,000 pages).
