@@ -116,8 +116,8 @@ def test_no_public_path_is_spelled_outside_library_urls():
 
 def test_no_template_or_script_spells_a_public_path():
     found = []
-    static = ROOT / "viewer" / "static"
-    for path in sorted((ROOT / "viewer" / "templates").glob("*.html")) + sorted(static.glob("*.js")):
+    pages = sorted((ROOT / "viewer" / "templates").glob("*.html"))
+    for path in pages + sorted((ROOT / "viewer" / "static").glob("*.js")):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if any(f'{q}{p}' in line for p in ("/iiif/", "/items/", "/embed/", "/api/", "/oai")
                    for q in "\"'"):
