@@ -13,7 +13,7 @@ VIEWER = Path(__file__).resolve().parents[1] / "viewer"
 # shrinks to nothing. Any other name imported sideways fails the test.
 SEARCH_CALL_SITES = {
     ("api", "site"): {"MAX_QUERY", "search_params", "run_search", "matches_for_item",
-                      "page_spans"},
+                      "page_spans", "item_request"},
     ("embed", "site"): {"reader_context"},
 }
 
