@@ -1,11 +1,12 @@
 """IIIF Presentation API 3.0: manifests, collections and transcription annotation pages.
 
 Pure functions from the records of ``library.models`` to JSON-ready dicts, built with iiif-prezi3
-so that what we emit is checked by its models. Nothing here does I/O.
+so that what we emit is checked by its models. Nothing here does I/O but reading its table of
+labels (``data/iiif_labels.json``) at import.
 
-Every URL is made from a ``base`` (scheme, host and any path prefix, no trailing slash). Manifests
-are built once with ``PLACEHOLDER_BASE`` and cached; ``rebase`` swaps in the public base when
-serving, so a change of host name never needs a rebuild.
+Every URL is made by library.urls from a ``base`` (scheme, host and any path prefix, no trailing
+slash). Manifests are built once with ``PLACEHOLDER_BASE`` and cached; ``rebase`` swaps in the
+public base when serving, so a change of host name never needs a rebuild.
 
 Speed: iiif-prezi3 re-validates a list on every append, so canvases are built first and handed to
 the Manifest in one ``items=`` argument (quadratic otherwise: seconds for 1,000 pages).
@@ -15,8 +16,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Mapping, Optional, Sequence
-from urllib.parse import quote
 
 from iiif_prezi3 import (Annotation, AnnotationBody, AnnotationPage, AnnotationPageRef, Canvas,
                          CanvasRef, Collection as PreziCollection, CollectionRef, Manifest,
@@ -24,6 +25,10 @@ from iiif_prezi3 import (Annotation, AnnotationBody, AnnotationPage, AnnotationP
 
 from .errors import NotFoundError
 from .models import Box, Collection, Item, LangMap, Page, TocEntry
+from .urls import (annotation_page_url, autocomplete1_url, autocomplete_url, canvas_url,
+                   collection_url, home_url, image_service_url, image_url, manifest_url,
+                   range_url, record_url, search1_url, search_url, tei_url, text_url,
+                   thumbnail_url)
 
 # Bump when the shape of built manifests changes, so cached copies are rebuilt.
 MANIFEST_FORMAT = 3
@@ -48,74 +53,12 @@ BEHAVIORS = ("auto-advance", "no-auto-advance", "repeat", "no-repeat", "unordere
 TEXT_CANVAS_BOOK = (1000, 1400)
 TEXT_CANVAS_POTHI = (2400, 600)
 
-_LABELS: dict[str, LangMap] = {
-    "title": {"en": "Title", "zh-Hant": "題名"},
-    "author": {"en": "Author", "zh-Hant": "著者"},
-    "translator": {"en": "Translator", "zh-Hant": "譯者"},
-    "scribe": {"en": "Scribe", "zh-Hant": "抄寫者"},
-    "editor": {"en": "Editor", "zh-Hant": "編者"},
-    "date": {"en": "Date", "zh-Hant": "年代"},
-    "place": {"en": "Place", "zh-Hant": "地點"},
-    "institution": {"en": "Holding institution", "zh-Hant": "收藏機構"},
-    "shelfmark": {"en": "Shelfmark", "zh-Hant": "索書號"},
-    "idno": {"en": "Identifier", "zh-Hant": "編號"},
-    "extent": {"en": "Extent", "zh-Hant": "數量"},
-    "genre": {"en": "Genre", "zh-Hant": "類型"},
-    "languages": {"en": "Language", "zh-Hant": "語言"},
-    "scripts": {"en": "Script", "zh-Hant": "文字"},
-    "encoding": {"en": "Encoding", "zh-Hant": "編碼說明"},
-    "rights": {"en": "Rights", "zh-Hant": "權利"},
-    "attribution": {"en": "Attribution", "zh-Hant": "出處"},
-    "transcription": {"en": "Transcription", "zh-Hant": "釋文"},
-    "contents": {"en": "Table of contents", "zh-Hant": "目錄"},
-    "tei": {"en": "TEI P5 source", "zh-Hant": "TEI 原始檔"},
-    "text": {"en": "Transcription (plain text)", "zh-Hant": "釋文（純文字）"},
-    "record": {"en": "Catalogue record", "zh-Hant": "目錄記錄"},
-    "library": {"en": "Sudur digital library", "zh-Hant": "Sudur 數位圖書館",
-                "mn-Mong": "ᠰᠤᠳᠤᠷ"},
-    "all": {"en": "All collections", "zh-Hant": "全部館藏"},
-}
+# The labels the documents give their parts, in the languages they are offered in.
+_LABELS: dict[str, LangMap] = json.loads(
+    (Path(__file__).parent / "data" / "iiif_labels.json").read_text(encoding="utf-8"))
 
 
-# --- URLs ------------------------------------------------------------------------------------
-
-def manifest_url(base: str, item_id: str) -> str:
-    return f"{base}/iiif/{item_id}/manifest"
-
-
-def canvas_url(base: str, item_id: str, order: int) -> str:
-    return f"{base}/iiif/{item_id}/canvas/{order}"
-
-
-def annotation_page_url(base: str, item_id: str, order: int) -> str:
-    """The transcription AnnotationPage of a canvas; the viewer serves it at this URL."""
-    return f"{base}/iiif/{item_id}/annotations/{order}"
-
-
-def image_service_url(base: str, image: str) -> str:
-    return f"{base}/iiif/3/{image}"
-
-
-def collection_url(base: str, collection_id: str, page: int = 0) -> str:
-    url = f"{base}/iiif/collection/{quote(collection_id, safe='')}"
-    return f"{url}?page={page}" if page else url
-
-
-def search_url(base: str, item_id: str) -> str:
-    return f"{base}/iiif/{item_id}/search"
-
-
-def search1_url(base: str, item_id: str) -> str:
-    return f"{base}/iiif/{item_id}/search1"
-
-
-def autocomplete_url(base: str, item_id: str) -> str:
-    return f"{base}/iiif/{item_id}/autocomplete"
-
-
-def autocomplete1_url(base: str, item_id: str) -> str:
-    return f"{base}/iiif/{item_id}/autocomplete1"
-
+# --- the public base (URLs themselves are built in library.urls) ------------------------------
 
 def rebase(serialized: str, base: str) -> str:
     """Swap the placeholder base of cached JSON for the public one (JSON-escaped)."""
@@ -226,7 +169,7 @@ def image_service(base: str, image: str, width: int, height: int) -> dict:
 def _thumbnail(base: str, page: Page, thumb_width: int) -> dict:
     w = min(thumb_width, page.width)
     h = max(1, round(page.height * w / page.width))
-    return {"id": f"{image_service_url(base, page.image_id)}/full/{w},/0/default.jpg",
+    return {"id": thumbnail_url(base, page.image_id, w),
             "type": "Image", "format": "image/jpeg", "width": w, "height": h,
             "service": [image_service(base, page.image_id, page.width, page.height)]}
 
@@ -235,7 +178,7 @@ def _painting_page(base: str, page: Page, canvas_id: str) -> AnnotationPage:
     items = []
     if page.has_image:
         svc = image_service(base, page.image_id, page.width, page.height)
-        body = AnnotationBody(id=f"{svc['id']}/full/max/0/default.jpg", type="Image",
+        body = AnnotationBody(id=image_url(base, page.image_id), type="Image",
                               format="image/jpeg", width=page.width, height=page.height,
                               service=[svc])
         items.append(Annotation(id=f"{canvas_id}/painting/image", motivation="painting",
@@ -328,8 +271,8 @@ def _required_statement(item: Item) -> dict:
 
 
 def _provider(base: str) -> list[dict]:
-    return [{"id": f"{base}/", "type": "Agent", "label": _label("library"),
-             "homepage": [{"id": f"{base}/", "type": "Text", "label": _label("library"),
+    return [{"id": home_url(base), "type": "Agent", "label": _label("library"),
+             "homepage": [{"id": home_url(base), "type": "Text", "label": _label("library"),
                            "format": "text/html"}]}]
 
 
@@ -346,12 +289,12 @@ def search_services(base: str, item_id: str) -> list[dict]:
 
 
 def _links(item: Item, base: str) -> tuple[list, list, list]:
-    record = f"{base}/items/{item.id}"
-    homepage = [{"id": record, "type": "Text", "label": _label("record"), "format": "text/html"}]
-    tei = {"id": f"{record}/tei", "format": "application/tei+xml", "profile": TEI_PROFILE,
+    homepage = [{"id": record_url(base, item.id), "type": "Text", "label": _label("record"),
+                 "format": "text/html"}]
+    tei = {"id": tei_url(base, item.id), "format": "application/tei+xml", "profile": TEI_PROFILE,
            "label": _label("tei")}
     see_also = [dict(tei, type="Dataset")] if item.tei_file else []
-    rendering = [{"id": f"{record}/text", "type": "Text", "format": "text/plain",
+    rendering = [{"id": text_url(base, item.id), "type": "Text", "format": "text/plain",
                   "label": _label("text")}]
     if item.tei_file:
         rendering.append(dict(tei, type="Text"))
@@ -402,7 +345,7 @@ def _ranges(item: Item, base: str, entries: Sequence[TocEntry], end_of_parent: i
             members += _canvas_refs(item, base, entry.page, end, orders)
         if not members:
             continue
-        out.append(Range(id=f"{base}/iiif/{item.id}/range/{rid}",
+        out.append(Range(id=range_url(base, item.id, rid),
                          label=lang_map(entry.label, fallback=rid), items=members))
     return out
 
@@ -420,7 +363,7 @@ def build_structures(item: Item, base: str) -> list[Range]:
     ranges = _ranges(item, base, item.toc, max(orders), "", orders)
     if not ranges:
         return []
-    return [Range(id=f"{base}/iiif/{item.id}/range/toc", label=_label("contents"),
+    return [Range(id=range_url(base, item.id, "toc"), label=_label("contents"),
                   items=ranges)]
 
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Protocol, Sequence
-from urllib.parse import urlencode
 
-from .iiif_presentation import (SEARCH2_CONTEXT, autocomplete1_url, autocomplete_url, canvas_url,
-                                clip_box, search1_url, search_url)
+from .iiif_presentation import SEARCH2_CONTEXT, clip_box
 from .models import Box, Page, union_boxes
+from .urls import (autocomplete1_url, autocomplete_url, canvas_url, hit_url, search1_url,
+                   search_url, with_query)
 
 SEARCH1_CONTEXT = ["http://iiif.io/api/presentation/2/context.json",
                    "http://iiif.io/api/search/1/context.json"]
@@ -77,7 +77,7 @@ class Match:
         return None if None in boxes else union_boxes(boxes)
 
     def anno_id(self, base: str, item_id: str) -> str:
-        return f"{base}/iiif/{item_id}/hit/{self.order}/{self.start}-{self.end}"
+        return hit_url(base, item_id, self.order, self.start, self.end)
 
     def parts(self, base: str, item_id: str) -> list[tuple[str, str, Segment]]:
         """(annotation id, canvas target, segment) for each region of the match."""
@@ -171,10 +171,7 @@ def ignored_params(args: Mapping[str, str]) -> list[str]:
 # --- Content Search 2.0 ----------------------------------------------------------------------
 
 def _page_url(service: str, q: str, page: int = 0) -> str:
-    params = {"q": q}
-    if page:
-        params["page"] = str(page)
-    return f"{service}?{urlencode(params)}"
+    return with_query(service, {"q": q, "page": page} if page else {"q": q})
 
 
 def _context_target(m: Match, parts: list[tuple[str, str, Segment]]) -> dict | list[dict]:

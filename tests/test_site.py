@@ -136,6 +136,18 @@ def test_reader_marks_hits_and_links_pages(client):
     assert "<mark>" not in plain.split('id="transcription"')[1].split("</div>")[0]
 
 
+def test_reader_script_gets_its_api_urls_from_the_page(client):
+    page = text_of(client.get("/items/jangar-ms-1/read?page=2"))
+    api = re.search(r'data-page-api="([^"]+)"', page).group(1)
+    assert api == "/api/items/jangar-ms-1/pages/{order}"
+    assert client.get(api.replace("{order}", "3")).get_json()["order"] == 3
+    search = re.search(r'data-search-api="([^"]+)"', page).group(1)
+    assert search == "/iiif/jangar-ms-1/search"
+    mounted = text_of(client.get("/items/jangar-ms-1/read", base_url="http://localhost/lib"))
+    assert 'data-page-api="/lib/api/items/jangar-ms-1/pages/{order}"' in mounted
+    assert 'data-search-api="/lib/iiif/jangar-ms-1/search"' in mounted
+
+
 def test_reader_follows_right_to_left_viewing_direction(client):
     page = text_of(client.get("/items/qing-doc/read?page=1"))
     assert 'class="reader rtl"' in page
@@ -230,3 +242,10 @@ def test_sample_record_downloads(sample_client):
     assert "བྱང་ཆུབ" in sample_client.get("/items/kangyur-vol-1/text").get_data(as_text=True)
     thumb = sample_client.get("/iiif/3/kangyur-vol-1.0001/full/200,/0/default.jpg")
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
+
+
+def test_absolute_links_under_a_mount_point_name_it_once(client):
+    page = text_of(client.get("/items/jangar-ms-1", base_url="http://localhost/lib"))
+    assert "http://localhost/lib/items/jangar-ms-1" in page
+    assert "http://localhost/lib/iiif/jangar-ms-1/manifest" in page
+    assert "/lib/lib/" not in page

@@ -1,23 +1,18 @@
-"""The Flask app: IIIF APIs and the HTML site. ``create_app`` follows Flask's flaskr tutorial."""
+"""The Flask app: IIIF APIs and the HTML site. ``create_app`` follows Flask's flaskr tutorial:
+the app-wide parts (per-request resources, errors, translations, response headers) are set up
+by their modules' ``init_app``, then each blueprint is registered.
+
+Blueprint modules (one concern each) import only the shared modules (``resources``, ``links``,
+``args``, ``i18n``, ``security``, ``errors``, ``image_cache``), never one another;
+tests/test_viewer_layering.py checks it.
+"""
 from __future__ import annotations
 
-import importlib
 from typing import Optional
 
 from flask import Flask
 
 from library.settings import Settings
-
-# (module, attribute) of every blueprint; each concern lives in its own module.
-BLUEPRINTS = [
-    ("viewer.site", "bp"),
-    ("viewer.api", "bp"),
-    ("viewer.iiif_image", "bp"),
-    ("viewer.iiif_presentation", "bp"),
-    ("viewer.iiif_search", "bp"),
-    ("viewer.oai", "bp"),
-    ("viewer.embed", "bp"),
-]
 
 
 def create_app(test_config: Optional[dict] = None) -> Flask:
@@ -30,15 +25,19 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     app.config.update(cfg)
     app.json.ensure_ascii = False
 
-    from . import errors, resources
+    from . import errors, i18n, links, resources, security
     resources.init_app(app)
     errors.init_app(app)
-    for module_name, attr in BLUEPRINTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a concern not built yet
-        app.register_blueprint(getattr(module, attr))
+    i18n.init_app(app)
+    links.init_app(app)
+    security.init_app(app)
+
+    from . import api, embed, iiif_image, iiif_presentation, iiif_search, oai, site
+    app.register_blueprint(site.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(iiif_image.bp)
+    app.register_blueprint(iiif_presentation.bp)
+    app.register_blueprint(iiif_search.bp)
+    app.register_blueprint(oai.bp)
+    app.register_blueprint(embed.bp)
     return app

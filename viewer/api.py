@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from library import urls
 from library.errors import NotFoundError
 from library.models import Item, Page
 from library.numbers import parse_order
 
 from . import i18n, site
-from .site import load_item, search_params, setup_app, thumb_url
+from .links import thumb_url
+from .resources import load_item
+from .site import search_params
 
 bp = Blueprint("api", __name__)
 
 
-@bp.record_once
-def _setup(state) -> None:
-    setup_app(state.app)
-
-
-@bp.route("/api/search")
+@bp.route(urls.API_SEARCH.rule)
 def api_search():
     params = search_params()
     result = site.run_search(params)
@@ -52,25 +50,25 @@ def page_json(item: Item, page: Page, spans: list[tuple[int, int]]) -> dict:
         "lang": item.writing_system, "vertical": i18n.is_vertical(item.writing_system,
                                                                   page.text),
         "image": ({"id": page.image_id, "width": page.width, "height": page.height,
-                   "info": f"/iiif/3/{page.image_id}/info.json",
+                   "info": urls.image_info_url("", page.image_id),
                    "thumbnail": thumb_url(page)} if page.has_image else None),
         "spans": visible, "boxes": boxes_for(page, [tuple(s) for s in visible]),
     }
 
 
-@bp.route("/api/items/<item>/pages/<raw_order>")
-def api_page(item: str, raw_order: str):
-    order = parse_order(raw_order)
+@bp.route(urls.API_PAGE.rule)
+def api_page(item: str, order: str):
+    number = parse_order(order)
     it = load_item(item)
-    page = next((p for p in it.pages if p.order == order), None)
+    page = next((p for p in it.pages if p.order == number), None)
     if page is None:
-        raise NotFoundError(f"no page {order} in item {item!r}")
+        raise NotFoundError(f"no page {number} in item {item!r}")
     req = site.item_request(it.id)
-    spans = site.page_spans(req, order) if req.text else []
+    spans = site.page_spans(req, number) if req.text else []
     return jsonify(page_json(it, page, spans))
 
 
-@bp.route("/api/items/<item>/search")
+@bp.route(urls.API_ITEM_SEARCH.rule)
 def api_item_search(item: str):
     """Every matching page of one item with its spans, snippet and boxes, in reading order."""
     it = load_item(item)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template_string, request
 from werkzeug.exceptions import HTTPException
 
+from library import urls
 from library.errors import SudurError
 
 _HTML = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ status }}</title>
@@ -11,8 +12,7 @@ _HTML = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ status
 
 
 def _wants_json() -> bool:
-    p = request.path
-    return p.startswith("/iiif") or p.startswith("/api") or p.startswith("/oembed")
+    return request.path.startswith((urls.IIIF_PREFIX, urls.API_PREFIX, urls.OEMBED.rule))
 
 
 def _respond(status: int, payload: dict):

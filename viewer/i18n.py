@@ -266,7 +266,7 @@ def script_name(code: str) -> str:
 # --- wiring ---------------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
-    """Install Flask-Babel and the template helpers once, whichever blueprint asks first."""
+    """Install Flask-Babel and the template helpers (create_app calls this once per app)."""
     if "babel" in app.extensions:
         return
     Babel(app, locale_selector=select_locale)

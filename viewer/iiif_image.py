@@ -27,7 +27,7 @@ from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.exceptions import RequestURITooLarge
 from werkzeug.http import http_date
 
-from library import imaging
+from library import imaging, urls
 from library.errors import ImageError, LibraryError, NotFoundError
 from library.iiif_image import INFO_MEDIA_TYPE, PROFILE_URI, info_json, parse_request
 from library.models import image_id, parse_image_id
@@ -39,7 +39,6 @@ from .resources import get_catalog, get_settings, get_store, public_base
 
 bp = Blueprint("iiif_image", __name__)
 
-PREFIX = "/iiif/3"
 IMAGE_MAX_AGE = 30 * 24 * 3600  # images of one item version never change
 INFO_MAX_AGE = 3600  # info.json names the public base URL, which a deployment may change
 
@@ -48,20 +47,6 @@ INFO_MAX_AGE = 3600  # info.json names the public base URL, which a deployment m
 def _configure_pillow(state) -> None:
     settings: Settings = state.app.config["SUDUR_SETTINGS"]
     imaging.configure(settings.max_master_pixels)
-
-
-@bp.after_app_request
-def _cors(resp: Response) -> Response:
-    """CORS on every response under /iiif/3, errors and preflights included (spec 7.1)."""
-    if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
-        resp.headers["Access-Control-Allow-Origin"] = "*"
-        resp.headers["Access-Control-Expose-Headers"] = "Link, ETag, Last-Modified"
-        if request.method == "OPTIONS":
-            resp.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-            resp.headers["Access-Control-Allow-Headers"] = request.headers.get(
-                "Access-Control-Request-Headers", "*")
-            resp.headers["Access-Control-Max-Age"] = "86400"
-    return resp
 
 
 # --- looking an image up -----------------------------------------------------------------------
@@ -96,11 +81,11 @@ class _Image:
         self.last_modified = datetime.fromtimestamp(int(mtime), tz=timezone.utc)
 
     def base_uri(self) -> str:
-        return f"{public_base()}{PREFIX}/{self.ident}"
+        return urls.image_service_url(public_base(), self.ident)
 
     def part_of(self) -> list[dict]:
         """The item's manifest (Presentation API URL of DESIGN.md), for info.json's partOf."""
-        part = {"id": f"{public_base()}/iiif/{self.item}/manifest", "type": "Manifest"}
+        part = {"id": urls.manifest_url(public_base(), self.item), "type": "Manifest"}
         if self.titles:
             part["label"] = {lang: [text] for lang, text in self.titles.items()}
         return [part]
@@ -190,17 +175,17 @@ def _link_header(canonical: Optional[str] = None) -> str:
 
 # --- views -------------------------------------------------------------------------------------
 
-@bp.route(f"{PREFIX}/<ident>")
+@bp.route(urls.IMAGE.rule)
 def base_uri(ident: str):
     """The base URI redirects to the image information (spec 2, 303 as recommended)."""
     _check_url_length()
     img = resolve(ident)
-    resp = redirect(f"{img.base_uri()}/info.json", code=303)
+    resp = redirect(urls.image_info_url(public_base(), img.ident), code=303)
     resp.headers["Link"] = _link_header()
     return resp
 
 
-@bp.route(f"{PREFIX}/<ident>/info.json")
+@bp.route(urls.IMAGE_INFO.rule)
 def info(ident: str):
     _check_url_length()
     settings = get_settings()
@@ -222,7 +207,7 @@ def info(ident: str):
     return resp.make_conditional(request)
 
 
-@bp.route(f"{PREFIX}/<ident>/<region>/<size>/<rotation>/<quality_format>")
+@bp.route(urls.IMAGE_REQUEST.rule)
 def image(ident: str, region: str, size: str, rotation: str, quality_format: str):
     _check_url_length()
     settings = get_settings()

@@ -5,8 +5,8 @@ URL, written beside the version (``derived/manifest.v<format>.t<thumb>.json``, a
 kept in memory; each request swaps in the public base, and the result is kept per host, plain
 and gzipped (manifest JSON shrinks thirtyfold, which matters on exhibition-hall networks). A new
 ingest makes a new version folder, so the cache never serves a stale manifest, and moving the
-site to another host needs no rebuild. Every response carries CORS ``*`` and the Presentation 3
-JSON-LD content type.
+site to another host needs no rebuild. Every response carries the Presentation 3 JSON-LD content
+type (and CORS ``*``, from viewer.security).
 """
 from __future__ import annotations
 
@@ -26,12 +26,14 @@ from flask import Blueprint, Response, request
 
 from catalog.db import ItemRow
 from library import iiif_presentation as prezi
+from library import urls
 from library.errors import NotFoundError
-from library.models import Item, is_item_id
-from library.numbers import parse_int, parse_order
+from library.models import Item
+from library.numbers import parse_order
 from library.store import manifest_cache_path
 
-from .resources import get_catalog, get_settings, get_store, public_base
+from .args import page_number
+from .resources import get_catalog, get_settings, get_store, load_item_row, public_base
 
 bp = Blueprint("iiif_presentation", __name__)
 log = logging.getLogger(__name__)
@@ -71,13 +73,6 @@ _manifests = _LRU(_MEMORY_ITEMS)
 _rendered = _LRU(_RENDERED_ITEMS)
 
 
-@bp.after_request
-def add_cors(resp: Response) -> Response:
-    """IIIF resources are for any viewer on any site: CORS ``*`` on every response."""
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp
-
-
 def _ld(body: str | bytes, *, etag: Optional[str] = None, max_age: int = 300) -> Response:
     resp = Response(body, content_type=prezi.CONTENT_TYPE)
     resp.headers["Cache-Control"] = f"public, max-age={max_age}"
@@ -85,13 +80,6 @@ def _ld(body: str | bytes, *, etag: Optional[str] = None, max_age: int = 300) ->
         resp.set_etag(etag)
         resp.make_conditional(request)
     return resp
-
-
-def _item_row(item_id: str) -> ItemRow:
-    row = get_catalog().item_row(item_id) if is_item_id(item_id) else None
-    if row is None:
-        raise NotFoundError(f"no item {item_id!r} in the library")
-    return row
 
 
 # --- manifest cache --------------------------------------------------------------------------
@@ -152,9 +140,9 @@ def clear_memory_cache() -> None:
 
 # --- views -----------------------------------------------------------------------------------
 
-@bp.get("/iiif/<item_id>/manifest")
+@bp.get(urls.MANIFEST.rule)
 def manifest(item_id: str):
-    row = _item_row(item_id)
+    row = load_item_row(item_id)
     base = public_base()
     settings = get_settings()
     key = (str(settings.library), row.version_path, settings.thumb_width, base)
@@ -174,19 +162,19 @@ def manifest(item_id: str):
     return resp
 
 
-@bp.get("/iiif/<item_id>/annotations/<raw_order>")
-def annotation_page(item_id: str, raw_order: str):
-    order = parse_order(raw_order)
-    row = _item_row(item_id)
+@bp.get(urls.ANNOTATIONS.rule)
+def annotation_page(item_id: str, order: str):
+    number = parse_order(order)
+    row = load_item_row(item_id)
     catalog = get_catalog()
     item = catalog.get_item(item_id, with_pages=False)
-    page = catalog.get_page(item_id, order)
+    page = catalog.get_page(item_id, number)
     data = prezi.build_annotation_page(item, page, public_base())
-    etag = hashlib.sha1(f"{row.version_path}|{order}|{public_base()}".encode()).hexdigest()
+    etag = hashlib.sha1(f"{row.version_path}|{number}|{public_base()}".encode()).hexdigest()
     return _ld(_dumps(data), etag=etag)
 
 
-@bp.get("/iiif/collection/<collection_id>")
+@bp.get(urls.COLLECTION.rule)
 def collection(collection_id: str):
     page = page_number()
     catalog = get_catalog()
@@ -234,20 +222,6 @@ class _ItemStubs(Sequence):
         except NotFoundError:
             item.pages = []
         return item
-
-
-def count_arg(name: str, default: int, minimum: int = 1) -> int:
-    """An integer query parameter, ``default`` when absent; 400 unless ASCII digits >= minimum
-    (``str.isdigit`` would let "²" through to ``int``)."""
-    raw = request.args.get(name, "")
-    if not raw:
-        return default
-    return parse_int(raw, name, minimum=minimum, max_digits=9)
-
-
-def page_number(default: int = 0) -> int:
-    """The ``page`` query parameter (1-based), ``default`` when absent."""
-    return count_arg("page", default)
 
 
 def _dumps(data: dict) -> str:

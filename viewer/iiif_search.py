@@ -15,19 +15,17 @@ from flask import Blueprint, Response, request
 
 from catalog.request import SearchRequest
 from library import iiif_search as cs
+from library import urls
 from library.errors import BadRequestError, NotFoundError, NotImplementedFeatureError
 from library.iiif_presentation import text_language
-from library.models import Item, Page, is_item_id
+from library.models import Item, Page
 
-from .iiif_presentation import add_cors, count_arg, page_number
-from .resources import get_catalog, get_searcher, get_settings, public_base
+from .args import count_arg, page_number
+from .resources import get_catalog, get_searcher, get_settings, load_item, public_base
 
 bp = Blueprint("iiif_search", __name__)
 
 AUTOCOMPLETE_LIMIT = 10
-
-
-bp.after_request(add_cors)
 
 
 def _send(data: dict, content_type: str) -> Response:
@@ -35,12 +33,6 @@ def _send(data: dict, content_type: str) -> Response:
                     content_type=content_type)
     resp.headers["Cache-Control"] = "no-cache"
     return resp
-
-
-def _item(item_id: str) -> Item:
-    if not is_item_id(item_id):
-        raise NotFoundError(f"no item {item_id!r} in the library")
-    return get_catalog().get_item(item_id, with_pages=False)
 
 
 def _query(item: Item, required: bool = False) -> tuple[SearchRequest, str]:
@@ -87,9 +79,9 @@ def _matches(item: Item, req: SearchRequest, page: int, page_size: int
     return [cs.make_match(hit, span, records.get(hit.order)) for hit, span in chunk], total
 
 
-@bp.get("/iiif/<item_id>/search")
+@bp.get(urls.SEARCH2.rule)
 def search2(item_id: str):
-    item = _item(item_id)
+    item = load_item(item_id, with_pages=False)
     (req, q), page = _query(item), page_number(1)
     matches, total = _matches(item, req, page, cs.PAGE_SIZE)
     data = cs.search2_response(matches, base=public_base(), item_id=item.id, q=q, total=total,
@@ -98,9 +90,9 @@ def search2(item_id: str):
     return _send(data, cs.SEARCH2_CONTENT_TYPE)
 
 
-@bp.get("/iiif/<item_id>/search1")
+@bp.get(urls.SEARCH1.rule)
 def search1(item_id: str):
-    item = _item(item_id)
+    item = load_item(item_id, with_pages=False)
     (req, q), page = _query(item), page_number(1)
     matches, total = _matches(item, req, page, cs.PAGE_SIZE)
     data = cs.search1_response(matches, base=public_base(), item_id=item.id, q=q, total=total,
@@ -115,18 +107,18 @@ def _terms(req: SearchRequest) -> list[tuple[str, int]]:
             if n >= least]
 
 
-@bp.get("/iiif/<item_id>/autocomplete")
+@bp.get(urls.AUTOCOMPLETE2.rule)
 def autocomplete(item_id: str):
-    item = _item(item_id)
+    item = load_item(item_id, with_pages=False)
     req, q = _query(item, required=True)
     data = cs.term_page(_terms(req), base=public_base(), item_id=item.id, q=q,
                         ignored=cs.ignored_params(request.args))
     return _send(data, cs.SEARCH2_CONTENT_TYPE)
 
 
-@bp.get("/iiif/<item_id>/autocomplete1")
+@bp.get(urls.AUTOCOMPLETE1.rule)
 def autocomplete1(item_id: str):
-    item = _item(item_id)
+    item = load_item(item_id, with_pages=False)
     req, q = _query(item, required=True)
     data = cs.term_list1(_terms(req), base=public_base(), item_id=item.id, q=q,
                          ignored=cs.ignored_params(request.args))

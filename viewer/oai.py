@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, request
 from lxml import etree
 
+from library import urls
 from library.errors import BadRequestError
 from library.models import Item
 from library.numbers import parse_int
@@ -63,7 +64,7 @@ def _envelope(body: Optional[etree._Element], args: dict) -> Response:
     root = etree.Element(f"{{{OAI}}}OAI-PMH", nsmap={None: OAI, "xsi": XSI})
     root.set(SCHEMA_LOCATION, f"{OAI} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd")
     _el(root, f"{{{OAI}}}responseDate", _now())
-    _el(root, f"{{{OAI}}}request", f"{public_base()}/oai",
+    _el(root, f"{{{OAI}}}request", public_base() + urls.OAI.path(),
         {k: v for k, v in args.items() if k in ARGUMENTS})
     if body is not None:
         root.append(body)
@@ -124,7 +125,7 @@ def _dc(parent: etree._Element, item: Item) -> None:
         add("rights", item.rights)
     if item.institution or item.shelfmark:
         add("source", ", ".join(x for x in (item.institution, item.shelfmark) if x))
-    add("identifier", f"{public_base()}/items/{item.id}")
+    add("identifier", urls.record_url(public_base(), item.id))
     add("format", "image")
 
 
@@ -145,7 +146,7 @@ def _parse_date(value: str | None, end: bool) -> float | None:
     raise ValueError(value)
 
 
-@bp.route("/oai", methods=["GET", "POST"])
+@bp.route(urls.OAI.rule, methods=["GET", "POST"])
 def oai() -> Response:
     args = {k: v for k, v in request.values.items()}
     verb = args.get("verb", "")
@@ -158,7 +159,7 @@ def oai() -> Response:
     cat = get_catalog()
     if verb == "Identify":
         body = _verb("Identify")
-        for tag, text in (("repositoryName", "Sudur"), ("baseURL", f"{public_base()}/oai"),
+        for tag, text in (("repositoryName", "Sudur"), ("baseURL", public_base() + urls.OAI.path()),
                           ("protocolVersion", "2.0"), ("adminEmail", "admin@localhost"),
                           ("earliestDatestamp", "1970-01-01T00:00:00Z"),
                           ("deletedRecord", "no"), ("granularity", "YYYY-MM-DDThh:mm:ssZ")):

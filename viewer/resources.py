@@ -1,13 +1,17 @@
 """Per-request resources (flaskr style): the settings, the store, a catalogue connection and an
-index searcher, opened lazily on ``g`` and closed at teardown."""
+index searcher, opened lazily on ``g`` and closed at teardown; and the one way every view loads
+the item a URL names (404 for an id that is malformed or not in the library)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from catalog.db import Catalog
+from catalog.db import Catalog, ItemRow
+from library.errors import NotFoundError
+from library.models import Item, is_item_id
 from library.settings import Settings
 from library.store import Store
 
@@ -45,6 +49,21 @@ def get_catalog() -> Catalog:
     if "catalog" not in g:
         g.catalog = Catalog(get_store().catalog_path)
     return g.catalog
+
+
+def load_item(item_id: str, *, with_pages: bool = True) -> Item:
+    """The item a URL names, from the catalogue; NotFoundError (404) if there is none."""
+    if not is_item_id(item_id):
+        raise NotFoundError(f"no item {item_id!r} in the library")
+    return get_catalog().get_item(item_id, with_pages=with_pages)
+
+
+def load_item_row(item_id: str) -> ItemRow:
+    """The catalogue row (current version) of the item a URL names, without reading the item."""
+    row: Optional[ItemRow] = get_catalog().item_row(item_id) if is_item_id(item_id) else None
+    if row is None:
+        raise NotFoundError(f"no item {item_id!r} in the library")
+    return row
 
 
 def item_dir(item_id: str) -> Path:

@@ -15,46 +15,25 @@ from flask import (Blueprint, Response, abort, make_response, redirect, render_t
                    request, url_for)
 from markupsafe import Markup, escape
 
-from catalog.db import Catalog
 from catalog.querying import Understood
 from catalog.request import SearchRequest
 from catalog.schema import FACETS
+from library import urls
 from library.errors import BadRequestError, NotFoundError
-from library.models import Collection, Item, Page, is_item_id
+from library.models import Collection, Item
 from library.numbers import parse_decimal, parse_int
 from library.store import resolve_inside
 
-from . import i18n, security
-from .resources import get_catalog, get_searcher, get_settings, item_dir, public_base
+from . import i18n
+from .links import fit_url, thumb_url
+from .resources import get_catalog, get_searcher, get_settings, item_dir, load_item, public_base
 
 bp = Blueprint("site", __name__)
 
 PAGE_SIZE = 20
 
 
-@bp.record_once
-def _setup(state) -> None:
-    setup_app(state.app)
-
-
-def setup_app(app) -> None:
-    """What every HTML blueprint needs: translations and the framing headers."""
-    i18n.init_app(app)
-    security.init_app(app)
-
-
-# --- helpers shared with the other site blueprints -------------------------------------------
-
-def public_url(path: str) -> str:
-    """An absolute URL for citations: the configured base URL, else this request's host."""
-    return public_base() + path
-
-
-def load_item(item_id: str, catalog: Optional[Catalog] = None) -> Item:
-    if not is_item_id(item_id):
-        raise NotFoundError(f"no item {item_id!r} in the library")
-    return (catalog or get_catalog()).get_item(item_id)
-
+# --- helpers of the reader pages ------------------------------------------------------------
 
 def page_number(item: Item, raw: Optional[str]) -> int:
     """The requested page order, clamped into the item (1 when absent or malformed)."""
@@ -82,17 +61,6 @@ def parse_region(raw: Optional[str]) -> Optional[tuple[int, int, int, int]]:
     if w <= 0 or h <= 0 or x < 0 or y < 0:
         return None
     return x, y, w, h
-
-
-def thumb_url(page: Page, width: int = 200) -> str:
-    return f"/iiif/3/{page.image_id}/full/{width},/0/default.jpg"
-
-
-def fit_url(page: Page, box: int) -> str:
-    """An Image API URL of the whole page fitting ``box`` pixels, never upscaled (a ``!w,h``
-    larger than the image is refused by the Image API without ``^``)."""
-    size = "max" if page.width <= box and page.height <= box else f"!{box},{box}"
-    return f"/iiif/3/{page.image_id}/full/{size}/0/default.jpg"
 
 
 def mark_spans(text: str, spans: list[tuple[int, int]]) -> Markup:
@@ -227,14 +195,14 @@ def english_ordinal_suffix(n: int) -> str:
     return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
 
-@bp.route("/")
+@bp.route(urls.HOME.rule)
 def home():
     catalog = get_catalog()
     items = [item_summary(i) | {"item": i} for i in catalog.items()]
     return render_template("index.html", items=items, collections=catalog.collections())
 
 
-@bp.route("/search")
+@bp.route(urls.SEARCH.rule)
 def search_page():
     params = search_params()
     result = run_search(params)
@@ -263,23 +231,23 @@ def search_page():
 # --- records ---------------------------------------------------------------------------------
 
 def citation(item: Item) -> dict:
-    record = public_url(url_for("site.record", item=item.id))
+    base = public_base()
+    record = urls.record_url(base, item.id)
     first = item.pages[0].order if item.pages else 1
-    page_url = public_url(url_for("site.reader", item=item.id, page=first))
+    page_url = urls.reader_url(base, item.id, page=first)
     people = "; ".join(r.name for r in item.responsibility if r.role in ("author", "scribe"))
     _tag, title = i18n.pick(item.titles)
     where = ", ".join(x for x in (item.institution, item.shelfmark) if x)
     parts = [p for p in (people, title, item.date_text, where) if p]
     today = _dt.date.today().isoformat()
-    return {"record": record, "page": page_url, "manifest": public_url(f"/iiif/{item.id}/manifest"),
+    return {"record": record, "page": page_url, "manifest": urls.manifest_url(base, item.id),
             "text": ". ".join(parts) + f". {record} ({today})."}
 
 
-@bp.route("/items/<item>")
+@bp.route(urls.RECORD.rule)
 def record(item: str):
-    catalog = get_catalog()
-    it = load_item(item, catalog)
-    others = [item_summary(o) for o in catalog.items() if o.id != it.id]
+    it = load_item(item)
+    others = [item_summary(o) for o in get_catalog().items() if o.id != it.id]
     return render_template("item.html", item=it, info=item_summary(it), cite=citation(it),
                            others=others, thumb_url=thumb_url,
                            embed_code=embed_code(it, it.pages[0].order if it.pages else 1, None))
@@ -289,13 +257,13 @@ def embed_code(item: Item, page: int, region: Optional[tuple[int, int, int, int]
     query = {"page": page}
     if region:
         query["region"] = ",".join(map(str, region))
-    src = public_url(url_for("embed.embed", item=item.id) + "?" + urlencode(query))
+    src = urls.embed_url(public_base(), item.id, query)
     _tag, title = i18n.pick(item.titles)
     return (f'<iframe src="{escape(src)}" width="800" height="600" title="{escape(title)}" '
             f'style="border:0" allowfullscreen></iframe>')
 
 
-@bp.route("/items/<item>/read")
+@bp.route(urls.READER.rule)
 def reader(item: str):
     it = load_item(item)
     return render_template("reader.html", **reader_context(it, embedded=False))
@@ -335,7 +303,7 @@ def reader_context(it: Item, *, embedded: bool) -> dict:
     }
 
 
-@bp.route("/items/<item>/tei")
+@bp.route(urls.TEI.rule)
 def tei(item: str):
     it = load_item(item)
     if not it.tei_file:
@@ -348,26 +316,26 @@ def tei(item: str):
     return resp
 
 
-@bp.route("/items/<item>/text")
+@bp.route(urls.TEXT.rule)
 def plain_text(item: str):
     it = load_item(item)
     chunks = []
     for p in it.pages:
         chunks.append(f"[{p.label or p.order}]\n{p.text.strip()}\n")
     _tag, title = i18n.pick(it.titles)
-    body = f"{title}\n{public_url(url_for('site.record', item=it.id))}\n\n" + "\n".join(chunks)
+    body = f"{title}\n{urls.record_url(public_base(), it.id)}\n\n" + "\n".join(chunks)
     resp = Response(body, mimetype="text/plain")
     resp.headers["Content-Disposition"] = f'inline; filename="{it.id}.txt"'
     return resp
 
 
-@bp.route("/compare")
+@bp.route(urls.COMPARE.rule)
 def compare():
     ids = [i for i in request.args.getlist("item") if i][:4]
     items = [load_item(i) for i in ids]
     if not items:
         raise BadRequestError("name at least one item to compare")
-    manifests = [public_url(f"/iiif/{i.id}/manifest") for i in items]
+    manifests = [urls.manifest_url(public_base(), i.id) for i in items]
     return render_template("compare.html", items=[item_summary(i) for i in items],
                            manifests=manifests, mirador_lang=mirador_language())
 
@@ -381,7 +349,7 @@ def mirador_language() -> str:
 
 # --- kiosk -----------------------------------------------------------------------------------
 
-@bp.route("/kiosk/<collection>")
+@bp.route(urls.KIOSK.rule)
 def kiosk(collection: str):
     catalog = get_catalog()
     if collection in ("top", "all"):
@@ -416,7 +384,7 @@ def _seconds(raw: Optional[str], default: int) -> float:
 
 # --- interface language ----------------------------------------------------------------------
 
-@bp.route("/lang/<code>")
+@bp.route(urls.LANGUAGE.rule)
 def set_language(code: str):
     lang = i18n.language_for(code)
     if lang is None:

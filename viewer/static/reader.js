@@ -194,7 +194,7 @@
   }
 
   function pageUrl(o) {
-    var u = "/api/items/" + encodeURIComponent(itemId) + "/pages/" + o;
+    var u = ds.pageApi.replace("{order}", String(o));
     if (q) { u += "?q=" + encodeURIComponent(q) + (exact ? "&exact=1" : ""); }
     return u;
   }
@@ -286,7 +286,7 @@
   }
 
   function searchHits(q) {
-    var url = "/iiif/" + encodeURIComponent(itemId) + "/search?q=" + encodeURIComponent(q);
+    var url = ds.searchApi + "?q=" + encodeURIComponent(q);
     return fetchAnnotationPages(url, { items: [], context: [] }, 0).then(function (acc) {
       var contexts = {};
       acc.context.forEach(function (c) {

@@ -1,0 +1,194 @@
+"""Every public URL of Sudur, in one home: the paths of DESIGN.md's URL table and the URIs the
+IIIF documents mint (canvases, ranges, search hits).
+
+Each path is spelled once, as a ``Route`` in werkzeug's rule syntax. The viewer registers its
+views on ``Route.rule``; the builders below fill the same rule, so a page, the API, the Image
+API's ``info.json`` and the Presentation and Content Search documents cannot disagree with the
+routes. Builders take a ``base``: scheme, host and any path prefix without a trailing slash
+(``https://lib.example/sudur``), or ``""`` for a path on this site. Nothing here does I/O.
+"""
+from __future__ import annotations
+
+import re
+from typing import Mapping, Optional
+from urllib.parse import quote, urlencode
+
+_VARIABLE = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+
+
+class Route:
+    """One URL rule: ``rule`` for the router, ``path(**values)`` for links to it."""
+
+    __slots__ = ("rule", "_template")
+
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+        self._template = _VARIABLE.sub(r"{\1}", rule)
+
+    def path(self, **values: object) -> str:
+        return self._template.format(**values)
+
+    def template(self, **values: object) -> str:
+        """The path with ``values`` filled and every other variable left as ``{name}``, for a
+        script to fill (``/api/items/x/pages/{order}``)."""
+        blanks = {name: "{" + name + "}" for name in _VARIABLE.findall(self.rule)}
+        return self._template.format(**{**blanks, **values})
+
+    @property
+    def prefix(self) -> str:
+        """The fixed start of the rule, up to its first variable (``/embed/``)."""
+        return self.rule.split("<", 1)[0]
+
+    def __repr__(self) -> str:
+        return f"Route({self.rule!r})"
+
+
+# --- the site --------------------------------------------------------------------------------
+HOME = Route("/")
+SEARCH = Route("/search")
+RECORD = Route("/items/<item>")
+READER = Route("/items/<item>/read")
+TEI = Route("/items/<item>/tei")
+TEXT = Route("/items/<item>/text")
+COMPARE = Route("/compare")
+KIOSK = Route("/kiosk/<collection>")
+LANGUAGE = Route("/lang/<code>")
+EMBED = Route("/embed/<item>")
+OEMBED = Route("/oembed")
+OAI = Route("/oai")
+
+# --- JSON for programs -----------------------------------------------------------------------
+API_PREFIX = "/api"
+API_SEARCH = Route(API_PREFIX + "/search")
+API_PAGE = Route(API_PREFIX + "/items/<item>/pages/<order>")  # parsed by numbers.parse_order
+API_ITEM_SEARCH = Route(API_PREFIX + "/items/<item>/search")
+
+# --- IIIF ------------------------------------------------------------------------------------
+IIIF_PREFIX = "/iiif"
+IMAGE_PREFIX = IIIF_PREFIX + "/3"
+IMAGE = Route(IMAGE_PREFIX + "/<ident>")
+IMAGE_INFO = Route(IMAGE_PREFIX + "/<ident>/info.json")
+IMAGE_REQUEST = Route(IMAGE_PREFIX + "/<ident>/<region>/<size>/<rotation>/<quality_format>")
+MANIFEST = Route("/iiif/<item_id>/manifest")
+ANNOTATIONS = Route("/iiif/<item_id>/annotations/<order>")  # parsed by numbers.parse_order
+COLLECTION = Route("/iiif/collection/<collection_id>")
+SEARCH2 = Route("/iiif/<item_id>/search")
+SEARCH1 = Route("/iiif/<item_id>/search1")
+AUTOCOMPLETE2 = Route("/iiif/<item_id>/autocomplete")
+AUTOCOMPLETE1 = Route("/iiif/<item_id>/autocomplete1")
+# Identifiers inside IIIF documents, not served on their own (viewers only compare them).
+CANVAS = Route("/iiif/<item_id>/canvas/<int:order>")
+RANGE = Route("/iiif/<item_id>/range/<rid>")
+HIT = Route("/iiif/<item_id>/hit/<int:order>/<int:start>-<int:end>")
+
+SERVED = (HOME, SEARCH, RECORD, READER, TEI, TEXT, COMPARE, KIOSK, LANGUAGE, EMBED, OEMBED, OAI,
+          API_SEARCH, API_PAGE, API_ITEM_SEARCH, IMAGE, IMAGE_INFO, IMAGE_REQUEST, MANIFEST,
+          ANNOTATIONS, COLLECTION, SEARCH2, SEARCH1, AUTOCOMPLETE2, AUTOCOMPLETE1)
+
+
+def with_query(url: str, query: Mapping[str, object]) -> str:
+    """``url`` with ``query`` appended (nothing when it is empty)."""
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+# --- the site --------------------------------------------------------------------------------
+
+def home_url(base: str) -> str:
+    return base + HOME.path()
+
+
+def record_url(base: str, item_id: str) -> str:
+    return base + RECORD.path(item=item_id)
+
+
+def reader_url(base: str, item_id: str, page: Optional[int] = None) -> str:
+    return with_query(base + READER.path(item=item_id), {} if page is None else {"page": page})
+
+
+def tei_url(base: str, item_id: str) -> str:
+    return base + TEI.path(item=item_id)
+
+
+def text_url(base: str, item_id: str) -> str:
+    return base + TEXT.path(item=item_id)
+
+
+def embed_url(base: str, item_id: str, query: Optional[Mapping[str, object]] = None) -> str:
+    """The embeddable reader; ``query`` may name ``page`` and ``region``."""
+    return with_query(base + EMBED.path(item=item_id), query or {})
+
+
+def item_in_path(path: str) -> Optional[str]:
+    """The item a record, reader or embed page path names (``/items/x/read`` -> ``x``), else
+    None; whether it is a valid item id is the caller's question."""
+    segments = [s for s in path.split("/") if s]
+    heads = {RECORD.prefix.strip("/"), EMBED.prefix.strip("/")}
+    if len(segments) < 2 or segments[0] not in heads:
+        return None
+    return segments[1]
+
+
+# --- IIIF Image API --------------------------------------------------------------------------
+
+def image_service_url(base: str, image_id: str) -> str:
+    """The Image API base URI of one image (its ``info.json`` id)."""
+    return base + IMAGE.path(ident=image_id)
+
+
+def image_info_url(base: str, image_id: str) -> str:
+    return base + IMAGE_INFO.path(ident=image_id)
+
+
+def image_url(base: str, image_id: str, size: str = "max", region: str = "full") -> str:
+    """An image request for the default quality, unrotated, as JPEG."""
+    return base + IMAGE_REQUEST.path(ident=image_id, region=region, size=size, rotation="0",
+                                     quality_format="default.jpg")
+
+
+def thumbnail_url(base: str, image_id: str, width: int) -> str:
+    return image_url(base, image_id, size=f"{width},")
+
+
+# --- IIIF Presentation and Content Search ----------------------------------------------------
+
+def manifest_url(base: str, item_id: str) -> str:
+    return base + MANIFEST.path(item_id=item_id)
+
+
+def canvas_url(base: str, item_id: str, order: int) -> str:
+    return base + CANVAS.path(item_id=item_id, order=order)
+
+
+def annotation_page_url(base: str, item_id: str, order: int) -> str:
+    """The transcription AnnotationPage of a canvas; the viewer serves it at this URL."""
+    return base + ANNOTATIONS.path(item_id=item_id, order=order)
+
+
+def range_url(base: str, item_id: str, range_id: str) -> str:
+    return base + RANGE.path(item_id=item_id, rid=range_id)
+
+
+def collection_url(base: str, collection_id: str, page: int = 0) -> str:
+    url = base + COLLECTION.path(collection_id=quote(collection_id, safe=""))
+    return f"{url}?page={page}" if page else url
+
+
+def search_url(base: str, item_id: str) -> str:
+    return base + SEARCH2.path(item_id=item_id)
+
+
+def search1_url(base: str, item_id: str) -> str:
+    return base + SEARCH1.path(item_id=item_id)
+
+
+def autocomplete_url(base: str, item_id: str) -> str:
+    return base + AUTOCOMPLETE2.path(item_id=item_id)
+
+
+def autocomplete1_url(base: str, item_id: str) -> str:
+    return base + AUTOCOMPLETE1.path(item_id=item_id)
+
+
+def hit_url(base: str, item_id: str, order: int, start: int, end: int) -> str:
+    """The annotation id of one Content Search match."""
+    return base + HIT.path(item_id=item_id, order=order, start=start, end=end)
