@@ -22,6 +22,7 @@ from iiif_prezi3 import (Annotation, AnnotationBody, AnnotationPage, AnnotationP
                          CanvasRef, Collection as PreziCollection, CollectionRef, Manifest,
                          ManifestRef, Range, TextualBody)
 
+from . import langtags
 from .errors import NotFoundError
 from .models import Box, Collection, Item, LangMap, Page, TocEntry
 
@@ -125,8 +126,24 @@ def rebase(serialized: str, base: str) -> str:
 # --- small helpers ---------------------------------------------------------------------------
 
 def lang_map(values: Mapping[str, str] | None, fallback: str = "") -> dict[str, list[str]]:
-    """A model language map (tag -> text) as a IIIF one (tag -> [text]); ``none`` if untagged."""
-    out = {(tag or "none"): [text] for tag, text in (values or {}).items() if text}
+    """A model language map (tag -> text) as a IIIF one (key -> [text]); ``none`` if untagged.
+
+    Keys are ``langtags.language_map_key``: a tag with digits, which the IIIF schema refuses
+    (``es-419``), is keyed by its broader tag (``es``); two texts meeting under one key are both
+    kept, the one whose tag is the key first.
+    """
+    out: dict[str, list[str]] = {}
+    for tag, text in (values or {}).items():
+        if not text:
+            continue
+        key = langtags.language_map_key(tag)
+        texts = out.setdefault(key, [])
+        if text in texts:
+            continue
+        if key == (tag or "none"):
+            texts.insert(0, text)
+        else:
+            texts.append(text)
     if not out and fallback:
         out = {"none": [fallback]}
     return out
@@ -181,28 +198,29 @@ def default_viewing(item: Item) -> tuple[str, list[str]]:
 
 
 def _script_family(item: Item) -> str:
-    tags = [item.writing_system] + list(item.languages)
-    for tag in tags:
-        low = (tag or "").lower()
-        if low.endswith("-mong") or low in ("mn", "xal", "mnc"):
-            return "Mong"
-        if low.startswith("bo"):
-            return "Tibt"
-        if low.startswith(("zh", "lzh")) or low.endswith(("-hant", "-hans", "-hani")):
-            return "Hani"
+    """Mong, Tibt or Hani: the script of the book, from its tags, else from its letters."""
+    for tag in [item.writing_system] + list(item.languages):
+        script = langtags.script_of(tag) if tag else None
+        if script == "Latn":
+            # a romanisation (bo-x-ewts, zh-Latn) was made from a book in the language's script
+            script = langtags.usual_script(tag) or script
+        if script in _BOOK_FAMILIES:
+            return script
     for script in item.scripts:
-        if script in ("Mong",):
-            return "Mong"
-        if script == "Tibt":
-            return "Tibt"
-        if script in ("Hani", "Hant", "Hans"):
-            return "Hani"
+        family = langtags.script_of(f"und-{script}") if len(script) == 4 else None
+        if family in _BOOK_FAMILIES:
+            return family
     return ""
 
 
+_BOOK_FAMILIES = ("Mong", "Tibt", "Hani")
+
+
 def text_language(item: Item) -> str:
-    """The BCP 47 tag of the transcription, for TextualBody ``language``."""
-    return item.writing_system or (item.languages[0] if item.languages else "") or "und"
+    """The BCP 47 tag of the transcription, for TextualBody ``language``, as written (es-419
+    included: there the schema takes any string); ``und`` when the item has no valid one."""
+    tag = item.writing_system or (item.languages[0] if item.languages else "")
+    return tag if langtags.is_valid_tag(tag) else "und"
 
 
 def text_canvas_size(item: Item, page: Page) -> tuple[int, int]:
