@@ -12,7 +12,7 @@ from typing import Optional
 
 from lxml import etree
 
-from library.langtags import HAN_CLASS, normalize_tag
+from library.langtags import SPACELESS_CLASS, normalize_tag
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -20,9 +20,7 @@ T = f"{{{TEI_NS}}}"
 XML_ID = f"{{{XML_NS}}}id"
 XML_LANG = f"{{{XML_NS}}}lang"
 
-# Characters of the East Asian scripts written without spaces between words: CJK punctuation,
-# kana, CJK compatibility and fullwidth forms, and every Han ideograph (library.langtags).
-_CJK = r"\u2e80-\u9fff\ufe30-\ufe4f\uff00-\uffef" + HAN_CLASS
+_CJK = SPACELESS_CLASS  # East Asian text written without spaces (library.langtags)
 CJK_RE = re.compile(f"[{_CJK}]")
 # XML whitespace only: U+3000 and other Unicode spaces are characters of the text and stay.
 WS_RE = re.compile(r"[ \t\r\n]+")

@@ -72,6 +72,11 @@ def is_han_script(ch: str) -> bool:
 
 HAN_CLASS = ranges_class(HAN_RANGES)
 HAN_SCRIPT_CLASS = ranges_class(HAN_MARK_RANGES + HAN_RANGES)
+# East Asian text written without spaces between words: radicals, CJK punctuation, kana,
+# bopomofo, enclosed and compatibility forms, fullwidth forms and every ideograph. A line break
+# inside such a run is no space.
+SPACELESS_CLASS = ranges_class(((0x2E80, 0x9FFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+                               + HAN_RANGES)
 
 # Letters of the scripts this library knows, by ISO 15924 code, for counting a text's scripts.
 _LETTER_RANGES: tuple[tuple[str, int, int], ...] = (
