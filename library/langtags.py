@@ -46,9 +46,11 @@ HAN_RANGES: tuple[tuple[int, int], ...] = (
     (0x30000, 0x3347F),  # Extensions G, H and J (adjacent blocks)
 )
 # Han-script characters that are not ideographs: CJK Radicals Supplement and Kangxi Radicals,
-# the iteration mark 々 and the ideographic zero 〇. Searched as Han, never counted as letters.
+# the iteration mark 々, the ideographic zero 〇, the Hangzhou numerals and 〸〹〺〻.
+# Searched as Han, never counted as letters.
 HAN_MARK_RANGES: tuple[tuple[int, int], ...] = ((0x2E80, 0x2FDF), (0x3005, 0x3005),
-                                               (0x3007, 0x3007))
+                                               (0x3007, 0x3007), (0x3021, 0x3029),
+                                               (0x3038, 0x303B))
 
 
 def is_han(ch: str) -> bool:
