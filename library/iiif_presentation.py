@@ -126,24 +126,9 @@ def rebase(serialized: str, base: str) -> str:
 # --- small helpers ---------------------------------------------------------------------------
 
 def lang_map(values: Mapping[str, str] | None, fallback: str = "") -> dict[str, list[str]]:
-    """A model language map (tag -> text) as a IIIF one (key -> [text]); ``none`` if untagged.
-
-    Keys are ``langtags.language_map_key``: a tag with digits, which the IIIF schema refuses
-    (``es-419``), is keyed by its broader tag (``es``); two texts meeting under one key are both
-    kept, the one whose tag is the key first.
-    """
-    out: dict[str, list[str]] = {}
-    for tag, text in (values or {}).items():
-        if not text:
-            continue
-        key = langtags.language_map_key(tag)
-        texts = out.setdefault(key, [])
-        if text in texts:
-            continue
-        if key == (tag or "none"):
-            texts.insert(0, text)
-        else:
-            texts.append(text)
+    """A model language map (tag -> text) as a IIIF one (key -> [text], keys by
+    ``langtags.language_map_key``); ``none`` for untagged text, or ``fallback`` if empty."""
+    out = langtags.iiif_language_map(values or {})
     if not out and fallback:
         out = {"none": [fallback]}
     return out
@@ -198,22 +183,7 @@ def default_viewing(item: Item) -> tuple[str, list[str]]:
 
 
 def _script_family(item: Item) -> str:
-    """Mong, Tibt or Hani: the script of the book, from its tags, else from its letters."""
-    for tag in [item.writing_system] + list(item.languages):
-        script = langtags.script_of(tag) if tag else None
-        if script == "Latn":
-            # a romanisation (bo-x-ewts, zh-Latn) was made from a book in the language's script
-            script = langtags.usual_script(tag) or script
-        if script in _BOOK_FAMILIES:
-            return script
-    for script in item.scripts:
-        family = langtags.script_of(f"und-{script}") if len(script) == 4 else None
-        if family in _BOOK_FAMILIES:
-            return family
-    return ""
-
-
-_BOOK_FAMILIES = ("Mong", "Tibt", "Hani")
+    return langtags.book_script([item.writing_system, *item.languages], item.scripts) or ""
 
 
 def text_language(item: Item) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 # Search script names (library.scripts uses them for tokens, tags give them for documents).
 HUDUM = "hudum"
@@ -335,6 +335,26 @@ def usual_script(tag: Optional[str]) -> Optional[str]:
     return _LANGUAGE_SCRIPT.get(_lenient(tag or "").language)
 
 
+_BOOK_SCRIPTS = ("Mong", "Tibt", "Hani")
+
+
+def book_script(tags: Sequence[Optional[str]], scripts: Sequence[str] = ()) -> Optional[str]:
+    """Mong, Tibt or Hani: the script family of a book, from the first of its tags that names
+    one (a romanisation such as ``bo-x-ewts`` counts for the script it was made from), else
+    from the ISO 15924 codes of the scripts its text was found in; None for any other book."""
+    for tag in tags:
+        script = script_of(tag) if tag else None
+        if script == "Latn":
+            script = usual_script(tag) or script
+        if script in _BOOK_SCRIPTS:
+            return script
+    for code in scripts:
+        family = _SCRIPT_FAMILY.get(code, code)
+        if family in _BOOK_SCRIPTS:
+            return family
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # IIIF language maps
 # ---------------------------------------------------------------------------------------------
@@ -363,3 +383,22 @@ def language_map_key(tag: Optional[str]) -> str:
     while kept and len(kept[-1]) == 1:  # a singleton ("x", "u") without its subtags
         kept.pop()
     return "-".join(kept) or "none"
+
+
+def iiif_language_map(values: Mapping[str, str]) -> dict[str, list[str]]:
+    """A language map (tag -> text) as a IIIF one (key -> [text]), keys by
+    ``language_map_key``. Two texts meeting under one key (``es`` and ``es-419``) are both kept,
+    the one whose tag is the key first; empty texts are left out."""
+    out: dict[str, list[str]] = {}
+    for tag, text in values.items():
+        if not text:
+            continue
+        key = language_map_key(tag)
+        texts = out.setdefault(key, [])
+        if text in texts:
+            continue
+        if key == (tag or "none"):
+            texts.insert(0, text)
+        else:
+            texts.append(text)
+    return out

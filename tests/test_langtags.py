@@ -73,6 +73,19 @@ def test_usual_script_is_the_script_of_the_book():
     assert langtags.usual_script("sa") is None
 
 
+def test_book_script_reads_the_book_not_its_romanisation():
+    assert langtags.book_script(["bo-x-ewts"]) == "Tibt"
+    assert langtags.book_script(["en", "mn"]) == "Mong"
+    assert langtags.book_script(["mn-Cyrl", "zh-Hant"]) == "Hani"
+    assert langtags.book_script(["", "en"], ["Latn", "Hant"]) == "Hani"
+    assert langtags.book_script(["en"], ["Latn"]) is None
+
+
+def test_iiif_language_map_keeps_both_texts_under_a_shared_key():
+    assert langtags.iiif_language_map({"es-419": "a", "es": "b", "": "c", "en": ""}) == {
+        "es": ["b", "a"], "none": ["c"]}
+
+
 # --- Han code points -------------------------------------------------------------------------
 
 
