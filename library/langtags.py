@@ -11,7 +11,9 @@
 - ``HAN_RANGES`` is the one definition of the Han ideograph code points (every CJK Unified
   Ideographs block through Extension J, and both compatibility blocks); ``letter_script`` and
   ``script_counts`` tell the script of letters by code point.
-- ``language_map_key`` is the key a tag gets in a IIIF language map.
+- ``book_script`` is the script family (Mong, Tibt, Hani) of a book from its tags, for its
+  reading direction; ``language_map_key`` and ``iiif_language_map`` give the keys of IIIF
+  language maps, which the IIIF schema limits to letters and hyphens.
 
 Pure functions on strings; nothing here imports another module of the project.
 """
@@ -274,7 +276,8 @@ _LANGUAGE_SCRIPT = {
 }
 # Languages written in more than one script in the collection: their letters decide first.
 _AMBIGUOUS = frozenset({"mn", "bua", "xal"})
-# Private-use subtags naming a romanisation, or the Todo script.
+# Private-use subtags naming a romanisation (``todo``, the other one this library reads, names
+# the Todo script).
 _ROMANISATIONS = frozenset({"ewts", "wylie", "ltn", "alalc", "pinyin", "iast"})
 _SCRIPT_FAMILY = {"Hant": "Hani", "Hans": "Hani"}
 
@@ -299,7 +302,7 @@ def script_of(tag: Optional[str], text: str = "") -> Optional[str]:
         return _SCRIPT_FAMILY.get(t.script, t.script)
     if any(p in _ROMANISATIONS for p in t.private):
         return "Latn"
-    if "todo" in t.private or "todo" in t.variants:
+    if "todo" in t.private:
         return "Mong"
     usual = _LANGUAGE_SCRIPT.get(t.language)
     if text and (usual is None or t.language in _AMBIGUOUS):
@@ -321,7 +324,7 @@ def writing_system(tag: Optional[str]) -> Optional[str]:
     script = script_of(tag)
     t = _lenient(tag)
     if script == "Mong":
-        if "todo" in t.private or "todo" in t.variants or t.language in ("xal", "xwo"):
+        if "todo" in t.private or t.language in ("xal", "xwo"):
             return TODO
         if t.language in ("mnc", "sjo"):
             return MANCHU
