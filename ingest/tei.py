@@ -18,7 +18,7 @@ from lxml import etree
 
 from ingest.xmlsafe import parse_xml
 from library.errors import NotTEIError
-from library.langtags import normalize_tag as norm_lang  # noqa: F401  (kept for importers)
+from library.langtags import normalize_tag as norm_lang  # the name importers know
 from library.models import Diagnostic, Item, Page, TocEntry
 
 from .tei_body import BodyWalker
