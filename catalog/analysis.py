@@ -28,7 +28,7 @@ from typing import Iterator
 
 from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
 
-from library import scripts
+from library import langtags, scripts
 
 __all__ = ["ANALYZER_VERSION", "FIELDS", "BOOSTS", "INDEX_FIELDS", "INDEX_FIELD_OF", "X_ONLY",
            "TR_GROUP", "TR_GROUPS", "tr_matches", "L_ONLY", "QUERY_FIELD_MAP", "index_terms",
@@ -98,9 +98,8 @@ _MONG_CTRL = "\u180a-\u180f\u200c\u200d\u1806"
 # syllable (deleted by the key, not split on). Tibetan digits are a digit run.
 _TIB_MARK = "\u0f35\u0f37\u0f39\u0fc6"
 _TIB_CORE = "\u0f00\u0f3e\u0f3f\u0f40-\u0f84\u0f86\u0f87\u0f8d-\u0fbc"
-# One Han character per token (BMP and the supplementary ideographic planes).
-_HAN = ("\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3400-\u4dbf\u4e00-\u9fff"
-        "\uf900-\ufaff\U00020000-\U0003134f")
+# One Han character per token: the ideographs and their marks, as library.langtags defines them.
+_HAN = langtags.HAN_SCRIPT_CLASS
 # Latin, Greek (γ of scholarly romanisation) and Cyrillic letters, with combining marks, modifier
 # apostrophes ('bka'', ʼ), digits after the first letter, and . + ~ between letters (EWTS g.yang,
 # b+ha, hU~M).
@@ -148,7 +147,7 @@ def current_writing_system() -> str | None:
 
 
 def _mongol_declared(tag: str | None) -> str | None:
-    sc = scripts.writing_system_script(tag)
+    sc = langtags.writing_system(tag)
     return sc if sc in (scripts.HUDUM, scripts.TODO, scripts.MANCHU) else None
 
 

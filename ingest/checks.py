@@ -5,7 +5,7 @@
   compiled once per process and only when a check asks for it.
 - Pages against images: ``<pb>`` count against the image count, an image shown on two pages,
   two image files with the same bytes, images referenced out of file-name order.
-- Text anomalies (``library.scripts.text_anomalies``) with the TEI line where each first occurs:
+- Text anomalies (``ingest.anomalies.text_anomalies``) with the TEI line where each first occurs:
   Menksoft private-use text, Hudum letters in Todo, text not in NFC, unassigned code points.
 
 The text is read from the XML tree, not from the parsed pages, because the TEI reader already
@@ -20,10 +20,10 @@ from typing import Optional
 
 from lxml import etree
 
-from library import scripts
 from library.errors import SudurError
 from library.store import file_digest
 
+from .anomalies import text_anomalies
 from .batch import ItemPlan
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
@@ -202,7 +202,7 @@ def check_text(plan: ItemPlan, tree: etree._ElementTree, rel: str) -> None:
     for line, lang, text in _text_chunks(tree, None):
         if text.isspace():
             continue
-        for finding in scripts.text_anomalies(text, lang or ws):
+        for finding in text_anomalies(text, lang or ws):
             code, _, message = finding.partition(": ")
             entry = found.get(code)
             if entry is None:

@@ -32,6 +32,7 @@ from library.store import (Store, derived_dir, file_digest, page_derived_dir, re
                            source_dir)
 
 from .batch import ItemPlan, item_folders, plan_item, read_collections
+from .image_checks import check_images
 
 CHUNK = 1 << 20
 
@@ -88,61 +89,12 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
             plan.warn(f"item {plan.item_id!r} is already in the library; ingest replaces it "
                       "if its sources changed", plan.display, code="in-library")
         if plan.item is not None:
-            _check_images(plan, settings)
+            check_images(plan, settings)
             run_checks(plan, schema)
             if validate_tei and schema is None and plan.tei is not None:
                 plan.warn("TEI validity not checked: tei_all.rng not found (set "
                           "SUDUR_TEI_SCHEMA to its path)", plan.display, code="no-schema")
     return plans
-
-
-def _check_images(plan: ItemPlan, settings: Optional[Settings] = None) -> None:
-    huge = (settings.max_master_pixels if settings else 250_000_000) // 4
-    sizes = []
-    for page in plan.item.pages:
-        if not page.image:
-            continue
-        rel = f"{plan.display}/{page.image}"
-        try:
-            path = resolve_inside(plan.folder, page.image)
-        except SudurError as exc:
-            plan.error(exc.message, rel, code="path-escape")
-            continue
-        if not path.is_file():
-            if not any(d.code == "missing-image" and page.image in d.message
-                       for d in plan.diagnostics):
-                plan.error(f"image {page.image} named for page {page.label or page.order} "
-                           "does not exist", rel, code="missing-image")
-            continue
-        try:
-            info = imaging.probe(path, rel)
-        except SudurError as exc:
-            plan.error(exc.message, rel, code="bad-image")
-            continue
-        page.width, page.height, page.mode = info.width, info.height, info.mode
-        sizes.append((page.order, info.width, info.height, rel))
-        if info.width < 100 or info.height < 100:
-            plan.warn(f"image is tiny ({info.width}×{info.height})", rel, code="tiny-image")
-        if info.width * info.height > huge:
-            plan.warn(f"image is huge ({info.width}×{info.height}, "
-                      f"{info.width * info.height / 1e6:.0f} megapixels)", rel, code="huge-image")
-        if info.mode not in ("RGB", "L", "1", "P", "RGBA", "LA"):
-            target = "greyscale" if info.mode in ("I;16", "I", "F", "I;16B") else "RGB"
-            plan.warn(f"unexpected colour mode {info.mode}; derivatives are made in {target}",
-                      rel, code="colour-mode")
-        for note in getattr(info, "warnings", []):
-            note = note.removeprefix(rel + ": ")
-            if "although its name ends in" in note:
-                plan.warn(note, rel, code="format-mismatch")
-            elif "frame" not in note and " shown as " not in note:  # reported here already
-                plan.warn(note, rel, code="image-note")
-        if getattr(info, "frames", 1) > 1:
-            plan.warn(f"image has {info.frames} frames; only the first is used", rel,
-                      code="multi-frame")
-    for (o1, w1, h1, _), (o2, w2, h2, rel2) in zip(sizes, sizes[1:]):
-        if w1 and (abs(w2 - w1) / w1 > 0.25 or abs(h2 - h1) / max(h1, 1) > 0.25):
-            plan.warn(f"page {o2} is {w2}×{h2}, its neighbour {w1}×{h1}", rel2,
-                      code="size-jump")
 
 
 def payload_of(batch: Path) -> Path:
@@ -206,7 +158,7 @@ def _prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str,
     plan = plan_item(Path(folder), Path(batch_root), settings.max_tei_bytes)
     out = Prepared(item_id=plan.item_id, status="failed", diagnostics=plan.diagnostics)
     if plan.item is not None and not plan.errors:
-        _check_images(plan, settings)
+        check_images(plan, settings)
     if plan.errors or plan.item is None:
         return out
     out.source_hash = source_hash(plan)

@@ -23,6 +23,7 @@ from iiif_prezi3 import (Annotation, AnnotationBody, AnnotationPage, AnnotationP
                          CanvasRef, Collection as PreziCollection, CollectionRef, Manifest,
                          ManifestRef, Range, TextualBody)
 
+from . import langtags
 from .errors import NotFoundError
 from .models import Box, Collection, Item, LangMap, Page, TocEntry
 from .urls import (annotation_page_url, autocomplete1_url, autocomplete_url, canvas_url,
@@ -68,8 +69,9 @@ def rebase(serialized: str, base: str) -> str:
 # --- small helpers ---------------------------------------------------------------------------
 
 def lang_map(values: Mapping[str, str] | None, fallback: str = "") -> dict[str, list[str]]:
-    """A model language map (tag -> text) as a IIIF one (tag -> [text]); ``none`` if untagged."""
-    out = {(tag or "none"): [text] for tag, text in (values or {}).items() if text}
+    """A model language map (tag -> text) as a IIIF one (key -> [text], keys by
+    ``langtags.language_map_key``); ``none`` for untagged text, or ``fallback`` if empty."""
+    out = langtags.iiif_language_map(values or {})
     if not out and fallback:
         out = {"none": [fallback]}
     return out
@@ -124,28 +126,14 @@ def default_viewing(item: Item) -> tuple[str, list[str]]:
 
 
 def _script_family(item: Item) -> str:
-    tags = [item.writing_system] + list(item.languages)
-    for tag in tags:
-        low = (tag or "").lower()
-        if low.endswith("-mong") or low in ("mn", "xal", "mnc"):
-            return "Mong"
-        if low.startswith("bo"):
-            return "Tibt"
-        if low.startswith(("zh", "lzh")) or low.endswith(("-hant", "-hans", "-hani")):
-            return "Hani"
-    for script in item.scripts:
-        if script in ("Mong",):
-            return "Mong"
-        if script == "Tibt":
-            return "Tibt"
-        if script in ("Hani", "Hant", "Hans"):
-            return "Hani"
-    return ""
+    return langtags.book_script([item.writing_system, *item.languages], item.scripts) or ""
 
 
 def text_language(item: Item) -> str:
-    """The BCP 47 tag of the transcription, for TextualBody ``language``."""
-    return item.writing_system or (item.languages[0] if item.languages else "") or "und"
+    """The BCP 47 tag of the transcription, for TextualBody ``language``, as written (es-419
+    included: there the schema takes any string); ``und`` when the item has no valid one."""
+    tag = item.writing_system or (item.languages[0] if item.languages else "")
+    return tag if langtags.is_valid_tag(tag) else "und"
 
 
 def text_canvas_size(item: Item, page: Page) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Protocol, Sequence
 
 from .iiif_presentation import SEARCH2_CONTEXT, clip_box
+from .langtags import SPACELESS_CLASS
 from .models import Box, Page, union_boxes
 from .urls import (autocomplete1_url, autocomplete_url, canvas_url, hit_url, search1_url,
                    search_url, with_query)
@@ -111,7 +112,7 @@ def quote(text: str, start: int, end: int, width: int = CONTEXT_CHARS) -> tuple[
 
 # Chinese runs on across a line break, and so does Tibetan after a tsheg or shad; words in the
 # other scripts are separated by it.
-_HAN = "\u3000-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+_HAN = SPACELESS_CLASS
 _RUN_ON_BREAK = re.compile(f"(?<=[{_HAN}\u0f0b-\u0f14])\n|\n(?=[{_HAN}])")
 
 

@@ -13,7 +13,8 @@ per index field:
   of the original Han character, Cyrillic romanised).
 
 ``token_keys`` is the cached entry point the analyzers call once per token. Also here: script
-detection, writing-system tags, Menksoft PUA conversion and the text checks of ``sudur check``.
+detection and Menksoft PUA conversion. The Tibetan keys live in ``library.tibetan``, the
+language-tag rules and the Han code points in ``library.langtags``; both are re-exported here.
 Nothing here touches the network: OpenCC and pypinyin carry their data in their wheels.
 """
 
@@ -32,6 +33,23 @@ from library.menksoft import (  # re-exported: part of this module's public API
     count_menksoft,
     has_menksoft,
 )
+from library.langtags import (  # re-exported: part of this module's public API
+    CYRILLIC,
+    HAN,
+    HUDUM,
+    LATIN,
+    MANCHU,
+    TIBETAN,
+    TODO,
+    is_han_script,
+)
+from library.langtags import writing_system as writing_system_script
+from library.tibetan import (  # re-exported: part of this module's public API
+    tibetan_exact,
+    tibetan_loose,
+    tibetan_wylie,
+    wylie_to_tibetan,
+)
 from library.translit import cyrillic_to_latin, latin_skeleton, transliterate_mongolian
 
 __all__ = [
@@ -41,18 +59,11 @@ __all__ = [
     "mongol_exact", "mongol_shape", "mongol_loose", "tibetan_exact", "tibetan_loose",
     "tibetan_wylie", "han_exact", "han_loose", "han_readings", "latin_exact", "latin_loose",
     "fold_digits", "latin_skeleton", "cyrillic_to_latin", "transliterate_mongolian",
-    "token_keys", "key", "convert_menksoft", "has_menksoft", "text_anomalies",
+    "token_keys", "key", "convert_menksoft", "has_menksoft",
     "MENKSOFT_FIRST", "MENKSOFT_LAST", "pinyin_syllables", "wylie_to_tibetan", "count_menksoft",
 ]
 
-# Script names returned by detect_script and used throughout.
-HUDUM = "hudum"
-TODO = "todo"
-MANCHU = "manchu"
-TIBETAN = "tibetan"
-HAN = "han"
-LATIN = "latin"
-CYRILLIC = "cyrillic"
+# Script names returned by detect_script besides those a language tag can announce.
 DIGITS = "digits"
 OTHER = "other"
 
@@ -74,13 +85,11 @@ ZWJ = "\u200d"
 ZWNJ = "\u200c"
 NNBSP = "\u202f"
 
-_HUDUM_LETTERS = frozenset(chr(cp) for cp in range(0x1820, 0x1843))
+HUDUM_LETTERS = frozenset(chr(cp) for cp in range(0x1820, 0x1843))
 _TODO_ONLY = frozenset(chr(cp) for cp in range(0x1843, 0x185D))
 _MANCHU_ONLY = frozenset(chr(cp) for cp in range(0x185D, 0x1879))
-# Letters Todo shares with Hudum (it reads U+1834 as z and U+1838 as f).
-_TODO_SHARED = frozenset("\u1820\u1828\u182f\u1830\u1831\u1837\u1840\u1834\u1838")
 # Characters mongol-norm's shaper accepts; anything else in a word means "not pure Hudum".
-_SHAPER_OK = _HUDUM_LETTERS | frozenset(FVS + MVS + NIRUGU + ZWJ)
+_SHAPER_OK = HUDUM_LETTERS | frozenset(FVS + MVS + NIRUGU + ZWJ)
 
 _X_DROP_MONG = {ord(c): None for c in FVS + ZWJ + ZWNJ + TODO_SOFT_HYPHEN + NIRUGU}
 _L_DROP_MONG = {ord(c): None for c in FVS + MVS + ZWJ + ZWNJ + TODO_SOFT_HYPHEN + NIRUGU}
@@ -107,33 +116,6 @@ def canonical_version() -> str:
     Store it with anything built from shape keys and rebuild when it changes.
     """
     return CANONICAL_VERSION
-
-
-def writing_system_script(tag: str | None) -> str | None:
-    """The script a BCP 47 tag announces: "hudum", "todo", "manchu", "tibetan", "han", ... or None.
-
-    xal-Mong (Kalmyk/Oirat) and a ``-x-todo`` private use mean Todo; mnc-Mong and sjo-Mong mean
-    Manchu/Sibe; any other *-Mong (mn-Mong, bua-Mong, ...) means Hudum.
-    """
-    if not tag:
-        return None
-    parts = tag.replace("_", "-").lower().split("-")
-    lang = parts[0]
-    if "todo" in parts or (lang in ("xal", "xwo") and "cyrl" not in parts):
-        return TODO
-    if lang in ("mnc", "sjo") and "latn" not in parts:
-        return MANCHU
-    if "mong" in parts:
-        return HUDUM
-    if lang in ("bo", "dz", "xct") or "tibt" in parts:
-        return TIBETAN if "latn" not in parts and "ewts" not in parts else LATIN
-    if lang in ("zh", "lzh", "ltc", "och") or "hant" in parts or "hans" in parts or "hani" in parts:
-        return HAN if "latn" not in parts else LATIN
-    if "cyrl" in parts:
-        return CYRILLIC
-    if "latn" in parts:
-        return LATIN
-    return None
 
 
 def mongol_system(word: str, declared: str | None = None) -> str:
@@ -197,88 +179,6 @@ def mongol_loose(word: str, system: str = HUDUM) -> str:
     w = _MEDIAL_Y_BEFORE_I.sub("", w)
     w = _NGG.sub("\u1828\u182d", w)
     return w.translate(_L_FOLD_HUDUM)
-
-
-# ---------------------------------------------------------------------------------------------
-# Tibetan
-# ---------------------------------------------------------------------------------------------
-
-_TIB_DELETE = {0x0F35: None, 0x0F37: None, 0x0F39: None, 0x0FC6: None}
-_TIB_VOWEL_BEFORE_SUB = re.compile("([\u0f71-\u0f84\u0f86\u0f87]+)([\u0f8d-\u0fbc]+)")
-_TIB_LENIENT = str.maketrans({
-    "\u0f7e": "\u0f83", "\u0f82": "\u0f83",                    # anusvara/candrabindu -> one
-    "\u0f4a": "\u0f4f", "\u0f4b": "\u0f50", "\u0f4c": "\u0f51", "\u0f4e": "\u0f53",  # retroflex
-    "\u0f9a": "\u0f9f", "\u0f9b": "\u0fa0", "\u0f9c": "\u0fa1", "\u0f9e": "\u0fa3",
-    "\u0f71": None, "\u0fb0": None,                            # a-chung
-    "\u0fba": "\u0fad", "\u0fbb": "\u0fb1", "\u0fbc": "\u0fb2",  # fixed-form subjoined
-    "\u0f6a": "\u0f62", "\u0f65": "\u0f64", "\u0f80": "\u0f72",
-})
-# Affixed particles -'i, -'o, -'am, -'ang, -'is (longest first).
-_TIB_AFFIXES = ("\u0f60\u0f72\u0f66", "\u0f60\u0f44", "\u0f60\u0f58", "\u0f60\u0f72",
-                "\u0f60\u0f7c")
-_TIB_BASE_LETTER = re.compile("[\u0f40-\u0f6c]")
-_TIB_VOWEL = re.compile("[\u0f71-\u0f7d\u0f80\u0f81]")
-
-
-@lru_cache(maxsize=1 << 16)
-def tibetan_exact(syllable: str) -> str:
-    """Exact key of one syllable: ༀ expanded, in-syllable marks deleted, NFD, vowels after stacks."""
-    s = syllable.replace("\u0f00", "\u0f68\u0f7c\u0f7e").translate(_TIB_DELETE)
-    s = unicodedata.normalize("NFD", s)
-    # NFD cannot move a vowel typed before a subjoined letter (both orders are canonical).
-    while True:
-        t = _TIB_VOWEL_BEFORE_SUB.sub(r"\2\1", s)
-        if t == s:
-            break
-        s = t
-    return unicodedata.normalize("NFD", s)
-
-
-@lru_cache(maxsize=1 << 16)
-def tibetan_loose(syllable: str) -> str:
-    """Lenient key (after lucene-bo): exact key, then the lenient fold, then affixes stripped."""
-    s = tibetan_exact(syllable).translate(_TIB_LENIENT)
-    s = s.replace("\u0f7a\u0f7a", "\u0f7b").replace("\u0f7c\u0f7c", "\u0f7d")
-    for affix in _TIB_AFFIXES:
-        if s.endswith(affix) and len(s) > len(affix):
-            stem = s[: -len(affix)]
-            # dga' + 'i is written dga'i: a vowelless stem of two letters or more had lost its 'a.
-            if not _TIB_VOWEL.search(stem) and len(_TIB_BASE_LETTER.findall(stem)) >= 2:
-                stem += "\u0f60"
-            return stem
-    return s
-
-
-_EWTS = None
-
-
-def _ewts():
-    global _EWTS
-    if _EWTS is None:
-        import pyewts  # imported on first use: its tables take a moment to build
-
-        _EWTS = pyewts.pyewts()
-    return _EWTS
-
-
-@lru_cache(maxsize=1 << 16)
-def tibetan_wylie(syllable: str) -> str:
-    """EWTS (Extended Wylie) of one syllable via pyewts, from its exact (NFD) form."""
-    try:
-        return _ewts().toWylie(tibetan_exact(syllable), [])
-    except (ValueError, KeyError, IndexError, TypeError):
-        # pyewts has no error contract; an unconvertible syllable just has no romanisation.
-        return ""
-
-
-def wylie_to_tibetan(text: str) -> tuple[str, list[str]]:
-    """Convert EWTS to Tibetan Unicode; returns (text, pyewts warnings)."""
-    warns: list[str] = []
-    try:
-        out = _ewts().toUnicode(text, warns)
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
-        return "", [str(exc)]
-    return out, warns
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,8 +338,7 @@ def _char_script(ch: str) -> str | None:
         return HUDUM
     if 0x0F00 <= cp <= 0x0FFF:
         return DIGITS if 0x0F20 <= cp <= 0x0F29 else TIBETAN
-    if (0x3400 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x3134F
-            or 0x2E80 <= cp <= 0x2FDF or cp in (0x3005, 0x3007)):
+    if is_han_script(ch):
         return HAN
     if 0x0400 <= cp <= 0x052F or 0x1C80 <= cp <= 0x1C8F or 0xA640 <= cp <= 0xA69F:
         return CYRILLIC
@@ -542,53 +441,3 @@ def key(field: str, text: str, writing_system: str | None = None) -> tuple[str, 
     if declared not in (HUDUM, TODO, MANCHU):
         declared = None
     return token_keys(field, kind, text, declared)
-
-
-# ---------------------------------------------------------------------------------------------
-# Checks for `sudur check`
-# ---------------------------------------------------------------------------------------------
-
-_MONG_WORD = re.compile("[\u1820-\u1878\u1880-\u18aa\u180a-\u180f\u200c\u200d\u1806]+")
-
-
-def _examples(items: list[str], limit: int = 3) -> str:
-    return ", ".join(items[:limit]) + (", ..." if len(items) > limit else "")
-
-
-def text_anomalies(text: str, writing_system: str | None = None) -> list[str]:
-    """Problems in a transcription that break search, each "code: message".
-
-    Codes: ``menksoft-pua`` (legacy Menksoft glyph codes, convert them), ``private-use`` (other
-    PUA characters), ``todo-hudum-mix`` (Hudum-only letters inside a Todo text, a keyboard
-    artefact), ``not-nfc`` (text is not in Unicode NFC) and ``unassigned`` (code points with no
-    character in this Python's Unicode version).
-    """
-    out: list[str] = []
-    n_menk = count_menksoft(text)
-    if n_menk:
-        out.append(f"menksoft-pua: {n_menk} legacy Menksoft glyph code(s) "
-                   f"(U+{MENKSOFT_FIRST:04X}-U+{MENKSOFT_LAST:04X}); convert them to Unicode")
-    other_pua = sorted({f"U+{ord(c):04X}" for c in text
-                        if unicodedata.category(c) == "Co"
-                        and not MENKSOFT_FIRST <= ord(c) <= MENKSOFT_LAST})
-    if other_pua:
-        out.append(f"private-use: {len(other_pua)} private-use character(s) of unknown "
-                   f"encoding: {_examples(other_pua)}")
-    if writing_system_script(writing_system) == TODO:
-        mixed = []
-        for m in _MONG_WORD.finditer(text):
-            w = m.group(0)
-            bad = sorted({f"U+{ord(c):04X}" for c in w
-                          if c in _HUDUM_LETTERS and c not in _TODO_SHARED})
-            if bad:
-                mixed.append(f"{w} ({' '.join(bad)})")
-        if mixed:
-            out.append(f"todo-hudum-mix: {len(mixed)} word(s) of this Todo text use Hudum-only "
-                       f"letters: {_examples(mixed)}")
-    if not unicodedata.is_normalized("NFC", text):
-        out.append("not-nfc: text is not in Unicode NFC; store it NFC-normalised (never NFKC)")
-    unassigned = sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cn"})
-    if unassigned:
-        out.append(f"unassigned: {len(unassigned)} unassigned code point(s) "
-                   f"(Unicode {unicodedata.unidata_version}): {_examples(unassigned)}")
-    return out

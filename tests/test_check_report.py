@@ -240,3 +240,21 @@ def test_huge_image_is_reported(tmp_path):
     plans = check_batch(batch, Settings.load(tmp_path / "lib", max_master_pixels=16_000_000),
                         validate_tei=False)
     assert [d.code for d in plans[0].warnings] == ["huge-image"]
+
+
+def test_a_language_tag_that_is_not_bcp47_is_an_error_with_its_line(tmp_path):
+    batch = tmp_path / "batch"
+    item(batch, "latam-1", pbs("images/0001.png"), {"images/0001.png": {}}, lang="es-419")
+    item(batch, "badtag-1", pbs("images/0001.png")
+         + '\n<p xml:lang="en-">x</p>\n<p xml:lang="es-419-419">y</p>',
+         {"images/0001.png": {}})
+    lib = ["--library", str(tmp_path / "lib")]
+    res = run(lib + ["check", str(batch), "--no-schema", "--format", "json"])
+    assert res.exit_code == 1, res.output
+    data = json.loads(res.output)
+    assert diags(data, "latam-1", "bad-language-tag") == []  # es-419 is a valid tag
+    found = diags(data, "badtag-1", "bad-language-tag")
+    assert [(d["file"], d["line"], d["level"]) for d in found] == [
+        ("badtag-1/badtag-1.xml", 8, "error"), ("badtag-1/badtag-1.xml", 9, "error")]
+    assert "xml:lang='en-'" in found[0]["message"] and "BCP 47" in found[0]["message"]
+    assert "'es-419-419'" in found[1]["message"]

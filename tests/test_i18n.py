@@ -148,6 +148,18 @@ def test_autotag_wraps_script_runs_and_keeps_markup():
     assert str(autotag("<script>")) == "&lt;script&gt;"
 
 
+def test_tag_script_and_han_runs_follow_langtags():
+    from viewer.i18n import autotag, is_vertical, script_of, script_tags_for
+
+    # one rule for every tag: a romanisation is Latin (the old loop read "ewts" as a script)
+    assert script_of("bo-x-ewts") == "Latn"
+    assert script_of("zh-Hant-TW") == "Hani"
+    assert script_tags_for("zh-Hant") == {"Hani": "zh-Hant"}
+    assert not is_vertical("mn", "Монгол бичиг") and is_vertical("mn", "ᠮᠣᠩᠭᠣᠯ")
+    # Extension G and H ideographs are Han like the rest (the old ranges stopped at U+2FA1F)
+    assert str(autotag("\U00030000\U00031350")) == '<span lang="zh">\U00030000\U00031350</span>'
+
+
 def test_language_names_from_parts(client):
     from viewer.i18n import language_name
 

@@ -270,7 +270,7 @@ def test_no_network_during_analysis_and_queries(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     # cold caches and lazily loaded converters, so every code path really runs under the patch
     monkeypatch.setattr(scripts, "_OPENCC", None)
-    monkeypatch.setattr(scripts, "_EWTS", None)
+    monkeypatch.setattr("library.tibetan._EWTS", None)
     monkeypatch.setattr(scripts, "_PINYIN_DICT", None)
     for fn in (scripts.token_keys, scripts.han_loose, scripts.han_readings, scripts.tibetan_wylie,
                scripts.mongol_shape, scripts.pinyin_syllables, querying.segment_pinyin,

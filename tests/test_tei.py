@@ -136,6 +136,24 @@ def test_norm_lang() -> None:
     assert norm_lang("ZH-hant-tw") == "zh-Hant-TW"
     assert norm_lang("Bo-Ltn") == "bo-x-ewts"
     assert norm_lang("bo-x-EWTS") == "bo-x-ewts"
+    assert norm_lang("es-419") == "es-419"
+
+
+def test_tags_with_digits_are_kept_and_bad_tags_are_errors_with_their_line(tmp_path: Path) -> None:
+    header = HEADER.replace('<title xml:lang="en">T</title>',
+                            '<title xml:lang="es-419">Crónica</title>')
+    r = parse(tmp_path / "a", tei('<p xml:lang="es-419">Había una vez</p>', header=header,
+                                  root_attrs=' xml:lang="es-419"'))
+    assert r.item.titles == {"es-419": "Crónica"} and r.item.writing_system == "es-419"
+    assert r.diagnostics == []
+    header = HEADER.replace('<title xml:lang="en">T</title>', '<title xml:lang="en-">T</title>')
+    header = header.replace("</fileDesc></teiHeader>", "</fileDesc>\n<profileDesc><langUsage>"
+                            '<language ident="zh-Hant-Hans"/></langUsage></profileDesc></teiHeader>')
+    r = parse(tmp_path / "b", tei('<p xml:lang="">x</p>', header=header))
+    bad = [(d.level, d.line, d.code) for d in r.diagnostics if d.code == "bad-language-tag"]
+    assert bad == [("error", 2, "bad-language-tag"), ("error", 4, "bad-language-tag")]
+    assert "xml:lang='en-'" in r.diagnostics[0].message
+    assert "ident='zh-Hant-Hans'" in r.diagnostics[1].message
 
 
 def test_viewing_direction_from_rend(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ from flask import Flask, request
 from flask_babel import Babel, get_locale, lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from library import langtags
+
 COOKIE = "sudur_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -95,24 +97,8 @@ def pick(langmap: Mapping[str, str], lang: Optional[str] = None) -> tuple[str, s
 
 
 def script_of(tag: str, text: str = "") -> str:
-    """ISO 15924 script of a tagged text: from the tag's script subtag, else from its letters."""
-    for part in (tag or "").split("-")[1:]:
-        if len(part) == 4 and part.isalpha():
-            return part.title()
-    primary = (tag or "").split("-")[0].lower()
-    if primary in ("bo", "dz"):
-        return "Tibt"
-    if primary in ("zh", "lzh", "cmn", "ja"):
-        return "Hani"
-    for ch in text[:200]:
-        o = ord(ch)
-        if 0x1800 <= o <= 0x18AF or 0x11660 <= o <= 0x1167F:
-            return "Mong"
-        if 0x0F00 <= o <= 0x0FFF:
-            return "Tibt"
-        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
-            return "Hani"
-    return ""
+    """ISO 15924 script of a tagged text (``library.langtags.script_of``); "" when unknown."""
+    return langtags.script_of(tag, text) or ""
 
 
 def is_vertical(tag: str, text: str = "") -> bool:
@@ -133,14 +119,9 @@ _TAG_RE = re.compile(r"(<[^>]*>)")
 
 
 def _char_script(ch: str) -> str:
-    o = ord(ch)
-    if 0x1800 <= o <= 0x18AF or 0x11660 <= o <= 0x1167F:
-        return "Mong"
-    if 0x0F00 <= o <= 0x0FFF:
-        return "Tibt"
-    if (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x2FA1F
-            or 0xF900 <= o <= 0xFAFF):
-        return "Hani"
+    code = langtags.letter_script(ch)
+    if code in _RUN_TAGS:
+        return code
     if ch.isspace() or not ch.isalnum():
         return ""  # neutral: joins the run it sits in
     return "other"
