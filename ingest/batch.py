@@ -16,6 +16,8 @@ from typing import Optional
 from library.errors import SudurError
 from library.models import Collection, Diagnostic, Item, Page, is_item_id
 
+from .pairing import PagePairing, pair_ocr
+
 IMAGE_SUFFIXES = {".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".gif", ".webp"}
 OCR_SUFFIXES = {".xml", ".hocr", ".html", ".htm"}
 SKIP_NAMES = {"collections.json", "bagit.txt", "manifest-sha256.txt", "manifest-md5.txt",
@@ -31,6 +33,7 @@ class ItemPlan:
     item: Optional[Item] = None
     images: dict[str, Path] = field(default_factory=dict)  # relative path -> file
     ocr: dict[str, Path] = field(default_factory=dict)  # relative path -> file
+    pairing: list[PagePairing] = field(default_factory=list)  # one per page, OCR or none
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -191,4 +194,5 @@ def plan_item(folder: Path, batch_root: Path, max_tei_bytes: Optional[int] = Non
         plan.item = Item(id=item_id, titles={"und": item_id}, pages=[
             Page(item_id=item_id, order=i + 1, label=str(i + 1), image=rel)
             for i, rel in enumerate(images)])
+    plan.pairing = pair_ocr(plan)
     return plan

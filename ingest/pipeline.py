@@ -31,6 +31,7 @@ from library.settings import Settings
 from library.store import Store, file_digest, resolve_inside
 
 from .batch import ItemPlan, item_folders, plan_item, read_collections
+from .pairing import OcrReader, PagePairing, pairing_of
 
 CHUNK = 1 << 20
 
@@ -243,9 +244,8 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
     if plan.tei is not None:
         size, digest = _copy_hashed(plan.tei, source / plan.tei.name)
         out.fixity.append(FixityRecord(f"source/{plan.tei.name}", "tei", size, digest))
-    ocr_by_stem = {Path(rel).stem: (rel, p) for rel, p in plan.ocr.items()}
-    ocr_list = list(plan.ocr.items())
-    for idx, page in enumerate(item.pages):
+    paired, reader = pairing_of(plan), OcrReader()
+    for page in item.pages:
         if page.image:
             src = resolve_inside(plan.folder, page.image)
             dst = source / page.image
@@ -256,13 +256,8 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
                                               tile_size=settings.tile_size,
                                               thumb_width=settings.thumb_width)
             page.width, page.height = derivs.width, derivs.height
-            stem = Path(page.image).stem
-            ocr = ocr_by_stem.get(stem) or (ocr_list[idx] if len(ocr_list) == len(
-                item.pages) else None)
-        else:
-            ocr = ocr_list[idx] if len(ocr_list) == len(item.pages) else None
-        if ocr is not None:
-            _attach_ocr(page, ocr[0], ocr[1], plan, source, out)
+        if page.order in paired:
+            _attach_ocr(page, paired[page.order], plan, source, out, reader)
     for page in item.pages:
         if scripts.has_menksoft(page.text):
             page.text = scripts.convert_menksoft(page.text)
@@ -279,14 +274,14 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
     return item
 
 
-def _attach_ocr(page: Page, rel: str, path: Path, plan: ItemPlan, source: Path,
-                out: Prepared) -> None:
-    from .ocr import align_ocr_to_text, parse_ocr
+def _attach_ocr(page: Page, pair: PagePairing, plan: ItemPlan, source: Path,
+                out: Prepared, reader: OcrReader) -> None:
+    from .ocr import align_ocr_to_text
 
-    display = f"{plan.display}/{rel}"
-    ocr = parse_ocr(path, display_name=display)
-    size, digest = _copy_hashed(path, source / rel)
-    out.fixity.append(FixityRecord(f"source/{rel}", "ocr", size, digest))
+    ocr, rel = reader.page(plan, pair), pair.ocr
+    if not (source / rel).exists():  # an hOCR volume serves many pages: copied once
+        size, digest = _copy_hashed(plan.ocr[rel], source / rel)
+        out.fixity.append(FixityRecord(f"source/{rel}", "ocr", size, digest))
     page.ocr = rel
     if page.width and ocr.width and (ocr.width != page.width or ocr.height != page.height):
         _scale_lines(ocr.lines, page.width / ocr.width, page.height / max(1, ocr.height))
