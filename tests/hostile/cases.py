@@ -454,6 +454,22 @@ def with_ocr(make: Callable[[Ctx], str], name: str = "0001.xml"):
     return build
 
 
+def with_ocrs(files: dict[str, Callable[[Ctx], str]]):
+    """A good item of one page (images/0001.png) with several OCR files ``ocr/<name>``."""
+    def build(folder: Path, ctx: Ctx) -> None:
+        item(folder, tei())
+        (folder / "ocr").mkdir()
+        for name, make in files.items():
+            (folder / "ocr" / name).write_text(make(ctx), encoding="utf-8")
+    return build
+
+
+def alto_naming(image: Callable[[Ctx], str]) -> Callable[[Ctx], str]:
+    return lambda c: ALTO.replace("<Layout>", "<Description><sourceImageInformation><fileName>"
+                                  f"{image(c)}</fileName></sourceImageInformation></Description>"
+                                  "<Layout>").replace("{word}", "page")
+
+
 ALTO = ('<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#"><Layout><Page WIDTH="240" '
         'HEIGHT="320"><PrintSpace><TextLine><String CONTENT="{word}" HPOS="1" VPOS="1" '
         'WIDTH="9" HEIGHT="9"/></TextLine></PrintSpace></Page></Layout></alto>')
@@ -474,6 +490,17 @@ OCR_CASES = [
                   '</span></span></div></body></html>', "0001.hocr"), "ok"),
     Case("ocr-not-xml", with_ocr(lambda c: "this is not OCR at all"), "refused",
          r"0001\.xml"),
+    # pairing (issue 11, point 4): a name that fits no image is reported, never guessed
+    Case("ocr-names-a-file-outside", with_ocr(alto_naming(lambda c: str(c.secret_png))),
+         "ok", warn="ocr-named-image-absent"),
+    Case("ocr-names-a-url", with_ocr(alto_naming(lambda c: f"{c.url}/0002.png")), "ok",
+         warn="ocr-named-image-absent"),
+    Case("ocr-matches-no-image", with_ocr(lambda c: ALTO.replace("{word}", "x"), "0099.xml"),
+         "ok", warn="ocr-unmatched"),
+    Case("ocr-two-files-for-one-image", with_ocrs({
+        "0001.xml": lambda c: ALTO.replace("{word}", "a"),
+        "scan-1.xml": alto_naming(lambda c: "C:\\scans\\0001.PNG")}), "ok",
+         warn="ocr-duplicate"),
 ]
 
 ID_CASES = [
