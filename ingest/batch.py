@@ -7,15 +7,15 @@ Nothing here writes; ``plan_item`` is what ``sudur check`` reports on.
 """
 from __future__ import annotations
 
-import json
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from library.errors import SudurError
-from library.models import Collection, Diagnostic, Item, Page, is_item_id
+from library.models import Diagnostic, Item, Page, is_item_id
 
+from .collections_file import read_collections  # noqa: F401 - the batch's collections
 from .pairing import PagePairing, pair_ocr
 
 IMAGE_SUFFIXES = {".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".gif", ".webp"}
@@ -68,23 +68,6 @@ def item_folders(batch: Path) -> list[Path]:
         return [batch]
     return sorted((p for p in batch.iterdir() if p.is_dir() and not p.name.startswith(".")
                    and p.name not in SKIP_NAMES), key=lambda p: p.name)
-
-
-def read_collections(batch: Path) -> list[Collection]:
-    path = batch / "collections.json"
-    if not path.is_file():
-        return []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SudurError(f"{path.name}: not valid JSON ({exc})",
-                         hint="fix collections.json or remove it") from exc
-    out = []
-    for d in data:
-        out.append(Collection(id=d["id"], label=d.get("label", {"en": d["id"]}),
-                              summary=d.get("summary", {}), parent=d.get("parent"),
-                              items=list(d.get("items", []))))
-    return out
 
 
 def _files(folder: Path, suffixes: set[str]) -> dict[str, Path]:

@@ -76,6 +76,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
     imaging.configure(settings.max_master_pixels)
     schema = tei_schema_path() if validate_tei else None
     batch = payload_of(Path(batch))
+    read_collections(batch)  # a bad collections.json stops the ingest: say so now
     plans = [plan_item(folder, batch, settings.max_tei_bytes) for folder in item_folders(batch)]
     seen: dict[str, str] = {}
     existing = set(existing_ids)
@@ -396,6 +397,7 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
     """Ingest every item of a batch; a bad item fails alone, the others land."""
     t0 = time.perf_counter()
     batch = payload_of(Path(batch).resolve())
+    collections = read_collections(batch)  # refused before anything is written
     store = Store(settings.library)
     summary = IngestSummary()
     with store.ingest_lock():
@@ -408,7 +410,6 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
             dupes = {n for n in names if names.count(n) > 1}
             run_id = catalog.start_run(str(batch))
             args = [(str(f), str(batch), str(store.root), known) for f in folders]
-            collections = read_collections(batch)
             status = "failed"
             retired = Retired(store.root)
             try:
