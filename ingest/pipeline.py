@@ -494,6 +494,7 @@ def recover(store: Store, catalog: Catalog) -> list[str]:
             store.point_symlink(item_id, target)
     pending = catalog.unindexed()
     if pending:
-        cindex.update_items(store.index_dir, [catalog.get_item(i) for i in pending])
+        # a record that cannot be read is logged and left out, never wedges the library
+        cindex.update_items(store.index_dir, list(catalog.items(pending, with_pages=True)))
         catalog.mark_indexed(pending)
     return removed
