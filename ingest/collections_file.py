@@ -19,6 +19,7 @@ from library.models import Collection, RESERVED_COLLECTION_IDS, is_collection_id
 NAME = "collections.json"
 KEYS = ("id", "label", "summary", "parent", "items")
 MAX_LISTED = 10  # problems quoted in one message
+MAX_BYTES = 16_000_000  # a thousand times what a library of ten thousand volumes needs
 # a language tag as BCP 47 spells it (language, then subtags of 1-8 letters or digits), or
 # IIIF's "none"; keys are compared as written, so case is not folded here
 _LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*|[xX](?:-[A-Za-z0-9]{1,8})+")
@@ -105,6 +106,10 @@ def read_collections(batch: Path) -> list[Collection]:
     if not path.is_file():
         return []
     hint = f"fix {NAME} (or remove it) and run the command again; nothing was written"
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise InputError(f"the file is {size:,} bytes, above the limit of {MAX_BYTES:,}",
+                         file=NAME, hint=hint)
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -691,3 +691,48 @@ BAG_CASES = [
     BagCase("bag-fetch-txt", bag_fetch, r"fetch\.txt|download"),
     BagCase("bag-payload-oxum-wrong", bag_oxum, r"Payload-Oxum"),
 ]
+
+
+# --- collections.json (issue 11, point 6) -----------------------------------------------------
+
+@dataclass
+class CollectionsCase:
+    """A batch whose ``collections.json`` holds ``content``: check and ingest refuse it with a
+    message matching ``match``, before anything is written."""
+
+    name: str
+    content: Callable[[Ctx], bytes]
+    match: str
+
+
+def _json(text: str) -> Callable[[Ctx], bytes]:
+    return lambda c: text.encode("utf-8")
+
+
+COLLECTIONS_CASES = [
+    CollectionsCase("collections-id-number", _json('[{"id": 7, "items": ["good-1"]}]'),
+                    r"\[0\]\.id: expected a collection id"),
+    CollectionsCase("collections-label-string",
+                    _json('[{"id": "epics", "label": "Epics", "items": ["good-1"]}]'),
+                    r'\[0\]\.label: expected a language map like \{"en": "Epics"\}, got a string'),
+    CollectionsCase("collections-reserved-top", _json('[{"id": "top", "items": ["good-1"]}]'),
+                    r'\[0\]\.id: "top" is reserved'),
+    CollectionsCase("collections-id-traversal", _json('[{"id": "../../etc/passwd"}]'),
+                    r"\[0\]\.id: expected a collection id"),
+    CollectionsCase("collections-label-nan", _json('[{"id": "epics", "label": {"en": NaN}}]'),
+                    r"\[0\]\.label\.en: expected a string"),
+    CollectionsCase("collections-label-markup-key",
+                    _json('[{"id": "epics", "label": {"<script>": "E"}}]'),
+                    r"not a language tag"),
+    CollectionsCase("collections-items-object", _json('[{"id": "epics", "items": {"a": 1}}]'),
+                    r"\[0\]\.items: expected a list of item ids"),
+    CollectionsCase("collections-not-a-list", _json('{"epics": ["good-1"]}'),
+                    r"expected a list of collections"),
+    CollectionsCase("collections-invalid-json", _json('[{"id": "epics",}]'),
+                    r"not valid JSON: .*\(line 1, column \d+\)"),
+    CollectionsCase("collections-deep-nesting", _json("[" * 200_000), r"nested|JSON"),
+    CollectionsCase("collections-latin1", lambda c: b'[{"id": "e", "label": {"en": "\xe9"}}]',
+                    r"not UTF-8"),
+    CollectionsCase("collections-20mb", lambda c: b"[" + b" " * 20_000_000 + b"]",
+                    r"bytes, above the limit"),
+]
