@@ -182,6 +182,8 @@ def _by_position(plan: "ItemPlan", out: list[PagePairing], rest: list[_Source]) 
         by_file.setdefault(src.rel, []).append(src)
     for rel, srcs in by_file.items():
         what = rel if len(srcs) == 1 else f"{rel} ({len(srcs)} of its pages)"
+        if srcs[0].named:
+            what += f", which names {srcs[0].named[:200]},"
         plan.warn(f"{what} matches no image of the item (by the image it names, its file "
                   "name or its number); it is not used", f"{plan.display}/{rel}",
                   code="ocr-unmatched")
