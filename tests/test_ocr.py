@@ -315,8 +315,9 @@ def _check_json(tmp_path: Path, batch: Path) -> tuple[dict, str]:
 
     args = ["--library", str(tmp_path / "lib"), "check", str(batch), "--no-schema"]
     data = json.loads(CliRunner().invoke(cli, args + ["--format", "json"]).output)
-    text = CliRunner().invoke(cli, args).output
-    return {it["item"]: it for it in data["items"]}, text
+    report = tmp_path / "report.html"
+    text = CliRunner().invoke(cli, args + ["--report", str(report)]).output
+    return {it["item"]: it for it in data["items"]}, text + report.read_text(encoding="utf-8")
 
 
 def test_check_reports_unmatched_duplicate_and_positional_ocr(tmp_path: Path) -> None:
@@ -343,6 +344,8 @@ def test_check_reports_unmatched_duplicate_and_positional_ocr(tmp_path: Path) ->
         (2, "images/front.png", "ocr/y.xml", "position")]
     assert "images/0001.png ← ocr/p0001.hocr (named)" in text
     assert "images/back.png ← ocr/x.xml (position)" in text
+    # the HTML report too
+    assert "<code>images/back.png</code> ← <code>ocr/x.xml</code> (position)" in text
 
 
 def test_kant_page_xml_and_a_tibetan_hocr_volume_pair_by_the_images_they_name(
