@@ -3,11 +3,17 @@
 It is authoritative: the Whoosh index and every derived file can be rebuilt from it and the
 item versions it points at. Records are stored as JSON of the model dataclasses, with the
 columns needed for lookups beside them. WAL mode lets the server read while an ingest writes.
+
+Rows are read through ``catalog.records``: a row that does not read as its record is, to the
+readers that list many (``item_ids``, ``items``, ``pages``, ``collections``), logged once and
+left out, so that one bad row never fails a page listing the library, an ingest or a reindex;
+to the readers of one record it is a NotFoundError saying why.
 """
 from __future__ import annotations
 
 import getpass
 import json
+import logging
 import socket
 import sqlite3
 import time
@@ -16,8 +22,16 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from library.errors import NotFoundError
-from library.models import (Collection, Item, Page, collection_from_dict, item_from_dict,
-                            page_from_dict, to_dict)
+from library.models import Collection, Item, Page, to_dict
+
+from .records import collection_record, item_record, page_record
+
+log = logging.getLogger(__name__)
+_LOGGED: set[tuple[str, str]] = set()  # (catalogue, message): each bad row is logged once
+# (catalogue, item id, updated) -> whether the item's record reads; rows change only with
+# ``updated``, so a listing re-reads only the records written since it last looked
+_READABLE: dict[tuple[str, str, float], bool] = {}
+_MAX_MEMO = 200_000
 
 SCHEMA_VERSION = 1
 
@@ -117,8 +131,32 @@ class Catalog:
         self.close()
 
     # --- items -------------------------------------------------------------------------------
+    def _skip(self, exc: NotFoundError) -> None:
+        """Log a row left out of a listing, once per process."""
+        key = (str(self.path), exc.message)
+        if key not in _LOGGED:
+            _LOGGED.add(key)
+            log.warning("%s: %s; left out (re-ingest it, or delete the row)", self.path,
+                        exc.message)
+
     def item_ids(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT id FROM items ORDER BY id")]
+        """The ids of the items whose record reads, in id order; a bad row is left out."""
+        out = []
+        rows = self.conn.execute("SELECT id, updated FROM items ORDER BY id").fetchall()
+        if len(_READABLE) > _MAX_MEMO:
+            _READABLE.clear()
+        for item_id, updated in rows:
+            key = (str(self.path), item_id, updated)
+            if key not in _READABLE:
+                try:
+                    self.get_item(item_id, with_pages=False)
+                    _READABLE[key] = True
+                except NotFoundError as exc:
+                    self._skip(exc)
+                    _READABLE[key] = False
+            if _READABLE[key]:
+                out.append(item_id)
+        return out
 
     def item_row(self, item_id: str) -> Optional[ItemRow]:
         r = self.conn.execute(
@@ -130,25 +168,41 @@ class Catalog:
         r = self.conn.execute("SELECT record FROM items WHERE id=?", (item_id,)).fetchone()
         if not r:
             raise NotFoundError(f"no item {item_id!r} in the library")
-        item = item_from_dict(json.loads(r[0]))
+        item = item_record(item_id, r[0])
         if with_pages:
             item.pages = self.pages(item_id)
         return item
 
-    def items(self, *, with_pages: bool = False) -> Iterator[Item]:
-        for (item_id,) in self.conn.execute("SELECT id FROM items ORDER BY id").fetchall():
-            yield self.get_item(item_id, with_pages=with_pages)
+    def items(self, ids: Optional[Iterable[str]] = None, *,
+              with_pages: bool = False) -> Iterator[Item]:
+        """Every item (or those of ``ids``) whose record reads; a bad row is left out."""
+        wanted = self.conn.execute("SELECT id FROM items ORDER BY id").fetchall() \
+            if ids is None else [(i,) for i in ids]
+        for (item_id,) in wanted:
+            try:
+                item = self.get_item(item_id, with_pages=with_pages)
+            except NotFoundError as exc:
+                self._skip(exc)
+                continue
+            yield item
 
     def pages(self, item_id: str) -> list[Page]:
-        return [page_from_dict(json.loads(r[0])) for r in self.conn.execute(
-            "SELECT record FROM pages WHERE item_id=? ORDER BY ord", (item_id,))]
+        """The pages of an item whose record reads, in order; a bad row is left out."""
+        out = []
+        for order, record in self.conn.execute(
+                "SELECT ord, record FROM pages WHERE item_id=? ORDER BY ord", (item_id,)):
+            try:
+                out.append(page_record(item_id, order, record))
+            except NotFoundError as exc:
+                self._skip(exc)
+        return out
 
     def get_page(self, item_id: str, order: int) -> Page:
         r = self.conn.execute("SELECT record FROM pages WHERE item_id=? AND ord=?",
                               (item_id, order)).fetchone()
         if not r:
             raise NotFoundError(f"no page {order} in item {item_id!r}")
-        return page_from_dict(json.loads(r[0]))
+        return page_record(item_id, order, r[0])
 
     def version_path(self, item_id: str) -> str:
         row = self.item_row(item_id)
@@ -223,25 +277,38 @@ class Catalog:
                               (coll.id, json.dumps(to_dict(coll), ensure_ascii=False)))
 
     def _add_to_collection(self, cid: str, item_id: str) -> None:
-        r = self.conn.execute("SELECT record FROM collections WHERE id=?", (cid,)).fetchone()
-        coll = collection_from_dict(json.loads(r[0])) if r else Collection(id=cid,
-                                                                          label={"en": cid})
+        coll = self.get_collection(cid, missing_ok=True) or Collection(id=cid,
+                                                                       label={"en": cid})
         if item_id not in coll.items:
             coll.items.append(item_id)
         self.conn.execute("INSERT OR REPLACE INTO collections VALUES (?,?)",
                           (cid, json.dumps(to_dict(coll), ensure_ascii=False)))
 
     def get_collection(self, cid: str, *, missing_ok: bool = False) -> Optional[Collection]:
+        """The collection ``cid``; with ``missing_ok``, None when absent or unreadable (a
+        writer then replaces the bad row)."""
         r = self.conn.execute("SELECT record FROM collections WHERE id=?", (cid,)).fetchone()
         if not r:
             if missing_ok:
                 return None
             raise NotFoundError(f"no collection {cid!r} in the library")
-        return collection_from_dict(json.loads(r[0]))
+        try:
+            return collection_record(cid, r[0])
+        except NotFoundError as exc:
+            if not missing_ok:
+                raise
+            self._skip(exc)
+            return None
 
     def collections(self) -> list[Collection]:
-        return [collection_from_dict(json.loads(r[0])) for r in
-                self.conn.execute("SELECT record FROM collections ORDER BY id")]
+        """Every collection whose record reads, in id order; a bad row is left out."""
+        out = []
+        for cid, record in self.conn.execute("SELECT id, record FROM collections ORDER BY id"):
+            try:
+                out.append(collection_record(cid, record))
+            except NotFoundError as exc:
+                self._skip(exc)
+        return out
 
     # --- runs and events ---------------------------------------------------------------------
     def start_run(self, batch: str) -> int:

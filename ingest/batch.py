@@ -7,14 +7,15 @@ Nothing here writes; ``plan_item`` is what ``sudur check`` reports on.
 """
 from __future__ import annotations
 
-import json
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from library.errors import SudurError
-from library.models import Collection, Diagnostic, Item, Page, is_item_id
+from library.models import Diagnostic, Item, Page, is_item_id
+
+from .pairing import PagePairing, pair_ocr
 
 IMAGE_SUFFIXES = {".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".gif", ".webp"}
 OCR_SUFFIXES = {".xml", ".hocr", ".html", ".htm"}
@@ -31,6 +32,7 @@ class ItemPlan:
     item: Optional[Item] = None
     images: dict[str, Path] = field(default_factory=dict)  # relative path -> file
     ocr: dict[str, Path] = field(default_factory=dict)  # relative path -> file
+    pairing: list[PagePairing] = field(default_factory=list)  # one per page, OCR or none
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -65,23 +67,6 @@ def item_folders(batch: Path) -> list[Path]:
         return [batch]
     return sorted((p for p in batch.iterdir() if p.is_dir() and not p.name.startswith(".")
                    and p.name not in SKIP_NAMES), key=lambda p: p.name)
-
-
-def read_collections(batch: Path) -> list[Collection]:
-    path = batch / "collections.json"
-    if not path.is_file():
-        return []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SudurError(f"{path.name}: not valid JSON ({exc})",
-                         hint="fix collections.json or remove it") from exc
-    out = []
-    for d in data:
-        out.append(Collection(id=d["id"], label=d.get("label", {"en": d["id"]}),
-                              summary=d.get("summary", {}), parent=d.get("parent"),
-                              items=list(d.get("items", []))))
-    return out
 
 
 def _files(folder: Path, suffixes: set[str]) -> dict[str, Path]:
@@ -191,4 +176,5 @@ def plan_item(folder: Path, batch_root: Path, max_tei_bytes: Optional[int] = Non
         plan.item = Item(id=item_id, titles={"und": item_id}, pages=[
             Page(item_id=item_id, order=i + 1, label=str(i + 1), image=rel)
             for i, rel in enumerate(images)])
+    plan.pairing = pair_ocr(plan)
     return plan

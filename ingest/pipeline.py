@@ -31,8 +31,10 @@ from library.settings import Settings
 from library.store import (Store, derived_dir, file_digest, page_derived_dir, resolve_inside,
                            source_dir)
 
-from .batch import ItemPlan, item_folders, plan_item, read_collections
+from .batch import ItemPlan, item_folders, plan_item
+from .collections_file import read_collections
 from .image_checks import check_images
+from .pairing import OcrReader, PagePairing, pairing_of
 
 CHUNK = 1 << 20
 
@@ -77,6 +79,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
     imaging.configure(settings.max_master_pixels)
     schema = tei_schema_path() if validate_tei else None
     batch = payload_of(Path(batch))
+    read_collections(batch)  # a bad collections.json stops the ingest: say so now
     plans = [plan_item(folder, batch, settings.max_tei_bytes) for folder in item_folders(batch)]
     seen: dict[str, str] = {}
     existing = set(existing_ids)
@@ -196,9 +199,8 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
     if plan.tei is not None:
         size, digest = _copy_hashed(plan.tei, source / plan.tei.name)
         out.fixity.append(FixityRecord(f"source/{plan.tei.name}", "tei", size, digest))
-    ocr_by_stem = {Path(rel).stem: (rel, p) for rel, p in plan.ocr.items()}
-    ocr_list = list(plan.ocr.items())
-    for idx, page in enumerate(item.pages):
+    paired, reader = pairing_of(plan), OcrReader()
+    for page in item.pages:
         if page.image:
             src = resolve_inside(plan.folder, page.image)
             dst = source / page.image
@@ -209,13 +211,8 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
                                               tile_size=settings.tile_size,
                                               thumb_width=settings.thumb_width)
             page.width, page.height = derivs.width, derivs.height
-            stem = Path(page.image).stem
-            ocr = ocr_by_stem.get(stem) or (ocr_list[idx] if len(ocr_list) == len(
-                item.pages) else None)
-        else:
-            ocr = ocr_list[idx] if len(ocr_list) == len(item.pages) else None
-        if ocr is not None:
-            _attach_ocr(page, ocr[0], ocr[1], plan, source, out)
+        if page.order in paired:
+            _attach_ocr(page, paired[page.order], plan, source, out, reader)
     for page in item.pages:
         if scripts.has_menksoft(page.text):
             page.text = scripts.convert_menksoft(page.text)
@@ -232,14 +229,14 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
     return item
 
 
-def _attach_ocr(page: Page, rel: str, path: Path, plan: ItemPlan, source: Path,
-                out: Prepared) -> None:
-    from .ocr import align_ocr_to_text, parse_ocr
+def _attach_ocr(page: Page, pair: PagePairing, plan: ItemPlan, source: Path,
+                out: Prepared, reader: OcrReader) -> None:
+    from .ocr import align_ocr_to_text
 
-    display = f"{plan.display}/{rel}"
-    ocr = parse_ocr(path, display_name=display)
-    size, digest = _copy_hashed(path, source / rel)
-    out.fixity.append(FixityRecord(f"source/{rel}", "ocr", size, digest))
+    ocr, rel = reader.page(plan, pair), pair.ocr
+    if not (source / rel).exists():  # an hOCR volume serves many pages: copied once
+        size, digest = _copy_hashed(plan.ocr[rel], source / rel)
+        out.fixity.append(FixityRecord(f"source/{rel}", "ocr", size, digest))
     page.ocr = rel
     if page.width and ocr.width and (ocr.width != page.width or ocr.height != page.height):
         _scale_lines(ocr.lines, page.width / ocr.width, page.height / max(1, ocr.height))
@@ -354,6 +351,7 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
     """Ingest every item of a batch; a bad item fails alone, the others land."""
     t0 = time.perf_counter()
     batch = payload_of(Path(batch).resolve())
+    collections = read_collections(batch)  # refused before anything is written
     store = Store(settings.library)
     summary = IngestSummary()
     with store.ingest_lock():
@@ -366,7 +364,6 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
             dupes = {n for n in names if names.count(n) > 1}
             run_id = catalog.start_run(str(batch))
             args = [(str(f), str(batch), str(store.root), known) for f in folders]
-            collections = read_collections(batch)
             status = "failed"
             retired = Retired(store.root)
             try:
@@ -451,6 +448,7 @@ def recover(store: Store, catalog: Catalog) -> list[str]:
             store.point_symlink(item_id, target)
     pending = catalog.unindexed()
     if pending:
-        cindex.update_items(store.index_dir, [catalog.get_item(i) for i in pending])
+        # a record that cannot be read is logged and left out, never wedges the library
+        cindex.update_items(store.index_dir, list(catalog.items(pending, with_pages=True)))
         catalog.mark_indexed(pending)
     return removed

@@ -19,6 +19,9 @@ def json_report(plans: list[ItemPlan], batch: str) -> dict:
             "status": "error" if p.errors else ("warning" if p.warnings else "ok"),
             "diagnostics": [{"level": d.level, "code": d.code, "message": d.message,
                              "file": d.file, "line": d.line} for d in p.diagnostics],
+            "pairing": [{"page": x.page, "label": x.label, "image": x.image, "ocr": x.ocr,
+                         "ocr_page": x.ocr_page if x.ocr else None, "by": x.how}
+                        for x in p.pairing] if p.ocr else [],
         })
     return {
         "batch": str(batch),
@@ -34,6 +37,15 @@ def json_report(plans: list[ItemPlan], batch: str) -> dict:
         },
         "items": items,
     }
+
+
+def pairing_lines(plan: ItemPlan) -> list[str]:
+    """The OCR pairing of each page, one line per page, for items that have OCR files."""
+    if not plan.ocr:
+        return []
+    return [f"page {x.label}: {x.image or '(no image)'} ← " + (
+        f"{x.ocr}{f' page {x.ocr_page}' if x.ocr_page > 1 else ''} ({x.how})" if x.ocr
+        else "no OCR") for x in plan.pairing]
 
 
 def _by_code(plans: list[ItemPlan]) -> dict[str, dict[str, int]]:
@@ -71,9 +83,16 @@ def html_report(plans: list[ItemPlan], batch: str) -> str:
             f'<li class="{d["level"]}"><strong>{e(d["level"])}</strong> '
             f'<code>{e(d["file"] or "")}{":" + str(d["line"]) if d["line"] else ""}</code> '
             f'{e(d["message"])}</li>' for d in it["diagnostics"]) or "<li class=ok>no findings</li>"
+        pairs = "".join(
+            f'<li>page {e(x["label"])}: <code>{e(x["image"] or "(no image)")}</code> ← '
+            + (f'<code>{e(x["ocr"])}</code> ({e(x["by"])})' if x["ocr"] else "no OCR")
+            + "</li>" for x in it["pairing"])
+        pairs = f"<details><summary>OCR pairing</summary><ul>{pairs}</ul></details>" \
+            if pairs else ""
         rows.append(f'<tr><td class="{it["status"]}"><strong>{e(it["item"])}</strong><br>'
                     f'{e(it["status"])}</td><td>{it["pages"]} pages, {it["images"]} images'
-                    f'<br>TEI: {e(it["tei"] or "none")}</td><td><ul>{diags}</ul></td></tr>')
+                    f'<br>TEI: {e(it["tei"] or "none")}{pairs}</td><td><ul>{diags}</ul></td>'
+                    '</tr>')
     return (f'<!doctype html><html lang="en"><meta charset="utf-8">'
             f'<title>Sudur check: {e(str(batch))}</title><style>{_CSS}</style>'
             f'<h1>Check report</h1><p>Batch <code>{e(str(batch))}</code>, checked '

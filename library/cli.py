@@ -38,6 +38,8 @@ def cli(ctx: click.Context, library: str) -> None:
 
 
 def _report_plans(plans, out=None) -> tuple[int, int]:
+    from ingest.report import pairing_lines
+
     n_err = n_warn = 0
     for plan in plans:
         errs, warns = plan.errors, plan.warnings
@@ -49,6 +51,8 @@ def _report_plans(plans, out=None) -> tuple[int, int]:
                    f"{len(warns)} warnings", file=out)
         for d in errs + warns:
             click.echo(f"    {d}", file=out)
+        for line in pairing_lines(plan):  # which OCR went with which page, and why
+            click.echo(f"    {line}", file=out)
     return n_err, n_warn
 
 

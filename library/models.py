@@ -28,6 +28,14 @@ def is_item_id(value: str) -> bool:
             and value not in RESERVED_ITEM_IDS)
 
 
+# collection ids that name something else: /iiif/collection/top and /kiosk/all list everything
+RESERVED_COLLECTION_IDS = RESERVED_ITEM_IDS | {"top", "all"}
+
+
+def is_collection_id(value: str) -> bool:
+    return is_item_id(value) and value not in RESERVED_COLLECTION_IDS
+
+
 def image_id(item_id: str, order: int) -> str:
     """The Image API identifier of a page: ``<item>.<order, 4 digits>``."""
     return f"{item_id}.{order:04d}"

@@ -258,3 +258,69 @@ def test_a_language_tag_that_is_not_bcp47_is_an_error_with_its_line(tmp_path):
         ("badtag-1/badtag-1.xml", 8, "error"), ("badtag-1/badtag-1.xml", 9, "error")]
     assert "xml:lang='en-'" in found[0]["message"] and "BCP 47" in found[0]["message"]
     assert "'es-419-419'" in found[1]["message"]
+
+
+# --- collections.json (issue 11, point 6) ---------------------------------------------------
+
+BAD_COLLECTIONS = [
+    ('{"id": "epics"}', "collections.json: expected a list of collections, got an object"),
+    ('[7]', "collections.json: [0]: expected an object, got a number"),
+    ('[{"id": 7}]', "collections.json: [0].id: expected a collection id"),
+    ('[{"label": {"en": "E"}}]', "collections.json: [0].id: missing"),
+    ('[{"id": "Epics!"}]', "collections.json: [0].id: expected a collection id"),
+    ('[{"id": "top"}]', 'collections.json: [0].id: "top" is reserved'),
+    ('[{"id": "all"}]', 'collections.json: [0].id: "all" is reserved'),
+    ('[{"id": "collection"}]', 'collections.json: [0].id: "collection" is reserved'),
+    ('[{"id": "epics", "label": "Epics"}]',
+     'collections.json: [0].label: expected a language map like {"en": "Epics"}, got a string'),
+    ('[{"id": "epics", "label": {"en": 7}}]', 'collections.json: [0].label.en: expected a string'),
+    ('[{"id": "epics", "label": {"not a tag": "E"}}]',
+     'collections.json: [0].label: "not a tag" is not a language tag'),
+    ('[{"id": "epics", "summary": ["Epics"]}]',
+     "collections.json: [0].summary: expected a language map"),
+    ('[{"id": "epics", "items": "plain-1"}]',
+     "collections.json: [0].items: expected a list of item ids, got a string"),
+    ('[{"id": "epics", "items": ["plain-1", 5]}]',
+     "collections.json: [0].items[1]: expected an item id, got a number"),
+    ('[{"id": "epics", "parent": 3}]', "collections.json: [0].parent: expected a collection id"),
+    ('[{"id": "epics", "lable": {"en": "E"}}]', "collections.json: [0].lable: unknown key"),
+    ('[{"id": "epics"}, {"id": "epics"}]',
+     'collections.json: [1].id: "epics" is also the id of [0]'),
+    ('[{"id": "epics",\n  "label": {"en": "E"}\n  "items": []}]',
+     "collections.json:3: not valid JSON: Expecting ',' delimiter (line 3, column 3)"),
+    (b'[{"id": "epics", "label": {"en": "\xff"}}]', "collections.json: not UTF-8"),
+]
+
+
+@pytest.mark.parametrize("content, message", BAD_COLLECTIONS, ids=[m for _, m in BAD_COLLECTIONS])
+def test_a_bad_collections_json_is_refused_by_check_and_ingest(tmp_path, content, message):
+    batch = tmp_path / "batch"
+    item(batch, "plain-1", pbs("images/0001.png"), {"images/0001.png": {}})
+    data = content if isinstance(content, bytes) else content.encode("utf-8")
+    (batch / "collections.json").write_bytes(data)
+    lib = ["--library", str(tmp_path / "lib")]
+    res = run(lib + ["check", str(batch), "--no-schema"])
+    assert res.exit_code == 2 and message in res.stderr, res.stderr
+    res = run(lib + ["ingest", str(batch)])
+    assert res.exit_code == 2 and message in res.stderr, res.stderr
+    assert "Traceback" not in res.output
+    # refused before anything is written: the library was not even created
+    assert not (tmp_path / "lib" / "catalog.sqlite").exists()
+
+
+def test_a_good_collections_json_passes_and_groups_items(tmp_path):
+    from catalog.db import Catalog
+    from library.store import Store
+
+    batch = tmp_path / "batch"
+    item(batch, "plain-1", pbs("images/0001.png"), {"images/0001.png": {}})
+    (batch / "collections.json").write_text(json.dumps([
+        {"id": "epics", "label": {"en": "Epics", "mn-Mong": "ᠲᠠᠤᠯᠢ", "es-419": "Épicas"},
+         "summary": {}, "parent": None, "items": ["plain-1", "not-in-this-batch"]},
+        {"id": "sub-1", "parent": "epics"}]), encoding="utf-8")
+    lib = ["--library", str(tmp_path / "lib")]
+    assert run(lib + ["check", str(batch), "--no-schema"]).exit_code == 0
+    assert run(lib + ["ingest", str(batch)]).exit_code == 0
+    with Catalog(Store(tmp_path / "lib").catalog_path) as cat:
+        assert cat.get_collection("epics").items == ["plain-1"]
+        assert cat.get_collection("sub-1").parent == "epics"

@@ -226,3 +226,155 @@ def test_align_unmatched_keeps_minus_one() -> None:
     aligned = align_ocr_to_text("nothing like it", ocr)
     assert [(w.start, w.end) for w in aligned[0].words] == [(-1, -1), (-1, -1)]
     assert (aligned[0].start, aligned[0].end) == (-1, -1)
+
+
+# --- pairing OCR files with page images (issue 11, point 4) ---------------------------------
+
+def _alto(word: str, image: str = "") -> str:
+    src = (f"<sourceImageInformation><fileName>{image}</fileName></sourceImageInformation>"
+           if image else "")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#"><Description>'
+            f'<MeasurementUnit>pixel</MeasurementUnit>{src}</Description><Layout>'
+            '<Page WIDTH="300" HEIGHT="400"><PrintSpace><TextBlock><TextLine HPOS="10" VPOS="10" '
+            f'WIDTH="100" HEIGHT="20"><String CONTENT="{word}" HPOS="10" VPOS="10" WIDTH="100" '
+            'HEIGHT="20"/></TextLine></TextBlock></PrintSpace></Page></Layout></alto>')
+
+
+def _page_xml(word: str, image: str) -> str:
+    ns = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<PcGts xmlns="{ns}"><Page '
+            f'imageFilename="{image}" imageWidth="300" imageHeight="400"><TextRegion id="r1">'
+            '<TextLine id="l1"><Coords points="10,10 110,10 110,30 10,30"/>'
+            f'<TextEquiv><Unicode>{word}</Unicode></TextEquiv></TextLine></TextRegion></Page>'
+            '</PcGts>')
+
+
+def _hocr(word: str, image: str) -> str:
+    return ('<html><body><div class="ocr_page" title=\'image "' + image + '"; bbox 0 0 300 400\'>'
+            '<span class="ocr_line" title="bbox 10 10 110 30"><span class="ocrx_word" '
+            f'title="bbox 10 10 110 30">{word}</span></span></div></body></html>')
+
+
+def _ocr_item(batch: Path, item_id: str, images: tuple[str, ...],
+              ocr: dict[str, str]) -> Path:
+    """An item without TEI (pages are the images, in name order) and the given OCR files."""
+    from PIL import Image
+
+    folder = batch / item_id
+    for i, name in enumerate(images):
+        (folder / "images").mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (300, 400), (200, 180 + i, 160)).save(folder / "images" / name)
+    for name, text in ocr.items():
+        (folder / "ocr").mkdir(parents=True, exist_ok=True)
+        (folder / "ocr" / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _texts(tmp_path: Path, batch: Path, item_id: str) -> dict[str, str]:
+    from catalog.db import Catalog
+    from ingest.pipeline import ingest_batch
+    from library.settings import Settings
+    from library.store import Store
+
+    settings = Settings.load(tmp_path / "lib")
+    summary = ingest_batch(batch, settings)
+    assert item_id in summary.ingested, summary.failed
+    with Catalog(Store(settings.library).catalog_path, readonly=True) as cat:
+        return {p.image: p.text for p in cat.get_item(item_id).pages}
+
+
+def test_ocr_is_paired_by_the_number_in_its_name_not_by_sort_order(tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    _ocr_item(batch, "swapped", ("0017.png", "0020.png"),
+              {"zz_0017.xml": _alto("seventeen"), "aa_0020.xml": _alto("twenty")})
+    assert _texts(tmp_path, batch, "swapped") == {"images/0017.png": "seventeen",
+                                                  "images/0020.png": "twenty"}
+
+
+@pytest.mark.parametrize("make, names", [
+    (_alto, ("images/0020.png", "0017.PNG")),
+    (_page_xml, ("C:\\scans\\0020.TIF", "https://scans.example/b/0017.tif?size=full")),
+    (_hocr, ("/tmp/vol/0020.jp2", "0017")),
+])
+def test_ocr_is_paired_by_the_image_it_names(tmp_path: Path, make, names) -> None:
+    # a.xml names page 2's image and b.xml page 1's: file order, stems and numbers say nothing
+    batch = tmp_path / "batch"
+    _ocr_item(batch, "named", ("0017.png", "0020.png"),
+              {"a.xml": make("twenty", names[0]), "b.xml": make("seventeen", names[1])})
+    assert _texts(tmp_path, batch, "named") == {"images/0017.png": "seventeen",
+                                                "images/0020.png": "twenty"}
+
+
+def _check_json(tmp_path: Path, batch: Path) -> tuple[dict, str]:
+    import json
+
+    from click.testing import CliRunner
+
+    from library.cli import cli
+
+    args = ["--library", str(tmp_path / "lib"), "check", str(batch), "--no-schema"]
+    data = json.loads(CliRunner().invoke(cli, args + ["--format", "json"]).output)
+    report = tmp_path / "report.html"
+    text = CliRunner().invoke(cli, args + ["--report", str(report)]).output
+    return {it["item"]: it for it in data["items"]}, text + report.read_text(encoding="utf-8")
+
+
+def test_check_reports_unmatched_duplicate_and_positional_ocr(tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    _ocr_item(batch, "odd", ("0001.png", "0002.png"),
+              {"0001.xml": _alto("one"), "p0001.hocr": _hocr("one again", "0001.png"),
+               "0099.xml": _alto("ninety-nine")})
+    _ocr_item(batch, "anon", ("front.png", "back.png"),
+              {"x.xml": _alto("x"), "y.xml": _alto("y")})
+    items, text = _check_json(tmp_path, batch)
+    odd = {d["code"]: d for d in items["odd"]["diagnostics"]}
+    assert "odd/ocr/0099.xml" in odd["ocr-unmatched"]["file"] + odd["ocr-unmatched"]["message"]
+    dup = odd["ocr-duplicate"]["message"]
+    assert "ocr/0001.xml" in dup and "ocr/p0001.hocr" in dup and "images/0001.png" in dup
+    assert "ocr-by-position" not in odd  # 0099 disagrees with 0002: never paired by position
+    assert [(p["image"], p["ocr"], p["by"]) for p in items["odd"]["pairing"]] == [
+        ("images/0001.png", "ocr/p0001.hocr", "named"), ("images/0002.png", "", "")]
+    anon = {d["code"]: d for d in items["anon"]["diagnostics"]}
+    assert anon["ocr-by-position"]["level"] == "warning"
+    assert "ocr/x.xml" in anon["ocr-by-position"]["message"]
+    # pages in file-name order: back.png, front.png; OCR in file-name order: x.xml, y.xml
+    assert [(p["page"], p["image"], p["ocr"], p["by"]) for p in items["anon"]["pairing"]] == [
+        (1, "images/back.png", "ocr/x.xml", "position"),
+        (2, "images/front.png", "ocr/y.xml", "position")]
+    assert "images/0001.png ← ocr/p0001.hocr (named)" in text
+    assert "images/back.png ← ocr/x.xml (position)" in text
+    # the HTML report too
+    assert "<code>images/back.png</code> ← <code>ocr/x.xml</code> (position)" in text
+
+
+def test_kant_page_xml_and_a_tibetan_hocr_volume_pair_by_the_images_they_name(
+        shared_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from ingest.batch import plan_item
+
+    kant = shared_dir / KANT
+    batch = tmp_path / "batch"
+    folder = batch / "kant"
+    (folder / "images").mkdir(parents=True)
+    (folder / "ocr").mkdir()
+    for n in ("0017", "0020"):
+        shutil.copyfile(kant / f"OCR-D-IMG/INPUT_{n}.tif", folder / "images" / f"INPUT_{n}.tif")
+    # the PAGE files renamed so that their names sort against their pages
+    shutil.copyfile(kant / "OCR-D-GT-PAGE/PAGE_0017_PAGE.xml", folder / "ocr" / "b.xml")
+    shutil.copyfile(kant / "OCR-D-GT-PAGE/PAGE_0020_PAGE.xml", folder / "ocr" / "a.xml")
+    plan = plan_item(folder, batch)
+    assert [(p.image, p.ocr, p.how) for p in plan.pairing] == [
+        ("images/INPUT_0017.tif", "ocr/b.xml", "named"),
+        ("images/INPUT_0020.tif", "ocr/a.xml", "named")]
+    # one hOCR file for a whole volume: each of its pages goes to the image it names
+    vol = _ocr_item(batch, "vol", tuple(f"bdrc-W22084-1_{n:04d}.png" for n in (2, 0, 1)), {})
+    (vol / "ocr").mkdir()
+    shutil.copyfile(shared_dir / HOCR / "bdrc-W22084-1_hocr.html", vol / "ocr" / "vol.html")
+    plan = plan_item(vol, batch)
+    assert [(p.image, p.ocr, p.ocr_page, p.how) for p in plan.pairing] == [
+        (f"images/bdrc-W22084-1_{n:04d}.png", "ocr/vol.html", n + 1, "named") for n in range(3)]
+    others = len(parse_ocr_pages(vol / "ocr" / "vol.html")) - 3
+    unmatched = [d for d in plan.warnings if d.code == "ocr-unmatched"]
+    assert len(unmatched) == 1 and f"ocr/vol.html ({others} of its pages)" in unmatched[0].message

@@ -455,6 +455,22 @@ def with_ocr(make: Callable[[Ctx], str], name: str = "0001.xml"):
     return build
 
 
+def with_ocrs(files: dict[str, Callable[[Ctx], str]]):
+    """A good item of one page (images/0001.png) with several OCR files ``ocr/<name>``."""
+    def build(folder: Path, ctx: Ctx) -> None:
+        item(folder, tei())
+        (folder / "ocr").mkdir()
+        for name, make in files.items():
+            (folder / "ocr" / name).write_text(make(ctx), encoding="utf-8")
+    return build
+
+
+def alto_naming(image: Callable[[Ctx], str]) -> Callable[[Ctx], str]:
+    return lambda c: ALTO.replace("<Layout>", "<Description><sourceImageInformation><fileName>"
+                                  f"{image(c)}</fileName></sourceImageInformation></Description>"
+                                  "<Layout>").replace("{word}", "page")
+
+
 ALTO = ('<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#"><Layout><Page WIDTH="240" '
         'HEIGHT="320"><PrintSpace><TextLine><String CONTENT="{word}" HPOS="1" VPOS="1" '
         'WIDTH="9" HEIGHT="9"/></TextLine></PrintSpace></Page></Layout></alto>')
@@ -475,6 +491,17 @@ OCR_CASES = [
                   '</span></span></div></body></html>', "0001.hocr"), "ok"),
     Case("ocr-not-xml", with_ocr(lambda c: "this is not OCR at all"), "refused",
          r"0001\.xml"),
+    # pairing (issue 11, point 4): a name that fits no image is reported, never guessed
+    Case("ocr-names-a-file-outside", with_ocr(alto_naming(lambda c: str(c.secret_png))),
+         "ok", warn="ocr-named-image-absent"),
+    Case("ocr-names-a-url", with_ocr(alto_naming(lambda c: f"{c.url}/0002.png")), "ok",
+         warn="ocr-named-image-absent"),
+    Case("ocr-matches-no-image", with_ocr(lambda c: ALTO.replace("{word}", "x"), "0099.xml"),
+         "ok", warn="ocr-unmatched"),
+    Case("ocr-two-files-for-one-image", with_ocrs({
+        "0001.xml": lambda c: ALTO.replace("{word}", "a"),
+        "scan-1.xml": alto_naming(lambda c: "C:\\scans\\0001.PNG")}), "ok",
+         warn="ocr-duplicate"),
 ]
 
 def newline_folder(folder: Path, ctx: Ctx) -> None:
@@ -738,4 +765,49 @@ BAG_CASES = [
     BagCase("bag-tagmanifest-mismatch", bag_tagmanifest_mismatch, r"does not match"),
     BagCase("bag-fetch-txt", bag_fetch, r"fetch\.txt|download"),
     BagCase("bag-payload-oxum-wrong", bag_oxum, r"Payload-Oxum"),
+]
+
+
+# --- collections.json (issue 11, point 6) -----------------------------------------------------
+
+@dataclass
+class CollectionsCase:
+    """A batch whose ``collections.json`` holds ``content``: check and ingest refuse it with a
+    message matching ``match``, before anything is written."""
+
+    name: str
+    content: Callable[[Ctx], bytes]
+    match: str
+
+
+def _json(text: str) -> Callable[[Ctx], bytes]:
+    return lambda c: text.encode("utf-8")
+
+
+COLLECTIONS_CASES = [
+    CollectionsCase("collections-id-number", _json('[{"id": 7, "items": ["good-1"]}]'),
+                    r"\[0\]\.id: expected a collection id"),
+    CollectionsCase("collections-label-string",
+                    _json('[{"id": "epics", "label": "Epics", "items": ["good-1"]}]'),
+                    r'\[0\]\.label: expected a language map like \{"en": "Epics"\}, got a string'),
+    CollectionsCase("collections-reserved-top", _json('[{"id": "top", "items": ["good-1"]}]'),
+                    r'\[0\]\.id: "top" is reserved'),
+    CollectionsCase("collections-id-traversal", _json('[{"id": "../../etc/passwd"}]'),
+                    r"\[0\]\.id: expected a collection id"),
+    CollectionsCase("collections-label-nan", _json('[{"id": "epics", "label": {"en": NaN}}]'),
+                    r"\[0\]\.label\.en: expected a string"),
+    CollectionsCase("collections-label-markup-key",
+                    _json('[{"id": "epics", "label": {"<script>": "E"}}]'),
+                    r"not a language tag"),
+    CollectionsCase("collections-items-object", _json('[{"id": "epics", "items": {"a": 1}}]'),
+                    r"\[0\]\.items: expected a list of item ids"),
+    CollectionsCase("collections-not-a-list", _json('{"epics": ["good-1"]}'),
+                    r"expected a list of collections"),
+    CollectionsCase("collections-invalid-json", _json('[{"id": "epics",}]'),
+                    r"not valid JSON: .*\(line 1, column \d+\)"),
+    CollectionsCase("collections-deep-nesting", _json("[" * 200_000), r"nested|JSON"),
+    CollectionsCase("collections-latin1", lambda c: b'[{"id": "e", "label": {"en": "\xe9"}}]',
+                    r"not UTF-8"),
+    CollectionsCase("collections-20mb", lambda c: b"[" + b" " * 20_000_000 + b"]",
+                    r"bytes, above the limit"),
 ]

@@ -20,8 +20,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cases import (BAG_CASES, BATCH_CASES, HTTP_CASES, BagCase, Case, Ctx, HttpCase,  # noqa: E402
-                   png, tei)
+from cases import (BAG_CASES, BATCH_CASES, COLLECTIONS_CASES, HTTP_CASES, BagCase,  # noqa: E402
+                   Case, CollectionsCase, Ctx, HttpCase, png, tei)
 
 from catalog.db import Catalog  # noqa: E402
 from ingest.pipeline import check_batch, ingest_batch  # noqa: E402
@@ -238,6 +238,38 @@ def test_a_good_bag_is_ingested_and_a_bad_one_refused_by_the_cli(ctx):
         bad = sudur(lib, "ingest", str(root / "bad"))
         assert bad.returncode == 2
         assert "checksum mismatch" in bad.stderr and "Traceback" not in bad.stderr
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# --- collections.json ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", COLLECTIONS_CASES, ids=lambda c: c.name)
+def test_collections_case(case: CollectionsCase, ctx: Ctx):
+    from library.errors import InputError
+
+    root = Path(tempfile.mkdtemp(prefix=f"{case.name}-", dir=ctx.scratch))
+    try:
+        batch = root / "batch"
+        (batch / GOOD).mkdir(parents=True)
+        (batch / GOOD / f"{GOOD}.xml").write_text(tei("mark good"), encoding="utf-8")
+        png(batch / GOOD / "images" / "0001.png")
+        (batch / "collections.json").write_bytes(case.content(ctx))
+        lib = root / "lib"
+        settings = Settings.load(lib)
+        with time_bound(10, case.name), AUDIT.watching() as opened:
+            with pytest.raises(InputError) as checked:
+                check_batch(batch, settings, validate_tei=False)
+            with pytest.raises(InputError) as ingested:
+                ingest_batch(batch, settings, workers=1)
+        inside = (os.path.realpath(root) + os.sep,) + ALLOWED
+        assert sorted({p for p in opened if not p.startswith(inside)}) == []
+        for exc in (checked.value, ingested.value):
+            assert str(exc).startswith("collections.json"), str(exc)
+            assert re.search(case.match, str(exc)), str(exc)
+            assert ctx.canary not in str(exc)
+            assert len(str(exc)) < 2000  # a refusal names the problem, never echoes the file
+        assert not (lib / "catalog.sqlite").exists(), "refused, yet the library was written"
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
