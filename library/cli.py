@@ -182,7 +182,9 @@ def reindex(settings: Settings) -> None:
     store = Store(settings.library)
     if not store.catalog_path.is_file():
         raise SudurError(f"no library at {store.root}", hint="run `sudur ingest BATCH` first")
-    with store.ingest_lock(), Catalog(store.catalog_path) as cat:
+    with store.ingest_lock() as lock, Catalog(store.catalog_path) as cat:
+        if lock.took_over:
+            click.echo(f"! {lock.took_over}", err=True)
         n = rebuild(store.index_dir, cat)
     click.echo(f"indexed {n} documents")
 
