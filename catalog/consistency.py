@@ -63,7 +63,11 @@ def check_library(store: Store, catalog: Catalog) -> list[Finding]:
             continue
         link = store.items_dir / item_id
         target = Path(row.version_path).name
-        if not link.is_symlink():
+        if link.exists() and not link.is_symlink():
+            findings.append(Finding(item_id, _rel(store, link), "a folder or file where the "
+                                    "link to the item's version belongs", "move it out of the "
+                                    "library, then run `sudur verify --repair`", False))
+        elif not link.is_symlink():
             findings.append(Finding(item_id, _rel(store, link), "the link to the item's "
                                     f"version is missing", f"point it at {target}", True, "link"))
         elif os.readlink(link) != target:
@@ -101,7 +105,7 @@ def _leftovers(store: Store, live: set[str], item_ids: set[str]) -> list[Finding
                 out.append(Finding(_item_of(p.name), _rel(store, p), "an item version the "
                                    "catalogue does not reference (left by an interrupted or "
                                    "replaced ingest)", "remove it", True, "orphan"))
-            elif "@" not in p.name:
+            elif "@" not in p.name and p.name not in item_ids:
                 out.append(Finding("", _rel(store, p), "not part of the library",
                                    "move it out of the library's items folder", False))
     for name in (".new", ".old"):

@@ -149,6 +149,18 @@ def test_a_deleted_master_is_reported_never_made_up(built, lib):
     assert library_state(lib, QUERIES) == state
 
 
+def test_a_folder_in_place_of_a_link_is_reported_not_replaced(lib):
+    link = lib / "items" / "crash-00"
+    link.unlink()
+    link.mkdir()
+    (link / "notes.txt").write_text("an archivist's notes")
+    res = sudur(lib, "verify", "--repair")
+    assert res.returncode == 1, res.stderr
+    assert "crash-00: items/crash-00: a folder or file where the link to the item's version " \
+        "belongs" in res.stderr and "Traceback" not in res.stderr
+    assert (link / "notes.txt").read_text() == "an archivist's notes"
+
+
 def test_a_missing_version_folder_is_reported(lib):
     version = versions(lib)["crash-02"]
     shutil.rmtree(lib / version)
