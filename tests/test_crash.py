@@ -352,11 +352,16 @@ def test_a_forked_child_does_not_keep_the_lock(tmp_path):
     from library.store import Store
 
     store = Store(tmp_path / "lib")
+    ready_r, ready_w = os.pipe()
     with store.ingest_lock():
         pid = os.fork()
         if pid == 0:  # the child outlives the parent's hold, as an orphaned worker would
+            os.write(ready_w, b"x")  # running its own code: the fork handlers are done
             time.sleep(3)
             os._exit(0)
+        assert os.read(ready_r, 1) == b"x"
+    os.close(ready_r)
+    os.close(ready_w)
     try:
         with Store(tmp_path / "lib").ingest_lock() as lock:
             assert lock.took_over is None
