@@ -214,3 +214,14 @@ def test_an_empty_catalogue_beside_versions_removes_nothing(lib):
     after = sorted(p.relative_to(lib).as_posix() for p in lib.rglob("*"))
     assert [p for p in before if p.startswith("items/")] == \
         [p for p in after if p.startswith("items/")]
+
+
+def test_verify_waits_for_no_ingest_and_names_the_one_running(lib):
+    from library.store import Store
+
+    with Store(lib).ingest_lock():
+        res = sudur(lib, "verify", "--quick")
+    assert res.returncode == 2
+    assert f"being written by another process: process {os.getpid()} (started" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert sudur(lib, "verify", "--quick").returncode == 0
