@@ -69,7 +69,7 @@ def check_library(store: Store, catalog: Catalog) -> list[Finding]:
                                     "library, then run `sudur verify --repair`", False))
         elif not link.is_symlink():
             findings.append(Finding(item_id, _rel(store, link), "the link to the item's "
-                                    f"version is missing", f"point it at {target}", True, "link"))
+                                    "version is missing", f"point it at {target}", True, "link"))
         elif os.readlink(link) != target:
             findings.append(Finding(item_id, _rel(store, link), f"the link points at "
                                     f"{os.readlink(link)}, not at {target}",

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import LibraryLockedError, PathEscapeError
-from .processes import LockInfo
+from .processes import Holder, LockInfo
 
 
 _GENERATION = re.compile(r"^index\.[0-9a-f]{12}$")
@@ -80,8 +80,6 @@ class Store:
         the flock): ``LockInfo.took_over`` then says so. Processes forked meanwhile do not keep
         the lock (``_forget_locks_in_child``): a killed ingest's workers cannot hold it.
         """
-        from .processes import Holder
-
         self.ensure()
         fd = os.open(self.root / ".ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
         held = False
@@ -206,7 +204,6 @@ class Store:
                     removed.append(str(p))
         return removed
 
-
     # --- the ingest lock's record and forked children ---------------------------------------
     _held_lock_fds: set[int] = set()
     _fork_hook = False
@@ -223,8 +220,6 @@ class Store:
         Store._held_lock_fds.clear()
 
     def _locked_message(self, fd: int) -> str:
-        from .processes import Holder
-
         holder = Holder.parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
         if holder is None:
             return f"the library {self.root} is being written by another process"
