@@ -225,3 +225,21 @@ def test_verify_waits_for_no_ingest_and_names_the_one_running(lib):
     assert f"being written by another process: process {os.getpid()} (started" in res.stderr
     assert "Traceback" not in res.stderr
     assert sudur(lib, "verify", "--quick").returncode == 0
+
+
+def test_a_damaged_derivative_is_cut_again_from_its_master(built, lib):
+    version = versions(lib)["crash-02"]
+    tile = sorted((lib / version / "derived").rglob("*.jpg"))[0]
+    good = tile.read_bytes()
+    tile.write_bytes(good[:-3] + bytes([good[-3] ^ 1]) + good[-2:])
+    before = sources(lib)
+    assert sudur(lib, "verify", "--quick").returncode == 0  # same size: only checksums see it
+    res = sudur(lib, "verify")
+    assert res.returncode == 1
+    assert f"crash-02: {tile.relative_to(lib).as_posix()}: checksum" in res.stderr
+    assert "re-cut it from its master" in res.stderr
+    fixed = sudur(lib, "verify", "--repair")
+    assert fixed.returncode == 0, fixed.stderr
+    assert f"re-cut {tile.relative_to(lib).as_posix()}" in fixed.stdout
+    assert tile.read_bytes() == good and sources(lib) == before
+    assert library_state(lib, QUERIES) == built[3]
