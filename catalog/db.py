@@ -340,6 +340,19 @@ class Catalog:
         keys = ("time", "level", "message", "item", "user", "host", "batch")
         return [dict(zip(keys, r)) for r in rows]
 
+    # --- consistency (catalog/consistency.py) ------------------------------------------------
+    def page_count(self, item_id: str) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM pages WHERE item_id=?",
+                                 (item_id,)).fetchone()[0]
+
+    def forget_source_hash(self, item_id: str) -> bool:
+        """Make the next ingest of the item's batch replace it even if its sources did not
+        change (its copy in the library is damaged); False if it was forgotten already."""
+        with self.conn:
+            cur = self.conn.execute("UPDATE items SET source_hash='' WHERE id=? AND "
+                                    "source_hash != ''", (item_id,))
+        return cur.rowcount > 0
+
 
 def _user() -> str:
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Optional
 
 from library.bagit import write_bag
 from library.errors import SudurError
@@ -19,27 +20,30 @@ class FixityProblem:
     item_id: str
     path: str
     problem: str  # "missing", "size", "checksum"
+    kind: str = ""  # the fixity record's: tei, master, ocr, derivative
 
     def __str__(self) -> str:
         return f"{self.item_id}: {self.path}: {self.problem}"
 
 
-def verify(store: Store, catalog: Catalog) -> tuple[int, list[FixityProblem]]:
-    """Return (files checked, problems)."""
+def verify(store: Store, catalog: Catalog, *, checksums: bool = True,
+           item_ids: Optional[Iterable[str]] = None) -> tuple[int, list[FixityProblem]]:
+    """Return (files checked, problems): every file the catalogue lists (of ``item_ids`` only,
+    if given) must be there at its size, and with its SHA-256 unless ``checksums`` is false."""
     problems: list[FixityProblem] = []
     checked = 0
-    versions = {i: catalog.version_path(i) for i in catalog.item_ids()}
-    for item_id, rec in catalog.fixity():
-        path = store.root / versions[item_id] / rec.path
-        checked += 1
-        if not path.is_file():
-            problems.append(FixityProblem(item_id, rec.path, "missing"))
-            continue
-        if path.stat().st_size != rec.size:
-            problems.append(FixityProblem(item_id, rec.path, "size"))
-            continue
-        if file_digest(path) != rec.sha256:
-            problems.append(FixityProblem(item_id, rec.path, "checksum"))
+    ids = catalog.item_ids() if item_ids is None else sorted(set(item_ids))
+    for item_id in ids:
+        version = catalog.version_path(item_id)
+        for _, rec in catalog.fixity(item_id):
+            path = store.root / version / rec.path
+            checked += 1
+            if not path.is_file():
+                problems.append(FixityProblem(item_id, rec.path, "missing", rec.kind))
+            elif path.stat().st_size != rec.size:
+                problems.append(FixityProblem(item_id, rec.path, "size", rec.kind))
+            elif checksums and file_digest(path) != rec.sha256:
+                problems.append(FixityProblem(item_id, rec.path, "checksum", rec.kind))
     return checked, problems
 
 

@@ -27,6 +27,7 @@ from library import imaging, scripts
 from library.bagit import is_bag, verify_bag
 from library.errors import SudurError
 from library.models import Diagnostic, Item, Page
+from library.processes import die_with_parent
 from library.settings import Settings
 from library.store import (Store, derived_dir, file_digest, page_derived_dir, resolve_inside,
                            source_dir)
@@ -354,7 +355,10 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
     collections = read_collections(batch)  # refused before anything is written
     store = Store(settings.library)
     summary = IngestSummary()
-    with store.ingest_lock():
+    with store.ingest_lock() as lock:
+        if lock.took_over:
+            summary.warnings.setdefault("", []).append(Diagnostic(
+                "warning", lock.took_over, "", None, "lock-taken-over"))
         store.ensure()
         with Catalog(store.catalog_path) as catalog:
             recover(store, catalog)
@@ -432,7 +436,9 @@ def _map(fn, args: list[tuple], workers: int):
         for a in args:
             yield fn(*a)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # workers end with this process, even when it is killed (library.processes)
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(fn, *a) for a in args]
         for fut in futures:
             yield fut.result()

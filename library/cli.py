@@ -187,7 +187,8 @@ def reindex(settings: Settings) -> None:
     store = Store(settings.library)
     if not store.catalog_path.is_file():
         raise SudurError(f"no library at {store.root}", hint="run `sudur ingest BATCH` first")
-    with store.ingest_lock(), Catalog(store.catalog_path) as cat:
+    with store.ingest_lock() as lock, Catalog(store.catalog_path) as cat:
+        _echo_took_over(lock)
         n = rebuild(store.index_dir, cat)
     click.echo(f"indexed {n} documents")
 
@@ -223,24 +224,50 @@ def demo(ctx: click.Context, settings: Settings, port: int) -> None:
 
 
 @cli.command()
+@click.option("--quick", is_flag=True,
+              help="compare file sizes, not checksums (minutes rather than hours)")
+@click.option("--repair", is_flag=True,
+              help="fix what can be derived: the index, links, leftover folders, derivatives; "
+                   "never a master")
 @click.pass_obj
-def verify(settings: Settings) -> None:
-    """Re-read every master and derivative and compare its SHA-256 (exit 1 on any problem)."""
+def verify(settings: Settings, quick: bool, repair: bool) -> None:
+    """Check that the catalogue, the files and the index agree, and re-read every master and
+    derivative to compare its SHA-256 (exit 1 on any problem left)."""
+    from catalog.consistency import check_files, check_library, repair as fix
     from catalog.db import Catalog
-    from catalog.fixity import verify as run
     from .store import Store
 
     store = Store(settings.library)
     if not store.catalog_path.is_file():
         raise SudurError(f"no library at {store.root}", hint="check --library")
-    with Catalog(store.catalog_path, readonly=True) as cat:
-        checked, problems = run(store, cat)
-    for p in problems:
-        click.echo(f"✗ {p}", err=True)
-    click.echo(f"{checked} files checked, {len(problems)} problems")
-    if problems:
-        click.echo("  → restore the files from a backup, or re-ingest the items", err=True)
+    with Catalog(store.catalog_path, readonly=not repair) as cat:
+        with store.ingest_lock() as lock:  # judged with no ingest halfway through
+            _echo_took_over(lock)
+            findings = check_library(store, cat)
+        checked, damaged = check_files(store, cat, checksums=not quick)
+        findings += damaged
+        if repair and findings:
+            with store.ingest_lock() as lock:
+                _echo_took_over(lock)
+                for line in fix(store, cat, findings, tile_size=settings.tile_size,
+                                thumb_width=settings.thumb_width):
+                    click.echo(f"✓ {line}")
+                findings = check_library(store, cat)
+            findings += check_files(store, cat, checksums=not quick,
+                                    item_ids={f.item_id for f in damaged})[1]
+    for f in findings:
+        click.echo(f"✗ {f}", err=True)
+        click.echo(f"    → {f.fix}", err=True)
+    click.echo(f"{checked} files checked, {len(findings)} problems")
+    if findings:
+        if not repair and any(f.repairable for f in findings):
+            click.echo("  → `sudur verify --repair` fixes what can be derived", err=True)
         sys.exit(1)
+
+
+def _echo_took_over(lock) -> None:
+    if lock.took_over:
+        click.echo(f"! {lock.took_over}", err=True)
 
 
 @cli.command()

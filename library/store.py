@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import LibraryLockedError, PathEscapeError
+from .processes import Holder, LockInfo
 
 
 _GENERATION = re.compile(r"^index\.[0-9a-f]{12}$")
@@ -87,20 +88,47 @@ class Store:
 
     # --- locking -------------------------------------------------------------------------
     @contextmanager
-    def ingest_lock(self, wait: bool = False) -> Iterator[None]:
-        """Only one writer at a time; a second one is refused with a clear message."""
+    def ingest_lock(self, wait: bool = False) -> Iterator[LockInfo]:
+        """Only one writer at a time; a second one is refused, naming the holder's pid.
+
+        The holder's pid and start time are written into the lock file and cleared on release;
+        a record found on acquiring means its process died holding the lock (the kernel freed
+        the flock): ``LockInfo.took_over`` then says so. Processes forked meanwhile do not keep
+        the lock (``_forget_locks_in_child``): a killed ingest's workers cannot hold it.
+        """
         self.ensure()
         fd = os.open(self.root / ".ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        held = False
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except OSError as exc:
                 if exc.errno in (errno.EAGAIN, errno.EACCES):
-                    raise LibraryLockedError(
-                        f"the library {self.root} is being written by another process") from exc
+                    raise LibraryLockedError(self._locked_message(fd)) from exc
                 raise
-            yield
+            held = True
+            Store._held_lock_fds.add(fd)
+            if not Store._fork_hook:
+                os.register_at_fork(after_in_child=Store._forget_locks_in_child)
+                Store._fork_hook = True
+            previous = Holder.parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+            info = LockInfo()
+            if previous is not None and previous.pid != os.getpid() and not previous.running():
+                info.took_over = (f"took over the ingest lock of process {previous.pid}, which "
+                                  f"is gone (it {previous.started_on()} and died holding it)")
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, Holder.current().dumps().encode("utf-8"), 0)
+            except OSError:
+                pass  # a full disk: the lock holds all the same, only unrecorded
+            yield info
         finally:
+            if held:
+                Store._held_lock_fds.discard(fd)
+                try:
+                    os.ftruncate(fd, 0)  # released normally: nothing to take over
+                except OSError:
+                    pass  # the record stays; the next holder finds this process gone
             os.close(fd)
 
     # --- versions ------------------------------------------------------------------------
@@ -191,6 +219,32 @@ class Store:
                     p.unlink()
                     removed.append(str(p))
         return removed
+
+    # --- the ingest lock's record and forked children ---------------------------------------
+    _held_lock_fds: set[int] = set()
+    _fork_hook = False
+
+    @staticmethod
+    def _forget_locks_in_child() -> None:
+        """In a forked child: close its copies of the lock descriptors, so the lock is the
+        parent's alone and dies with it (flock belongs to the open file, shared by forks)."""
+        for fd in Store._held_lock_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # already closed in this child
+        Store._held_lock_fds.clear()
+
+    def _locked_message(self, fd: int) -> str:
+        holder = Holder.parse(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+        if holder is None:
+            return f"the library {self.root} is being written by another process"
+        if holder.running():
+            return (f"the library {self.root} is being written by another process: "
+                    f"{holder.describe()}")
+        return (f"the library {self.root} is being written by another process: the lock "
+                f"is still held by processes left behind by {holder.describe()}, which is "
+                f"gone; end them (`fuser -v {self.root / '.ingest.lock'}` names them)")
 
 
 # --- inside an item version ----------------------------------------------------------------------

@@ -259,3 +259,112 @@ def test_index_leftovers_of_a_killed_write_are_collected(tmp_path_factory):
         assert orphans(lib) == []
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _session_alive(sid: int) -> list[str]:
+    """The processes of session ``sid`` still running (zombies are dead), from /proc."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended while we looked
+        name = text[text.index("(") + 1:text.rindex(")")]
+        state, _ppid, _pgrp, session = text[text.rindex(")") + 2:].split()[:4]
+        if int(session) == sid and state != "Z":
+            alive.append(f"{stat.parent.name} {name}")
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
+def test_a_killed_ingest_takes_its_workers_and_its_lock_with_it(tmp_path_factory):
+    """`kill -9` of the main process of `ingest --workers 2` alone (not its process group): its
+    workers die within seconds, and the next ingest takes the lock over, saying so."""
+    root = fast_tmp(tmp_path_factory, "orphans")
+    proc = None
+    try:
+        batch = build_batch(root / "batch", 30, pages=2, size=(700, 900))
+        lib = root / "lib"
+        proc = start_ingest(lib, batch, workers=2)
+        deadline = time.monotonic() + 60
+        # the workers are busy once a staging folder exists
+        while not (lib / "staging").is_dir() or not any((lib / "staging").iterdir()):
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the ingest never started an item"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+        deadline = time.monotonic() + 5
+        while _session_alive(proc.pid):
+            assert time.monotonic() < deadline, \
+                f"processes outlived the killed ingest: {_session_alive(proc.pid)}"
+            time.sleep(0.05)
+        res = sudur(lib, "ingest", str(batch), "--workers", "2")
+        assert res.returncode == 0, res.stderr
+        assert f"took over the ingest lock of process {proc.pid}, which is gone" in res.stderr
+        assert orphans(lib) == []
+        verify = sudur(lib, "verify")
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        # a lock released normally leaves no record to take over
+        again = sudur(lib, "ingest", str(batch), "--workers", "2")
+        assert again.returncode == 0 and "took over" not in again.stderr
+    finally:
+        if proc is not None:
+            try:  # whatever outlived a failed run of this test
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_lock_names_a_live_holder_and_takes_over_a_dead_ones(tmp_path):
+    import subprocess
+    import sys
+
+    from library.errors import LibraryLockedError
+    from library.processes import Holder
+    from library.store import Store
+
+    store = Store(tmp_path / "lib")
+    with store.ingest_lock() as lock:
+        assert lock.took_over is None
+        with pytest.raises(LibraryLockedError) as exc:
+            with Store(tmp_path / "lib").ingest_lock():
+                pass
+        assert f"being written by another process: process {os.getpid()} (started " \
+            in str(exc.value)
+    # a holder that died holding the lock (kill -9) left its record; the kernel freed the lock
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(gone.stdout)
+    record = Holder(pid, 1, time.time() - 60, Holder.current().host)
+    (tmp_path / "lib" / ".ingest.lock").write_text(record.dumps())
+    with store.ingest_lock() as lock:
+        assert lock.took_over.startswith(f"took over the ingest lock of process {pid}, "
+                                         "which is gone")
+    with store.ingest_lock() as lock:  # released normally: nothing to take over
+        assert lock.took_over is None
+
+
+def test_a_forked_child_does_not_keep_the_lock(tmp_path):
+    from library.store import Store
+
+    store = Store(tmp_path / "lib")
+    ready_r, ready_w = os.pipe()
+    with store.ingest_lock():
+        pid = os.fork()
+        if pid == 0:  # the child outlives the parent's hold, as an orphaned worker would
+            os.write(ready_w, b"x")  # running its own code: the fork handlers are done
+            time.sleep(3)
+            os._exit(0)
+        assert os.read(ready_r, 1) == b"x"
+    os.close(ready_r)
+    os.close(ready_w)
+    try:
+        with Store(tmp_path / "lib").ingest_lock() as lock:
+            assert lock.took_over is None
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)

@@ -115,7 +115,7 @@ def test_the_cli_check_fails_on_an_undocumented_command_or_option() -> None:
     group = click.Group(commands={**cli.commands, "ingest": more})
     assert _documented_commands(_readme()) != _click_commands(group)
     # and a README row whose command is gone
-    readme = re.sub(r"^\| `sudur verify`.*\n", "", _readme(), flags=re.M)
+    readme = re.sub(r"^\| `sudur verify[ `].*\n", "", _readme(), flags=re.M)
     assert "verify" not in _documented_commands(readme)
 
 
