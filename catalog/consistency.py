@@ -23,7 +23,7 @@ from whoosh.query import Term
 
 from library import imaging
 from library.errors import IndexVersionError
-from library.store import Store, file_digest
+from library.store import Store, file_digest, page_derived_dir, source_dir
 
 from .db import Catalog
 from .fixity import verify as verify_fixity
@@ -195,7 +195,7 @@ def _master_of(catalog: Catalog, item_id: str, derivative: str) -> Optional[str]
     for page in catalog.pages(item_id):
         pdir = page_derived_dir(Path(), page.order).as_posix() + "/"
         if page.image and derivative.startswith(pdir):
-            return master_path(page.image)
+            return (source_dir(Path()) / page.image).as_posix()
     return None
 
 
@@ -227,16 +227,6 @@ def repair(store: Store, catalog: Catalog, findings: list[Finding], *, tile_size
     return done
 
 
-def page_derived_dir(version_dir: Path, order: int) -> Path:
-    """Where ingest cuts a page's derivatives (ingest.pipeline, viewer.iiif_image)."""
-    return version_dir / "derived" / f"{order:04d}"
-
-
-def master_path(image: str) -> str:
-    """Where ingest keeps a page's master, in its version folder (as its fixity records it)."""
-    return f"source/{image}"
-
-
 def _recut(store: Store, catalog: Catalog, item_id: str, paths: set[str], tile_size: int,
            thumb_width: int) -> list[str]:
     """Re-cut the derivatives at ``paths`` (relative to the library) from their pages'
@@ -251,7 +241,7 @@ def _recut(store: Store, catalog: Catalog, item_id: str, paths: set[str], tile_s
         mine = sorted(p for p in wanted if p.startswith(pdir))
         if not mine or not page.image:
             continue
-        master = vdir / master_path(page.image)
+        master = vdir / (source_dir(Path()) / page.image).as_posix()
         rec = fixity.get(master.relative_to(vdir).as_posix())
         if rec is None or not master.is_file() or file_digest(master) != rec.sha256:
             continue  # reported as a master problem: nothing to cut from
