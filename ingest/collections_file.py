@@ -14,6 +14,7 @@ from typing import Any
 
 from library import langtags
 from library.errors import InputError
+from library.json_kind import json_kind
 from library.models import Collection, RESERVED_COLLECTION_IDS, is_collection_id, is_item_id
 
 NAME = "collections.json"
@@ -22,29 +23,17 @@ MAX_LISTED = 10  # problems quoted in one message
 MAX_BYTES = 16_000_000  # a thousand times what a library of ten thousand volumes needs
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
-
-
 def _lang_map(value: Any, where: str, example: str, problems: list[str]) -> None:
     if not isinstance(value, dict):
         problems.append(f'{where}: expected a language map like {{"en": "{example}"}}, '
-                        f"got {_kind(value)}")
+                        f"got {json_kind(value)}")
         return
     for tag, text in value.items():
         if tag != "none" and not langtags.is_valid_tag(tag):  # "none": IIIF's untagged key
             problems.append(f"{where}: {json.dumps(tag, ensure_ascii=False)} is not a language "
                             'tag (BCP 47, e.g. "en", "mn-Mong", "zh-Hant")')
         elif not isinstance(text, str):
-            problems.append(f"{where}.{tag}: expected a string, got {_kind(text)}")
+            problems.append(f"{where}.{tag}: expected a string, got {json_kind(text)}")
 
 
 def _collection_id(value: Any, where: str, problems: list[str]) -> None:
@@ -60,13 +49,13 @@ def _collection_id(value: Any, where: str, problems: list[str]) -> None:
 def validate(data: Any) -> list[str]:
     """Every problem of a parsed collections.json, each as ``<JSON path>: <what is wrong>``."""
     if not isinstance(data, list):
-        return [f"expected a list of collections, got {_kind(data)}"]
+        return [f"expected a list of collections, got {json_kind(data)}"]
     problems: list[str] = []
     seen: dict[str, int] = {}
     for n, entry in enumerate(data):
         at = f"[{n}]"
         if not isinstance(entry, dict):
-            problems.append(f"{at}: expected an object, got {_kind(entry)}")
+            problems.append(f"{at}: expected an object, got {json_kind(entry)}")
             continue
         for key in entry:
             if key not in KEYS:
@@ -87,11 +76,11 @@ def validate(data: Any) -> list[str]:
             _collection_id(entry["parent"], f"{at}.parent", problems)
         items = entry.get("items", [])
         if not isinstance(items, list):
-            problems.append(f"{at}.items: expected a list of item ids, got {_kind(items)}")
+            problems.append(f"{at}.items: expected a list of item ids, got {json_kind(items)}")
             continue
         for i, item_id in enumerate(items):
             if not isinstance(item_id, str) or not is_item_id(item_id):
-                shown = _kind(item_id) if not isinstance(item_id, str) else \
+                shown = json_kind(item_id) if not isinstance(item_id, str) else \
                     json.dumps(item_id, ensure_ascii=False)[:80]
                 problems.append(f"{at}.items[{i}]: expected an item id, got {shown}")
     return problems

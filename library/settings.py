@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional, get_type_hints
 
 from .errors import SettingsError
+from .json_kind import json_kind
 
 DEFAULT_LIBRARY = "./sudur-library"
 
@@ -82,7 +83,7 @@ def _read_file(cfg: Path, types: dict[str, type]) -> dict:
         raise SettingsError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=str(cfg),
                             line=exc.lineno, hint="fix the JSON at the line named above") from exc
     if not isinstance(data, dict):
-        raise SettingsError(f"expected a JSON object of settings, found {_json_kind(data)}",
+        raise SettingsError(f"expected a JSON object of settings, found {json_kind(data)}",
                             file=str(cfg), line=1)
     values = {}
     for key, value in data.items():
@@ -116,7 +117,7 @@ def _checked(kind: type, value: object, where: str, *, file: Optional[str] = Non
         return float(value)
     if not ok:
         raise SettingsError(f"{where} must be {_NAMES.get(kind, kind.__name__)}, not "
-                            f"{_json_kind(value)} {value!r}", file=file, line=line)
+                            f"{json_kind(value)} {value!r}", file=file, line=line)
     return value
 
 
@@ -140,22 +141,6 @@ def _coerce(kind: type, raw: str, var: str):
 
 
 _NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
-
-
-def _json_kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _line_of(text: str, key: str) -> Optional[int]:
