@@ -59,7 +59,9 @@ def test_check_refuses_an_item_with_more_pages_than_the_limit(tmp_path) -> None:
 
 def test_ingest_refuses_it_too_and_writes_nothing(tmp_path) -> None:
     batch = _tei_batch(tmp_path, "many", 7)
-    settings = Settings.load(tmp_path / "lib", max_pages_per_item=6)
+    (tmp_path / "lib").mkdir()  # as an archivist sets it: the workers read the library's file
+    (tmp_path / "lib" / "sudur.json").write_text('{"max_pages_per_item": 6}', encoding="utf-8")
+    settings = Settings.load(tmp_path / "lib")
     summary = ingest_batch(batch, settings, workers=1)
     assert not summary.ok
     assert any("max_pages_per_item" in str(d) for d in summary.failed["many"])
