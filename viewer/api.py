@@ -81,14 +81,15 @@ def api_pages(item: str):
 @bp.route(urls.API_ITEM_SEARCH.rule)
 def api_item_search(item: str):
     """Every matching page of one item with its spans, snippet and boxes, in reading order."""
-    it = load_item(item)
+    it = load_item(item, with_pages=False)
     req = site.item_request(it.id)
     hits = []
     if req.text:
-        pages = {p.order: p for p in it.pages}
+        catalog = get_catalog()
         for h in site.matches_for_item(req):
-            page = pages.get(h.order)
-            if page is None:
+            try:  # the pages with hits only: a volume may have 10,000
+                page = catalog.get_page(it.id, h.order)
+            except NotFoundError:
                 continue
             visible = [s for s in h.spans if s[0] < len(page.text)]
             hits.append({"page": h.order, "label": h.label, "snippet": h.snippet,
