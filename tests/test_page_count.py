@@ -31,10 +31,11 @@ TEI_PAGES = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _tei_batch(root: Path, item_id: str, pages: int) -> Path:
+def _tei_batch(root: Path, item_id: str, pages: int, text: bool = True) -> Path:
     folder = root / "batch" / item_id
     folder.mkdir(parents=True)
-    body = "".join(f'<pb n="{n}"/>leaf {n}\n' for n in range(1, pages + 1))
+    body = "".join(f'<pb n="{n}"/>leaf {n}\n' if text else f'<pb n="{n}"/>\n'
+                   for n in range(1, pages + 1))
     (folder / f"{item_id}.xml").write_text(TEI_PAGES.format(pages=body), encoding="utf-8")
     return folder.parent
 
@@ -55,6 +56,13 @@ def test_check_refuses_an_item_with_more_pages_than_the_limit(tmp_path) -> None:
     assert str(error).startswith("many/many.xml: error: 7 pages, more than max_pages_per_item")
     exactly = Settings.load(tmp_path / "lib", max_pages_per_item=7)
     assert not check_batch(batch, exactly, validate_tei=False)[0].errors
+
+
+def test_the_issues_thirty_thousand_empty_pages_are_refused_by_default(tmp_path) -> None:
+    batch = _tei_batch(tmp_path, "x", 30_000, text=False)  # ~0.5 MB, as in the issue
+    [plan] = check_batch(batch, Settings.load(tmp_path / "lib"), validate_tei=False)
+    assert [str(e).split(";")[0] for e in plan.errors] == [
+        "x/x.xml: error: 30000 pages, more than max_pages_per_item (20000)"]
 
 
 def test_ingest_refuses_it_too_and_writes_nothing(tmp_path) -> None:
