@@ -325,7 +325,7 @@ def plain_text(item: str):
 @bp.route(urls.COMPARE.rule)
 def compare():
     ids = [i for i in request.args.getlist("item") if i][:4]
-    items = [load_item(i) for i in ids]
+    items = [load_item(i, with_pages=False) for i in ids]
     if not items:
         raise BadRequestError("name at least one item to compare")
     manifests = [urls.manifest_url(public_base(), i.id) for i in items]
