@@ -1,8 +1,8 @@
 """IIIF Presentation API 3.0: manifests, collections and transcription annotation pages.
 
 Pure functions from the records of ``library.models`` to JSON-ready dicts, built with iiif-prezi3
-so that what we emit is checked by its models. Nothing here does I/O but reading its table of
-labels (``data/iiif_labels.json``) at import.
+so that what we emit is checked by its models (canvases and ranges excepted: see Speed below).
+Nothing here does I/O but reading its table of labels (``data/iiif_labels.json``) at import.
 
 Every URL is made by library.urls from a ``base`` (scheme, host and any path prefix, no trailing
 slash). Manifests are built once with ``PLACEHOLDER_BASE`` and cached; ``rebase`` swaps in the
