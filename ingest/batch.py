@@ -98,11 +98,13 @@ def _escapes(folder: Path, files) -> list[str]:
     return out
 
 
-def plan_item(folder: Path, batch_root: Path, max_tei_bytes: Optional[int] = None) -> ItemPlan:
+def plan_item(folder: Path, batch_root: Path, max_tei_bytes: Optional[int] = None,
+              max_pages: Optional[int] = None) -> ItemPlan:
     """Parse and check one item folder without writing anything.
 
     ``max_tei_bytes`` refuses a TEI file above that size before it is parsed (Settings
-    ``max_tei_bytes``), so an oversized file fails in milliseconds, not minutes.
+    ``max_tei_bytes``), so an oversized file fails in milliseconds, not minutes; ``max_pages``
+    refuses an item of more pages (setting ``max_pages_per_item``).
     """
     from .tei import parse_tei  # the TEI edge; imported here to keep this module light
 
@@ -176,5 +178,10 @@ def plan_item(folder: Path, batch_root: Path, max_tei_bytes: Optional[int] = Non
         plan.item = Item(id=item_id, titles={"und": item_id}, pages=[
             Page(item_id=item_id, order=i + 1, label=str(i + 1), image=rel)
             for i, rel in enumerate(images)])
+    if max_pages and len(plan.item.pages) > max_pages:
+        plan.error(f"{len(plan.item.pages)} pages, more than max_pages_per_item ({max_pages}); "
+                   "split the volume or raise the limit",
+                   f"{display}/{plan.tei.name}" if plan.tei else display, code="too-many-pages")
+        return plan
     plan.pairing = pair_ocr(plan)
     return plan

@@ -81,7 +81,8 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
     schema = tei_schema_path() if validate_tei else None
     batch = payload_of(Path(batch))
     read_collections(batch)  # a bad collections.json stops the ingest: say so now
-    plans = [plan_item(folder, batch, settings.max_tei_bytes) for folder in item_folders(batch)]
+    plans = [plan_item(folder, batch, settings.max_tei_bytes,
+                       settings.max_pages_per_item) for folder in item_folders(batch)]
     seen: dict[str, str] = {}
     existing = set(existing_ids)
     for plan in plans:
@@ -159,7 +160,8 @@ def _prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str,
     t0 = time.perf_counter()
     settings = Settings.load(library, **(settings_overrides or {}))
     imaging.configure(settings.max_master_pixels)
-    plan = plan_item(Path(folder), Path(batch_root), settings.max_tei_bytes)
+    plan = plan_item(Path(folder), Path(batch_root), settings.max_tei_bytes,
+                     settings.max_pages_per_item)
     out = Prepared(item_id=plan.item_id, status="failed", diagnostics=plan.diagnostics)
     if plan.item is not None and not plan.errors:
         check_images(plan, settings)

@@ -31,6 +31,11 @@ class Settings:
     max_area: int = 40_000_000
     max_master_pixels: int = 250_000_000  # Pillow's decompression-bomb limit, set once
     max_tei_bytes: int = 50_000_000  # ten times the largest TEI we have seen; refused unread
+    # Pages (<pb/> or images) of one item, refused at check: the largest volumes we know (a
+    # Kangyur volume, at most ~1,000 leaves of two sides) have 2,000; ten times that still gets
+    # a record page in ~50 ms and a first manifest in ~3 s here (docs/benchmarks.md), far
+    # inside gunicorn's 30 s, while a 0.5 MB TEI of 30,000 empty <pb/> is refused.
+    max_pages_per_item: int = 20_000
     max_url_length: int = 1024
     iiif_cache_max_mb: int = 2048  # built Image API results kept on disk; 0 = keep none
     search_time_budget: float = 0.04  # seconds for totals and facets before estimating

@@ -61,6 +61,7 @@ OAI = Route("/oai")
 API_PREFIX = "/api"
 API_SEARCH = Route(API_PREFIX + "/search")
 API_PAGE = Route(API_PREFIX + "/items/<item>/pages/<order>")  # parsed by numbers.parse_order
+API_PAGES = Route(API_PREFIX + "/items/<item>/pages")  # labels, by range of orders
 API_ITEM_SEARCH = Route(API_PREFIX + "/items/<item>/search")
 
 # --- IIIF ------------------------------------------------------------------------------------
@@ -82,7 +83,7 @@ RANGE = Route("/iiif/<item_id>/range/<rid>")
 HIT = Route("/iiif/<item_id>/hit/<int:order>/<int:start>-<int:end>")
 
 SERVED = (HOME, SEARCH, RECORD, READER, TEI, TEXT, COMPARE, KIOSK, LANGUAGE, EMBED, OEMBED, OAI,
-          API_SEARCH, API_PAGE, API_ITEM_SEARCH, IMAGE, IMAGE_INFO, IMAGE_REQUEST, MANIFEST,
+          API_SEARCH, API_PAGE, API_PAGES, API_ITEM_SEARCH, IMAGE, IMAGE_INFO, IMAGE_REQUEST, MANIFEST,
           ANNOTATIONS, COLLECTION, SEARCH2, SEARCH1, AUTOCOMPLETE2, AUTOCOMPLETE1)
 
 

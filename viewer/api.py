@@ -2,7 +2,7 @@
 ``SearchResult.to_json``) and the per-page data the reader fetches when a page turns."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from library import urls
 from library.errors import NotFoundError
@@ -11,7 +11,8 @@ from library.numbers import parse_order
 
 from . import i18n, site
 from .links import thumb_url
-from .resources import load_item
+from .pagelist import PageIndex, label_range
+from .resources import get_catalog, load_item
 from .site import search_params
 
 bp = Blueprint("api", __name__)
@@ -43,10 +44,13 @@ def boxes_for(page: Page, spans: list[tuple[int, int]]) -> list[list[int]]:
     return out
 
 
-def page_json(item: Item, page: Page, spans: list[tuple[int, int]]) -> dict:
+def page_json(item: Item, page: Page, spans: list[tuple[int, int]],
+              index: PageIndex) -> dict:
     visible = [list(s) for s in spans if s[0] < len(page.text)]
+    prev, nxt = index.neighbours(page.order)
     return {
         "item": item.id, "order": page.order, "label": page.label, "text": page.text,
+        "prev": prev, "next": nxt,
         "lang": item.writing_system, "vertical": i18n.is_vertical(item.writing_system,
                                                                   page.text),
         "image": ({"id": page.image_id, "width": page.width, "height": page.height,
@@ -59,26 +63,33 @@ def page_json(item: Item, page: Page, spans: list[tuple[int, int]]) -> dict:
 @bp.route(urls.API_PAGE.rule)
 def api_page(item: str, order: str):
     number = parse_order(order)
-    it = load_item(item)
-    page = next((p for p in it.pages if p.order == number), None)
-    if page is None:
-        raise NotFoundError(f"no page {number} in item {item!r}")
+    it = load_item(item, with_pages=False)
+    page = get_catalog().get_page(it.id, number)
     req = site.item_request(it.id)
     spans = site.page_spans(req, number) if req.text else []
-    return jsonify(page_json(it, page, spans))
+    return jsonify(page_json(it, page, spans, PageIndex.of(it.id)))
+
+
+@bp.route(urls.API_PAGES.rule)
+def api_pages(item: str):
+    """The labels of an item's pages by range of orders (``?from=&to=``, at most 1,000)."""
+    it = load_item(item, with_pages=False)
+    return jsonify(label_range(PageIndex.of(it.id), request.args.get("from"),
+                               request.args.get("to")))
 
 
 @bp.route(urls.API_ITEM_SEARCH.rule)
 def api_item_search(item: str):
     """Every matching page of one item with its spans, snippet and boxes, in reading order."""
-    it = load_item(item)
+    it = load_item(item, with_pages=False)
     req = site.item_request(it.id)
     hits = []
     if req.text:
-        pages = {p.order: p for p in it.pages}
+        catalog = get_catalog()
         for h in site.matches_for_item(req):
-            page = pages.get(h.order)
-            if page is None:
+            try:  # the pages with hits only: a volume may have 10,000
+                page = catalog.get_page(it.id, h.order)
+            except NotFoundError:
                 continue
             visible = [s for s in h.spans if s[0] < len(page.text)]
             hits.append({"page": h.order, "label": h.label, "snippet": h.snippet,

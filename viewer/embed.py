@@ -12,6 +12,7 @@ from library.errors import NotFoundError, NotImplementedFeatureError
 from library.numbers import parse_int
 
 from . import i18n
+from .pagelist import PageIndex, window, window_pages
 from .resources import load_item, public_base
 from .site import reader_context
 
@@ -20,7 +21,7 @@ bp = Blueprint("embed", __name__)
 
 @bp.route(urls.EMBED.rule)
 def embed(item: str):
-    it = load_item(item)
+    it = load_item(item, with_pages=False)
     return render_template("embed.html", **reader_context(it, embedded=True))
 
 
@@ -39,7 +40,7 @@ def oembed():
     item_id = urls.item_in_path(parts.path)
     if item_id is None:
         raise NotFoundError("the url is not a Sudur record, reader or embed page")
-    it = load_item(item_id)
+    it = load_item(item_id, with_pages=False)
     query = parse_qs(parts.query)
     embed_query = {}
     if query.get("page"):
@@ -54,7 +55,8 @@ def oembed():
     html = (f'<iframe src="{escape(src)}" width="{width}" height="{height}" '
             f'title="{escape(title)}" style="border:0" allowfullscreen></iframe>')
     thumb = {}
-    first = next((p for p in it.pages if p.has_image), None)
+    index = PageIndex.of(it.id)
+    first = next((p for p in window_pages(index, window(index, None)) if p.has_image), None)
     if first is not None:
         thumb = {"thumbnail_url": urls.thumbnail_url(base, first.image_id, 200),
                  "thumbnail_width": 200,

@@ -26,6 +26,7 @@ from library.store import resolve_inside
 
 from . import i18n
 from .links import fit_url, thumb_url
+from .pagelist import PageIndex, window, window_pages
 from .resources import get_catalog, get_searcher, get_settings, item_dir, load_item, public_base
 
 bp = Blueprint("site", __name__)
@@ -34,18 +35,6 @@ PAGE_SIZE = 20
 
 
 # --- helpers of the reader pages ------------------------------------------------------------
-
-def page_number(item: Item, raw: Optional[str]) -> int:
-    """The requested page order, clamped into the item (1 when absent or malformed)."""
-    if not item.pages:
-        return 0
-    try:
-        n = parse_int(raw, "page") if raw not in (None, "") else 1
-    except BadRequestError:
-        n = 1
-    orders = [p.order for p in item.pages]
-    return min(max(n, orders[0]), orders[-1])
-
 
 def parse_region(raw: Optional[str]) -> Optional[tuple[int, int, int, int]]:
     """``x,y,w,h`` in image pixels, or None when absent or malformed."""
@@ -230,11 +219,10 @@ def search_page():
 
 # --- records ---------------------------------------------------------------------------------
 
-def citation(item: Item) -> dict:
+def citation(item: Item, first: Optional[int]) -> dict:
     base = public_base()
     record = urls.record_url(base, item.id)
-    first = item.pages[0].order if item.pages else 1
-    page_url = urls.reader_url(base, item.id, page=first)
+    page_url = urls.reader_url(base, item.id, page=first or 1)
     people = "; ".join(r.name for r in item.responsibility if r.role in ("author", "scribe"))
     _tag, title = i18n.pick(item.titles)
     where = ", ".join(x for x in (item.institution, item.shelfmark) if x)
@@ -246,11 +234,17 @@ def citation(item: Item) -> dict:
 
 @bp.route(urls.RECORD.rule)
 def record(item: str):
-    it = load_item(item)
+    """The catalogue record, with one window of the page list (``?pages=N``): a volume of
+    10,000 pages is 100 windows of thumbnails, not one page of 4 MB."""
+    it = load_item(item, with_pages=False)
+    index = PageIndex.of(it.id)
+    win = window(index, request.args.get("pages"))
     others = [item_summary(o) for o in get_catalog().items() if o.id != it.id]
-    return render_template("item.html", item=it, info=item_summary(it), cite=citation(it),
-                           others=others, thumb_url=thumb_url,
-                           embed_code=embed_code(it, it.pages[0].order if it.pages else 1, None))
+    return render_template("item.html", item=it, info=item_summary(it),
+                           cite=citation(it, index.first), others=others, thumb_url=thumb_url,
+                           pages=window_pages(index, win), window=win,
+                           page_count=len(index), first_order=index.first,
+                           embed_code=embed_code(it, index.first or 1, None))
 
 
 def embed_code(item: Item, page: int, region: Optional[tuple[int, int, int, int]]) -> str:
@@ -265,7 +259,7 @@ def embed_code(item: Item, page: int, region: Optional[tuple[int, int, int, int]
 
 @bp.route(urls.READER.rule)
 def reader(item: str):
-    it = load_item(item)
+    it = load_item(item, with_pages=False)
     return render_template("reader.html", **reader_context(it, embedded=False))
 
 
@@ -277,35 +271,34 @@ def viewing_direction(item: Item) -> str:
 
 
 def reader_context(it: Item, *, embedded: bool) -> dict:
-    order = page_number(it, request.args.get("page"))
-    page = next((p for p in it.pages if p.order == order), None)
-    if page is None:
+    """What the reader and embed templates show: one page, read with its neighbours' orders
+    only; the script fetches every other page when it turns to it."""
+    index = PageIndex.of(it.id)
+    order = index.resolve(request.args.get("page"))
+    if order is None:
         raise NotFoundError(f"item {it.id!r} has no pages")
+    page = get_catalog().get_page(it.id, order)
     req = item_request(it.id)
     q, exact = req.text, req.exact
     spans = [s for s in page_spans(req, order) if s[0] < len(page.text)] if q else []
     region = parse_region(request.args.get("region"))
-    orders = [p.order for p in it.pages]
-    i = orders.index(order)
+    prev, nxt = index.neighbours(order)
     direction = viewing_direction(it)
     rtl = direction == "right-to-left"
     return {
         "item": it, "info": item_summary(it), "page": page, "q": q, "exact": exact,
         "text_html": mark_spans(page.text, spans), "n_marks": len(spans),
-        "region": region, "prev": orders[i - 1] if i > 0 else None,
-        "next": orders[i + 1] if i + 1 < len(orders) else None, "rtl": rtl,
+        "region": region, "prev": prev, "next": nxt, "rtl": rtl,
+        "first": index.first, "last": index.last, "page_count": len(index),
         "embedded": embedded, "thumb_url": thumb_url, "fit_url": fit_url,
         "direction": direction,
         "embed_code": embed_code(it, order, region),
-        "pages_json": [{"order": p.order, "label": p.label or str(p.order),
-                        "image": p.image_id if p.has_image else None,
-                        "width": p.width, "height": p.height} for p in it.pages],
     }
 
 
 @bp.route(urls.TEI.rule)
 def tei(item: str):
-    it = load_item(item)
+    it = load_item(item, with_pages=False)
     if not it.tei_file:
         raise NotFoundError(f"item {it.id!r} was ingested without TEI")
     path = resolve_inside(item_dir(it.id) / "source", it.tei_file)
@@ -332,7 +325,7 @@ def plain_text(item: str):
 @bp.route(urls.COMPARE.rule)
 def compare():
     ids = [i for i in request.args.getlist("item") if i][:4]
-    items = [load_item(i) for i in ids]
+    items = [load_item(i, with_pages=False) for i in ids]
     if not items:
         raise BadRequestError("name at least one item to compare")
     manifests = [urls.manifest_url(public_base(), i.id) for i in items]

@@ -195,6 +195,9 @@ def test_reader_keyboard_region_url_search_and_embed_code(page, live, requests_s
     assert "q=" in page.url
     assert any("/iiif/jangar-ms-1/search?q=" in u for u in requests_seen)  # Content Search
     assert "ᠵᠠᠩᠭᠠᠷ" in page.locator("#item-hits li mark").first.inner_text()
+    # the hits' labels come by range of orders, not from a list of every page in the HTML
+    assert any("/api/items/jangar-ms-1/pages?from=1&to=1000" in u for u in requests_seen)
+    assert page.locator("#item-hits li .hit-jump").first.inner_text() == "Page 1"
     shot(page, "reader-in-item-search")
 
 

@@ -1,14 +1,17 @@
 /* The reader: OpenSeadragon deep zoom from the IIIF Image API beside the page's transcription.
    Turning the page moves both; the URL always names the page and the zoomed region
    (history.replaceState) so a view can be cited; search inside the item marks hits in the
-   transcription and draws their boxes over the image. Works from data-* attributes only. */
+   transcription and draws their boxes over the image. Works from data-* attributes only: the
+   page holds no list of pages (a volume may have 10,000); each page's JSON names its
+   neighbours, and hit labels are fetched by range of orders. */
 (function () {
   "use strict";
   var root = document.getElementById("reader");
   if (!root) { return; }
   var ds = root.dataset;
   var itemId = ds.item;
-  var pages = JSON.parse(ds.pages);
+  var firstOrder = parseInt(ds.first, 10);
+  var lastOrder = parseInt(ds.last, 10);
   var rtl = ds.direction === "right-to-left";
   var q = ds.q || "";
   var exact = ds.exact === "1";
@@ -27,11 +30,7 @@
     return p.length === 4 && p.every(isFinite) && p[2] > 0 && p[3] > 0 ? p : null;
   }
   function fmt(template, key, value) { return template.replace("{" + key + "}", value); }
-  function indexOf(o) {
-    for (var i = 0; i < pages.length; i++) { if (pages[i].order === o) { return i; } }
-    return -1;
-  }
-  function pageInfo(o) { return pages[indexOf(o)]; }
+  function inItem(o) { return isFinite(o) && o >= firstOrder && o <= lastOrder; }
 
   // --- the URL names page, region and query -------------------------------------------------
   function viewUrl() {
@@ -156,12 +155,11 @@
   }
 
   // --- page turning -------------------------------------------------------------------------
-  function renderNav() {
+  function renderNav(data) {
     var nav = root.querySelector(".page-turn");
     if (!nav) { return; }
-    var i = indexOf(order);
-    var prev = i > 0 ? pages[i - 1].order : null;
-    var next = i < pages.length - 1 ? pages[i + 1].order : null;
+    var prev = data.prev === undefined ? null : data.prev;
+    var next = data.next === undefined ? null : data.next;
     function link(kind, target, arrow, aria, text) {
       if (target === null) {
         var span = document.createElement("span");
@@ -188,7 +186,7 @@
     nav.textContent = "";
     if (rtl) { nav.appendChild(n); nav.appendChild(p); } else { nav.appendChild(p); nav.appendChild(n); }
     var select = document.getElementById("page-select");
-    if (select) { select.value = String(order); }
+    if (select) { select.value = data.label || String(order); }
     var hidden = root.querySelector("#in-item-search input[name=page]");
     if (hidden) { hidden.value = String(order); }
   }
@@ -200,7 +198,7 @@
   }
 
   function goTo(o, keepRegion) {
-    if (indexOf(o) < 0) { return Promise.resolve(); }
+    if (!inItem(o)) { return Promise.resolve(); }
     return fetch(pageUrl(o), { headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
       .then(function (data) {
@@ -211,15 +209,15 @@
         if (!keepRegion) { region = null; }
         root.dataset.page = String(order);
         renderText(data);
-        renderNav();
+        renderNav(data);
         if (changed || !viewer || !viewer.world.getItemCount()) { showImage(data); } else { drawBoxes(); }
         publish();
       });
   }
 
   function step(delta) {
-    var i = indexOf(order) + delta;
-    if (i >= 0 && i < pages.length) { goTo(pages[i].order, false); }
+    var target = current && (delta > 0 ? current.next : current.prev);
+    if (target !== null && target !== undefined) { goTo(target, false); }
   }
 
   root.addEventListener("click", function (ev) {
@@ -230,12 +228,8 @@
       goTo(parseInt(new URL(a.href).searchParams.get("page"), 10), false);
     }
   });
-  var select = document.getElementById("page-select");
-  if (select) {
-    select.addEventListener("change", function () { goTo(parseInt(select.value, 10), false); });
-    var go = root.querySelector(".page-select .go");
-    if (go) { go.hidden = true; }
-  }
+  // The page box takes an order or a label as written (2b): the server resolves it, so the
+  // form is submitted as it is.
 
   document.addEventListener("keydown", function (ev) {
     if (ev.altKey || ev.ctrlKey || ev.metaKey) { return; }
@@ -248,8 +242,8 @@
       case "ArrowLeft": forward = rtl; break;
       case "PageDown": case "n": forward = true; break;
       case "PageUp": case "p": forward = false; break;
-      case "Home": ev.preventDefault(); goTo(pages[0].order, false); return;
-      case "End": ev.preventDefault(); goTo(pages[pages.length - 1].order, false); return;
+      case "Home": ev.preventDefault(); goTo(firstOrder, false); return;
+      case "End": ev.preventDefault(); goTo(lastOrder, false); return;
       default: return;
     }
     ev.preventDefault();
@@ -300,15 +294,51 @@
       iiifBoxes = {};
       acc.items.forEach(function (a) {
         var o = canvasOrder(a.target || a.on);
-        if (o === null || indexOf(o) < 0) { return; }
-        if (!byPage[o]) { byPage[o] = { page: o, label: pageInfo(o).label, quotes: [] }; orderList.push(o); }
+        if (o === null || !inItem(o)) { return; }
+        if (!byPage[o]) { byPage[o] = { page: o, label: String(o), quotes: [] }; orderList.push(o); }
         var box = targetBox(a.target || a.on);
         if (box) { (iiifBoxes[o] = iiifBoxes[o] || []).push(box); }
         var quote = contexts[a.id] || { exact: a.body && a.body.value || "" };
         byPage[o].quotes.push(quote);
       });
-      orderList.sort(function (a, b) { return indexOf(a) - indexOf(b); });
-      return orderList.map(function (o) { return byPage[o]; });
+      orderList.sort(function (a, b) { return a - b; });  // orders are reading order
+      var hits = orderList.map(function (o) { return byPage[o]; });
+      return labelsFor(orderList).then(function (labels) {
+        hits.forEach(function (h) { if (labels[h.page]) { h.label = labels[h.page]; } });
+        return hits;
+      });
+    });
+  }
+
+  // Labels as written on the leaves (1a, 155b), by range of orders: one request per thousand
+  // orders that hold a hit, cached for the page's life.
+  var labelCache = {};
+  var RANGE = 1000;
+  function labelsFor(orders) {
+    var ranges = {};
+    orders.forEach(function (o) {
+      var lo = Math.floor((o - 1) / RANGE) * RANGE + 1;
+      if (!labelCache[lo]) { ranges[lo] = true; }
+    });
+    var asks = Object.keys(ranges).map(function (lo) {
+      lo = parseInt(lo, 10);
+      var url = ds.labelsApi + "?from=" + lo + "&to=" + (lo + RANGE - 1);
+      return fetch(url, { headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+        .then(function (data) {
+          var map = {};
+          (data.pages || []).forEach(function (p) { map[p.order] = p.label; });
+          labelCache[lo] = map;
+        });
+    });
+    return Promise.all(asks).then(function () {
+      var out = {};
+      orders.forEach(function (o) {
+        var lo = Math.floor((o - 1) / RANGE) * RANGE + 1;
+        var label = (labelCache[lo] || {})[o];
+        if (label) { out[o] = label; }
+      });
+      return out;
     });
   }
 
@@ -369,9 +399,8 @@
 
   // --- start --------------------------------------------------------------------------------
   viewer = makeViewer();
-  var first = pageInfo(order);
   current = null;
-  goTo(first ? first.order : pages[0].order, true).then(function () {
+  goTo(inItem(order) ? order : firstOrder, true).then(function () {
     if (q) { searchHits(q).then(function (hits) { listHits(hits); drawBoxes(); }); }
   });
 })();
