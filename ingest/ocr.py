@@ -310,10 +310,16 @@ def _looks_like_html(data: bytes) -> bool:
 
 
 def parse_ocr_pages(path: Path, *, display_name: Optional[str] = None,
-                    max_bytes: int = DEFAULT_MAX_BYTES) -> list[OcrPage]:
-    """Every page of an OCR file (hOCR may hold a whole volume; ALTO and PAGE hold one)."""
+                    max_bytes: int = DEFAULT_MAX_BYTES,
+                    data: Optional[bytes] = None) -> list[OcrPage]:
+    """Every page of an OCR file (hOCR may hold a whole volume; ALTO and PAGE hold one).
+
+    ``data``, when given, is the file's content as read once from the batch
+    (``ItemPlan.read``); ``path`` is then only its name.
+    """
     name = display_name or path.name
-    data = _read(path, name, max_bytes)
+    if data is None:
+        data = _read(path, name, max_bytes)
     try:
         root = parse_xml_bytes(data, name).getroot()
     except XMLSyntaxError:
@@ -334,9 +340,10 @@ def parse_ocr_pages(path: Path, *, display_name: Optional[str] = None,
         "(expected ALTO, hOCR or PAGE XML)", file=name, line=root.sourceline)
 
 
-def parse_ocr(path: Path, *, display_name: Optional[str] = None) -> OcrPage:
+def parse_ocr(path: Path, *, display_name: Optional[str] = None,
+              data: Optional[bytes] = None) -> OcrPage:
     """The OCR page in ``path`` (the first page when an hOCR file holds several)."""
-    pages = parse_ocr_pages(path, display_name=display_name)
+    pages = parse_ocr_pages(path, display_name=display_name, data=data)
     if not pages:
         raise InputError("the OCR file holds no page", file=display_name or path.name)
     return pages[0]
