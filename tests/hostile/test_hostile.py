@@ -42,9 +42,17 @@ class OpenAudit:
         sys.addaudithook(self._hook)
 
     def _hook(self, event: str, args) -> None:
-        if self.active and event == "open" and isinstance(args[0], (str, bytes, Path)):
-            path = os.fsdecode(args[0])
-            self.paths.append(os.path.realpath(path))
+        if not self.active or event not in ("open", "sudur.open") or \
+                not isinstance(args[0], (str, bytes, Path)):
+            return
+        path = os.fsdecode(args[0])
+        if event == "open" and not os.path.isabs(path) and len(args) > 2 and \
+                isinstance(args[2], int) and args[2] & os.O_NOFOLLOW:
+            return  # one step of library.safe_open's walk (dir_fd): "sudur.open" names it
+        # the walk follows no link below its root, so only the folders need resolving
+        self.paths.append(os.path.join(os.path.realpath(os.path.dirname(path)),
+                                       os.path.basename(path)) if event == "sudur.open"
+                          else os.path.realpath(path))
 
     @contextmanager
     def watching(self):
