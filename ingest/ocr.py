@@ -19,6 +19,7 @@ from lxml import etree
 from ingest.xmlsafe import DEFAULT_MAX_BYTES, parse_xml_bytes
 from library.errors import InputError, XMLSyntaxError
 from library.models import Box, Line, Word
+from library.safe_open import open_batch_file
 
 _PAGE_NS_RE = re.compile(
     r"^http://schema\.primaresearch\.org/PAGE/gts/pagecontent/\d{4}-\d{2}-\d{2}$")
@@ -294,14 +295,13 @@ def _parse_html(data: bytes, name: str) -> etree._Element:
 # --- entry points ----------------------------------------------------------------------------
 
 def _read(path: Path, name: str, max_bytes: int) -> bytes:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"cannot read the OCR file: {exc.strerror}", file=name) from None
-    if size > max_bytes:
-        raise InputError(f"the OCR file is {size:,} bytes, above the limit of {max_bytes:,}",
-                         file=name)
-    return path.read_bytes()
+    # once, never through a link as its last part, a regular file only
+    with open_batch_file(path.parent, path.name, name) as f:
+        size = f.stat.st_size
+        if size > max_bytes:
+            raise InputError(f"the OCR file is {size:,} bytes, above the limit of "
+                             f"{max_bytes:,}", file=name)
+        return f.read(max_bytes)
 
 
 def _looks_like_html(data: bytes) -> bool:
