@@ -62,7 +62,8 @@ class ItemPlan:
 
     def copy(self, rel: str, dst: Path) -> tuple[int, str]:
         """Copy the item's file ``rel`` to ``dst``: (bytes, sha256 of exactly those bytes)."""
-        return safe_open.copy_batch_file(*self._where(rel)[:2], dst, self._where(rel)[2])
+        root, path, name = self._where(rel)
+        return safe_open.copy_batch_file(root, path, dst, name)
 
     @property
     def errors(self) -> list[Diagnostic]:
