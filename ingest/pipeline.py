@@ -78,10 +78,12 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
     schema = tei_schema_path() if validate_tei else None
     batch = payload_of(Path(batch))
     read_collections(batch)  # a bad collections.json stops the ingest: say so now
-    plans = [plan_item(folder, batch, settings.max_tei_bytes) for folder in item_folders(batch)]
+    plans: list[ItemPlan] = []
     seen: dict[str, str] = {}
     existing = set(existing_ids)
-    for plan in plans:
+    for folder in item_folders(batch):
+        plan = plan_item(folder, batch, settings.max_tei_bytes)
+        plans.append(plan)
         if plan.item_id in seen:
             plan.error(f"duplicate item id {plan.item_id!r} (also {seen[plan.item_id]})",
                        plan.display, code="duplicate-id")
@@ -95,6 +97,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
             if validate_tei and schema is None and plan.tei is not None:
                 plan.warn("TEI validity not checked: tei_all.rng not found (set "
                           "SUDUR_TEI_SCHEMA to its path)", plan.display, code="no-schema")
+        plan.tei_bytes = None  # checked: a batch of big TEI files is not held in memory
     return plans
 
 

@@ -101,7 +101,7 @@ def test_a_file_swapped_for_a_link_during_ingest_never_reaches_the_library(kind)
         target = {"tei": (folder / "raced.xml", outside / "tei.xml"),
                   "image": (folder / "images" / "0001.png", outside / "secret.png"),
                   "ocr": (folder / "ocr" / "0001.xml", outside / "ocr.xml")}[kind]
-        # the swapper's spare copies are hidden names, which a batch listing never takes
+        # the swapper's spare copies end in .real and .tmp, which no batch listing takes
         swapper = Swapper(dict([target]))
         t0 = time.monotonic()
         outcomes = []
