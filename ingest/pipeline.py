@@ -76,7 +76,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
 
     imaging.configure(settings.max_master_pixels)
     schema = tei_schema_path() if validate_tei else None
-    batch = payload_of(Path(batch))
+    batch = payload_of(Path(batch).resolve())  # resolved once: below it, no link is followed
     read_collections(batch)  # a bad collections.json stops the ingest: say so now
     plans: list[ItemPlan] = []
     seen: dict[str, str] = {}

@@ -6,7 +6,9 @@ swapped for another between a check and a copy cannot slip through. The path is 
 component at a time from the root with ``O_NOFOLLOW`` (``os.open(dir_fd=...)``): a link, as the
 file itself or as any folder on its way, is refused with the file's name, before anything is
 read. So is a FIFO, a device or a folder (``fstat`` after the open; ``O_NONBLOCK`` so that opening
-a FIFO never waits for a writer). The root itself is the one path followed as given.
+a FIFO never waits for a writer). The root's own name is not followed either (so a bag's
+``data/`` is never a link); only the folders above it are, and callers resolve the path they
+were given once, up front.
 
 Relies on POSIX ``openat`` semantics (``os.open`` with ``dir_fd``, ``O_NOFOLLOW``,
 ``O_DIRECTORY``); ``sys.audit("sudur.open", path)`` names each file opened, since the audit
@@ -81,10 +83,21 @@ def open_batch_file(root: Path, rel: str, name: Optional[str] = None) -> BatchFi
     shown = name or str(rel)
     parts = _parts(rel, shown)
     sys.audit("sudur.open", os.path.join(os.fspath(root), *parts))
-    try:
-        dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    root = Path(root)
+    try:  # the root's folders are the caller's; the root itself must not be a link
+        parent_fd = os.open(root.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
-        raise InputError(f"cannot open the folder {root}: {exc.strerror}", file=shown) from None
+        raise InputError(f"cannot open the folder {root.parent}: {exc.strerror}",
+                         file=shown) from None
+    try:
+        dir_fd = os.open(root.name, _DIR_FLAGS, dir_fd=parent_fd) if root.name else \
+            os.dup(parent_fd)
+    except OSError as exc:
+        if exc.errno == errno.ENOTDIR and _is_link(root.name, parent_fd):
+            exc = OSError(errno.ELOOP, "a link")
+        raise _refusal(exc, shown, root.name) from None
+    finally:
+        os.close(parent_fd)
     walked: list[str] = []
     try:
         for part in parts[:-1]:

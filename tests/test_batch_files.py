@@ -330,3 +330,28 @@ def test_an_ocr_file_swapped_for_a_link_after_pairing_never_lands(tmp_path, monk
     summary = ingest_batch(batch, Settings.load(tmp_path / "lib"))
     assert calls, "the OCR was never parsed"
     _no_canary_landed(tmp_path, summary, "swap")
+
+
+def test_the_root_itself_may_not_be_a_link_but_its_parents_may(tmp_path):
+    from library.safe_open import open_batch_file, read_batch_file
+
+    (tmp_path / "real" / "bag" / "data").mkdir(parents=True)
+    (tmp_path / "real" / "bag" / "data" / "f.txt").write_text("payload", encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "f.txt").write_text(CANARY, encoding="utf-8")
+    (tmp_path / "via").symlink_to(tmp_path / "real")  # a parent of the root: the caller's
+    assert read_batch_file(tmp_path / "via" / "bag" / "data", "f.txt") == b"payload"
+    os.rename(tmp_path / "real" / "bag" / "data", tmp_path / "real" / "bag" / "was-data")
+    (tmp_path / "real" / "bag" / "data").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(InputError) as exc:
+        open_batch_file(tmp_path / "real" / "bag" / "data", "f.txt", name="f.txt")
+    assert "link" in exc.value.message and CANARY not in str(exc.value)
+
+
+def test_check_follows_a_linked_batch_path_given_by_the_user(tmp_path):
+    batch = tmp_path / "batch"
+    _item(batch, "good-1")
+    (tmp_path / "shortcut").symlink_to(batch)
+    plans = check_batch(tmp_path / "shortcut", Settings.load(tmp_path / "lib"),
+                        validate_tei=False)
+    assert [p.item_id for p in plans] == ["good-1"] and not plans[0].errors
