@@ -114,7 +114,9 @@ def _files(folder: Path, suffixes: set[str], links: list[str]) -> dict[str, Path
             p = here / name
             rel = p.relative_to(folder.parent).as_posix()
             if p.is_symlink():
-                links.append(rel)
+                if not name.startswith(".") and (name in dirnames or
+                                                 p.suffix.lower() in suffixes):
+                    links.append(rel)  # a link this listing would have taken or walked
             elif name in filenames and p.suffix.lower() in suffixes and \
                     not name.startswith("."):
                 out[rel] = p

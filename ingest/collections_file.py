@@ -107,7 +107,8 @@ def read_collections(batch: Path) -> list[Collection]:
     try:  # once, never through a link, a regular file only: no content from outside the batch
         data = read_batch_file(batch, NAME, NAME, max_bytes=MAX_BYTES)
     except InputError as exc:
-        raise InputError(exc.message, file=NAME, hint=exc.hint or hint) from None
+        own = exc.hint if exc.hint != InputError.hint else ""  # what to do about a link
+        raise InputError(exc.message, file=NAME, hint=f"{own}; {hint}" if own else hint) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

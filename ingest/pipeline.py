@@ -37,6 +37,7 @@ from .image_checks import check_images
 from .pairing import OcrReader, PagePairing, pairing_of
 from .xmlsafe import DEFAULT_MAX_BYTES
 
+
 @dataclass
 class Prepared:
     item_id: str

@@ -355,3 +355,14 @@ def test_check_follows_a_linked_batch_path_given_by_the_user(tmp_path):
     plans = check_batch(tmp_path / "shortcut", Settings.load(tmp_path / "lib"),
                         validate_tei=False)
     assert [p.item_id for p in plans] == ["good-1"] and not plans[0].errors
+
+
+def test_a_link_that_no_listing_takes_is_left_unread_and_the_item_lands(tmp_path):
+    batch = tmp_path / "batch"
+    folder = _item(batch, "calm")
+    out = _outside(tmp_path)
+    (folder / "images" / "notes.txt").symlink_to(out / "secret.txt")
+    (folder / "images" / ".DS_Store").symlink_to(out / "secret.txt")
+    summary = ingest_batch(batch, Settings.load(tmp_path / "lib"))
+    assert summary.ingested == ["calm"], summary.failed
+    assert CANARY.encode() not in _library_bytes(tmp_path / "lib")
