@@ -21,7 +21,6 @@ from typing import Optional
 from lxml import etree
 
 from library.errors import SudurError
-from library.store import file_digest
 
 from .anomalies import text_anomalies
 from .batch import ItemPlan
@@ -55,11 +54,11 @@ def run_checks(plan: ItemPlan, schema: Optional[Path]) -> None:
     """Add the check-only findings of one planned item to ``plan.diagnostics``."""
     check_ocr(plan)
     tree = None
-    if plan.tei is not None and plan.item is not None:
-        from .xmlsafe import parse_xml
+    if plan.tei is not None and plan.item is not None and plan.tei_bytes is not None:
+        from .xmlsafe import parse_xml_bytes
 
-        try:
-            tree = parse_xml(plan.tei, display_name=f"{plan.display}/{plan.tei.name}")
+        try:  # the bytes the TEI reader parsed, not the file read again
+            tree = parse_xml_bytes(plan.tei_bytes, f"{plan.display}/{plan.tei.name}")
         except SudurError:
             pass  # already reported by the TEI reader
     check_pages_and_images(plan, _reference_lines(tree) if tree is not None else {})
@@ -75,10 +74,12 @@ def check_ocr(plan: ItemPlan) -> None:
     """Parse every OCR file as ingest will, so check reports what ingest would refuse."""
     from .ocr import parse_ocr
 
+    from .xmlsafe import DEFAULT_MAX_BYTES
+
     for rel, path in plan.ocr.items():
         name = f"{plan.display}/{rel}"
         try:
-            parse_ocr(path, display_name=name)
+            parse_ocr(path, display_name=name, data=plan.read(rel, DEFAULT_MAX_BYTES))
         except SudurError as exc:
             plan.error(exc.message, exc.file or name, exc.line, code=type(exc).__name__)
 
@@ -142,7 +143,7 @@ def check_pages_and_images(plan: ItemPlan,
     by_size: dict[int, list[tuple[str, Path]]] = {}
     for rel, path in plan.images.items():
         try:
-            by_size.setdefault(path.stat().st_size, []).append((rel, path))
+            by_size.setdefault(path.lstat().st_size, []).append((rel, path))
         except OSError:
             continue
     for group in by_size.values():
@@ -151,9 +152,9 @@ def check_pages_and_images(plan: ItemPlan,
         seen: dict[str, str] = {}
         for rel, path in group:
             try:
-                digest = file_digest(path)
-            except OSError:
-                continue
+                digest = plan.digest(rel)
+            except (OSError, SudurError):
+                continue  # reported by the image check
             if digest in seen:
                 plan.warn(f"{rel} has the same bytes as {seen[digest]} (a page scanned twice?)",
                           f"{plan.display}/{rel}", code="duplicate-image-file")

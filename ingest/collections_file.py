@@ -9,12 +9,14 @@ path of the bad value (``[0].label``); invalid JSON with its line and column.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from library import langtags
 from library.errors import InputError
 from library.json_kind import json_kind
+from library.safe_open import read_batch_file
 from library.models import Collection, RESERVED_COLLECTION_IDS, is_collection_id, is_item_id
 
 NAME = "collections.json"
@@ -88,16 +90,16 @@ def validate(data: Any) -> list[str]:
 
 def read_collections(batch: Path) -> list[Collection]:
     """The collections of a batch (none without the file); InputError on any problem."""
-    path = batch / NAME
-    if not path.is_file():
+    if not os.path.lexists(batch / NAME):
         return []
     hint = f"fix {NAME} (or remove it) and run the command again; nothing was written"
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise InputError(f"the file is {size:,} bytes, above the limit of {MAX_BYTES:,}",
-                         file=NAME, hint=hint)
+    try:  # once, never through a link, a regular file only: no content from outside the batch
+        data = read_batch_file(batch, NAME, NAME, max_bytes=MAX_BYTES)
+    except InputError as exc:
+        own = exc.hint if exc.hint != InputError.hint else ""  # what to do about a link
+        raise InputError(exc.message, file=NAME, hint=f"{own}; {hint}" if own else hint) from None
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 (byte {exc.start})", file=NAME, hint=hint) from None
     try:

@@ -1,15 +1,17 @@
 """The master images of a planned item, probed before anything is copied.
 
 Run by ``sudur check`` and by each ingest worker before it copies a byte, so that a missing,
-escaping or undecodable image fails its item early and with its file name. Relies on
-``library.imaging.probe`` (header-only reads, decoder limits configured by the caller).
+escaping, linked or undecodable image fails its item early and with its file name. Relies on
+``library.imaging.probe`` (header-only reads, decoder limits configured by the caller), given the
+file opened once by ``ItemPlan.open``. Ingest cuts the derivatives from its own copy, which the
+decoder checks again in full.
 """
 from __future__ import annotations
 
 from typing import Optional
 
 from library import imaging
-from library.errors import SudurError
+from library.errors import InputError, SudurError
 from library.settings import Settings
 from library.store import resolve_inside
 
@@ -34,17 +36,22 @@ def check_images(plan: ItemPlan, settings: Optional[Settings] = None) -> None:
         except SudurError as exc:
             plan.error(exc.message, rel, code="path-escape")
             continue
-        if not path.is_file():
-            if not any(d.code == "missing-image" and page.image in d.message
-                       for d in plan.diagnostics):
+        try:
+            f = plan.open(page.image)  # once, never through a link; probed from it
+        except InputError as exc:
+            if exc.message != "file not found":
+                plan.error(exc.message, rel, code="unreadable-file")
+            elif not any(d.code == "missing-image" and page.image in d.message
+                         for d in plan.diagnostics):
                 plan.error(f"image {page.image} named for page {page.label or page.order} "
                            "does not exist", rel, code="missing-image")
             continue
-        try:
-            info = imaging.probe(path, rel)
-        except SudurError as exc:
-            plan.error(exc.message, rel, code="bad-image")
-            continue
+        with f:
+            try:
+                info = imaging.probe(path, rel, fp=f)
+            except SudurError as exc:
+                plan.error(exc.message, rel, code="bad-image")
+                continue
         page.width, page.height, page.mode = info.width, info.height, info.mode
         sizes.append((page.order, info.width, info.height, rel))
         if info.width < 100 or info.height < 100:

@@ -19,6 +19,7 @@ from lxml import etree
 from ingest.xmlsafe import DEFAULT_MAX_BYTES, parse_xml_bytes
 from library.errors import InputError, XMLSyntaxError
 from library.models import Box, Line, Word
+from library.safe_open import open_batch_file
 
 _PAGE_NS_RE = re.compile(
     r"^http://schema\.primaresearch\.org/PAGE/gts/pagecontent/\d{4}-\d{2}-\d{2}$")
@@ -294,14 +295,13 @@ def _parse_html(data: bytes, name: str) -> etree._Element:
 # --- entry points ----------------------------------------------------------------------------
 
 def _read(path: Path, name: str, max_bytes: int) -> bytes:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"cannot read the OCR file: {exc.strerror}", file=name) from None
-    if size > max_bytes:
-        raise InputError(f"the OCR file is {size:,} bytes, above the limit of {max_bytes:,}",
-                         file=name)
-    return path.read_bytes()
+    # once, never through a link as its last part, a regular file only
+    with open_batch_file(path.parent, path.name, name) as f:
+        size = f.stat.st_size
+        if size > max_bytes:
+            raise InputError(f"the OCR file is {size:,} bytes, above the limit of "
+                             f"{max_bytes:,}", file=name)
+        return f.read(max_bytes)
 
 
 def _looks_like_html(data: bytes) -> bool:
@@ -310,10 +310,16 @@ def _looks_like_html(data: bytes) -> bool:
 
 
 def parse_ocr_pages(path: Path, *, display_name: Optional[str] = None,
-                    max_bytes: int = DEFAULT_MAX_BYTES) -> list[OcrPage]:
-    """Every page of an OCR file (hOCR may hold a whole volume; ALTO and PAGE hold one)."""
+                    max_bytes: int = DEFAULT_MAX_BYTES,
+                    data: Optional[bytes] = None) -> list[OcrPage]:
+    """Every page of an OCR file (hOCR may hold a whole volume; ALTO and PAGE hold one).
+
+    ``data``, when given, is the file's content as read once from the batch
+    (``ItemPlan.read``); ``path`` is then only its name.
+    """
     name = display_name or path.name
-    data = _read(path, name, max_bytes)
+    if data is None:
+        data = _read(path, name, max_bytes)
     try:
         root = parse_xml_bytes(data, name).getroot()
     except XMLSyntaxError:
@@ -334,9 +340,10 @@ def parse_ocr_pages(path: Path, *, display_name: Optional[str] = None,
         "(expected ALTO, hOCR or PAGE XML)", file=name, line=root.sourceline)
 
 
-def parse_ocr(path: Path, *, display_name: Optional[str] = None) -> OcrPage:
+def parse_ocr(path: Path, *, display_name: Optional[str] = None,
+              data: Optional[bytes] = None) -> OcrPage:
     """The OCR page in ``path`` (the first page when an hOCR file holds several)."""
-    pages = parse_ocr_pages(path, display_name=display_name)
+    pages = parse_ocr_pages(path, display_name=display_name, data=data)
     if not pages:
         raise InputError("the OCR file holds no page", file=display_name or path.name)
     return pages[0]

@@ -26,6 +26,8 @@ from urllib.parse import unquote
 from library.errors import InputError, SudurError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .batch import ItemPlan
 
 _DIGITS = re.compile(r"\d+")
@@ -80,8 +82,8 @@ def _sources(plan: "ItemPlan", max_bytes: Optional[int]) -> list[_Source]:
     for rel, path in sorted(plan.ocr.items()):
         numbers = _numbers(rel)
         try:
-            pages = parse_ocr_pages(path, display_name=f"{plan.display}/{rel}",
-                                    max_bytes=max_bytes or DEFAULT_MAX_BYTES)
+            data = plan.read(rel, max_bytes or DEFAULT_MAX_BYTES)
+            pages = parse_ocr_pages(path, display_name=f"{plan.display}/{rel}", data=data)
         except SudurError:
             pages = []  # reported by the check of OCR files and, if used, by ingest
         if not pages:
@@ -211,9 +213,14 @@ def pairing_of(plan: "ItemPlan") -> dict[int, PagePairing]:
 
 
 class OcrReader:
-    """Reads paired OCR pages, parsing each file once even when it holds a whole volume."""
+    """Reads paired OCR pages, parsing each file once even when it holds a whole volume.
 
-    def __init__(self) -> None:
+    It parses the copy ingest stored (``stored``, the item's source folder in staging), never
+    the batch file again: what is shown is what is kept.
+    """
+
+    def __init__(self, stored: "Path") -> None:
+        self._stored = stored
         self._rel = ""
         self._pages: list = []
 
@@ -224,7 +231,9 @@ class OcrReader:
         if pair.ocr != self._rel:
             name = f"{plan.display}/{pair.ocr}"
             self._rel, self._pages = pair.ocr, []
-            self._pages = parse_ocr_pages(plan.ocr[pair.ocr], display_name=name)
+            stored = self._stored / pair.ocr
+            self._pages = parse_ocr_pages(stored, display_name=name,
+                                          data=stored.read_bytes())
             if not self._pages:
                 raise InputError("the OCR file holds no page", file=name)
         return copy.deepcopy(self._pages[pair.ocr_page - 1])

@@ -28,16 +28,15 @@ from library.bagit import is_bag, verify_bag
 from library.errors import SudurError
 from library.models import Diagnostic, Item, Page
 from library.processes import die_with_parent
+from library.safe_open import write_bytes
 from library.settings import Settings
-from library.store import (Store, derived_dir, file_digest, page_derived_dir, resolve_inside,
-                           source_dir)
+from library.store import Store, derived_dir, file_digest, page_derived_dir, source_dir
 
 from .batch import ItemPlan, item_folders, plan_item
 from .collections_file import read_collections
 from .image_checks import check_images
 from .pairing import OcrReader, PagePairing, pairing_of
-
-CHUNK = 1 << 20
+from .xmlsafe import DEFAULT_MAX_BYTES
 
 
 @dataclass
@@ -79,13 +78,14 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
 
     imaging.configure(settings.max_master_pixels)
     schema = tei_schema_path() if validate_tei else None
-    batch = payload_of(Path(batch))
+    batch = payload_of(Path(batch).resolve())  # resolved once: below it, no link is followed
     read_collections(batch)  # a bad collections.json stops the ingest: say so now
-    plans = [plan_item(folder, batch, settings.max_tei_bytes,
-                       settings.max_pages_per_item) for folder in item_folders(batch)]
+    plans: list[ItemPlan] = []
     seen: dict[str, str] = {}
     existing = set(existing_ids)
-    for plan in plans:
+    for folder in item_folders(batch):
+        plan = plan_item(folder, batch, settings.max_tei_bytes, settings.max_pages_per_item)
+        plans.append(plan)
         if plan.item_id in seen:
             plan.error(f"duplicate item id {plan.item_id!r} (also {seen[plan.item_id]})",
                        plan.display, code="duplicate-id")
@@ -99,6 +99,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
             if validate_tei and schema is None and plan.tei is not None:
                 plan.warn("TEI validity not checked: tei_all.rng not found (set "
                           "SUDUR_TEI_SCHEMA to its path)", plan.display, code="no-schema")
+        plan.tei_bytes = None  # checked: a batch of big TEI files is not held in memory
     return plans
 
 
@@ -113,23 +114,18 @@ def payload_of(batch: Path) -> Path:
 
 def source_hash(plan: ItemPlan) -> str:
     h = hashlib.sha256()
-    files = ([("tei", plan.tei)] if plan.tei else []) + sorted(plan.images.items()) + \
-        sorted(plan.ocr.items())
-    for name, path in files:
-        h.update(str(name).encode("utf-8") + b"\0" + file_digest(path).encode() + b"\0")
+    files = sorted(plan.images) + sorted(plan.ocr)
+    if plan.tei is not None:
+        tei = hashlib.sha256(plan.tei_bytes or b"").hexdigest()  # the bytes parsed
+        h.update(b"tei\0" + tei.encode() + b"\0")
+    for rel in files:
+        h.update(rel.encode("utf-8") + b"\0" + plan.digest(rel).encode() + b"\0")
     return h.hexdigest()
 
 
-def _copy_hashed(src: Path, dst: Path) -> tuple[int, str]:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    h = hashlib.sha256()
-    size = 0
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        for chunk in iter(lambda: fin.read(CHUNK), b""):
-            h.update(chunk)
-            fout.write(chunk)
-            size += len(chunk)
-    return size, h.hexdigest()
+def _copy_source(plan: ItemPlan, rel: str, dst: Path) -> tuple[int, str]:
+    """Copy one batch file of the item into staging: (bytes, sha256 of exactly those bytes)."""
+    return plan.copy(rel, dst)
 
 
 def prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str, str],
@@ -199,15 +195,15 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
     item = plan.item
     source = source_dir(staged)
     source.mkdir()
-    if plan.tei is not None:
-        size, digest = _copy_hashed(plan.tei, source / plan.tei.name)
+    if plan.tei is not None:  # the very bytes that were parsed
+        size, digest = write_bytes(plan.tei_bytes or b"", source / plan.tei.name)
         out.fixity.append(FixityRecord(f"source/{plan.tei.name}", "tei", size, digest))
-    paired, reader = pairing_of(plan), OcrReader()
+    paired, reader = pairing_of(plan), OcrReader(source)
     for page in item.pages:
         if page.image:
-            src = resolve_inside(plan.folder, page.image)
             dst = source / page.image
-            size, digest = _copy_hashed(src, dst)
+            # copied from one descriptor; the derivatives are cut from the copy
+            size, digest = _copy_source(plan, page.image, dst)
             out.fixity.append(FixityRecord(f"source/{page.image}", "master", size, digest))
             page.sha256 = digest
             derivs = imaging.make_derivatives(dst, page_derived_dir(staged, page.order),
@@ -236,10 +232,11 @@ def _attach_ocr(page: Page, pair: PagePairing, plan: ItemPlan, source: Path,
                 out: Prepared, reader: OcrReader) -> None:
     from .ocr import align_ocr_to_text
 
-    ocr, rel = reader.page(plan, pair), pair.ocr
+    rel = pair.ocr
     if not (source / rel).exists():  # an hOCR volume serves many pages: copied once
-        size, digest = _copy_hashed(plan.ocr[rel], source / rel)
+        size, digest = write_bytes(plan.read(rel, DEFAULT_MAX_BYTES), source / rel)
         out.fixity.append(FixityRecord(f"source/{rel}", "ocr", size, digest))
+    ocr = reader.page(plan, pair)  # parsed from the stored copy
     page.ocr = rel
     if page.width and ocr.width and (ocr.width != page.width or ocr.height != page.height):
         _scale_lines(ocr.lines, page.width / ocr.width, page.height / max(1, ocr.height))

@@ -16,7 +16,7 @@ from typing import Optional
 
 from lxml import etree
 
-from ingest.xmlsafe import parse_xml
+from ingest.xmlsafe import parse_xml, parse_xml_bytes
 from library.errors import NotTEIError
 from library.langtags import normalize_tag as norm_lang  # the name importers know
 from library.models import Diagnostic, Item, Page, TocEntry
@@ -39,10 +39,15 @@ class TeiResult:
 
 
 def parse_tei(path: Path, item_dir: Path, item_id: str, *,
-              display_name: Optional[str] = None) -> TeiResult:
-    """Read the TEI file ``path`` of the item in ``item_dir`` into an ``Item`` with its pages."""
+              display_name: Optional[str] = None, data: Optional[bytes] = None) -> TeiResult:
+    """Read the TEI file ``path`` of the item in ``item_dir`` into an ``Item`` with its pages.
+
+    ``data``, when given, is the file's content as already read (once, by ``ItemPlan.open``):
+    it is what is parsed, and ``path`` is only its name.
+    """
     name = display_name or path.name
-    tree = parse_xml(path, display_name=name)
+    tree = parse_xml_bytes(data, name) if data is not None else \
+        parse_xml(path, display_name=name)
     root = tree.getroot()
     if root.tag not in (f"{T}TEI", f"{T}teiCorpus"):
         ns = etree.QName(root).namespace if isinstance(root.tag, str) else None

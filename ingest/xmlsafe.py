@@ -19,7 +19,8 @@ from typing import Optional
 
 from lxml import etree
 
-from library.errors import InputError, UnsafeXMLError, XMLSyntaxError
+from library.errors import UnsafeXMLError, XMLSyntaxError
+from library.safe_open import read_batch_file
 
 XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
 DEFAULT_MAX_BYTES = 300_000_000
@@ -179,21 +180,7 @@ def parse_xml_bytes(data: bytes, display_name: str) -> etree._ElementTree:
 
 def parse_xml(path: Path, *, display_name: Optional[str] = None,
               max_bytes: int = DEFAULT_MAX_BYTES) -> etree._ElementTree:
-    """Parse the XML file at ``path`` safely (see the module docstring)."""
+    """Parse the XML file at ``path`` safely (see the module docstring); the file is read
+    once, never through a link as its last part, and only if regular (``library.safe_open``)."""
     name = display_name or path.name
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError("file not found", file=name) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror}", file=name) from None
-    if not path.is_file():
-        raise InputError("not a regular file", file=name)
-    if size > max_bytes:
-        raise InputError(f"the file is {size:,} bytes, above the limit of {max_bytes:,} bytes",
-                         file=name, hint="split the file or raise the limit in the settings")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror}", file=name) from None
-    return parse_xml_bytes(data, name)
+    return parse_xml_bytes(read_batch_file(path.parent, path.name, name, max_bytes), name)

@@ -2,30 +2,73 @@
 
 Only what Sudur needs: version 1.0 bags with ``manifest-<alg>.txt`` for sha256/sha512/md5/sha1,
 payload in ``data/``, ``tagmanifest`` checked when present. Paths in manifests are checked to stay
-inside the bag.
+inside the bag. Every file of the bag (tag files, manifests, payload) is opened once through
+``safe_open``: a link anywhere in the bag, or a file that is not regular, is refused by name before
+a byte of it is read, so no error ever quotes a file from outside the bag.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 from datetime import date
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote
 
-from .errors import BagError, PathEscapeError, SudurError
+from .errors import BagError, InputError, PathEscapeError, SudurError
+from .safe_open import LINK_RULE, digest_batch_file, read_batch_file
 from .store import file_digest, resolve_inside
 
 ALGORITHMS = ("sha512", "sha256", "sha1", "md5")
+MAX_TAG_BYTES = 200_000_000  # a manifest of millions of files
 
 
 def is_bag(path: Path) -> bool:
-    return (path / "bagit.txt").is_file()
+    return os.path.lexists(path / "bagit.txt")  # a link too: verify_bag refuses it by name
+
+
+def _read(bag: Path, name: str) -> str:
+    """A tag file or manifest of the bag, read once, never through a link."""
+    try:
+        data = read_batch_file(bag, name, name, max_bytes=MAX_TAG_BYTES)
+    except InputError as exc:
+        raise BagError(exc.message, file=name, hint=exc.hint) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BagError(f"not UTF-8 (byte {exc.start})", file=name) from None
+
+
+def _digest(bag: Path, rel: str, algorithm: str) -> str:
+    try:
+        return digest_batch_file(bag, rel, rel, algorithm)
+    except InputError as exc:
+        raise BagError(exc.message, file=rel, hint=exc.hint) from None
+
+
+def _payload_files(bag: Path) -> set[str]:
+    """The payload's files, walked without following links; a link or a file that is not
+    regular is refused by name, unread."""
+    present = set()
+    for dirpath, dirnames, filenames in os.walk(bag / "data"):
+        for name in sorted(dirnames + filenames):
+            p = Path(dirpath) / name
+            rel = p.relative_to(bag).as_posix()
+            mode = p.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise BagError(f"{rel} is a symbolic link; {LINK_RULE}", file=bag.name)
+            if name in filenames:
+                if not stat.S_ISREG(mode):
+                    raise BagError(f"{rel} is not a regular file; Sudur reads regular files "
+                                   "only", file=bag.name)
+                present.add(rel)
+    return present
 
 
 def _read_manifest(bag: Path, name: str) -> dict[str, str]:
     entries: dict[str, str] = {}
-    for lineno, line in enumerate((bag / name).read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, line in enumerate(_read(bag, name).splitlines(), 1):
         if not line.strip():
             continue
         parts = line.split(None, 1)
@@ -44,11 +87,9 @@ def _read_manifest(bag: Path, name: str) -> dict[str, str]:
 def _check_oxum(bag: Path, present: set[str]) -> None:
     """Payload-Oxum (octets.count in bag-info.txt), when given, must match the payload. Checked
     after the manifests, whose messages (which file is missing or changed) say more."""
-    info = bag / "bag-info.txt"
-    if not info.is_file():
+    if not os.path.lexists(bag / "bag-info.txt"):
         return
-    for lineno, line in enumerate(info.read_text(encoding="utf-8", errors="replace")
-                                  .splitlines(), 1):
+    for lineno, line in enumerate(_read(bag, "bag-info.txt").splitlines(), 1):
         key, _, value = line.partition(":")
         if key.strip().lower() != "payload-oxum":
             continue
@@ -56,7 +97,7 @@ def _check_oxum(bag: Path, present: set[str]) -> None:
         if not (octets.isdigit() and count.isdigit()):
             raise BagError(f"malformed Payload-Oxum {value.strip()!r}", file="bag-info.txt",
                            line=lineno)
-        size = sum((bag / rel).stat().st_size for rel in present)
+        size = sum((bag / rel).lstat().st_size for rel in present)
         if (int(octets), int(count)) != (size, len(present)):
             raise BagError(f"Payload-Oxum says {int(count)} files of {int(octets)} bytes, the "
                            f"payload has {len(present)} files of {size} bytes", file="bag-info.txt",
@@ -66,28 +107,22 @@ def _check_oxum(bag: Path, present: set[str]) -> None:
 def verify_bag(bag: Path) -> Path:
     """Check a bag completely; return its payload folder, or raise BagError naming the problem."""
     bag = Path(bag)
-    decl = (bag / "bagit.txt").read_text(encoding="utf-8", errors="replace")
+    decl = _read(bag, "bagit.txt")
     if "BagIt-Version" not in decl:
         raise BagError("bagit.txt does not declare BagIt-Version", file="bagit.txt", line=1)
-    manifests = [f"manifest-{a}.txt" for a in ALGORITHMS if (bag / f"manifest-{a}.txt").is_file()]
+    manifests = [f"manifest-{a}.txt" for a in ALGORITHMS
+                 if os.path.lexists(bag / f"manifest-{a}.txt")]
     if not manifests:
         raise BagError("the bag has no payload manifest", file=str(bag.name))
     payload = bag / "data"
+    if payload.is_symlink():
+        raise BagError(f"data is a symbolic link; {LINK_RULE}", file=str(bag.name))
     if not payload.is_dir():
         raise BagError("the bag has no data/ folder", file=str(bag.name))
-    if (bag / "fetch.txt").is_file() and (bag / "fetch.txt").read_text(
-            encoding="utf-8", errors="replace").strip():
+    if os.path.lexists(bag / "fetch.txt") and _read(bag, "fetch.txt").strip():
         raise BagError("the bag lists files to download (fetch.txt); Sudur never downloads: "
                        "deliver a complete bag", file="fetch.txt", line=1)
-    root = bag.resolve()
-    for p in payload.rglob("*"):
-        if p.is_symlink():
-            target = p.resolve()
-            if root not in target.parents:
-                # refused before anything is read: the link could name any file, or a FIFO
-                raise BagError(f"{p.relative_to(bag).as_posix()} is a link to somewhere outside "
-                               "the bag", file=str(bag.name))
-    present = {p.relative_to(bag).as_posix() for p in payload.rglob("*") if p.is_file()}
+    present = _payload_files(bag)
     for name in manifests:
         alg = name[len("manifest-"):-4]
         entries = _read_manifest(bag, name)
@@ -99,15 +134,15 @@ def verify_bag(bag: Path) -> Path:
         if extra:
             raise BagError(f"{len(extra)} file(s) not in the manifest, e.g. {extra[0]}", file=name)
         for rel, digest in entries.items():
-            if file_digest(bag / rel, alg) != digest:
+            if _digest(bag, rel, alg) != digest:
                 raise BagError(f"checksum mismatch for {rel}", file=name)
     _check_oxum(bag, present)
     for alg in ALGORITHMS:
-        tag = bag / f"tagmanifest-{alg}.txt"
-        if tag.is_file():
-            for rel, digest in _read_manifest(bag, tag.name).items():
-                if not (bag / rel).is_file() or file_digest(bag / rel, alg) != digest:
-                    raise BagError(f"tag file {rel} does not match", file=tag.name)
+        tag = f"tagmanifest-{alg}.txt"
+        if os.path.lexists(bag / tag):
+            for rel, digest in _read_manifest(bag, tag).items():
+                if not os.path.lexists(bag / rel) or _digest(bag, rel, alg) != digest:
+                    raise BagError(f"tag file {rel} does not match", file=tag)
     return payload
 
 

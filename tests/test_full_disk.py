@@ -51,16 +51,16 @@ def root(tmp_path_factory):
 def _failing(stage: str, monkeypatch, victim: str) -> None:
     """Make the write of ``stage`` fail with ENOSPC for items whose id starts with victim."""
     if stage == "copy-master":
-        real = pipeline._copy_hashed
+        real = pipeline._copy_source
 
-        def copy(src, dst):
+        def copy(plan, src, dst):
             if victim in str(dst) and dst.parent.name == "images":
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 with open(dst, "wb") as f:
                     f.write(b"\0" * 100)  # a partly written file, as a full disk leaves
                 enospc()
-            return real(src, dst)
-        monkeypatch.setattr(pipeline, "_copy_hashed", copy)
+            return real(plan, src, dst)
+        monkeypatch.setattr(pipeline, "_copy_source", copy)
     elif stage == "derivatives":
         real_make = pipeline.imaging.make_derivatives
 

@@ -16,7 +16,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import BinaryIO, Optional
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -112,10 +112,11 @@ def _load(im: Image.Image, display_name: str) -> None:
                          file=display_name) from exc
 
 
-def probe(path: Path, display_name: str) -> ImageInfo:
-    """Check that a master decodes completely; ImageError naming the file if not."""
+def probe(path: Path, display_name: str, fp: Optional[BinaryIO] = None) -> ImageInfo:
+    """Check that a master decodes completely; ImageError naming the file if not.
+    ``fp``, when given, is the file already open (``path`` then only names it)."""
     path = Path(path)
-    im = open_master(path, display_name)
+    im = open_master(path if fp is None else fp, display_name, size_of=path)
     try:
         fmt = im.format or ""
         frames = getattr(im, "n_frames", 1)

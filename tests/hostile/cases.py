@@ -380,6 +380,34 @@ def fifo_tei(folder: Path, ctx: Ctx) -> None:
     os.mkfifo(folder / f"{folder.name}.xml")
 
 
+def symlink_tei_inside(folder: Path, ctx: Ctx) -> None:
+    """A link even to a file of the batch is refused (issue 11, point 9): the file it names
+    could be swapped for another between a check and a copy."""
+    item(folder, tei())
+    real = folder.parent / f".{folder.name}-real.xml"
+    (folder / f"{folder.name}.xml").rename(real)
+    (folder / f"{folder.name}.xml").symlink_to(real)
+
+
+def symlink_ocr_out(folder: Path, ctx: Ctx) -> None:
+    item(folder, tei())
+    (folder / "ocr").mkdir()
+    (folder / "ocr" / "0001.xml").symlink_to(ctx.secret_txt)
+
+
+def fifo_ocr(folder: Path, ctx: Ctx) -> None:
+    item(folder, tei())
+    (folder / "ocr").mkdir()
+    os.mkfifo(folder / "ocr" / "0001.xml")
+
+
+def symlink_item_folder(folder: Path, ctx: Ctx) -> None:
+    real = ctx.scratch / f"real-{folder.parent.parent.name}"
+    item(real, tei(ctx.canary))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.symlink_to(real)
+
+
 def named(names: tuple[str, ...], facs: Optional[tuple[str, ...]] = None):
     """An item whose image files are ``names``; the TEI refers to ``facs`` (default: names)."""
     def build(folder: Path, ctx: Ctx) -> None:
@@ -421,6 +449,10 @@ PATH_CASES = [
     Case("symlink-images-dir-out", symlink_images_dir, "refused", r"outside|link"),
     Case("symlink-tei-out", symlink_tei, "refused", r"outside|link"),
     Case("symlink-unreferenced-out", unreferenced_symlink, "refused", r"outside|link"),
+    Case("symlink-tei-inside", symlink_tei_inside, "refused", r"symbolic link.*copy the real"),
+    Case("symlink-ocr-out", symlink_ocr_out, "refused", r"ocr/0001\.xml.*symbolic link"),
+    Case("fifo-ocr", fifo_ocr, "refused", r"ocr/0001\.xml.*not a regular file"),
+    Case("symlink-item-folder", symlink_item_folder, "refused", r"item folder is a symbolic link"),
     Case("fifo-image", fifo_image, "refused", r"0001\.png"),
     Case("fifo-tei", fifo_tei, "refused", r"no TEI|empty|not a regular"),
     Case("lookalike-cyrillic-name", named(("images/page-\u0430.png",), ("images/page-a.png",)),
@@ -725,6 +757,15 @@ def bag_symlink_to_secret(path: Path, ctx: Ctx) -> None:
     _rewrite_manifest(path, lambda t: t + f"{digest}  data/bag-1/images/0002.png\n")
 
 
+def bag_linked_tag_file(name: str):
+    """A tag file or manifest linked to a file outside: refused unread, never quoted."""
+    def build(path: Path, ctx: Ctx) -> None:
+        _bag(path, ctx)
+        (path / name).unlink()
+        (path / name).symlink_to(ctx.secret_txt)
+    return build
+
+
 def bag_no_version(path: Path, ctx: Ctx) -> None:
     _bag(path, ctx)
     (path / "bagit.txt").write_text("Tag-File-Character-Encoding: UTF-8\n", encoding="utf-8")
@@ -761,6 +802,10 @@ BAG_CASES = [
     BagCase("bag-manifest-absolute", bag_manifest_absolute, r"leaves the bag"),
     BagCase("bag-symlink-to-fifo-outside", bag_symlink_to_fifo, r"link|outside"),
     BagCase("bag-symlink-to-secret-outside", bag_symlink_to_secret, r"link|outside"),
+    BagCase("bag-manifest-symlink-out", bag_linked_tag_file("manifest-sha256.txt"),
+            r"manifest-sha256\.txt: is a symbolic link"),
+    BagCase("bag-info-symlink-out", bag_linked_tag_file("bag-info.txt"),
+            r"bag-info\.txt: is a symbolic link"),
     BagCase("bag-no-version", bag_no_version, r"BagIt-Version"),
     BagCase("bag-tagmanifest-mismatch", bag_tagmanifest_mismatch, r"does not match"),
     BagCase("bag-fetch-txt", bag_fetch, r"fetch\.txt|download"),

@@ -42,9 +42,19 @@ class OpenAudit:
         sys.addaudithook(self._hook)
 
     def _hook(self, event: str, args) -> None:
-        if self.active and event == "open" and isinstance(args[0], (str, bytes, Path)):
-            path = os.fsdecode(args[0])
-            self.paths.append(os.path.realpath(path))
+        if not self.active or event not in ("open", "sudur.open") or \
+                not isinstance(args[0], (str, bytes, Path)):
+            return
+        path = os.fsdecode(args[0])
+        flags = args[2] if event == "open" and len(args) > 2 and isinstance(args[2], int) else 0
+        if flags & os.O_DIRECTORY:
+            return  # a folder opened to walk from (library.safe_open), no file's content
+        if event == "open" and not os.path.isabs(path) and flags & os.O_NOFOLLOW:
+            return  # one step of library.safe_open's walk (dir_fd): "sudur.open" names it
+        # the walk follows no link below its root, so only the folders need resolving
+        self.paths.append(os.path.join(os.path.realpath(os.path.dirname(path)),
+                                       os.path.basename(path)) if event == "sudur.open"
+                          else os.path.realpath(path))
 
     @contextmanager
     def watching(self):
