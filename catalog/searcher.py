@@ -7,6 +7,7 @@ moment, so a searcher holds on to the generation it resolved, and tables read fr
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 import warnings
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from whoosh import index as windex
-from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from library.errors import IndexVersionError
 
-from .schema import check_version
+from .schema import build_schema, check_version
 
 T = TypeVar("T")
 
@@ -26,7 +27,12 @@ T = TypeVar("T")
 class Searcher:
     """An open index reader; closed at the end of a request or command."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, *, empty: bool = False) -> None:
+        if empty:  # a library before its first item: an index in memory that holds nothing
+            self.index_dir = Path(index_dir)
+            self.ix = RamStorage().create_index(build_schema())
+            self.searcher = self.ix.searcher()
+            return
         # ``index`` links to the current generation; hold on to the generation itself, so a
         # rebuild switching the link mid-request cannot mix two indexes
         self.index_dir = Path(index_dir).resolve()
@@ -47,6 +53,10 @@ class Searcher:
 
 
 def open_searcher(index_dir: Path) -> Searcher:
+    if not os.path.lexists(index_dir):
+        # No item was ever indexed (a new library, or one whose first batch all failed):
+        # searching it finds nothing, as an empty index would.
+        return Searcher(index_dir, empty=True)
     for attempt in range(5):
         # ``index`` links to the current generation; a rebuild may switch it at any moment,
         # so every step below reads the one generation resolved here

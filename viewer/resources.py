@@ -47,7 +47,10 @@ def get_store() -> Store:
 
 def get_catalog() -> Catalog:
     if "catalog" not in g:
-        g.catalog = Catalog(get_store().catalog_path)
+        path = get_store().catalog_path
+        # Before the first ingest there is no catalogue: serve an empty library, and write
+        # nothing into a folder that may not even exist yet.
+        g.catalog = Catalog(path if path.is_file() else ":memory:")
     return g.catalog
 
 
