@@ -5,7 +5,8 @@ decompression-bomb limit set once by ``configure``, every decoder failure turned
 naming the file), decoded once by ``decode_master`` into RGB or L, and checked by ``probe``.
 Derived tiles, which Sudur wrote itself, are read by ``open_tile``; ``encode`` writes any Image
 API format. Relies on Pillow's ``Image.MAX_IMAGE_PIXELS`` and its DecompressionBomb warning/error
-pair, and on ``Image.draft`` for JPEG DCT scaling.
+pair, and on ``Image.draft`` for JPEG DCT scaling. A JPEG 2000 master's codestream is walked by
+``jpeg2000.read_layout`` before it is decoded, because OpenJPEG fills missing tiles with black.
 """
 from __future__ import annotations
 
