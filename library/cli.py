@@ -144,6 +144,8 @@ def search(settings: Settings, query: str, exact: bool, as_json: bool, limit: in
 
     req = SearchRequest.create(query, settings, exact=exact, page=page, page_size=limit,
                                sort="relevance" if relevance else "reading")
+    if not Store(settings.library).catalog_path.is_file():  # a mistyped --library, not 0 hits
+        raise SudurError(f"no library at {settings.library}", hint="check --library")
     with open_searcher(Store(settings.library).index_dir) as s:
         result = run(s, req)
     if as_json:

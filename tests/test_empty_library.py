@@ -67,6 +67,12 @@ def test_cli_search_after_reindexing_an_empty_catalogue(failed_library):
     _search_everywhere_by_cli(failed_library)
 
 
+def test_cli_search_of_a_library_that_does_not_exist_says_so(tmp_path):
+    res = CliRunner().invoke(cli, ["--library", str(tmp_path / "typo"), "search", "khan"])
+    assert res.exit_code != 0 and "no library at" in res.output + res.stderr
+    assert "Traceback" not in res.output and not (tmp_path / "typo").exists()
+
+
 def _client(lib: Path):
     app = create_app({"SUDUR_SETTINGS": Settings.load(lib)})  # not TESTING: a 500 is a 500
     return app.test_client()
