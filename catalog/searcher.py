@@ -12,14 +12,18 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from library.errors import IndexVersionError
 
+from .db import Catalog
 from .schema import build_schema, check_version
+
+if TYPE_CHECKING:
+    from library.store import Store
 
 T = TypeVar("T")
 
@@ -52,11 +56,23 @@ class Searcher:
         self.close()
 
 
+def open_library_searcher(store: "Store") -> Searcher:
+    """The searcher of a library. One that holds no item may have no index yet (never
+    ingested, or its first batch all failed): it is searched as an empty index. One whose
+    items have no index keeps the error that says to reindex."""
+    if not os.path.lexists(store.index_dir) and not _holds_items(store.catalog_path):
+        return Searcher(store.index_dir, empty=True)
+    return open_searcher(store.index_dir)
+
+
+def _holds_items(catalog_path: Path) -> bool:
+    if not catalog_path.is_file():
+        return False
+    with Catalog(catalog_path, readonly=True) as cat:
+        return bool(cat.item_ids())
+
+
 def open_searcher(index_dir: Path) -> Searcher:
-    if not os.path.lexists(index_dir):
-        # No item was ever indexed (a new library, or one whose first batch all failed):
-        # searching it finds nothing, as an empty index would.
-        return Searcher(index_dir, empty=True)
     for attempt in range(5):
         # ``index`` links to the current generation; a rebuild may switch it at any moment,
         # so every step below reads the one generation resolved here

@@ -77,8 +77,8 @@ def item_dir(item_id: str) -> Path:
 def get_searcher():
     """A Whoosh-backed searcher from catalog.search, opened once per request."""
     if "searcher" not in g:
-        from catalog.search import open_searcher
-        g.searcher = open_searcher(get_store().index_dir)
+        from catalog.searcher import open_library_searcher
+        g.searcher = open_library_searcher(get_store())
     return g.searcher
 
 
