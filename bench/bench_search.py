@@ -5,6 +5,13 @@ trigram tokenizer. Figures are in docs/benchmarks-search.md.
 
     .venv/bin/python bench/bench_search.py --pages 20000
 
+With ``--baseline REV`` it compares instead this tree's search with the code of git revision REV
+(extracted with ``git archive``): each code runs in a subprocess of its own, indexes the same
+generated pages with its own indexer, and answers the same queries, in alternating rounds in
+the same run (see ``compare_with_baseline``).
+
+    .venv/bin/python bench/bench_search.py --pages 4000 --baseline b2932bf
+
 Indexing rates are given per wall-clock second and per CPU second: on a shared machine the
 second is the steadier comparison.
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import multiprocessing as mp
 import os
 import platform
@@ -23,13 +31,16 @@ import resource
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# The code measured: this tree, or (in a --baseline worker) an extracted older revision.
+CODE = Path(os.environ.get("SUDUR_BENCH_CODE") or ROOT)
+sys.path.insert(0, str(CODE))
 SHARED = ROOT.parent / "shared" / "corpora"
 
 from library.models import Item, Page  # noqa: E402
@@ -209,6 +220,122 @@ def queries(items) -> dict[str, list[str]]:
             "alias": alias}
 
 
+# --- this tree against an older revision, in one run ---------------------------------------
+
+def _run_search(csearch, s, q: str, budget: float):
+    """One search through whichever API the code has (SearchRequest since issue 10)."""
+    if hasattr(csearch, "SearchRequest"):
+        return csearch.search(s, csearch.SearchRequest(q, page_size=10, time_budget=budget))
+    return csearch.search(s, q, page_size=10, time_budget=budget)
+
+
+def worker(args) -> None:
+    """A subprocess of --baseline: index the pages with the code at CODE, then answer rounds
+    of the query sets on stdin/stdout (one JSON line each way)."""
+    from catalog import index as cindex, search as csearch
+    items = corpus(args.pages, args.chars)
+    tmp = Path(tempfile.mkdtemp(prefix="sudur-bench-worker-"))
+    try:
+        c0, t0 = time.process_time(), time.perf_counter()
+        cindex.update_items(tmp / "ix", items, procs=1)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        s = csearch.open_searcher(tmp / "ix")
+        _run_search(csearch, s, FORMULA, args.budget)  # builds the per-generation tables
+        sets = queries(items)
+        totals = {q: _run_search(csearch, s, q, 1e6).total for qs in sets.values() for q in qs}
+        print(json.dumps({"code": str(Path(csearch.__file__).resolve()), "pages":
+                          sum(len(i.pages) for i in items), "index_wall": wall,
+                          "index_cpu": cpu, "index_bytes": dir_size(tmp / "ix"),
+                          "totals": totals}), flush=True)
+        for line in sys.stdin:
+            if line.strip() != "round":
+                break
+            out = {}
+            for cls, qs in sets.items():
+                wall_ms, cpu_ms, first_ms = [], [], []
+                for q in qs:
+                    c0, t0 = time.process_time(), time.perf_counter()
+                    _run_search(csearch, s, q, args.budget)
+                    wall_ms.append((time.perf_counter() - t0) * 1000)
+                    cpu_ms.append((time.process_time() - c0) * 1000)
+                    t0 = time.perf_counter()
+                    _run_search(csearch, s, q, 0.0)
+                    first_ms.append((time.perf_counter() - t0) * 1000)
+                out[cls] = {"wall": wall_ms, "cpu": cpu_ms, "first": first_ms}
+            print(json.dumps(out), flush=True)
+        s.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def extract_revision(revision: str) -> Path:
+    """The tree of ``revision`` in a temporary folder (``git archive``, nothing checked out)."""
+    folder = Path(tempfile.mkdtemp(prefix="sudur-bench-baseline-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def compare_with_baseline(args) -> None:
+    """This tree and ``args.baseline``, each indexing the same pages in a worker of its own
+    (one after the other), then answering the same queries in alternating rounds: medians
+    over every query of every round, wall and CPU, and whether both find the same totals."""
+    old = extract_revision(args.baseline)
+    codes = {"this tree": ROOT, f"baseline {args.baseline}": old}
+    common = [sys.executable, str(Path(__file__).resolve()), "--worker", "--pages",
+              str(args.pages), "--chars", str(args.chars), "--budget", str(args.budget)]
+    workers, ready = {}, {}
+    try:
+        for name, code in codes.items():
+            env = dict(os.environ, SUDUR_BENCH_CODE=str(code))
+            workers[name] = subprocess.Popen(common, env=env, stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, text=True)
+            ready[name] = json.loads(workers[name].stdout.readline())  # indexed, warmed
+            r = ready[name]
+            print(f"{name:18} code {r['code']}")
+            print(f"{'':18} indexing {r['pages']} pages, 1 process: "
+                  f"{r['pages'] / r['index_wall']:6.0f} pages/s wall, "
+                  f"{r['pages'] / r['index_cpu']:6.0f} per CPU-s, "
+                  f"index {r['index_bytes'] / 2**20:5.1f} MiB")
+        names = list(codes)
+        same = ready[names[0]]["totals"] == ready[names[1]]["totals"]
+        print(f"exact totals of the {len(ready[names[0]]['totals'])} queries: "
+              f"{'the same' if same else 'DIFFERENT'} in both")
+        if not same:
+            for q, n in ready[names[0]]["totals"].items():
+                if ready[names[1]]["totals"].get(q) != n:
+                    print(f"  {q!r}: {n} vs {ready[names[1]]['totals'].get(q)}")
+        got: dict[str, dict[str, dict[str, list[float]]]] = {n: {} for n in names}
+        for round_ in range(args.rounds):
+            for name in (names if round_ % 2 == 0 else names[::-1]):
+                workers[name].stdin.write("round\n")
+                workers[name].stdin.flush()
+                for cls, figures in json.loads(workers[name].stdout.readline()).items():
+                    for key, values in figures.items():
+                        got[name].setdefault(cls, {}).setdefault(key, []).extend(values)
+        print(f"queries: first page of 10, totals/facets budget {args.budget * 1000:.0f} ms, "
+              f"{args.rounds} alternating rounds; p50/p95 over every query of every round")
+        base = names[1]
+        for cls in got[names[0]]:
+            for name in names:
+                f = got[name][cls]
+                ratio = "" if name == base else (
+                    f"  -> p50 {pct(f['wall'], 50) / max(pct(got[base][cls]['wall'], 50), 1e-3):.2f}"
+                    f" x baseline wall, CPU p50 "
+                    f"{pct(f['cpu'], 50) / max(pct(got[base][cls]['cpu'], 50), 1e-3):.2f} x, p95 "
+                    f"{pct(f['cpu'], 95) / max(pct(got[base][cls]['cpu'], 95), 1e-3):.2f} x")
+                print(f"  {cls:20s} {name:18} {fmt(f['wall'])} wall | CPU {fmt(f['cpu'])} | "
+                      f"first page {fmt(f['first'])}{ratio}")
+    finally:
+        for proc in workers.values():
+            if proc.poll() is None:
+                proc.stdin.write("quit\n")
+                proc.stdin.close()
+                proc.wait(timeout=120)
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=20000)
@@ -218,11 +345,23 @@ def main() -> None:
                     help="search time budget for totals and facets, seconds")
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1,
                     help="processes for the 'all cores' indexing run")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="compare with the search of this git revision instead of the peers")
+    ap.add_argument("--rounds", type=int, default=6, help="alternating rounds (--baseline)")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+          f"{_cpu_model()}, Python {platform.python_version()}; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.baseline:
+        compare_with_baseline(args)
+        print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     from catalog import search as csearch
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"{_cpu_model()}, Python {platform.python_version()}")
     items = corpus(args.pages, args.chars)
     n = sum(len(i.pages) for i in items)
     chars = sum(len(p.text) for i in items for p in i.pages)

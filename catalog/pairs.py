@@ -137,6 +137,8 @@ PAIRS_IN_MEMORY_MAX_DOCS = 100_000
 def pair_table(s: Searcher):
     """docnum -> stored pair hashes: a list, or the column itself."""
     reader = s.searcher.reader()
+    if not reader.doc_count_all():
+        return []  # an empty index has no pairs column to read (Whoosh raises)
     if reader.doc_count_all() > PAIRS_IN_MEMORY_MAX_DOCS:
         return reader.column_reader("pairs")
     return per_generation(s, _pair_cache, lambda r: list(r.column_reader("pairs")))

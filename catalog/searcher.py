@@ -7,18 +7,23 @@ moment, so a searcher holds on to the generation it resolved, and tables read fr
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from whoosh import index as windex
-from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from library.errors import IndexVersionError
 
-from .schema import check_version
+from .db import Catalog
+from .schema import build_schema, check_version
+
+if TYPE_CHECKING:
+    from library.store import Store
 
 T = TypeVar("T")
 
@@ -26,7 +31,12 @@ T = TypeVar("T")
 class Searcher:
     """An open index reader; closed at the end of a request or command."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, *, empty: bool = False) -> None:
+        if empty:  # a library before its first item: an index in memory that holds nothing
+            self.index_dir = Path(index_dir)
+            self.ix = RamStorage().create_index(build_schema())
+            self.searcher = self.ix.searcher()
+            return
         # ``index`` links to the current generation; hold on to the generation itself, so a
         # rebuild switching the link mid-request cannot mix two indexes
         self.index_dir = Path(index_dir).resolve()
@@ -44,6 +54,22 @@ class Searcher:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def open_library_searcher(store: "Store") -> Searcher:
+    """The searcher of a library. One that holds no item may have no index yet (never
+    ingested, or its first batch all failed): it is searched as an empty index. One whose
+    items have no index keeps the error that says to reindex."""
+    if not os.path.lexists(store.index_dir) and not _holds_items(store.catalog_path):
+        return Searcher(store.index_dir, empty=True)
+    return open_searcher(store.index_dir)
+
+
+def _holds_items(catalog_path: Path) -> bool:
+    if not catalog_path.is_file():
+        return False
+    with Catalog(catalog_path, readonly=True) as cat:
+        return bool(cat.item_ids())
 
 
 def open_searcher(index_dir: Path) -> Searcher:

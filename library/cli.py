@@ -139,12 +139,15 @@ def ingest(settings: Settings, batch: str, workers: int) -> None:
 def search(settings: Settings, query: str, exact: bool, as_json: bool, limit: int, page: int,
            relevance: bool) -> None:
     """Full-text search in any script or transliteration."""
-    from catalog.search import SearchRequest, open_searcher, search as run
+    from catalog.search import SearchRequest, search as run
+    from catalog.searcher import open_library_searcher
     from .store import Store
 
     req = SearchRequest.create(query, settings, exact=exact, page=page, page_size=limit,
                                sort="relevance" if relevance else "reading")
-    with open_searcher(Store(settings.library).index_dir) as s:
+    if not Store(settings.library).catalog_path.is_file():  # a mistyped --library, not 0 hits
+        raise SudurError(f"no library at {settings.library}", hint="check --library")
+    with open_library_searcher(Store(settings.library)) as s:
         result = run(s, req)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))

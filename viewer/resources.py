@@ -47,7 +47,10 @@ def get_store() -> Store:
 
 def get_catalog() -> Catalog:
     if "catalog" not in g:
-        g.catalog = Catalog(get_store().catalog_path)
+        path = get_store().catalog_path
+        # Before the first ingest there is no catalogue: serve an empty library, and write
+        # nothing into a folder that may not even exist yet.
+        g.catalog = Catalog(path if path.is_file() else ":memory:")
     return g.catalog
 
 
@@ -74,8 +77,8 @@ def item_dir(item_id: str) -> Path:
 def get_searcher():
     """A Whoosh-backed searcher from catalog.search, opened once per request."""
     if "searcher" not in g:
-        from catalog.search import open_searcher
-        g.searcher = open_searcher(get_store().index_dir)
+        from catalog.searcher import open_library_searcher
+        g.searcher = open_library_searcher(get_store())
     return g.searcher
 
 

@@ -6,6 +6,7 @@ requests from those files, never from the master; ``sudur sample`` draws its pag
 ``render_page``. The modules, one seam each:
 
     codec       decoding masters and tiles, encoding answers, Pillow's decompression-bomb limit
+    jpeg2000    the tiles and length of a JPEG 2000 codestream, read before it is decoded
     pyramid     cutting tiles, sizes and the thumbnail at ingest; the files of one page's pyramid
     rendering   answering an Image API request from the pyramid
     drawing     sample pages described as plain data (PageDrawing, render_page, fonts)

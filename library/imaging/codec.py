@@ -5,7 +5,8 @@ decompression-bomb limit set once by ``configure``, every decoder failure turned
 naming the file), decoded once by ``decode_master`` into RGB or L, and checked by ``probe``.
 Derived tiles, which Sudur wrote itself, are read by ``open_tile``; ``encode`` writes any Image
 API format. Relies on Pillow's ``Image.MAX_IMAGE_PIXELS`` and its DecompressionBomb warning/error
-pair, and on ``Image.draft`` for JPEG DCT scaling.
+pair, and on ``Image.draft`` for JPEG DCT scaling. A JPEG 2000 master's codestream is walked by
+``jpeg2000.read_layout`` before it is decoded, because OpenJPEG fills missing tiles with black.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import BinaryIO, Optional
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import ImageError, LibraryError
+from .jpeg2000 import CodestreamError, read_layout
 
 # Decoders a master may use: the batch formats of DESIGN.md plus the usual web formats. Limiting
 # them keeps Pillow's rarely used parsers away from untrusted files.
@@ -92,7 +94,36 @@ def open_master(path, display_name: str, size_of: Optional[Path] = None) -> Imag
     if im.width * im.height > Image.MAX_IMAGE_PIXELS:
         im.close()
         raise ImageError(_limit_message(display_name, im.size), file=display_name)
+    if im.format == "JPEG2000":
+        try:
+            _check_jpeg2000(path, display_name, im.size)
+        except ImageError:
+            im.close()
+            raise
     return im
+
+
+def _check_jpeg2000(source, display_name: str, size: tuple[int, int]) -> None:
+    """Refuse, before decoding, a JPEG 2000 file that OpenJPEG would fill with black."""
+    try:
+        if hasattr(source, "read"):
+            at = source.tell()
+            try:
+                layout = read_layout(source)
+            finally:
+                source.seek(at)
+        else:
+            with open(source, "rb") as fh:
+                layout = read_layout(fh)
+    except (CodestreamError, OSError) as exc:
+        raise ImageError(f"{display_name} is not a complete JPEG 2000 image: {exc}",
+                         file=display_name) from exc
+    if layout.width * layout.height > Image.MAX_IMAGE_PIXELS:
+        raise ImageError(_limit_message(display_name, (layout.width, layout.height)),
+                         file=display_name)
+    if (layout.width, layout.height) != size:
+        raise ImageError(f"{display_name}: its JP2 header says {size[0]} x {size[1]} pixels but "
+                         f"its codestream {layout.width} x {layout.height}", file=display_name)
 
 
 def _oriented_size(im: Image.Image, size: tuple[int, int]) -> tuple[int, int]:
