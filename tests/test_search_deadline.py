@@ -197,3 +197,29 @@ def test_cli_search_past_the_deadline_says_partial(sample_library, monkeypatch):
     res = CliRunner().invoke(cli, ["--library", str(sample_library.library), "search",
                                    "Gesar", "--relevance"])
     assert res.exit_code == 0 and "incomplete" in res.output
+
+
+def test_a_long_phrase_with_two_keys_a_position_is_planned_at_once():
+    """A 64-token phrase whose every position has two index terms (the exact key and the
+    loose one) is planned without expanding its 2**64 combinations (the search hung)."""
+    import signal
+
+    from whoosh import query as wq
+
+    from catalog.terms import plan_of
+
+    def alternatives(field: str) -> wq.Sequence:
+        return wq.Sequence([wq.Or([wq.Term(field, w), wq.Term(field, "\x01" + w)])
+                            for w in ["jangar", "geser", "khan", "the"] * 16])
+
+    def hung(*_):
+        raise TimeoutError("plan_of ran for 10 s")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    try:
+        plan = plan_of(wq.Or([alternatives("x"), alternatives("tr")]))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert len(plan) == 2 and all(len(seq) == 64 for seq in plan)
