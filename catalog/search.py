@@ -138,7 +138,7 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
     else:
         scanned = _whoosh_docs(s, full, want, deadline, hard)
     if ranking:
-        found = relevance.ranked(s, full, scanned.matched[:relevance.MAX_CANDIDATES],
+        found = relevance.ranked(s, iq, scanned.matched[:relevance.MAX_CANDIDATES],
                                  hard)[start:stop]
     else:
         found = [(d, 0.0) for d in scanned.matched[start:stop]]
