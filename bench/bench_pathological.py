@@ -104,6 +104,9 @@ def pathological(items: list[Item]) -> dict[str, str]:
         "62 Tibetan syllables": "་".join(rng.choice(tib_common[:40]) for _ in range(62)),
         "62 Tibetan syllables (text)": "་".join(rng.choice(voc["bo"][:2000]) for _ in range(62)),
         "71 Cyrillic words": " ".join(rng.choice(CYRILLIC) for _ in range(71)),
+        # for comparison, ordinary searches matching many pages
+        "one common word (the)": "the",
+        "two common words (the khan)": "the khan",
     }
 
 
