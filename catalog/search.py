@@ -116,25 +116,26 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
 
     Counting past the first page (total, facets) stops ``req.time_budget`` seconds after the
     call began; the figures are then scaled from the part of the index scanned and flagged
-    as estimates. Past ``deadline`` (by default ``req.deadline`` seconds from now) the
-    search stops wherever it is, first page or not, and its result is ``partial``.
+    as estimates. Past ``deadline`` (by default ``req.deadline`` seconds, see
+    ``_deadline``) the search stops wherever it is, first page or not, and its result is
+    ``partial``.
     """
     t0 = time.perf_counter()
-    hard = deadline if deadline is not None else Deadline(req.deadline)
     page, page_size = req.page, req.page_size
     reader = s.searcher.reader()
     q, understood, iq = _query(req, reader)
     restrict = _restrict(req)
     full = wq.And([iq] + restrict) if restrict else iq
     start, stop = (page - 1) * page_size, page * page_size
-    table = facet_table(s)
+    table, pairs_of = facet_table(s), pair_table(s)
+    hard = _deadline(req, deadline)
     deadline = t0 + req.time_budget
     ranking = req.sort == "relevance"
     # relevance ranks the first candidates in reading order: the scan finds them exactly
     want = relevance.MAX_CANDIDATES if ranking else stop
     plan = plan_of(iq)
     if plan is not None:
-        scanned = matching.scan(reader, plan, restrict, want, deadline, pair_table(s), hard)
+        scanned = matching.scan(reader, plan, restrict, want, deadline, pairs_of, hard)
     else:
         scanned = _whoosh_docs(s, full, want, deadline, hard)
     if ranking:
@@ -156,6 +157,17 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
                         facets_are_estimates=estimate, understood=understood, page=page,
                         page_size=page_size, elapsed=time.perf_counter() - t0,
                         partial=hard.hit)
+
+
+def _deadline(req: SearchRequest, given: Optional[Deadline]) -> Deadline:
+    """The search's hard deadline: ``given``, else ``req.deadline`` seconds from now.
+
+    It starts once the query is understood and the index's tables are read: those are a
+    process's and an index generation's one-time costs (the pinyin syllable table, the facet
+    and pair columns), bounded by the query-length cap and the index, not the search's
+    work, and a first search should not come back empty for them.
+    """
+    return given if given is not None else Deadline(req.deadline)
 
 
 def _whoosh_docs(s: Searcher, q: wq.Query, want: int, deadline: float,
@@ -202,13 +214,14 @@ def page_matches(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline
     past the deadline (``req.deadline`` unless given), those found by then, ``partial``."""
     if req.item is None:
         raise ValueError("page_matches needs a request for one item")
-    hard = deadline if deadline is not None else Deadline(req.deadline)
     reader = s.searcher.reader()
     q, _, iq = _query(req, reader)
     restrict = _restrict(req)
     plan = plan_of(iq)
+    pairs_of = pair_table(s)
+    hard = _deadline(req, deadline)
     if plan is not None:
-        docs = matching.scan(reader, plan, restrict, 0, None, pair_table(s), hard).matched
+        docs = matching.scan(reader, plan, restrict, 0, None, pairs_of, hard).matched
     else:
         docs = _whoosh_docs(s, wq.And([iq] + restrict), 0, float("inf"), hard).matched
     seqs = query_sequences(q)
