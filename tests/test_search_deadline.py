@@ -169,7 +169,9 @@ def hurried(sample_library):
     return create_app({"SUDUR_SETTINGS": lib, "TESTING": True}).test_client()
 
 
-def test_web_searches_past_the_deadline_say_partial(hurried):
+def test_web_searches_past_the_deadline_say_partial(hurried, client):
+    assert client.get("/api/search?q=Gesar").get_json()["partial"] is False
+    assert "incomplete" not in client.get("/search?q=Gesar").get_data(as_text=True)
     data = hurried.get("/api/search?q=Gesar").get_json()
     assert data["partial"] is True
     data = hurried.get("/api/search?q=Gesar&sort=relevance").get_json()
