@@ -93,7 +93,9 @@ def scanned_counts(table: FacetTable, scanned) -> list[dict[str, int]]:
     if scanned.sampled:
         extra, scale = facet_counts(table, matched[scanned.sampled_from:]), scanned.scale()
     else:
-        extra, scale = counts, scanned.n_docs / max(1, scanned.exact_upto)
+        # (a scan cut by the deadline within its first window has no rate to go by)
+        extra = counts
+        scale = scanned.n_docs / scanned.exact_upto if scanned.exact_upto else 1.0
         counts = [dict() for _ in counts]
     return [add_scaled(counts[i], extra[i], scale) for i in range(len(counts))]
 

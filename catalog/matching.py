@@ -9,6 +9,11 @@ checks adjacent positions with set operations, or, for phrases of common terms, 
 posting blocks at once (read by ``catalog.postings``). Reading order is docnum order, so the
 first page is complete as soon as the windows scanned hold enough matches, and counting can
 stop at any window boundary. The plan (the query as sequences) is ``terms.plan_of``.
+A term at several positions of a sequence ("the" in "the khan of the steppe", or a word
+typed 64 times) has its postings read once, for all of them.
+
+Every loop asks the search's hard deadline (``catalog.deadline``) every few steps; past it,
+a scan stops where it is and says so (``Scanned.cut``).
 
 Phrases of common tokens are narrowed first by each page's stored pairs
 (``catalog.pairs``). What the time budget cannot count is sampled (``scan``).
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import pairs
+from .deadline import Deadline
 from .postings import (ids_below, positions_of, postings, shifted_positions, skip_ids,
                        values_below)
 from .terms import Seq, text_of
@@ -35,9 +41,12 @@ class SeqScan:
     ``restrict`` term present), found window by window in docnum order by ``upto``."""
 
     def __init__(self, reader, seq: Seq, restrict: list,
-                 pairs_of: Optional[list[bytes]] = None) -> None:
+                 pairs_of: Optional[list[bytes]] = None, hard: Optional[Deadline] = None
+                 ) -> None:
         self.reader = reader
         self.seq = seq
+        self.hard = hard or Deadline(None)
+        self.distinct = list(dict.fromkeys(seq))  # a repeated term is read once
         self.restrict = [(t.fieldname, text_of(t.text)) for t in restrict]
         self.done = False
         self.target = 0
@@ -45,16 +54,19 @@ class SeqScan:
         self.bulk: list | None = None
         self.filtered: list | None = None
         self.pairs_of = pairs_of
-        self.constraints = pairs.pair_constraints(seq) if pairs_of is not None else []
-        self.positions: list[list] = []
-        sizes: list[int] = []
-        for alts in seq:
+        self.constraints = list(dict.fromkeys(pairs.pair_constraints(seq))) \
+            if pairs_of is not None else []
+        # one list of matchers per distinct position, shared by the positions it fills
+        opened: dict[tuple, list] = {}
+        sizes: dict[int, int] = {}
+        for alts in self.distinct:
             ms = [m for m in (postings(reader, f, t) for f, t in alts) if m is not None]
             if not ms:
                 self.done = True
                 return
-            self.positions.append(ms)
-            sizes.append(sum(reader.doc_frequency(f, t) for f, t in alts))
+            opened[alts] = ms
+            sizes[id(ms)] = sum(reader.doc_frequency(f, t) for f, t in alts)
+        self.positions: list[list] = [opened[alts] for alts in seq]
         required = []
         for f, t in self.restrict:
             m = postings(reader, f, t)
@@ -63,8 +75,7 @@ class SeqScan:
                 return
             required.append([m])
         # leapfrog from the rarest list; the phrase check keeps the positions in order
-        order = sorted(range(len(self.positions)), key=sizes.__getitem__)
-        self.groups = required + [self.positions[i] for i in order]
+        self.groups = required + sorted(opened.values(), key=lambda ms: sizes[id(ms)])
         self.single = len(self.positions) == 1 and not required
         if self.single:
             # [matcher, ids read but not yet returned]
@@ -110,6 +121,9 @@ class SeqScan:
                 self.target = target
                 return out
             self.steps += 1
+            if self.hard.every(self.steps):
+                self.target = target
+                return out
             if n > 1 and self.steps > _LAZY_STEPS:
                 if self.constraints:
                     self._start_filtered(target)
@@ -172,8 +186,9 @@ class SeqScan:
                 m.skip_to(start)
             return [m if m is not None and m.is_active() else None, []]
 
-        # one list of [matcher, carried ids] states per position, then one per restrict term
-        self.filtered = [[ids_at(f, t) for f, t in alts] for alts in self.seq]
+        # one list of [matcher, carried ids] states per distinct position, then one per
+        # restrict term (a page holds a repeated term if it holds it once)
+        self.filtered = [[ids_at(f, t) for f, t in alts] for alts in self.distinct]
         self.filtered += [[ids_at(f, t)] for f, t in self.restrict]
         self.where = MatchPositions(self.reader, [self.seq])
 
@@ -193,8 +208,14 @@ class SeqScan:
             if not cands:
                 return []
         pairs_of, cons = self.pairs_of, self.constraints
-        starts = self.where.starts
-        return [d for d in sorted(cands) if pairs.pairs_ok(pairs_of[d], cons) and starts(d)]
+        starts, hard = self.where.starts, self.hard
+        out = []
+        for n, d in enumerate(sorted(cands)):
+            if hard.every(n):
+                break
+            if pairs.pairs_ok(pairs_of[d], cons) and starts(d):
+                out.append(d)
+        return out
 
     def _start_bulk(self, start: int) -> None:
         reader = self.reader
@@ -205,13 +226,18 @@ class SeqScan:
                 m.skip_to(start)
             return [m, {}, -1]
 
-        self.bulk = [[reader_at(f, t) for f, t in alts] for alts in self.seq]
+        # states per distinct position, shared by every position it fills
+        states = {alts: [reader_at(f, t) for f, t in alts] for alts in self.distinct}
+        self.bulk = [states[alts] for alts in self.seq]
         self.bulk_restrict = [reader_at(f, t) for f, t in self.restrict]
 
     def _bulk_upto(self, limit: int) -> list[int]:
+        read: dict[int, list] = {}  # a shared state is read once
         per_pos = []
         for alts in self.bulk:
-            per_pos.append([values_below(state, limit) for state in alts])
+            if id(alts) not in read:
+                read[id(alts)] = [values_below(state, limit) for state in alts]
+            per_pos.append(read[id(alts)])
         keys = []
         for dicts in per_pos:
             keys.append(dicts[0].keys() if len(dicts) == 1 else set().union(*dicts))
@@ -227,7 +253,9 @@ class SeqScan:
         order = sorted(range(len(self.seq)), key=lambda i: sum(len(d) for d in per_pos[i]))
         out: list[int] = []
         shifted = shifted_positions
-        for d in sorted(cands):
+        for n, d in enumerate(sorted(cands)):
+            if self.hard.every(n):
+                break
             starts: frozenset[int] | None = None
             for i in order:
                 alts = per_pos[i]
@@ -246,13 +274,16 @@ class SeqScan:
 
 def _adjacent(positions: list[list], doc: int) -> bool:
     starts: set[int] | None = None
+    read: dict[int, set[int]] = {}  # positions of a repeated term, decoded once
     for i, ms in enumerate(positions):
-        here: set[int] = set()
-        for m in ms:
-            if m.is_active() and m.id() == doc:
-                here.update(positions_of(m))
+        here = read.get(id(ms))
+        if here is None:
+            here = read[id(ms)] = set()
+            for m in ms:
+                if m.is_active() and m.id() == doc:
+                    here.update(positions_of(m))
         if starts is None:
-            starts = here
+            starts = set(here)  # (``here`` is kept for the term's other positions)
         else:
             starts &= {p - i for p in here}
         if not starts:
@@ -278,10 +309,11 @@ class Scanned:
     sampled_from: int
     sampled: int
     n_docs: int
+    cut: bool = False  # stopped by the hard deadline: what was found by then
 
     @property
     def complete(self) -> bool:
-        return self.exact_upto >= self.n_docs
+        return self.exact_upto >= self.n_docs and not self.cut
 
     def scale(self) -> float:
         """What a match in the sample stands for (1 when the scan is complete)."""
@@ -295,20 +327,24 @@ class Scanned:
         if self.complete:
             return len(self.matched)
         if self.sampled <= 0:
+            if self.exact_upto <= 0:  # cut within the first window: no rate to go by
+                return exact
             # nothing sampled: the rate of the part read exactly stands for the rest
             return max(exact, round(exact * self.n_docs / max(1, self.exact_upto)))
         return exact + round((len(self.matched) - exact) * self.scale())
 
 
 def scan(reader, plan: list[Seq], restrict: list, want: int, deadline: float | None,
-          pairs_of: Optional[list[bytes]] = None) -> Scanned:
+         pairs_of: Optional[list[bytes]] = None, hard: Optional[Deadline] = None) -> Scanned:
     """Docnums matching any sequence of ``plan``, ascending.
 
-    Every match is found, unless ``deadline`` passes: then the first ``want`` matches are
-    still all found (the first page), and the rest of the index is sampled in evenly spread
-    windows for as long as the deadline allows.
+    Every match is found, unless ``deadline`` (the time budget for counting) passes: then
+    the first ``want`` matches are still all found (the first page), and the rest of the
+    index is sampled in evenly spread windows for as long as the deadline allows. Past the
+    ``hard`` deadline the scan stops wherever it is, first page or not (``Scanned.cut``).
     """
-    scans = [SeqScan(reader, sq, restrict, pairs_of) for sq in plan]
+    hard = hard or Deadline(None)
+    scans = [SeqScan(reader, sq, restrict, pairs_of, hard) for sq in plan]
     scans = [sc for sc in scans if not sc.done]
     n_docs = reader.doc_count_all()
     deletions = reader.has_deletions()
@@ -327,8 +363,12 @@ def scan(reader, plan: list[Seq], restrict: list, want: int, deadline: float | N
     upto = 0
     window = _FIRST_WINDOW
     while upto < n_docs and scans:
+        if hard.passed():
+            return Scanned(matched, upto, len(matched), 0, n_docs, cut=True)
         hi = min(n_docs, upto + window)
         take(hi)
+        if hard.hit:  # within the window: its matches so far, the window not counted
+            return Scanned(matched, upto, len(matched), 0, n_docs, cut=True)
         upto = hi
         window = min(window * 2, _MAX_WINDOW)
         if deadline is not None and len(matched) >= want:
@@ -340,15 +380,16 @@ def scan(reader, plan: list[Seq], restrict: list, want: int, deadline: float | N
             per_doc = (now - t0) / upto
             if per_doc * (n_docs - upto) > left and upto < n_docs:
                 return _sample(matched, upto, n_docs, scans, take, deadline, left / per_doc,
-                               lambda: [sc for sc in (SeqScan(reader, sq, restrict, pairs_of)
-                                                      for sq in plan) if not sc.done])
+                               lambda: [sc for sc in (SeqScan(reader, sq, restrict, pairs_of,
+                                                              hard)
+                                                      for sq in plan) if not sc.done], hard)
     if not scans:
         upto = n_docs
     return Scanned(matched, upto, len(matched), 0, n_docs)
 
 
 def _sample(matched: list[int], upto: int, n_docs: int, scans: list, take, deadline: float,
-            affordable: float, fresh) -> Scanned:
+            affordable: float, fresh, hard: Deadline) -> Scanned:
     """Sample the documents from ``upto`` on, in passes of windows spread evenly over them.
 
     The first pass plans for half of the ``affordable`` documents, so that it usually ends
@@ -378,7 +419,8 @@ def _sample(matched: list[int], upto: int, n_docs: int, scans: list, take, deadl
             take(hi)
             pass_docs += hi - start
             start += stride
-            if scans and start < n_docs and time.perf_counter() > deadline:
+            if scans and start < n_docs and (time.perf_counter() > deadline
+                                              or hard.passed()):
                 complete = False
                 break
         passes += 1
@@ -386,7 +428,7 @@ def _sample(matched: list[int], upto: int, n_docs: int, scans: list, take, deadl
             kept, sampled = len(matched), sampled + pass_docs
         now = time.perf_counter()
         # a further pass takes about as long as this one: start it only if it can end in time
-        if not complete or now + (now - began) > deadline:
+        if not complete or now + (now - began) > deadline or hard.hit:
             break
         # the next pass halfway between this one's windows, while they do not overlap
         offset = offset + stride // 2 if passes == 1 else offset // 2
@@ -433,12 +475,16 @@ class MatchPositions:
             self.matchers.clear()  # matchers only move forwards: start again
         self.last = doc
         out: set[tuple[int, int]] = set()
+        read: dict[tuple, tuple[int, ...]] = {}  # a repeated term's positions, read once
         for seq in self.plan:
             first: set[int] | None = None
             for i, alts in enumerate(seq):
                 here: set[int] = set()
-                for f, t in alts:
-                    here.update(p - i for p in self._positions(f, t, doc))
+                for key in alts:
+                    got = read.get(key)
+                    if got is None:
+                        got = read[key] = self._positions(key[0], key[1], doc)
+                    here.update(p - i for p in got)
                 first = here if first is None else first & here
                 if not first:
                     break

@@ -4,7 +4,7 @@ The command line (``sudur search``), the HTML search, ``/api/search``, the per-i
 (``/api/items/<item>/search``, the reader's highlights, IIIF Content Search 2.0 and 1.0,
 autocomplete) all describe their search as a ``SearchRequest``, built from the settings,
 the library and the request's parameters here, and nowhere else: the library's own
-``aliases.tsv``, the time budget, the reading of ``exact`` and the query-length cap are the
+``aliases.tsv``, the time budget, the hard deadline, the reading of ``exact`` and the query-length cap are the
 same for all of them.
 """
 from __future__ import annotations
@@ -58,7 +58,9 @@ class SearchRequest:
 
     ``item`` scopes the search to one item's pages (the per-item searches, which return every
     match and so ignore ``page``, ``page_size``, ``sort`` and ``filters``). ``aliases`` is the
-    library's alias file; None searches with the built-in thesaurus alone.
+    library's alias file; None searches with the built-in thesaurus alone. ``deadline`` is
+    the hard limit in seconds (the ``search_deadline`` setting), past which the search
+    returns what it has, marked partial; None (a library caller's own search) has none.
     """
 
     text: str
@@ -70,6 +72,7 @@ class SearchRequest:
     sort: str = "reading"
     time_budget: float = 0.04
     aliases: Optional[Path] = None
+    deadline: Optional[float] = None
 
     def __post_init__(self) -> None:
         text = "" if self.text is None else str(self.text)
@@ -88,10 +91,11 @@ class SearchRequest:
 
     @classmethod
     def create(cls, text: str, settings: Settings, **options) -> "SearchRequest":
-        """A request with the library's settings (time budget, aliases): the command line's
-        constructor; ``options`` are the other fields."""
+        """A request with the library's settings (time budget, deadline, aliases): the
+        command line's constructor; ``options`` are the other fields."""
         return cls(text=text, time_budget=settings.search_time_budget,
-                   aliases=aliases_path(settings), **options)
+                   deadline=settings.search_deadline, aliases=aliases_path(settings),
+                   **options)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], settings: Settings, *,

@@ -10,7 +10,11 @@ is then sampled in windows spread over all of it.
 This module composes the rooms of catalog/: the request (``request``), the query
 (``querying``, rewritten onto the index's terms by ``terms``), the matching over the posting
 lists (``matching``, narrowed by ``pairs``, read by ``postings``), the open index
-(``searcher``), ``facets`` and ``snippets``.
+(``searcher``), ``facets``, ``snippets`` and ``relevance``.
+
+Every search has a hard deadline (``req.deadline``, the ``search_deadline`` setting, read by
+a ``catalog.deadline.Deadline``): past it, each loop stops, and the search returns what it
+has found, marked ``partial``.
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ from typing import Iterable, Optional
 
 from whoosh import query as wq
 
-from . import analysis, matching
+from . import analysis, matching, relevance
+from .deadline import Deadline
 from .facets import facet_table, scanned_counts, sorted_facets
 from .pairs import pair_table
 from .querying import Understood, build_query
@@ -29,8 +34,8 @@ from .searcher import Searcher, open_searcher
 from .snippets import make_snippet, match_spans, position_spans
 from .terms import index_query, plan_of, query_sequences
 
-__all__ = ["PageHit", "ItemHits", "SearchResult", "SearchRequest", "Searcher", "open_searcher",
-           "search", "page_matches", "autocomplete", "group_by_item"]
+__all__ = ["PageHit", "ItemHits", "ItemMatches", "SearchResult", "SearchRequest", "Searcher",
+           "open_searcher", "search", "page_matches", "autocomplete", "group_by_item"]
 
 
 @dataclass
@@ -70,10 +75,12 @@ class SearchResult:
     page: int
     page_size: int
     elapsed: float
+    partial: bool = False  # the deadline passed: these are the results found by then
 
     def to_json(self) -> dict:
         return {
             "query": self.query,
+            "partial": self.partial,
             "total": self.total,
             "total_is_estimate": self.total_is_estimate,
             "page": self.page,
@@ -101,13 +108,17 @@ def _query(req: SearchRequest, reader) -> tuple[wq.Query, Understood, wq.Query]:
     return q, understood, index_query(q, reader)
 
 
-def search(s: Searcher, req: SearchRequest) -> SearchResult:
+def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = None
+           ) -> SearchResult:
     """Run a search of the library; the first page comes in reading order unless
-    ``req.sort == "relevance"``.
+    ``req.sort == "relevance"`` (then the first ``relevance.MAX_CANDIDATES`` matches in
+    reading order, ranked).
 
-    The first page is always complete. Counting the rest (total, facets) stops
-    ``req.time_budget`` seconds after the call began; the figures are then scaled from the
-    part of the index scanned and flagged as estimates.
+    Counting past the first page (total, facets) stops ``req.time_budget`` seconds after the
+    call began; the figures are then scaled from the part of the index scanned and flagged
+    as estimates. Past ``deadline`` (by default ``req.deadline`` seconds, see
+    ``_deadline``) the search stops wherever it is, first page or not, and its result is
+    ``partial``.
     """
     t0 = time.perf_counter()
     page, page_size = req.page, req.page_size
@@ -116,38 +127,61 @@ def search(s: Searcher, req: SearchRequest) -> SearchResult:
     restrict = _restrict(req)
     full = wq.And([iq] + restrict) if restrict else iq
     start, stop = (page - 1) * page_size, page * page_size
-    table = facet_table(s)
+    table, pairs_of = facet_table(s), pair_table(s)
+    hard = _deadline(req, deadline)
     deadline = t0 + req.time_budget
-    found: list[tuple[int, float]] = []
-    if req.sort == "relevance":
-        results = s.searcher.search(full, limit=stop)
-        found = [(hit.docnum, hit.score) for hit in results][start:stop]
+    ranking = req.sort == "relevance"
+    # relevance ranks the first candidates in reading order: the scan finds them exactly
+    want = relevance.MAX_CANDIDATES if ranking else stop
     plan = plan_of(iq)
     if plan is not None:
-        scanned = matching.scan(reader, plan, restrict, stop, deadline, pair_table(s))
+        scanned = matching.scan(reader, plan, restrict, want, deadline, pairs_of, hard)
     else:
-        scanned = _whoosh_docs(s, full, stop, deadline)
-    if req.sort != "relevance":
+        scanned = _whoosh_docs(s, full, want, deadline, hard)
+    if ranking:
+        found = relevance.ranked(s, iq, scanned.matched[:relevance.MAX_CANDIDATES],
+                                 hard)[start:stop]
+    else:
         found = [(d, 0.0) for d in scanned.matched[start:stop]]
     estimate = not scanned.complete
     seqs = query_sequences(q)
     where = matching.MatchPositions(reader, plan) if plan else None
-    hits = [_hit(s, docnum, score, seqs, first_only=True, where=where)
-            for docnum, score in found]
+    hits = []
+    for docnum, score in found:
+        if hard.passed():
+            break
+        hits.append(_hit(s, docnum, score, seqs, first_only=True, where=where))
     return SearchResult(query=req.text, total=scanned.estimated_total(),
                         total_is_estimate=estimate, hits=hits, items=group_by_item(hits),
                         facets=sorted_facets(scanned_counts(table, scanned)),
                         facets_are_estimates=estimate, understood=understood, page=page,
-                        page_size=page_size, elapsed=time.perf_counter() - t0)
+                        page_size=page_size, elapsed=time.perf_counter() - t0,
+                        partial=hard.hit)
 
 
-def _whoosh_docs(s: Searcher, q: wq.Query, want: int, deadline: float) -> "matching.Scanned":
+def _deadline(req: SearchRequest, given: Optional[Deadline]) -> Deadline:
+    """The search's hard deadline: ``given``, else ``req.deadline`` seconds from now.
+
+    It starts once the query is understood and the index's tables are read: those are a
+    process's and an index generation's one-time costs (the pinyin syllable table, the facet
+    and pair columns), bounded by the query-length cap and the index, not the search's
+    work, and a first search should not come back empty for them.
+    """
+    return given if given is not None else Deadline(req.deadline)
+
+
+def _whoosh_docs(s: Searcher, q: wq.Query, want: int, deadline: float,
+                 hard: Deadline) -> "matching.Scanned":
     """As matching.scan, through Whoosh's own matchers (queries of another shape)."""
     reader = s.searcher.reader()
     deletions = reader.has_deletions()
     matched: list[int] = []
     n_docs = reader.doc_count_all()
-    for docnum in s.searcher.docs_for_query(q):
+    upto = 0
+    for n, docnum in enumerate(s.searcher.docs_for_query(q)):
+        if hard.every(n):
+            return matching.Scanned(matched, upto, len(matched), 0, n_docs, cut=True)
+        upto = docnum + 1
         if deletions and reader.is_deleted(docnum):
             continue
         matched.append(docnum)
@@ -167,29 +201,47 @@ def group_by_item(hits: Iterable[PageHit]) -> list[ItemHits]:
     return list(groups.values())
 
 
-def page_matches(s: Searcher, req: SearchRequest) -> list[PageHit]:
-    """Every page of the request's item that matches, with every span, in reading order."""
+class ItemMatches(list):
+    """The matching pages of one item (``PageHit``), and whether the deadline cut them short
+    (``partial``: the pages found by then)."""
+
+    partial: bool = False
+
+
+def page_matches(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = None
+                 ) -> ItemMatches:
+    """Every page of the request's item that matches, with every span, in reading order;
+    past the deadline (``req.deadline`` unless given), those found by then, ``partial``."""
     if req.item is None:
         raise ValueError("page_matches needs a request for one item")
     reader = s.searcher.reader()
     q, _, iq = _query(req, reader)
     restrict = _restrict(req)
     plan = plan_of(iq)
+    pairs_of = pair_table(s)
+    hard = _deadline(req, deadline)
     if plan is not None:
-        docs = matching.scan(reader, plan, restrict, 0, None, pair_table(s)).matched
+        docs = matching.scan(reader, plan, restrict, 0, None, pairs_of, hard).matched
     else:
-        docs = [d for d in s.searcher.docs_for_query(wq.And([iq] + restrict))
-                if not reader.is_deleted(d)]
+        docs = _whoosh_docs(s, wq.And([iq] + restrict), 0, float("inf"), hard).matched
     seqs = query_sequences(q)
     where = matching.MatchPositions(reader, plan) if plan else None
-    hits = [_hit(s, d, 0.0, seqs, where=where) for d in docs]
+    hits = ItemMatches()
+    for d in docs:
+        if hard.passed():
+            break
+        hits.append(_hit(s, d, 0.0, seqs, where=where))
     hits.sort(key=lambda h: h.order)
+    hits.partial = hard.hit
     return hits
 
 
-def autocomplete(s: Searcher, req: SearchRequest, *, limit: int = 10) -> list[tuple[str, int]]:
+def autocomplete(s: Searcher, req: SearchRequest, *, limit: int = 10,
+                 deadline: Optional[Deadline] = None) -> list[tuple[str, int]]:
     """Words of the request's item starting with the request's text (in the exact field),
-    with their counts."""
+    with their counts; past the deadline (``req.deadline`` unless given), those counted by
+    then."""
+    hard = deadline if deadline is not None else Deadline(req.deadline)
     prefix = req.text.strip()
     if not prefix or req.item is None:
         return []
@@ -207,11 +259,10 @@ def autocomplete(s: Searcher, req: SearchRequest, *, limit: int = 10) -> list[tu
     # exact keys are indexed bare (when also the loose key) or behind X_ONLY
     for marker in ("", analysis.X_ONLY):
         for term in reader.expand_prefix("x", marker + key):
+            if hard.passed():
+                break
             word = term.decode("utf-8") if isinstance(term, bytes) else term
-            n = 0
-            for d in reader.postings("x", term).all_ids():
-                if d in item_docs:
-                    n += 1
+            n = len(item_docs.intersection(reader.postings("x", term).all_ids()))
             if n:
                 word = word[len(marker):]
                 counts[word] = counts.get(word, 0) + n

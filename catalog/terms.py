@@ -60,6 +60,10 @@ def plan_of(q: wq.Query) -> list[Seq] | None:
     return None
 
 
+# Sequences are folded only when their combinations are at most this many.
+_MAX_MERGED = 256
+
+
 def _merge_seqs(seqs: list[Seq]) -> list[Seq]:
     """Fold sequences of one length into one with alternatives per position when they are
     exactly all the combinations of those alternatives (an Or of phrase variants)."""
@@ -76,6 +80,11 @@ def _merge_seqs(seqs: list[Seq]) -> list[Seq]:
         combos = 1
         for alts in per_pos:
             combos *= len(alts)
+        if combos > _MAX_MERGED:
+            # (expanding them to compare would never end: 2**64 for a 64-token phrase
+            # with two keys a position)
+            out.extend(group)
+            continue
         expanded = set()
         for sq in group:
             for words in product(*sq):

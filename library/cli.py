@@ -154,6 +154,9 @@ def search(settings: Settings, query: str, exact: bool, as_json: bool, limit: in
         return
     est = "about " if result.total_is_estimate else ""
     click.echo(f"{est}{result.total} hits for {query!r}")
+    if result.partial:
+        click.echo(f"the search took longer than {settings.search_deadline:g} s and was "
+                   "stopped: these results are incomplete")
     for group in result.items:
         click.echo(f"{group.item_id}  {group.title}")
         for h in group.hits:

@@ -39,6 +39,7 @@ class Settings:
     max_url_length: int = 1024
     iiif_cache_max_mb: int = 2048  # built Image API results kept on disk; 0 = keep none
     search_time_budget: float = 0.04  # seconds for totals and facets before estimating
+    search_deadline: float = 1.0  # seconds; past it a search returns what it has, partial
     kiosk_idle_seconds: int = 120
     kiosk_advance_seconds: int = 12
     workers: int = 0  # 0 = all cores

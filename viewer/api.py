@@ -23,7 +23,8 @@ def api_search():
     params = search_params()
     result = site.run_search(params)
     if result is None:
-        return jsonify({"query": "", "total": 0, "total_is_estimate": False, "page": 1,
+        return jsonify({"query": "", "partial": False, "total": 0,
+                        "total_is_estimate": False, "page": 1,
                         "page_size": 0, "hits": [], "facets": {},
                         "facets_are_estimates": False, "understood": {}})
     return jsonify(result.to_json())
@@ -83,10 +84,12 @@ def api_item_search(item: str):
     """Every matching page of one item with its spans, snippet and boxes, in reading order."""
     it = load_item(item, with_pages=False)
     req = site.item_request(it.id)
-    hits = []
+    hits, partial = [], False
     if req.text:
         catalog = get_catalog()
-        for h in site.matches_for_item(req):
+        found = site.matches_for_item(req)
+        partial = bool(getattr(found, "partial", False))
+        for h in found:
             try:  # the pages with hits only: a volume may have 10,000
                 page = catalog.get_page(it.id, h.order)
             except NotFoundError:
@@ -96,4 +99,4 @@ def api_item_search(item: str):
                          "spans": [list(s) for s in visible],
                          "boxes": boxes_for(page, visible)})
     return jsonify({"item": it.id, "q": req.text, "exact": req.exact, "total": len(hits),
-                    "hits": hits})
+                    "partial": partial, "hits": hits})

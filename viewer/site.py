@@ -73,10 +73,11 @@ def item_request(item_id: str) -> SearchRequest:
 
 def matches_for_item(req: SearchRequest) -> list:
     """Every matching page of the request's item (``catalog.search.PageHit``), in reading
-    order."""
+    order (a ``catalog.search.ItemMatches``: ``partial`` when the deadline cut it short)."""
+    from catalog.search import ItemMatches, page_matches
+
     if not req.text.strip():
-        return []
-    from catalog.search import page_matches
+        return ItemMatches()
 
     return page_matches(get_searcher(), req)
 
