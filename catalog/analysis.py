@@ -72,7 +72,7 @@ def _dist_version(name: str) -> str:
 
 # Changes whenever any token's keys could change: our own rules, mongol-norm's canonical policy,
 # and the data-carrying packages (OpenCC dictionaries, pypinyin readings, pyewts tables).
-_ANALYSIS_REVISION = "4"
+_ANALYSIS_REVISION = "5"
 ANALYZER_VERSION = ";".join((
     f"sudur-analysis/{_ANALYSIS_REVISION}",
     f"scripts/{scripts.SCRIPTS_VERSION}",
@@ -96,8 +96,13 @@ _MONG_LETTER = "\u1820-\u1878\u1880-\u18aa"
 _MONG_CTRL = "\u180a-\u180f\u200c\u200d\u1806"
 # Tibetan syllable: everything but tsheg/shad/space; U+0F35/37/39/0FC6 are marks inside a
 # syllable (deleted by the key, not split on). Tibetan digits are a digit run.
+# A consonant after the visarga ཿ (U+0F7F) starts a new syllable even with no tsheg between
+# (ཨཱཿཧཱུྃ is āḥ hūṃ): the visarga is taken inside a syllable only when no letter follows, and
+# otherwise as its last character.
 _TIB_MARK = "\u0f35\u0f37\u0f39\u0fc6"
 _TIB_CORE = "\u0f00\u0f3e\u0f3f\u0f40-\u0f84\u0f86\u0f87\u0f8d-\u0fbc"
+_TIB_NOT_VISARGA = "\u0f00\u0f3e\u0f3f\u0f40-\u0f7e\u0f80-\u0f84\u0f86\u0f87\u0f8d-\u0fbc"
+_TIB_INITIAL = "\u0f00\u0f40-\u0f6c"
 # One Han character per token: the ideographs and their marks, as library.langtags defines them.
 _HAN = langtags.HAN_SCRIPT_CLASS
 # Latin, Greek (γ of scholarly romanisation) and Cyrillic letters, with combining marks, modifier
@@ -112,7 +117,8 @@ _APOS = "'\u2019\u02bc\u02bb"
 
 TOKEN_RE = re.compile(
     f"(?P<mong>[{_MONG_CTRL}]*[{_MONG_LETTER}][{_MONG_LETTER}{_MONG_CTRL}]*)"
-    f"|(?P<tib>[{_TIB_MARK}]*[{_TIB_CORE}][{_TIB_CORE}{_TIB_MARK}]*)"
+    f"|(?P<tib>[{_TIB_MARK}]*[{_TIB_CORE}][{_TIB_NOT_VISARGA}{_TIB_MARK}]*"
+    f"(?:\u0f7f(?![{_TIB_INITIAL}])[{_TIB_NOT_VISARGA}{_TIB_MARK}]*)*\u0f7f?)"
     r"|(?P<dig>\d+)"
     f"|(?P<han>[{_HAN}])"
     f"|(?P<lat>[{_APOS}]*[{_LAT_LETTER}]"

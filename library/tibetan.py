@@ -26,6 +26,7 @@ _TIB_AFFIXES = ("\u0f60\u0f72\u0f66", "\u0f60\u0f44", "\u0f60\u0f58", "\u0f60\u0
                 "\u0f60\u0f7c")
 _TIB_BASE_LETTER = re.compile("[\u0f40-\u0f6c]")
 _TIB_VOWEL = re.compile("[\u0f71-\u0f7d\u0f80\u0f81]")
+_TIB_SUBJOINED = re.compile("[\u0f8d-\u0fbc]$")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -50,11 +51,21 @@ def tibetan_loose(syllable: str) -> str:
     for affix in _TIB_AFFIXES:
         if s.endswith(affix) and len(s) > len(affix):
             stem = s[: -len(affix)]
-            # dga' + 'i is written dga'i: a vowelless stem of two letters or more had lost its 'a.
-            if not _TIB_VOWEL.search(stem) and len(_TIB_BASE_LETTER.findall(stem)) >= 2:
+            if _lost_a_chung(stem):
                 stem += "\u0f60"
             return stem
     return s
+
+
+def _lost_a_chung(stem: str) -> bool:
+    """Whether an affix had replaced the a-chung of ``stem`` (dga' + 'i is written dga'i).
+
+    Only a vowelless stem of two letters or more ending in a base letter had one: without it
+    dga' would read dag. A stem ending in a subjoined letter is a closed stack that shows its
+    own vowel, so it never takes one: dgra + 'i is dgra'i, brgya + 'am is brgya'am.
+    """
+    return (not _TIB_VOWEL.search(stem) and not _TIB_SUBJOINED.search(stem)
+            and len(_TIB_BASE_LETTER.findall(stem)) >= 2)
 
 
 _EWTS = None
