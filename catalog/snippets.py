@@ -119,7 +119,7 @@ def make_snippet(text: str, spans: list[tuple[int, int]],
                  context: int = SNIPPET_CONTEXT) -> tuple[str, dict]:
     """HTML keyword-in-context around the first span, marking every span inside the window."""
     if not spans:
-        plain = _flat(text[: 2 * context])
+        plain = _flat(text[: _word_edge(text, min(len(text), 2 * context), +1)])
         return html.escape(plain), {"before": "", "match": "", "after": plain}
     s0, e0 = spans[0]
     lo = max(0, s0 - context)
@@ -147,10 +147,25 @@ def _flat(s: str) -> str:
     return " ".join(s.split("\n")).replace("\r", "")
 
 
+# Where a Tibetan text may be cut besides a space: at a tsheg (U+0F0B, U+0F0C, U+0FD2) or a
+# shad (U+0F0D-U+0F12, the gter-tsheg U+0F14), which end syllables. Never just before a
+# combining sign (U+0F71-U+0FBC): a vowel sign or subjoined letter cut from its stack shows
+# another syllable.
+_SYLLABLE_BREAKS = frozenset("\u0f0b\u0f0c\u0f0d\u0f0e\u0f0f\u0f10\u0f11\u0f12\u0f14\u0fd2")
+
+
 def _word_edge(text: str, i: int, direction: int) -> int:
-    """Move ``i`` outwards to a whitespace boundary, but not more than 15 characters."""
+    """Move ``i`` outwards to a word or syllable boundary (a space, or a tsheg or shad on
+    either side), but not more than 15 characters; failing that, at least off the combining
+    signs of a Tibetan stack."""
+    breaks = _SYLLABLE_BREAKS
     for _ in range(15):
-        if i <= 0 or i >= len(text) or text[i].isspace():
+        if i <= 0 or i >= len(text):
             return i
+        c = text[i]
+        if c.isspace() or c in breaks or text[i - 1] in breaks:
+            return i
+        i += direction
+    while 0 < i < len(text) and "\u0f71" <= text[i] <= "\u0fbc":
         i += direction
     return i
