@@ -111,6 +111,24 @@ def test_cbeta_heart_sutra_joins_its_lines(library):
     assert "照見<mark>五蘊</mark>皆空" in hit["snippet"]
 
 
+def test_titles_join_a_word_broken_over_a_line():
+    from lxml import etree
+    from ingest.tei_text import text_of
+
+    head = etree.fromstring('<head xmlns="http://www.tei-c.org/ns/1.0">Prajñā\n  <lb '
+                            'break="no"/>pāramitā <lb/>hṛdaya 心<lb/>經</head>')
+    assert text_of(head) == "Prajñāpāramitā hṛdaya 心經"
+
+
+def test_a_line_after_a_block_edge_stays_a_line(tmp_path):
+    from ingest.tei import parse_tei
+
+    f = tmp_path / "t.xml"
+    f.write_text(_tei("t", "zh-Hant", '<head>心經</head><lb/><p>觀自在<lb/>菩薩</p>'
+                                      '<p><lb break="no"/>行深</p>'), encoding="utf-8")
+    assert parse_tei(f, tmp_path, "t").item.pages[0].text == "心經\n觀自在菩薩\n行深"
+
+
 # --- full-width Latin (section 3) ----------------------------------------------------------------
 
 def test_full_width_latin_and_digits_fold_to_ascii_in_every_key():
