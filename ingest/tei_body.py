@@ -20,6 +20,7 @@ from typing import Optional
 from lxml import etree
 
 from library.models import Box, LangMap, Line, TocEntry
+from library.scripts import fold_width
 
 from .tei_facsimile import Facsimile
 from .tei_text import CJK_RE, T, WS_RE, first_ref, lang_of, local_name, nfc, norm_ws, text_of
@@ -88,8 +89,8 @@ class PageText:
             sep = self.pending
             if sep == " " and (CJK_RE.match(self.last) or CJK_RE.match(core[0])):
                 sep = ""
-            elif self.join == "always" or (self.join == "cjk" and CJK_RE.match(self.last)
-                                           and CJK_RE.match(core[0])):
+            elif self.join == "always" or (self.join == "cjk" and _spaceless(self.last)
+                                           and _spaceless(core[0])):
                 sep = ""  # a line break inside a word, or inside space-less text
             if sep:
                 self.out.append(sep)
@@ -361,6 +362,12 @@ class BodyWalker:
         if label:
             return {"en": label[:1].upper() + label[1:]}
         return {}
+
+
+def _spaceless(ch: str) -> bool:
+    """Whether ``ch`` is written without spaces around it: CJK, but not full-width Latin
+    letters or digits, which are words of Latin text (library.scripts.fold_width)."""
+    return bool(CJK_RE.match(ch)) and fold_width(ch) == ch
 
 
 def _is_block(el: etree._Element, name: str) -> bool:

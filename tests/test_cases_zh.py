@@ -127,6 +127,9 @@ def test_a_line_after_a_block_edge_stays_a_line(tmp_path):
     f.write_text(_tei("t", "zh-Hant", '<head>心經</head><lb/><p>觀自在<lb/>菩薩</p>'
                                       '<p><lb break="no"/>行深</p>'), encoding="utf-8")
     assert parse_tei(f, tmp_path, "t").item.pages[0].text == "心經\n觀自在菩薩\n行深"
+    # full-width Latin words are Latin text: a line break between two stays a break
+    f.write_text(_tei("t", "zh-Hant", '<p>南無ｇｕａｎ<lb/>ｓｈｉ ｙｉｎ</p>'), encoding="utf-8")
+    assert parse_tei(f, tmp_path, "t").item.pages[0].text == "南無ｇｕａｎ\nｓｈｉ ｙｉｎ"
 
 
 # --- full-width Latin (section 3) ----------------------------------------------------------------
