@@ -72,7 +72,8 @@ def _dist_version(name: str) -> str:
 
 # Changes whenever any token's keys could change: our own rules, mongol-norm's canonical policy,
 # and the data-carrying packages (OpenCC dictionaries, pypinyin readings, pyewts tables).
-_ANALYSIS_REVISION = "5"
+# 5: Tibetan a-chung and visarga; 6: full-width Latin letters and digits are their ASCII
+_ANALYSIS_REVISION = "6"
 ANALYZER_VERSION = ";".join((
     f"sudur-analysis/{_ANALYSIS_REVISION}",
     f"scripts/{scripts.SCRIPTS_VERSION}",
@@ -106,8 +107,8 @@ _TIB_INITIAL = "\u0f00\u0f40-\u0f6c"
 # One Han character per token: the ideographs and their marks, as library.langtags defines them.
 _HAN = langtags.HAN_SCRIPT_CLASS
 # Latin, Greek (γ of scholarly romanisation) and Cyrillic letters, with combining marks, modifier
-# apostrophes ('bka'', ʼ), digits after the first letter, and . + ~ between letters (EWTS g.yang,
-# b+ha, hU~M).
+# apostrophes ('bka'', ʼ), digits after the first letter (full-width ones too: Ｔ０２５１ is
+# T0251, see scripts.fold_width), and . + ~ between letters (EWTS g.yang, b+ha, hU~M).
 _LAT_LETTER = ("A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02af\u0370-\u0373"
                "\u0376\u0377\u037b-\u037d\u037f\u0386\u0388-\u03ff\u0400-\u0481\u048a-\u052f"
                "\u1c80-\u1c88\u1d00-\u1dbf\u1e00-\u1fff\u2c60-\u2c7f\ua640-\ua66e\ua680-\ua69d"
@@ -122,7 +123,7 @@ TOKEN_RE = re.compile(
     r"|(?P<dig>\d+)"
     f"|(?P<han>[{_HAN}])"
     f"|(?P<lat>[{_APOS}]*[{_LAT_LETTER}]"
-    f"(?:[{_LAT_LETTER}{_LAT_MARK}{_APOS}0-9]|[.+~](?=[{_LAT_LETTER}]))*)"
+    f"(?:[{_LAT_LETTER}{_LAT_MARK}{_APOS}0-9\uff10-\uff19]|[.+~](?=[{_LAT_LETTER}]))*)"
     # any other script's word characters (Arabic, Devanagari, kana, Hangul, ...) as one run
     f"|(?P<oth>(?:(?![{_MONG_LETTER}{_TIB_CORE}{_HAN}{_LAT_LETTER}])[^\\W_])+)"
 )
@@ -177,6 +178,9 @@ class ScriptTokenizer(Tokenizer):
         # `with writing_system(...)` block may have ended by then.
         tag = kwargs.pop("writing_system", None) or _current_ws.get()
         system = _mongol_declared(tag)
+        # Full-width Latin is read as ASCII (a query's Wylie and pinyin readings see the
+        # letters); the fold is one character for one, so offsets point at the text as written.
+        value = scripts.fold_width(value)
         return self._tokens(value, positions, chars, keeporiginal, removestops, start_pos,
                             start_char, tokenize, mode, system, kwargs)
 

@@ -25,7 +25,7 @@ from .schema import FACETS
 __all__ = ["SearchRequest", "parse_flag", "aliases_path", "MAX_QUERY_CHARS", "MAX_PAGE",
            "MAX_PAGE_SIZE", "PAGE_SIZE", "SORTS", "ALIASES_FILE"]
 
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000  # hits in one page of results (`sudur search --limit`; the site asks 20)
 MAX_PAGE = 10_000  # result pages; deeper paging is a crawler, not a reader
 PAGE_SIZE = 20
 SORTS = ("reading", "relevance")

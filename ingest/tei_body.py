@@ -3,7 +3,8 @@
 Pages are cut at the page marks ``tei_detect.choose_marks`` picked (``<pb/>`` wherever it
 stands, inside ``div``, ``p`` or ``l`` too; else folio refs or page milestones); the tree is
 never restructured. ``PageText`` builds each page's display text with XML whitespace
-normalised, no space between CJK characters, and the offsets of lines whose zones
+normalised, no space between CJK characters, no break at an ``<lb/>`` between two of them or at
+an ``<lb break="no"/>`` (a block edge still breaks), and the offsets of lines whose zones
 (``Facsimile``) give boxes. Editorial markup gives one display reading (``reg``, ``corr``,
 ``expan``, ``lem``, ``add``) and sends the others to the alternative text; notes and the other
 elements of ``_SKIP`` stay out. Divisions with a head or a name become the table of contents.
@@ -19,6 +20,7 @@ from typing import Optional
 from lxml import etree
 
 from library.models import Box, LangMap, Line, TocEntry
+from library.scripts import fold_width
 
 from .tei_facsimile import Facsimile
 from .tei_text import CJK_RE, T, WS_RE, first_ref, lang_of, local_name, nfc, norm_ws, text_of
@@ -50,6 +52,11 @@ class PageText:
         self.length = 0
         self.last = ""
         self.pending = ""  # "", " " or "\n"
+        # How a pending <lb/> joins the next text: "" not at all (a block edge came too),
+        # "cjk" between two characters of a script written without spaces, "always" for
+        # <lb break="no"/> (the word goes on). Structure since the last character cancels it.
+        self.join = ""
+        self.structure = False
         self.block_newlines = block_newlines
         self.alt: list[str] = []
         self.lines: list[Line] = []
@@ -82,10 +89,14 @@ class PageText:
             sep = self.pending
             if sep == " " and (CJK_RE.match(self.last) or CJK_RE.match(core[0])):
                 sep = ""
+            elif self.join == "always" or (self.join == "cjk" and _spaceless(self.last)
+                                           and _spaceless(core[0])):
+                sep = ""  # a line break inside a word, or inside space-less text
             if sep:
                 self.out.append(sep)
                 self.length += len(sep)
         self.pending = ""
+        self.join, self.structure = "", False
         for line in self.starting:
             line.start = self.length
         self.starting = []
@@ -94,10 +105,20 @@ class PageText:
         self.last = core[-1]
 
     def hard_break(self) -> None:
+        self.join, self.structure = "", True
         self._want("\n")
 
     def soft_break(self, inline: bool = True) -> None:
+        self.join, self.structure = "", True
         self._want("\n" if self.block_newlines or not inline else " ")
+
+    def line_break(self, continues: bool) -> None:
+        """An ``<lb/>``: a new line, joined to the last one when nothing but the break (and
+        XML whitespace) stands between two characters of space-less text, or always when
+        ``continues`` (``break="no"``)."""
+        if self.length and not self.structure:
+            self.join = "always" if continues else (self.join or "cjk")
+        self._want("\n")
 
     def alt_text(self, raw: str) -> None:
         t = norm_ws(raw)
@@ -259,7 +280,7 @@ class BodyWalker:
                 self.current.end_line(self.lb_line)
                 self.lb_line = None
             if not self.alt_depth:
-                self.current.hard_break()
+                self.current.line_break(el.get("break") == "no")
                 box = self.fac.zone_box(first_ref(el.get("facs")))
                 if box is not None:
                     self.lb_line = self.current.start_line(box)
@@ -341,6 +362,12 @@ class BodyWalker:
         if label:
             return {"en": label[:1].upper() + label[1:]}
         return {}
+
+
+def _spaceless(ch: str) -> bool:
+    """Whether ``ch`` is written without spaces around it: CJK, but not full-width Latin
+    letters or digits, which are words of Latin text (library.scripts.fold_width)."""
+    return bool(CJK_RE.match(ch)) and fold_width(ch) == ch
 
 
 def _is_block(el: etree._Element, name: str) -> bool:

@@ -1,8 +1,9 @@
 """The TEI reader's shared ground: namespaces and the text of an element.
 
 Whitespace is XML whitespace only (U+3000 and other Unicode spaces are characters of the text);
-a source line break between two CJK characters is no space. Text is NFC, never NFKC. Used by
-``tei_header``, ``tei_body``, ``tei_facsimile`` and ``tei_detect``.
+a source line break between two CJK characters is no space, nor is an ``<lb break="no"/>``.
+Text is NFC, never NFKC. Used by ``tei_header``, ``tei_body``, ``tei_facsimile`` and
+``tei_detect``.
 """
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ CJK_RE = re.compile(f"[{_CJK}]")
 # XML whitespace only: U+3000 and other Unicode spaces are characters of the text and stay.
 WS_RE = re.compile(r"[ \t\r\n]+")
 CJK_SEAM_RE = re.compile(f"(?<=[{_CJK}])[ \\t\\r]*\\n[ \\t\\r\\n]*(?=[{_CJK}])")
+# Where an <lb break="no"/> stood in a text_of walk (a C0 control: no XML text holds one).
+_NO_BREAK = "\x1f"
+NO_BREAK_RE = re.compile(f"[ \\t\\r\\n]*{_NO_BREAK}[ \\t\\r\\n]*")
 
 
 def local_name(el: etree._Element) -> str:
@@ -48,8 +52,10 @@ def text_of(el: Optional[etree._Element]) -> str:
         return ""
     parts: list[str] = []
     _collect_text(el, parts)
-    # a source line break between two CJK characters is not a space in the text
-    return nfc(norm_ws(CJK_SEAM_RE.sub("", "".join(parts))))
+    # a source line break between two CJK characters is not a space in the text, and a line
+    # break that says the word goes on (<lb break="no"/>) is none anywhere
+    joined = NO_BREAK_RE.sub("", CJK_SEAM_RE.sub("", "".join(parts)))
+    return nfc(norm_ws(joined))
 
 
 def _collect_text(el: etree._Element, parts: list[str]) -> None:
@@ -66,7 +72,7 @@ def _collect_text(el: etree._Element, parts: list[str]) -> None:
                 parts.append(node.tail)
             continue
         if name == "lb":
-            parts.append("\n")
+            parts.append(_NO_BREAK if node.get("break") == "no" else "\n")
         if isinstance(node.tag, str) and node.text:
             parts.append(node.text)
         stack.append((node, True))

@@ -128,30 +128,51 @@ def ingest(settings: Settings, batch: str, workers: int) -> None:
         sys.exit(1)
 
 
+class _LimitOption(click.Option):
+    """``--limit``, whose help names the cap where it is defined (catalog.request, imported
+    only when the help is shown)."""
+
+    def get_help_record(self, ctx: click.Context) -> Optional[tuple[str, str]]:
+        from catalog.request import MAX_PAGE_SIZE
+
+        self.help = (f"hits per page, at most {MAX_PAGE_SIZE}: a larger number is capped, "
+                     "and the output says so")
+        return super().get_help_record(ctx)
+
+
 @cli.command()
 @click.argument("query")
 @click.option("--exact", is_flag=True, help="match the spelling exactly (no folding)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
-@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--limit", cls=_LimitOption, type=click.IntRange(min=1), default=20,
+              show_default=True)
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--relevance", is_flag=True, help="rank by relevance instead of reading order")
 @click.pass_obj
 def search(settings: Settings, query: str, exact: bool, as_json: bool, limit: int, page: int,
            relevance: bool) -> None:
     """Full-text search in any script or transliteration."""
+    from catalog.request import MAX_PAGE_SIZE
     from catalog.search import SearchRequest, search as run
     from catalog.searcher import open_library_searcher
     from .store import Store
 
-    req = SearchRequest.create(query, settings, exact=exact, page=page, page_size=limit,
+    capped = limit > MAX_PAGE_SIZE
+    req = SearchRequest.create(query, settings, exact=exact, page=page,
+                               page_size=min(limit, MAX_PAGE_SIZE),
                                sort="relevance" if relevance else "reading")
     if not Store(settings.library).catalog_path.is_file():  # a mistyped --library, not 0 hits
         raise SudurError(f"no library at {settings.library}", hint="check --library")
     with open_library_searcher(Store(settings.library)) as s:
         result = run(s, req)
     if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+        data = result.to_json()
+        data["limit_asked"], data["limit_capped"] = limit, capped
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
+    if capped:
+        click.echo(f"note: --limit is capped at {MAX_PAGE_SIZE}: at most {MAX_PAGE_SIZE} hits "
+                   "are shown (use --page for the next ones)", err=True)
     est = "about " if result.total_is_estimate else ""
     click.echo(f"{est}{result.total} hits for {query!r}")
     if result.partial:

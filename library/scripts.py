@@ -5,7 +5,7 @@ Plain pure functions (no Whoosh) following text/SCRIPTS.md. Every token of a tex
 per index field:
 
 - ``x`` exact: light normalisation only (Mongolian FVS/ZWJ dropped, MVS kept; Tibetan NFD and
-  reorder; Han NFKC; Latin/Cyrillic NFC + casefold);
+  reorder; Han NFKC; Latin/Cyrillic NFC + full-width folded + casefold);
 - ``s`` shape: the mongol-norm written-unit key ("~" + shape) for pure Hudum words, else as ``x``;
 - ``l`` loose: Mongolian letter fold, Tibetan lenient fold and affix strip, Han variant + OpenCC
   t2s per character, Latin/Cyrillic without diacritics;
@@ -58,7 +58,7 @@ __all__ = [
     "detect_script", "writing_system_script", "mongol_system", "is_pure_hudum",
     "mongol_exact", "mongol_shape", "mongol_loose", "tibetan_exact", "tibetan_loose",
     "tibetan_wylie", "han_exact", "han_loose", "han_readings", "latin_exact", "latin_loose",
-    "fold_digits", "latin_skeleton", "cyrillic_to_latin", "transliterate_mongolian",
+    "fold_digits", "fold_width", "latin_skeleton", "cyrillic_to_latin", "transliterate_mongolian",
     "token_keys", "key", "convert_menksoft", "has_menksoft",
     "MENKSOFT_FIRST", "MENKSOFT_LAST", "pinyin_syllables", "wylie_to_tibetan", "count_menksoft",
 ]
@@ -293,13 +293,28 @@ def pinyin_syllables() -> frozenset[str]:
 # Latin, Cyrillic, digits, others
 # ---------------------------------------------------------------------------------------------
 
+# Full-width Latin letters and digits (U+FF10-FF19, U+FF21-FF3A, U+FF41-FF5A) are their ASCII
+# letters set in a CJK font's width: NFKC folds them one to one. Only this block: full-width
+# punctuation (，：) and half-width katakana are characters of CJK text in their own right.
+_WIDTH = {cp: cp - 0xFEE0 for lo, hi in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+          for cp in range(lo, hi + 1)}
+
+
+def fold_width(text: str) -> str:
+    """``text`` with full-width Latin letters and digits as ASCII (one character for one, so
+    offsets into the text stay valid); everything else as it is."""
+    return text if text.isascii() else text.translate(_WIDTH)
+
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u02bb": "'", "\u2018": "'"})
 _APOS_ALL = re.compile("['\u2019\u02bc\u02bb\u2018]")
 
 
 @lru_cache(maxsize=1 << 16)
 def latin_exact(word: str) -> str:
-    """Exact key of a Latin/Cyrillic (or other alphabetic) word: NFC, casefold, one apostrophe."""
+    """Exact key of a Latin/Cyrillic (or other alphabetic) word: NFC, full-width folded,
+    casefold, one apostrophe."""
+    word = fold_width(word)
     w = unicodedata.normalize("NFC", word).casefold().translate(_APOSTROPHES).strip("'")
     return w or unicodedata.normalize("NFC", word).casefold()
 
@@ -424,6 +439,7 @@ def token_keys(field: str, kind: str, text: str, system: str | None = None) -> t
     if kind == "dig":
         return (fold_digits(text),)
     # "lat" and "oth"
+    text = fold_width(text)
     if field in ("x", "s"):
         return (latin_exact(text),)
     if field == "l":

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from catalog.index import update_items
 from catalog.querying import MAX_QUERY_CHARS, Understood
-from catalog.request import SearchRequest, parse_flag
+from catalog.request import MAX_PAGE_SIZE, SearchRequest, parse_flag
 from library.cli import cli
 from library.errors import BadRequestError
 from library.settings import Settings
@@ -156,7 +156,7 @@ def test_request_validates_its_fields():
     with pytest.raises(BadRequestError):
         SearchRequest("a", filters={"colour": "red"})
     req = SearchRequest("a", page=0, page_size=10_000, filters={"genre": "", "script": "Mong"})
-    assert (req.page, req.page_size, dict(req.filters)) == (1, 100, {"script": "Mong"})
+    assert (req.page, req.page_size, dict(req.filters)) == (1, MAX_PAGE_SIZE, {"script": "Mong"})
 
 
 def test_the_site_labels_exactly_what_build_query_understands(client):
