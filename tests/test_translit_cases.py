@@ -73,5 +73,17 @@ def test_sound_search_is_shown_in_understood_and_never_the_default():
 
 
 def test_tibetan_query_searches_no_transliteration_key():
-    q, _ = build_query("བཀའ་འགྱུར")
-    assert "tr" not in {t[0] for t in q.iter_all_terms()}
+    # (a spelling of the alias thesaurus would bring in its Latin spellings: not this one)
+    for text in ("མགོ་བོ", "ཀ", "sound:མགོ"):
+        q, _ = build_query(text)
+        assert "tr" not in {t[0] for t in q.iter_all_terms()}, text
+
+
+def test_latin_query_reaches_each_scheme_by_its_own_rules():
+    from catalog.tr_query import tr_sequences
+    seqs = tr_sequences("kha ba")
+    assert (("Tkha",), ("Tba",)) in seqs
+    assert not any(t.startswith("Tka") or t == "Hka" for seq in seqs for pos in seq for t in pos)
+    assert (("Hlü",),) in tr_sequences("lv") and (("Hlü",),) in tr_sequences("lü")
+    assert (("Hlu",),) in tr_sequences("lu") and (("Hlü",),) not in tr_sequences("lu")
+    assert tr_sequences("ᠮᠣᠩᠭᠣᠯ") == [(("Mmungul", "mungul"),)]
