@@ -49,12 +49,13 @@ BOOSTS = {"x": 4.0, "s": 3.0, "l": 2.0, "tr": 1.0}
 # So a token matches exact key k iff the index holds k or X_ONLY+k at its position, and loose
 # key k iff it holds k or L_ONLY+k: the same matches as four fields (tests/test_search.py).
 INDEX_FIELDS = ("x", "tr")
-# A transliteration skeleton bridges spellings of one language in several scripts (Hudum,
-# Todo, Manchu, Cyrillic, Latin transcriptions), not languages: "qu lu i" from Han 取羅以 is no
-# reason to show a Tibetan page whose Wylie reads alike. So the skeleton of a native-script
-# token carries its script group; Latin and Cyrillic tokens' skeletons are bare. A query
-# token in a native script matches its own group and bare (Latin-text) skeletons; a Latin or
-# Cyrillic query token matches every group (terms.index_terms_of, snippets.match_spans).
+# Each script's transliteration keeps its own scheme's rules (library.translit): Mongolian
+# tokens hold the skeleton, Tibetan ones the Wylie key, Han ones the pinyin keys, each behind its
+# script group; Latin and Cyrillic tokens' skeletons are bare. The skeleton bridges spellings
+# of the Mongolian family (Hudum, Todo, Manchu, Cyrillic, Latin transcriptions) only: a
+# Mongolian query token matches its group and the bare skeletons, and a Latin query reaches
+# each group under that group's rules (catalog.tr_query). A Han or Tibetan query searches no
+# transliteration key, unless the user asks to search Chinese by sound.
 TR_GROUP = {"mong": "M", "tib": "T", "han": "H"}
 TR_GROUPS = tuple(TR_GROUP.values())
 INDEX_FIELD_OF = {"x": "x", "s": "x", "l": "x", "tr": "tr"}
@@ -72,8 +73,9 @@ def _dist_version(name: str) -> str:
 
 # Changes whenever any token's keys could change: our own rules, mongol-norm's canonical policy,
 # and the data-carrying packages (OpenCC dictionaries, pypinyin readings, pyewts tables).
-# 5: Tibetan a-chung and visarga; 6: full-width Latin letters and digits are their ASCII
-_ANALYSIS_REVISION = "6"
+# 5: Tibetan a-chung and visarga; 6: full-width Latin letters and digits are their ASCII;
+# 7: each script's transliteration key by its own rules (Tibetan Wylie, Han pinyin in tr)
+_ANALYSIS_REVISION = "7"
 ANALYZER_VERSION = ";".join((
     f"sudur-analysis/{_ANALYSIS_REVISION}",
     f"scripts/{scripts.SCRIPTS_VERSION}",
@@ -366,8 +368,12 @@ def _token_entry(kind: str, text: str, system: str | None) -> tuple:
 
 
 def tr_matches(query_key: str) -> tuple[str, ...]:
-    """The index skeletons a query skeleton matches (see TR_GROUP): a native-script key its
-    own group's and the bare one; a bare (Latin or Cyrillic) key every group's."""
-    if query_key[:1] in TR_GROUPS:
+    """The index terms a query skeleton matches (see TR_GROUP): a Mongolian key its own
+    group's and the bare one; a bare (Latin or Cyrillic) skeleton the bare one and the
+    Mongolian group's. Tibetan and Han keys match themselves only."""
+    group = TR_GROUP["mong"]
+    if query_key[:1] == group:
         return (query_key, query_key[1:])
-    return (query_key,) + tuple(g + query_key for g in TR_GROUPS)
+    if query_key[:1] in TR_GROUPS:
+        return (query_key,)
+    return (query_key, group + query_key)

@@ -26,7 +26,8 @@ from typing import Optional, Sequence as Seq
 
 from whoosh import query as wq
 
-from catalog.analysis import BOOSTS, FIELDS, analyzer, tr_matches, writing_system as ws_context
+from catalog.analysis import BOOSTS, FIELDS, analyzer, writing_system as ws_context
+from catalog.tr_query import pinyin_sequence, split_sound, tr_sequences, wylie_sequence
 from library import scripts
 
 __all__ = ["build_query", "load_aliases", "Aliases", "Understood", "DEFAULT_ALIASES_PATH",
@@ -339,6 +340,7 @@ class Understood:
     phrase: bool = False  # several tokens, matched as a phrase
     exact: bool = False
     truncated: bool = False
+    sound: bool = False  # Chinese searched by sound too (the user's sound: prefix)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -378,7 +380,8 @@ def _latin_words(text: str) -> list[str]:
 
 
 def build_query(text: str, *, exact: bool = False, aliases_path: str | Path | None = None,
-                field_map: dict[str, str] | None = None) -> tuple[wq.Query, Understood]:
+                field_map: dict[str, str] | None = None, sound: bool = False
+                ) -> tuple[wq.Query, Understood]:
     """Turn the user's ``text`` into a Whoosh query over the key fields (FIELDS).
 
     Returns the query and the query as understood (``Understood``). ``exact=True`` searches
@@ -389,16 +392,21 @@ def build_query(text: str, *, exact: bool = False, aliases_path: str | Path | No
     same index field is not searched again.
     """
     clean, truncated = _clean(text)
-    info = Understood(text=clean, exact=bool(exact), truncated=truncated)
+    clean, prefixed = split_sound(clean)
+    info = Understood(text=clean, exact=bool(exact), truncated=truncated,
+                      sound=not exact and (sound or prefixed))
     fields = ("x",) if exact else FIELDS
 
     # Alternatives per field: each a sequence of term alternatives by position.
     alts: dict[str, list[Terms]] = {f: [] for f in fields}
     kinds: list[str] = []
     for f in fields:
-        seq, k = analyze_query(clean, f)
+        # (transliteration by each scheme's own rules: catalog.tr_query)
+        seq, k = analyze_query(clean, f) if f != "tr" else ((), None)
         if seq:
             alts[f].append(seq)
+        if f == "tr":
+            alts[f].extend(tr_sequences(clean, sound=info.sound, limit=MAX_QUERY_TOKENS))
         if f == "x":
             kinds = k
     if not kinds:
@@ -425,19 +433,17 @@ def build_query(text: str, *, exact: bool = False, aliases_path: str | Path | No
             info.aliases = others
             for s in others:
                 for f in fields:
-                    seq, _ = analyze_query(s, f)
+                    seq, _ = analyze_query(s, f) if f != "tr" else ((), None)
                     if seq:
                         alts[f].append(seq)
+                    if f == "tr":
+                        alts[f].extend(tr_sequences(s, limit=MAX_QUERY_TOKENS))
 
     subqueries: list[wq.Query] = []
     seen: set[tuple[str, Terms]] = set()
     for f in fields:
         target = field_map.get(f, f) if field_map else f
         for seq in alts[f]:
-            if f == "tr":
-                # which scripts' skeletons each query token may match (analysis.TR_GROUP)
-                seq = tuple(tuple(dict.fromkeys(m for k in keys for m in tr_matches(k)))
-                            for keys in seq)
             if (target, seq) in seen:
                 continue
             seen.add((target, seq))
@@ -471,9 +477,7 @@ def _add_wylie(words: Seq[str], alts: dict[str, list[Terms]], info: Understood) 
         if seq:
             alts[f].append(seq)
     if len(syllables) != len(words):
-        seq, _ = analyze_query(wylie, "tr")
-        if seq:
-            alts["tr"].append(seq)
+        alts["tr"].append(wylie_sequence(syllables))
 
 
 def _add_pinyin(words: Seq[str], alts: dict[str, list[Terms]], info: Understood) -> None:
@@ -487,9 +491,5 @@ def _add_pinyin(words: Seq[str], alts: dict[str, list[Terms]], info: Understood)
     info.converted["pinyin"] = " ".join(syllables)
     if info.transliteration != "wylie":
         info.transliteration = "pinyin"
-    # "v" is how ü is typed; the index reads ü (skeleton u)
-    spoken = [syl.replace("v", "ü") for syl in syllables]
-    if spoken != [w.lower() for w in words]:
-        seq, _ = analyze_query(" ".join(spoken), "tr")
-        if seq:
-            alts["tr"].append(seq)
+    if len(syllables) != len(words):
+        alts["tr"].append(pinyin_sequence(syllables))

@@ -9,8 +9,9 @@ per index field:
 - ``s`` shape: the mongol-norm written-unit key ("~" + shape) for pure Hudum words, else as ``x``;
 - ``l`` loose: Mongolian letter fold, Tibetan lenient fold and affix strip, Han variant + OpenCC
   t2s per character, Latin/Cyrillic without diacritics;
-- ``tr`` transliteration: one Latin skeleton (Mongolian romanisation, EWTS, every pinyin reading
-  of the original Han character, Cyrillic romanised).
+- ``tr`` transliteration, by each scheme's own rules (library.translit): the Latin skeleton of
+  a Mongolian romanisation or of a Latin/Cyrillic word; the Wylie key of a Tibetan syllable;
+  the pinyin key of every reading of the original Han character.
 
 ``token_keys`` is the cached entry point the analyzers call once per token. Also here: script
 detection and Menksoft PUA conversion. The Tibetan keys live in ``library.tibetan``, the
@@ -50,7 +51,8 @@ from library.tibetan import (  # re-exported: part of this module's public API
     tibetan_wylie,
     wylie_to_tibetan,
 )
-from library.translit import cyrillic_to_latin, latin_skeleton, transliterate_mongolian
+from library.translit import (cyrillic_to_latin, latin_skeleton, pinyin_key,
+                              transliterate_mongolian, wylie_key)
 
 __all__ = [
     "HUDUM", "TODO", "MANCHU", "TIBETAN", "HAN", "LATIN", "CYRILLIC", "DIGITS", "OTHER",
@@ -420,7 +422,7 @@ def token_keys(field: str, kind: str, text: str, system: str | None = None) -> t
         elif field == "l":
             k = tibetan_loose(text)
         else:
-            k = latin_skeleton(tibetan_wylie(text))
+            k = wylie_key(tibetan_wylie(text))
         return (k or tibetan_exact(text) or text,)
     if kind == "han":
         if field in ("x", "s"):
@@ -432,7 +434,7 @@ def token_keys(field: str, kind: str, text: str, system: str | None = None) -> t
             return (han_exact(text),)
         keys = []
         for r in readings:
-            k = latin_skeleton(r)
+            k = pinyin_key(r)
             if k and k not in keys:
                 keys.append(k)
         return tuple(keys) or (han_exact(text),)

@@ -4,6 +4,12 @@ Pure functions, no I/O. Covers traditional Mongolian in its three writing system
 Vladimirtsov-Mostaert, Todo, Manchu after Moellendorff), the Ali Gali letters, Mongolian Cyrillic
 (MNS 5217-like) and the skeleton fold that makes "Mongol", "Монгол" and ᠮᠣᠩᠭᠣᠯ meet at ``mungul``
 (text/SCRIPTS.md section 5).
+
+Each scheme keeps its own rules (issue 12): the coarse skeleton is for the Mongolian family
+only, where o/u, a/e, q/k/γ really are one written shape or one sound across romanisations.
+Tibetan has ``wylie_key`` (EWTS as written, lower-cased, a-chung spelled one way), Chinese
+``pinyin_key`` (toneless pinyin that keeps ü): there ka/kha/ha, o/u, ji/zhi, lu/lü are
+different words.
 """
 
 from __future__ import annotations
@@ -151,3 +157,37 @@ def latin_skeleton(text: str) -> str:
             s = s.replace(old, new)
     s = s.translate(_SKELETON_LETTERS)
     return _DOUBLES.sub(r"\1", s)
+
+
+# The a-chung (and ALA-LC's letters for EWTS digraphs) as users type them, spelled as EWTS.
+_WYLIE_SPELLINGS = str.maketrans({
+    "\u2019": "'", "\u02bc": "'", "\u2018": "'", "\u02bb": "'", "`": "'", "\u00b4": "'",
+    "ṅ": "ng", "ñ": "ny", "ś": "sh", "ź": "zh", "Ṅ": "ng", "Ñ": "ny", "Ś": "sh", "Ź": "zh",
+})
+
+
+@lru_cache(maxsize=1 << 16)
+def wylie_key(wylie: str) -> str:
+    """Tibetan transliteration key: the EWTS of a syllable, lower-cased, the a-chung unified.
+
+    Lower-casing merges EWTS's capitals (the long vowels A/I/U written with a-chung below, the
+    retroflex T/D/N/Sh) with their plain letters, as BDRC's lenient search does; the a-chung
+    letter itself is one apostrophe however it was typed (' ’ ʼ). Nothing else is folded:
+    ka/kha/ha and o/u stay apart.
+    """
+    return unicodedata.normalize("NFC", wylie).translate(_WYLIE_SPELLINGS).lower()
+
+
+_PINYIN_TONE_DIGITS = re.compile(r"(?<=[a-zü])[1-5]")
+
+
+@lru_cache(maxsize=1 << 16)
+def pinyin_key(reading: str) -> str:
+    """Chinese transliteration key: toneless pinyin that keeps ü (typed ü, v or u:).
+
+    Tone marks and tone numbers go; ü stays apart from u (lü 綠 is not lu 路).
+    """
+    s = unicodedata.normalize("NFD", reading.strip().lower()).replace("u\u0308", "\x00")
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = s.replace("\x00", "ü").replace("u:", "ü").replace("v", "ü")
+    return _PINYIN_TONE_DIGITS.sub("", s)

@@ -105,7 +105,9 @@ def test_field_keys():
     assert texts("甘珠爾", "l") == ["甘", "珠", "尔"]
     # one skeleton; native-script tokens carry their script group (analysis.TR_GROUP)
     assert texts("ᠮᠣᠩᠭᠣᠯ Монгол Mongol", "tr") == ["Mmungul", "mungul", "mungul"]
-    assert texts("བཀའ་འགྱུར", "tr") == ["Tbqa", "Tgiur"]
+    # Tibetan by Wylie's own rules, Chinese by pinyin's (issue 12)
+    assert texts("བཀའ་འགྱུར", "tr") == ["Tbka'", "T'gyur"]
+    assert texts("綠", "tr") == ["Hlü"]
 
 
 def test_writing_system_context():

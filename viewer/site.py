@@ -148,7 +148,7 @@ def understood_labels() -> dict[str, str]:
     return {"scripts": gettext("scripts"), "transliteration": gettext("transliteration"),
             "converted": gettext("converted"), "aliases": gettext("aliases"),
             "phrase": gettext("phrase"), "exact": gettext("exact spelling"),
-            "truncated": gettext("truncated")}
+            "truncated": gettext("truncated"), "sound": gettext("Chinese by sound")}
 
 
 def understood_parts(understood) -> list[tuple[str, str]]:
