@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
 from pathlib import Path
-from typing import Optional, Sequence as Seq
+from typing import Sequence as Seq
 
 from whoosh import query as wq
 
 from catalog.analysis import BOOSTS, FIELDS, analyzer, tr_matches, writing_system as ws_context
 from library import scripts
+
+from .query_syntax import Understood
 
 __all__ = ["build_query", "load_aliases", "Aliases", "Understood", "DEFAULT_ALIASES_PATH",
            "MAX_QUERY_CHARS", "MAX_QUERY_TOKENS", "segment_pinyin", "segment_wylie",
@@ -325,23 +327,6 @@ def segment_pinyin(word: str) -> tuple[str, ...]:
 # build_query
 # ---------------------------------------------------------------------------------------------
 
-
-@dataclass
-class Understood:
-    """The query as understood: what build_query made of the user's text."""
-
-    text: str  # as searched: capped, Menksoft converted, NFC
-    scripts: list[str] = field(default_factory=list)  # of the query's words
-    # how the Latin words were read: "wylie", "pinyin", "latin", "cyrillic", or None
-    transliteration: Optional[str] = None
-    converted: dict[str, str] = field(default_factory=dict)  # e.g. {"wylie": "བཀའ་འགྱུར"}
-    aliases: list[str] = field(default_factory=list)  # the other spellings searched
-    phrase: bool = False  # several tokens, matched as a phrase
-    exact: bool = False
-    truncated: bool = False
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 _CYRILLIC_LETTER = re.compile("[\u0400-\u052f]")
 

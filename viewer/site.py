@@ -15,6 +15,7 @@ from flask import (Blueprint, Response, abort, make_response, redirect, render_t
                    request, url_for)
 from markupsafe import Markup, escape
 
+from catalog.query_tree import MAX_EXPANSION
 from catalog.querying import Understood
 from catalog.request import SearchRequest
 from catalog.schema import FACETS
@@ -148,7 +149,11 @@ def understood_labels() -> dict[str, str]:
     return {"scripts": gettext("scripts"), "transliteration": gettext("transliteration"),
             "converted": gettext("converted"), "aliases": gettext("aliases"),
             "phrase": gettext("phrase"), "exact": gettext("exact spelling"),
-            "truncated": gettext("truncated")}
+            "truncated": gettext("truncated"), "reading": gettext("read as"),
+            "filters": gettext("filters"), "expanded": gettext("words found for each prefix"),
+            "capped": gettext("only the %(n)s most frequent words searched for",
+                              n=MAX_EXPANSION),
+            "problems": gettext("left out")}
 
 
 def understood_parts(understood) -> list[tuple[str, str]]:
