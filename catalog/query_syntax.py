@@ -22,7 +22,7 @@ it dropped. ``describe`` writes a tree back as text, for "understood".
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Optional, Union
 
 from library.errors import BadRequestError
@@ -76,6 +76,8 @@ class Word:
     text: str
     quoted: bool = False
     prefix: bool = False
+    # written after an explicit AND: never read together with the word before it
+    apart: bool = False
 
 
 @dataclass(frozen=True)
@@ -207,19 +209,23 @@ class _Reader:
 
     def conjunction(self) -> Optional[Node]:
         parts: list[Node] = []
+        apart = False
         while self.peek() is not None:
             tok = self.peek()
             if tok.kind in ("and", "or", "near"):
                 self.take()
                 if tok.kind == "and" and parts and self.peek() is not None \
-                        and self.peek().kind == "word":
+                        and self.peek().kind in ("word", "not"):
+                    apart = True
                     continue
                 name = {"and": "AND", "or": "OR", "near": "NEAR"}[tok.kind]
                 self.problems.append(f"{name} needs a word on each side")
                 continue
             part = self.disjunction()
             if part is not None:
-                parts.append(part)
+                parts.append(replace(part, apart=True) if apart and isinstance(part, Word)
+                             else part)
+            apart = False
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else All(tuple(parts))

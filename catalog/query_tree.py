@@ -77,7 +77,8 @@ def _runs(node: Node, opts: dict) -> Node:
         if len(run) > 1:
             joined = " ".join(w.text for w in run)
             info = build_query(joined, **opts)[1]
-            if info.aliases or "wylie" in info.converted or "pinyin" in info.converted:
+            if info.aliases or info.transliteration in ("wylie", "pinyin") \
+                    or "wylie" in info.converted:
                 parts.append(Word(joined))
                 run.clear()
                 return
@@ -86,6 +87,8 @@ def _runs(node: Node, opts: dict) -> Node:
 
     for p in node.parts:
         if isinstance(p, Word) and not p.quoted and not p.prefix:
+            if p.apart:
+                flush()
             run.append(p)
             continue
         flush()
