@@ -28,12 +28,15 @@ from typing import Optional, Union
 from library.errors import BadRequestError
 
 __all__ = ["Understood", "Word", "All", "Any", "Not", "Near", "Node", "Parsed", "QuerySyntaxError",
-           "FILTER_FIELDS", "MAX_NEAR", "parse", "describe", "is_space"]
+           "FILTER_FIELDS", "MAX_NEAR", "MAX_PREFIXES", "parse", "describe", "is_space"]
 
 # Field filters a query may carry; all but title are the index's facet or item fields.
 FILTER_FIELDS = ("title", "collection", "script", "language", "item")
 # NEAR/n beyond this is not "near": a page is rarely longer than a few thousand tokens.
 MAX_NEAR = 100
+# Each prefix reads part of the index's vocabulary before the search starts: a query may
+# have this many (the others are read as whole words).
+MAX_PREFIXES = 8
 
 
 class QuerySyntaxError(BadRequestError):
@@ -297,6 +300,12 @@ def parse(text: str, *, strict: bool = False) -> Parsed:
             filters.setdefault(name, []).append(value)
         else:
             words.append(tok)
+    prefixes = [t for t in words if t.kind == "word" and not t.quoted and len(t.text) > 1
+                and t.text.endswith("*")]
+    if len(prefixes) > MAX_PREFIXES:
+        problems.append(f"a query may have at most {MAX_PREFIXES} prefixes (word*)")
+        for t in prefixes[MAX_PREFIXES:]:
+            t.text = t.text.rstrip("*")
     node = _Reader(words, problems).conjunction()
     if node is not None and _only_excluded(node):
         problems.append("a query needs at least one word that is not excluded")

@@ -3,7 +3,8 @@
 Each word (or quoted phrase) becomes what ``querying.build_query`` makes of it, so every rule
 of the words (scripts, keys, Wylie and pinyin, aliases) applies to each; the operators
 combine them: AND as ``wq.And``, OR as ``wq.Or``, NOT as ``wq.AndNot``, NEAR/n as
-``wq.SpanNear2`` (unordered, slop n), a prefix as ``wq.Prefix`` at the word's last position.
+``NearQuery`` (Whoosh's unordered SpanNear2, slop n), a prefix as ``WordPrefix`` (a
+``wq.Prefix``) at the word's last position.
 A query of one word and no operator is exactly ``build_query``'s, as before the syntax.
 
 A run of plain words that together spell an alias, or read together as Wylie or pinyin
@@ -114,8 +115,8 @@ def _tree(node: Node, opts: dict, info: Understood) -> wq.Query:
         _merge(info, part)
         return _as_prefix(q, node.text + "*") if node.prefix else q
     if isinstance(node, Near):
-        return wq.SpanNear2([_tree(node.left, opts, info), _tree(node.right, opts, info)],
-                            slop=node.distance, ordered=False)
+        return NearQuery([_tree(node.left, opts, info), _tree(node.right, opts, info)],
+                         node.distance)
     if isinstance(node, Any):
         return wq.Or([_tree(p, opts, info) for p in node.parts])
     if isinstance(node, Not):  # (only within All: the parser refuses a query of NOTs alone)
@@ -126,6 +127,17 @@ def _tree(node: Node, opts: dict, info: Understood) -> wq.Query:
     if neg:
         q = wq.AndNot(q, neg[0] if len(neg) == 1 else wq.Or(neg))
     return q
+
+
+class NearQuery(wq.SpanNear2):
+    """NEAR/n: both sides within ``slop`` tokens, either order (``boolscan.NearOf`` matches
+    it; Whoosh's own spans only if a side has another shape). It has a boost like every
+    other query, for the relevance ranking's walk over a tree."""
+
+    boost = 1.0
+
+    def __init__(self, qs: list, slop: int) -> None:
+        super().__init__(qs, slop=slop, ordered=False)
 
 
 class WordPrefix(wq.Prefix):
@@ -174,7 +186,7 @@ def index_tree(q: wq.Query, reader, info: Understood, memo: Optional[dict] = Non
     if isinstance(q, WordPrefix):
         key = (q.fieldname, text_of(q.text), q.boost)
         if key not in memo:
-            memo[key] = _expand(q, reader, info, memo.setdefault(q.word, set()))
+            memo[key] = _expand(q, reader, info, memo)
         return memo[key]
     if isinstance(q, wq.Sequence) and any(isinstance(c, wq.Prefix) for c in q.subqueries):
         subs = [index_tree(c, reader, info, memo) for c in q.subqueries]
@@ -188,7 +200,7 @@ def index_tree(q: wq.Query, reader, info: Understood, memo: Optional[dict] = Non
             return wq.NullQuery
         if isinstance(q, wq.And):
             return wq.And(subs, boost=q.boost)
-        return wq.SpanNear2(subs, slop=q.slop, ordered=False)
+        return NearQuery(subs, q.slop)
     if isinstance(q, wq.AndNot):
         pos = index_tree(q.a, reader, info, memo)
         neg = index_tree(q.b, reader, info, memo)
@@ -207,9 +219,9 @@ def _has_prefix(q: wq.Query) -> bool:
     return isinstance(q, wq.Prefix) or any(_has_prefix(c) for c in q.children())
 
 
-def _expand(q: WordPrefix, reader, info: Understood, terms_of_word: set) -> wq.Query:
+def _expand(q: WordPrefix, reader, info: Understood, memo: dict) -> wq.Query:
     """The most frequent index terms (at most MAX_EXPANSION) beginning with the prefix
-    (``terms_of_word``: the terms the word's other prefixes reached, counted once)."""
+    (``memo`` keeps the terms the word's other prefixes reached, to count them once)."""
     field, key = q.fieldname, text_of(q.text)
     phys = analysis.INDEX_FIELD_OF.get(field, field)
     marks = {"x": ("", analysis.X_ONLY), "s": ("", analysis.X_ONLY),
@@ -217,16 +229,14 @@ def _expand(q: WordPrefix, reader, info: Understood, terms_of_word: set) -> wq.Q
     found: dict[str, int] = {}
     capped = False
     for mark in marks:
-        for n, term in enumerate(reader.expand_prefix(phys, mark + key)):
-            if n >= MAX_PREFIX_SCAN:
-                capped = True
-                break
-            t = text_of(term)
-            found[t] = reader.doc_frequency(phys, t)
+        read, over = _lexicon(reader, phys, mark + key, memo)
+        found.update(read)
+        capped = capped or over
     best = sorted(found, key=lambda t: (-found[t], t))
     if len(best) > MAX_EXPANSION:
         capped, best = True, best[:MAX_EXPANSION]
     word = q.word
+    terms_of_word = memo.setdefault(("word", word), set())
     terms_of_word.update(best)
     info.expanded[word] = len(terms_of_word)
     if capped and word not in info.capped:
@@ -234,6 +244,25 @@ def _expand(q: WordPrefix, reader, info: Understood, terms_of_word: set) -> wq.Q
     if not best:
         return wq.NullQuery
     return wq.Or([wq.Term(phys, t) for t in best], boost=q.boost)
+
+
+def _lexicon(reader, field: str, prefix: str, memo: dict) -> tuple[dict[str, int], bool]:
+    """The index terms beginning with ``prefix`` (at most MAX_PREFIX_SCAN of them) with their
+    document counts, and whether there were more (read once a query: ``memo``)."""
+    key = ("lexicon", field, prefix)
+    if key not in memo:
+        memo[key] = _read_lexicon(reader, field, prefix)
+    return memo[key]
+
+
+def _read_lexicon(reader, field: str, prefix: str) -> tuple[dict[str, int], bool]:
+    found: dict[str, int] = {}
+    for n, term in enumerate(reader.expand_prefix(field, prefix)):
+        if n >= MAX_PREFIX_SCAN:
+            return found, True
+        t = text_of(term)
+        found[t] = reader.doc_frequency(field, t)
+    return found, False
 
 
 # ---------------------------------------------------------------------------------------------

@@ -140,6 +140,17 @@ def test_hits_highlight_every_word_and_not_the_excluded(udhr):
         assert "<mark>鑑於</mark>" in r.hits[0].snippet
 
 
+@pytest.mark.parametrize("query", ["equal NEAR/3 born", "and -dignity", "reason OR security",
+                                   "r*", "title:Universal", "dignity human"])
+def test_relevance_ranks_the_new_shapes(udhr, query):
+    with open_searcher(udhr) as s:
+        reading = search(s, SearchRequest(query, page_size=100))
+        ranked = search(s, SearchRequest(query, page_size=100, sort="relevance"))
+    assert reading.total > 0
+    assert sorted((h.item_id, h.order) for h in ranked.hits) == \
+        sorted((h.item_id, h.order) for h in reading.hits)
+
+
 def test_a_prefix_is_bounded_and_understood_says_so(udhr, monkeypatch):
     with open_searcher(udhr) as s:
         r = search(s, SearchRequest("r*", page_size=100))
@@ -183,7 +194,8 @@ def test_how_a_query_is_read(text, reading, filters):
 
 
 MALFORMED = ['"unclosed', "a OR", "OR b", "NEAR/x", "a NEAR/0 b", "a NEAR/5", "title:",
-             "-a", "NOT a", "NOT", "a AND", 'collection:"', "a OR -b"]
+             "-a", "NOT a", "NOT", "a AND", 'collection:"', "a OR -b",
+             " ".join(f"w{i}*" for i in range(9))]
 
 
 @pytest.mark.parametrize("text", MALFORMED)
