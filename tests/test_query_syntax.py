@@ -218,6 +218,16 @@ def test_malformed_queries_are_4xx_on_the_web_never_500(client, text):
     assert client.get("/api/search", query_string={"q": '"unclosed'}).status_code == 400
 
 
+def test_the_search_page_shows_the_form_again_with_the_problem(client):
+    resp = client.get("/search", query_string={"q": '乾隆 "五月'},
+                      headers={"Accept-Language": "zh-CN"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "a quotation mark is not closed" in text and "无法解读该检索式" in text
+    assert 'value="乾隆 &#34;五月"' in text  # the query as typed, to correct
+    assert '<details class="search-help" open>' in text
+
+
 def test_the_cli_prints_an_error_line(sample_library):
     res = CliRunner().invoke(cli, ["--library", str(sample_library.library), "search",
                                    "Gesar OR"])
