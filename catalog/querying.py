@@ -1,7 +1,9 @@
 """From a user's query text to a Whoosh query over the four analysed fields, plus what was understood.
 
-The user's text is plain text, never Whoosh query syntax: quotes, colons, brackets and operators
-are just characters (the tokenizer skips punctuation). The query is analysed with the same
+``build_query`` reads one word or phrase of the search syntax (``catalog.query_syntax`` reads
+the operators and filters, ``catalog.query_tree`` combines the words' queries). Its text is
+plain text, never Whoosh query syntax: quotes, colons, brackets and operators are just
+characters (the tokenizer skips punctuation). The query is analysed with the same
 analyzers as the index, field by field; a multi-token query is a phrase in each field, and the
 fields are OR-ed with boosts (exact > shape > loose > transliteration). On top of that, for
 everything except ``exact=True``:
