@@ -11,6 +11,8 @@ import random
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog import index as cindex, query_tree
 from catalog.deadline import Deadline
@@ -249,6 +251,27 @@ def test_understood_shows_the_reading_in_the_interface_language(client):
 def test_the_search_help_shows_the_syntax(client):
     text = client.get("/search?q=x").get_data(as_text=True)
     assert "NEAR/5" in text and "title:Geser" in text
+
+
+_SYNTAX_TEXT = st.lists(st.one_of(
+    st.sampled_from(["OR", "AND", "NOT", "NEAR/3", "NEAR/", "-", '"', "*", "title:",
+                     "item:x", "(", ")", " ", "\u202f", "乾隆", "ཆོས", "ᠡᠷᠬᠡ", "khan", "-a"]),
+    st.text(max_size=4)), max_size=12).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_SYNTAX_TEXT)
+def test_any_text_is_read_or_refused_with_a_message(text):
+    parsed = parse(text)
+    assert isinstance(parsed.problems, list)
+    try:
+        parse(text, strict=True)
+    except QuerySyntaxError as e:
+        assert parsed.problems and e.message.endswith(parsed.problems[0])
+    else:
+        assert not parsed.problems
+    q, info = query_tree.compose(text)
+    assert info.problems == parsed.problems
 
 
 # --- the hard deadline holds for the new shapes --------------------------------------------
