@@ -344,8 +344,7 @@ def scan(reader, plan: list[Seq], restrict: list, want: int, deadline: float | N
     ``hard`` deadline the scan stops wherever it is, first page or not (``Scanned.cut``).
     """
     hard = hard or Deadline(None)
-    scans = [SeqScan(reader, sq, restrict, pairs_of, hard) for sq in plan]
-    scans = [sc for sc in scans if not sc.done]
+    scans = [sc for sc in _opened(reader, plan, restrict, pairs_of, hard) if not sc.done]
     n_docs = reader.doc_count_all()
     deletions = reader.has_deletions()
     matched: list[int] = []
@@ -380,12 +379,18 @@ def scan(reader, plan: list[Seq], restrict: list, want: int, deadline: float | N
             per_doc = (now - t0) / upto
             if per_doc * (n_docs - upto) > left and upto < n_docs:
                 return _sample(matched, upto, n_docs, scans, take, deadline, left / per_doc,
-                               lambda: [sc for sc in (SeqScan(reader, sq, restrict, pairs_of,
-                                                              hard)
-                                                      for sq in plan) if not sc.done], hard)
+                               lambda: [sc for sc in _opened(reader, plan, restrict, pairs_of,
+                                                             hard) if not sc.done], hard)
     if not scans:
         upto = n_docs
     return Scanned(matched, upto, len(matched), 0, n_docs)
+
+
+def _opened(reader, plan: list, restrict: list, pairs_of, hard: Deadline) -> list:
+    """A scan per element of ``plan``: a sequence, or a boolean node (``catalog.boolscan``)
+    that opens into a scan of the same interface."""
+    return [SeqScan(reader, p, restrict, pairs_of, hard) if isinstance(p, tuple)
+            else p.open(reader, restrict, pairs_of, hard) for p in plan]
 
 
 def _sample(matched: list[int], upto: int, n_docs: int, scans: list, take, deadline: float,

@@ -1,7 +1,9 @@
 """From a user's query text to a Whoosh query over the four analysed fields, plus what was understood.
 
-The user's text is plain text, never Whoosh query syntax: quotes, colons, brackets and operators
-are just characters (the tokenizer skips punctuation). The query is analysed with the same
+``build_query`` reads one word or phrase of the search syntax (``catalog.query_syntax`` reads
+the operators and filters, ``catalog.query_tree`` combines the words' queries). Its text is
+plain text, never Whoosh query syntax: quotes, colons, brackets and operators are just
+characters (the tokenizer skips punctuation). The query is analysed with the same
 analyzers as the index, field by field; a multi-token query is a phrase in each field, and the
 fields are OR-ed with boosts (exact > shape > loose > transliteration). On top of that, for
 everything except ``exact=True``:
@@ -18,17 +20,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
 from pathlib import Path
-from typing import Optional, Sequence as Seq
+from typing import Sequence as Seq
 
 from whoosh import query as wq
 
 from catalog.analysis import BOOSTS, FIELDS, analyzer, writing_system as ws_context
 from catalog.tr_query import pinyin_sequence, split_sound, tr_sequences, wylie_sequence
 from library import scripts
+
+from .query_syntax import Understood
 
 __all__ = ["build_query", "load_aliases", "Aliases", "Understood", "DEFAULT_ALIASES_PATH",
            "MAX_QUERY_CHARS", "MAX_QUERY_TOKENS", "segment_pinyin", "segment_wylie",
@@ -326,24 +330,6 @@ def segment_pinyin(word: str) -> tuple[str, ...]:
 # build_query
 # ---------------------------------------------------------------------------------------------
 
-
-@dataclass
-class Understood:
-    """The query as understood: what build_query made of the user's text."""
-
-    text: str  # as searched: capped, Menksoft converted, NFC
-    scripts: list[str] = field(default_factory=list)  # of the query's words
-    # how the Latin words were read: "wylie", "pinyin", "latin", "cyrillic", or None
-    transliteration: Optional[str] = None
-    converted: dict[str, str] = field(default_factory=dict)  # e.g. {"wylie": "བཀའ་འགྱུར"}
-    aliases: list[str] = field(default_factory=list)  # the other spellings searched
-    phrase: bool = False  # several tokens, matched as a phrase
-    exact: bool = False
-    truncated: bool = False
-    sound: bool = False  # Chinese searched by sound too (the user's sound: prefix)
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 _CYRILLIC_LETTER = re.compile("[\u0400-\u052f]")
 

@@ -19,6 +19,7 @@ from library.numbers import parse_int
 from library.settings import Settings
 from library.store import Store
 
+from .query_syntax import parse
 from .querying import MAX_QUERY_CHARS
 from .schema import FACETS
 
@@ -83,6 +84,11 @@ class SearchRequest:
         for name in self.filters:
             if name not in FACETS:
                 raise BadRequestError(f"unknown facet {name!r}")
+        if self.item is None:
+            # a malformed query is refused with what to write instead (QuerySyntaxError);
+            # an item's searches (the reader, Content Search, autocomplete), asked as one
+            # types, read it as well as they can
+            parse(text, strict=True)
         object.__setattr__(self, "text", text)
         object.__setattr__(self, "filters", MappingProxyType(
             {k: v for k, v in self.filters.items() if v}))

@@ -28,11 +28,13 @@ from . import analysis, matching, relevance
 from .deadline import Deadline
 from .facets import facet_table, scanned_counts, sorted_facets
 from .pairs import pair_table
-from .querying import Understood, build_query
+from .boolscan import AllOf, Leaf, bool_plan, highlight_plan, items_leaf
+from .query_tree import compose, filter_terms, index_tree
+from .querying import Understood
 from .request import SearchRequest
 from .searcher import Searcher, open_searcher
 from .snippets import make_snippet, match_spans, position_spans
-from .terms import index_query, plan_of, query_sequences
+from .terms import query_sequences
 
 __all__ = ["PageHit", "ItemHits", "ItemMatches", "SearchResult", "SearchRequest", "Searcher",
            "open_searcher", "search", "page_matches", "autocomplete", "group_by_item"]
@@ -103,9 +105,32 @@ def _restrict(req: SearchRequest) -> list:
 
 def _query(req: SearchRequest, reader) -> tuple[wq.Query, Understood, wq.Query]:
     """(query over the key fields, as understood, the same over the index's terms)."""
-    q, understood = build_query(req.text, exact=req.exact, aliases_path=req.aliases,
-                                field_map=analysis.QUERY_FIELD_MAP)
-    return q, understood, index_query(q, reader)
+    q, understood = compose(req.text, exact=req.exact, aliases_path=req.aliases,
+                            field_map=analysis.QUERY_FIELD_MAP)
+    return q, understood, index_tree(q, reader, understood)
+
+
+def _plan(s: Searcher, q: wq.Query, iq: wq.Query, understood: Understood, restrict: list
+          ) -> tuple[Optional[list], list, wq.Query, list]:
+    """(what ``matching.scan`` reads, or None for Whoosh's matchers; the terms every match
+    carries; the same for Whoosh; the sequences a hit highlights) of a query and its field
+    filters (``title:`` allows some items' pages, the others are terms)."""
+    terms, items = filter_terms(s, understood.filters)
+    restrict = restrict + terms
+    if q is wq.NullQuery and (terms or items is not None):  # filters alone: their pages
+        plan = items_leaf(items) if items is not None else \
+            Leaf(((((terms[0].fieldname, terms[0].text),),),))
+    else:
+        plan = bool_plan(iq)
+        if plan is not None and items is not None:
+            plan = AllOf((plan, items_leaf(items)))
+    full = wq.And([iq] + restrict) if restrict else iq
+    if items is not None:
+        full = wq.And([full, wq.Or([wq.Term("item", i) for i in items])])
+    if plan is None:
+        return None, restrict, full, []
+    return (list(plan.seqs) if isinstance(plan, Leaf) else [plan]), restrict, full, \
+        highlight_plan(plan)
 
 
 def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = None
@@ -124,8 +149,7 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
     page, page_size = req.page, req.page_size
     reader = s.searcher.reader()
     q, understood, iq = _query(req, reader)
-    restrict = _restrict(req)
-    full = wq.And([iq] + restrict) if restrict else iq
+    plan, restrict, full, shown = _plan(s, q, iq, understood, _restrict(req))
     start, stop = (page - 1) * page_size, page * page_size
     table, pairs_of = facet_table(s), pair_table(s)
     hard = _deadline(req, deadline)
@@ -133,7 +157,6 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
     ranking = req.sort == "relevance"
     # relevance ranks the first candidates in reading order: the scan finds them exactly
     want = relevance.MAX_CANDIDATES if ranking else stop
-    plan = plan_of(iq)
     if plan is not None:
         scanned = matching.scan(reader, plan, restrict, want, deadline, pairs_of, hard)
     else:
@@ -145,7 +168,7 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
         found = [(d, 0.0) for d in scanned.matched[start:stop]]
     estimate = not scanned.complete
     seqs = query_sequences(q)
-    where = matching.MatchPositions(reader, plan) if plan else None
+    where = matching.MatchPositions(reader, shown) if shown else None
     hits = []
     for docnum, score in found:
         if hard.passed():
@@ -215,17 +238,16 @@ def page_matches(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline
     if req.item is None:
         raise ValueError("page_matches needs a request for one item")
     reader = s.searcher.reader()
-    q, _, iq = _query(req, reader)
-    restrict = _restrict(req)
-    plan = plan_of(iq)
+    q, understood, iq = _query(req, reader)
+    plan, restrict, full, shown = _plan(s, q, iq, understood, _restrict(req))
     pairs_of = pair_table(s)
     hard = _deadline(req, deadline)
     if plan is not None:
         docs = matching.scan(reader, plan, restrict, 0, None, pairs_of, hard).matched
     else:
-        docs = _whoosh_docs(s, wq.And([iq] + restrict), 0, float("inf"), hard).matched
+        docs = _whoosh_docs(s, full, 0, float("inf"), hard).matched
     seqs = query_sequences(q)
-    where = matching.MatchPositions(reader, plan) if plan else None
+    where = matching.MatchPositions(reader, shown) if shown else None
     hits = ItemMatches()
     for d in docs:
         if hard.passed():

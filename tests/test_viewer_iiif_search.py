@@ -63,10 +63,14 @@ def test_vertical_mongolian_hit_boxes(client, check):
 
 
 def test_phrase_down_a_column_gets_the_union(client, check):
-    doc = _get(client, "/iiif/jangar-ms-1/search?q=ᠪᠣᠮᠪᠠ ᠬᠠᠭᠠᠨ")
+    doc = _get(client, '/iiif/jangar-ms-1/search?q="ᠪᠣᠮᠪᠠ ᠬᠠᠭᠠᠨ"')
     check(doc)
     assert doc["items"], doc
     assert {_box(a["target"]) for a in doc["items"]} == {(250, 100, 90, 920)}
+    # unquoted, the two words are found each on its own (the search syntax: README)
+    doc = _get(client, "/iiif/jangar-ms-1/search?q=ᠪᠣᠮᠪᠠ ᠬᠠᠭᠠᠨ")
+    assert {_box(a["target"]) for a in doc["items"]} == {(250, 100, 90, 420),
+                                                         (250, 600, 90, 420)}
 
 
 def test_pothi_hit_boxes_also_by_wylie(client, check):

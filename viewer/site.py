@@ -15,6 +15,8 @@ from flask import (Blueprint, Response, abort, make_response, redirect, render_t
                    request, url_for)
 from markupsafe import Markup, escape
 
+from catalog.query_tree import MAX_EXPANSION
+from catalog.query_syntax import QuerySyntaxError
 from catalog.querying import Understood
 from catalog.request import SearchRequest
 from catalog.schema import FACETS
@@ -148,7 +150,12 @@ def understood_labels() -> dict[str, str]:
     return {"scripts": gettext("scripts"), "transliteration": gettext("transliteration"),
             "converted": gettext("converted"), "aliases": gettext("aliases"),
             "phrase": gettext("phrase"), "exact": gettext("exact spelling"),
-            "truncated": gettext("truncated"), "sound": gettext("Chinese by sound")}
+            "truncated": gettext("truncated"), "sound": gettext("Chinese by sound"),
+            "reading": gettext("read as"),
+            "filters": gettext("filters"), "expanded": gettext("words found for each prefix"),
+            "capped": gettext("only the %(n)s most frequent words searched for",
+                              n=MAX_EXPANSION),
+            "problems": gettext("left out")}
 
 
 def understood_parts(understood) -> list[tuple[str, str]]:
@@ -192,9 +199,28 @@ def home():
     return render_template("index.html", items=items, collections=catalog.collections())
 
 
+class _Unread:
+    """A search whose query could not be read: its parameters, with the text as typed."""
+
+    def __init__(self, params: SearchRequest, text: str) -> None:
+        self._params, self.text = params, text
+
+    def __getattr__(self, name: str):
+        return getattr(self._params, name)
+
+
 @bp.route(urls.SEARCH.rule)
 def search_page():
-    params = search_params()
+    try:
+        params = search_params()
+    except QuerySyntaxError as e:
+        # the form again, with the query as typed, what is wrong with it and the syntax
+        params = SearchRequest.from_args({**request.args.to_dict(), "q": ""}, get_settings(),
+                                         page_size=PAGE_SIZE)
+        return render_template(
+            "search.html", params=_Unread(params, request.args.get("q", "")), result=None,
+            problem=e.message, pages=0, titles={}, facets=FACETS, collections={},
+            search_url=search_url, understood=[], facet_label=facet_label), 400
     result = run_search(params)
     collections = {c.id: c for c in get_catalog().collections()}
     pages = 0
