@@ -1,9 +1,14 @@
 """Search benchmark: index throughput (one process and all cores), index size, query latency
 (p50/p95) and peak memory over a generated multiscript corpus, against peers run in the same
-run on the same pages: Whoosh's stock StandardAnalyzer on one field, and SQLite FTS5 with its
-trigram tokenizer. Figures are in docs/benchmarks-search.md.
+run on the same pages: Whoosh's stock StandardAnalyzer on one field, SQLite FTS5 with its
+trigram tokenizer, and tantivy fed Sudur's exact tokens (bench/tantivy_peer.py, the ``bench``
+extra). Each peer's total is checked against Sudur's exact total, with a warning when it is out
+of reason (a peer timing an empty answer compares nothing). Figures are in
+docs/benchmarks-search.md.
 
-    .venv/bin/python bench/bench_search.py --pages 20000
+    .venv/bin/python bench/bench_search.py --pages 5000 --json small.json
+    .venv/bin/python bench/bench_search.py --pages 20000 --json large.json
+    .venv/bin/python bench/bench_search.py --growth small.json large.json
 
 With ``--baseline REV`` it compares instead this tree's search with the code of git revision REV
 (extracted with ``git archive``): each code runs in a subprocess of its own, indexes the same
@@ -535,6 +540,12 @@ def check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, pee
                     print(f"  WARNING {cls}: {q!r}: {name} total {total}, Sudur {ref} "
                           f"(exact keys only {ref_x})")
     print(f"totals checked against Sudur's exact totals: {warned} out of reason")
+    spread = sorted(((exact_total[q] / max(1, exact_keys_total[q]), q) for qs in
+                     query_sets.values() for q in qs if exact_keys_total[q]), reverse=True)
+    if spread:
+        print(f"pages found by the default (loose) search per page holding the exact keys: "
+              f"max {spread[0][0]:.0f}x ({spread[0][1]!r}), median "
+              f"{statistics.median(r for r, _ in spread):.1f}x")
 
 
 def growth(small: str, large: str) -> None:
