@@ -147,7 +147,8 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
     else:
         order = scanned.matched
         if not req.exact:
-            first = _exact_first(s, req, reader, restrict, page_size, pairs_of, hard)
+            first = _exact_first(s, req, reader, restrict, page_size, pairs_of, hard,
+                                 scanned)
             if first:
                 shown = set(first)
                 order = first + [d for d in scanned.matched[:stop] if d not in shown]
@@ -168,15 +169,26 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
                         partial=hard.hit)
 
 
+# How many of the search's matches are checked one by one for the exact keys before the
+# exact keys get a scan of their own.
+_EXACT_CHECKS = 256
+
+
 def _exact_first(s: Searcher, req: SearchRequest, reader, restrict: list, want: int,
-                 pairs_of, hard: Deadline) -> list[int]:
+                 pairs_of, hard: Deadline, scanned: "matching.Scanned") -> list[int]:
     """The first ``want`` matches of the query's exact keys, in reading order: the first page
     shows them before the other matches.
 
     Loose matching finds a rare word's sound-alikes too, up to 151 times as many pages as
     the word itself (docs/benchmarks-search.md), and in plain reading order one of them may be
     the first hit. Every later page continues the same order: the reading order of all
-    matches, without these. Finding them costs one scan that stops at ``want`` matches.
+    matches, without these.
+
+    They are looked for among the search's own matches first (``scanned``, every match below
+    its ``exact_upto`` in reading order), from the postings' positions: that settles it when
+    they hold ``want`` of them early, or when the search read every match and they are few (a
+    rare word or phrase). Otherwise the exact keys get a scan of their own, which stops at
+    ``want`` matches.
     """
     xq, _ = build_query(req.text, exact=True, aliases_path=req.aliases,
                         field_map=analysis.QUERY_FIELD_MAP)
@@ -184,11 +196,21 @@ def _exact_first(s: Searcher, req: SearchRequest, reader, restrict: list, want: 
     if ixq is wq.NullQuery:
         return []
     plan = plan_of(ixq)
-    if plan is not None:
-        # (a counting deadline already passed: the scan stops once it has ``want``)
-        return matching.scan(reader, plan, restrict, want, 0.0, pairs_of, hard).matched[:want]
-    full = wq.And([ixq] + restrict) if restrict else ixq
-    return _whoosh_docs(s, full, want, 0.0, hard).matched[:want]
+    if plan is None:
+        full = wq.And([ixq] + restrict) if restrict else ixq
+        return _whoosh_docs(s, full, want, 0.0, hard).matched[:want]
+    read = scanned.matched[:scanned.sampled_from]
+    where = matching.MatchPositions(reader, plan)
+    found = []
+    for d in read[:_EXACT_CHECKS]:
+        if where.starts(d):
+            found.append(d)
+            if len(found) >= want:
+                return found
+    if scanned.complete and len(read) <= _EXACT_CHECKS:
+        return found  # every match was read: these are all the exact ones
+    # (a counting deadline already passed: the scan stops once it has ``want``)
+    return matching.scan(reader, plan, restrict, want, 0.0, pairs_of, hard).matched[:want]
 
 
 def _deadline(req: SearchRequest, given: Optional[Deadline]) -> Deadline:

@@ -70,3 +70,18 @@ def test_a_tibetan_exact_syllable_comes_before_its_sound_alike(tmp_path):
         r = search(s, SearchRequest("ཏུར", page_size=10, time_budget=10.0))
     assert r.hits and r.hits[0].order == 3
     assert "<mark>ཏུར</mark>" in r.hits[0].snippet
+
+
+@pytest.mark.parametrize("checks,window", [(0, 512), (1, 2), (256, 2)])
+def test_every_way_of_finding_the_exact_matches_agrees(tmp_path, monkeypatch, checks, window):
+    # among the search's own matches (checks), or by a scan of their own (none checked, or the
+    # search itself cut short by a tiny window and no counting budget)
+    from catalog import matching, search as csearch
+    monkeypatch.setattr(csearch, "_EXACT_CHECKS", checks)
+    monkeypatch.setattr(matching, "_FIRST_WINDOW", window)
+    monkeypatch.setattr(matching, "_MAX_WINDOW", window)
+    query, alike = SOUND_ALIKES[0]
+    ix = _library(tmp_path, query, alike, "mn-Mong")
+    with open_searcher(ix) as s:
+        r = search(s, SearchRequest(query, page_size=3, time_budget=0.0))
+    assert [h.order for h in r.hits] == [4, 5, 1]
