@@ -555,10 +555,11 @@ def growth(small: str, large: str) -> None:
     """Per class, how each engine's p50/p95 grow from one --json report to another, and the
     Sudur/peer p95 ratios in each."""
     a, b = (json.loads(Path(p).read_text(encoding="utf-8")) for p in (small, large))
-    print(f"growth from {a['pages']} to {b['pages']} pages (p95 large / p95 small)")
+    print(f"growth from {a['pages']} to {b['pages']} pages (large / small, p50 and p95)")
     for cls, fa in a["classes"].items():
         fb = b["classes"].get(cls, {})
-        cells = [f"{name} {fb[name]['p95'] / max(fa[name]['p95'], 0.01):.1f}x"
+        cells = [f"{name} {fb[name]['p50'] / max(fa[name]['p50'], 0.01):.1f}x "
+                 f"{fb[name]['p95'] / max(fa[name]['p95'], 0.01):.1f}x"
                  for name in fa if name in fb]
         ratios = []
         for peer in ("fts5_raw_total", "fts5_same", "tantivy"):
