@@ -1,9 +1,14 @@
 """Search benchmark: index throughput (one process and all cores), index size, query latency
 (p50/p95) and peak memory over a generated multiscript corpus, against peers run in the same
-run on the same pages: Whoosh's stock StandardAnalyzer on one field, and SQLite FTS5 with its
-trigram tokenizer. Figures are in docs/benchmarks-search.md.
+run on the same pages: Whoosh's stock StandardAnalyzer on one field, SQLite FTS5 with its
+trigram tokenizer, and tantivy fed Sudur's exact tokens (bench/tantivy_peer.py, the ``bench``
+extra). Each peer's total is checked against Sudur's exact total, with a warning when it is out
+of reason (a peer timing an empty answer compares nothing). Figures are in
+docs/benchmarks-search.md.
 
-    .venv/bin/python bench/bench_search.py --pages 20000
+    .venv/bin/python bench/bench_search.py --pages 5000 --json small.json
+    .venv/bin/python bench/bench_search.py --pages 20000 --json large.json
+    .venv/bin/python bench/bench_search.py --growth small.json large.json
 
 With ``--baseline REV`` it compares instead this tree's search with the code of git revision REV
 (extracted with ``git archive``): each code runs in a subprocess of its own, indexes the same
@@ -44,6 +49,8 @@ sys.path.insert(0, str(CODE))
 SHARED = ROOT.parent / "shared" / "corpora"
 
 from library.models import Item, Page  # noqa: E402
+
+import tantivy_peer  # noqa: E402  (bench/ is this script's folder)
 
 FORMULA = "བྱང་ཆུབ་སེམས་དཔའ"
 
@@ -169,23 +176,40 @@ def bench_fts5(items, tmp: Path):
     return time.perf_counter() - t0, time.process_time() - c0, con
 
 
-def fts5_first_page(con, needles: list[str], total: bool = False) -> None:
-    """The first 10 pages containing any of ``needles``, with snippets (or, for needles
-    shorter than a trigram, a LIKE scan, as FTS5 itself would do); with ``total``, also the
-    number of matching pages, as a results page shows it (Sudur's answer carries one)."""
+def fts5_first_page(con, needles: list[str], total: bool = False
+                    ) -> tuple[list[tuple[str, str]], int | None]:
+    """((page id, snippet) of the first 10 pages containing any of ``needles``, the number of
+    matching pages or None): the trigram index when every needle has a trigram, else a scan
+    of the table, as FTS5 itself would do; with ``total``, the count a results page shows
+    (Sudur's answer carries one).
+
+    The scan uses ``instr``, not ``LIKE``: with SQLite 3.40, ``body LIKE '%ཆུ%'`` on a trigram
+    table returns no rows for a needle shorter than 3 characters (the trigram tokenizer
+    answers the LIKE itself and finds no trigram), so single Han characters and two-letter
+    Tibetan syllables timed an empty answer. ``lower`` on both sides stands in for the
+    trigram tokenizer's case folding, only when the needle has letters that fold.
+    """
     if all(len(n) >= 3 for n in needles):
         match = " OR ".join('"' + n.replace('"', '""') + '"' for n in needles)
-        con.execute("SELECT id, snippet(pages, 1, '<mark>', '</mark>', '…', 12)"
-                    " FROM pages WHERE pages MATCH ? LIMIT 10", (match,)).fetchall()
-        if total:
-            con.execute("SELECT count(*) FROM pages WHERE pages MATCH ?", (match,)).fetchone()
-    else:
-        where = " OR ".join("body LIKE ?" for _ in needles)
-        con.execute(f"SELECT id, substr(body, 1, 60) FROM pages WHERE {where} LIMIT 10",
-                    [f"%{n}%" for n in needles]).fetchall()
-        if total:
-            con.execute(f"SELECT count(*) FROM pages WHERE {where}",
-                        [f"%{n}%" for n in needles]).fetchone()
+        hits = con.execute("SELECT id, snippet(pages, 1, '<mark>', '</mark>', '…', 12)"
+                           " FROM pages WHERE pages MATCH ? LIMIT 10", (match,)).fetchall()
+        count = con.execute("SELECT count(*) FROM pages WHERE pages MATCH ?",
+                            (match,)).fetchone()[0] if total else None
+        return hits, count
+    where, args, first = [], [], None
+    for n in needles:
+        folds = n.lower() != n or n.upper() != n
+        where.append("instr(lower(body), ?) > 0" if folds else "instr(body, ?) > 0")
+        args.append(n.lower() if folds else n)
+        if first is None:
+            first = ("lower(body)" if folds else "body", args[-1])
+    pos = f"max(1, instr({first[0]}, ?) - 30)"
+    hits = con.execute(f"SELECT id, substr(body, {pos}, 60 + ?) FROM pages"
+                       f" WHERE {' OR '.join(where)} LIMIT 10",
+                       [first[1], len(first[1])] + args).fetchall()
+    count = con.execute(f"SELECT count(*) FROM pages WHERE {' OR '.join(where)}",
+                        args).fetchone()[0] if total else None
+    return hits, count
 
 
 def queries(items) -> dict[str, list[str]]:
@@ -196,8 +220,11 @@ def queries(items) -> dict[str, list[str]]:
     words = [rng.choice(tib) for _ in range(10)] + [rng.choice(mong) for _ in range(10)] + \
         [rng.choice(vocab["zh-Hant"]) for _ in range(10)]
     phrases = [FORMULA, "སངས་རྒྱས", "བཅོམ་ལྡན་འདས"]
+    # phrases come from the first 5,000 pages (the corpus of a smaller run is the start of a
+    # larger one's): the same queries at every size from 5,000 pages up, so growth shows
+    sample = items[:max(1, 5000 // 100)]
     for _ in range(12):
-        it = rng.choice(items)
+        it = rng.choice(sample)
         page = rng.choice(it.pages).text
         if it.writing_system == "bo":
             syl = [s for s in page.split("་") if s]
@@ -348,14 +375,19 @@ def main() -> None:
     ap.add_argument("--baseline", metavar="REV",
                     help="compare with the search of this git revision instead of the peers")
     ap.add_argument("--rounds", type=int, default=6, help="alternating rounds (--baseline)")
+    ap.add_argument("--no-tantivy", action="store_true", help="leave the tantivy peer out")
+    ap.add_argument("--json", metavar="PATH", help="also write the query figures as JSON")
+    ap.add_argument("--growth", nargs=2, metavar=("SMALL", "LARGE"),
+                    help="compare two --json reports (no benchmark run)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(args)
         return
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"{_cpu_model()}, Python {platform.python_version()}; "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.growth:
+        growth(*args.growth)
+        return
+    print(machine_line())
     if args.baseline:
         compare_with_baseline(args)
         print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -388,6 +420,17 @@ def main() -> None:
         wf, cf, con = bench_fts5(items, tmp)
         print(f"  SQLite FTS5 trigram:               {n / wf:6.0f} pages/s wall, "
               f"{n / cf:6.0f} per CPU-s, index {(tmp / 'fts.sqlite').stat().st_size / 2**20:5.0f} MiB")
+        peer = None
+        why = tantivy_peer.available()
+        if why is None and not args.no_tantivy:
+            peer = tantivy_peer.TantivyPeer(items, tmp / "tantivy")
+            print(f"  tantivy, Sudur's exact tokens:     {n / peer.index_wall:6.0f} pages/s wall, "
+                  f"{n / peer.index_cpu:6.0f} per CPU-s, index "
+                  f"{dir_size(tmp / 'tantivy') / 2**20:5.0f} MiB (tantivy "
+                  f"{tantivy_peer.tantivy.__version__ if hasattr(tantivy_peer.tantivy, '__version__') else ''}"
+                  f"; feeding it Sudur's tokens took {peer.analysis_wall:.0f} s more)")
+        else:
+            print(f"  tantivy: not run ({why or '--no-tantivy'})")
         query_sets = queries(items)
         rss_before = _rss_now()
         s = csearch.open_searcher(tmp / "sudur")
@@ -395,14 +438,25 @@ def main() -> None:
         csearch.search(s, csearch.SearchRequest(FORMULA, page_size=10))
         print(f"queries: first page of 10 with snippets; Sudur totals/facets budget "
               f"{args.budget * 1000:.0f} ms; FTS5 'raw' searches the text as typed, FTS5 "
-              f"'same' searches every spelling Sudur searched (the Wylie conversion, aliases)")
-        # exact totals, to report how far the budgeted estimates are from them
-        exact_total = {q: csearch.search(s, csearch.SearchRequest(q, page_size=10,
-                                                                  time_budget=1e6)).total
-                       for qs in query_sets.values() for q in qs}
+              f"'same' and tantivy search every spelling Sudur searched (the Wylie conversion, "
+              f"aliases); tantivy and 'raw+total' also count every match")
+        # exact totals, to report how far the budgeted estimates are from them, and the
+        # spellings Sudur searched, which the 'same' peers search too
+        exact_total, exact_keys_total, needles_of = {}, {}, {}
+        for q in (q for qs in query_sets.values() for q in qs):
+            r = csearch.search(s, csearch.SearchRequest(q, page_size=10, time_budget=1e6))
+            exact_total[q] = r.total
+            exact_keys_total[q] = csearch.search(s, csearch.SearchRequest(
+                q, page_size=10, time_budget=1e6, exact=True)).total
+            conv = r.understood.converted
+            needles_of[q] = list(dict.fromkeys(
+                [q] + ([conv["wylie"]] if conv.get("wylie") else [])
+                + list(r.understood.aliases)))
+        check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, peer)
+        report = {"pages": n, "machine": machine_line(), "classes": {}}
         for cls, qs in query_sets.items():
             ms, raw_ms, same_ms, counted_ms, totals, estimates = [], [], [], [], [], 0
-            first_ms, errors = [], []
+            first_ms, errors, tv_ms = [], [], []
             for _ in range(args.repeat):
                 for q in qs:
                     t0 = time.perf_counter()
@@ -423,13 +477,13 @@ def main() -> None:
                     t0 = time.perf_counter()
                     fts5_first_page(con, [q], total=True)
                     counted_ms.append((time.perf_counter() - t0) * 1000)
-                    conv = r.understood.converted
-                    needles = list(dict.fromkeys(
-                        [q] + ([conv["wylie"]] if conv.get("wylie") else [])
-                        + list(r.understood.aliases)))
                     t0 = time.perf_counter()
-                    fts5_first_page(con, needles)
+                    fts5_first_page(con, needles_of[q])
                     same_ms.append((time.perf_counter() - t0) * 1000)
+                    if peer is not None:
+                        t0 = time.perf_counter()
+                        peer.first_page(needles_of[q])
+                        tv_ms.append((time.perf_counter() - t0) * 1000)
             print(f"  {cls:20s} Sudur {fmt(ms)} | FTS5 raw {fmt(raw_ms)} | FTS5 raw+total "
                   f"{fmt(counted_ms)} | FTS5 same {fmt(same_ms)} | p95 ratio raw "
                   f"{pct(ms, 95) / max(pct(raw_ms, 95), 0.01):.2f} raw+total "
@@ -438,13 +492,81 @@ def main() -> None:
                   f"{statistics.median(totals):.0f}, estimated {estimates}/{len(totals)}"
                   + (f" (error median {statistics.median(errors):.0%}, max {max(errors):.0%})"
                      if errors else ""))
+            if tv_ms:
+                print(f"  {'':20s} tantivy (first 10 + snippets + total) {fmt(tv_ms)} | Sudur/"
+                      f"tantivy p50 {pct(ms, 50) / max(pct(tv_ms, 50), 0.01):.1f} x, p95 "
+                      f"{pct(ms, 95) / max(pct(tv_ms, 95), 0.01):.1f} x")
             print(f"  {'':20s} Sudur first page only (budget 0) {fmt(first_ms)} | p95 ratio raw "
                   f"{pct(first_ms, 95) / max(pct(raw_ms, 95), 0.01):.2f}")
+            report["classes"][cls] = {name: {"p50": pct(v, 50), "p95": pct(v, 95)} for name, v in (
+                ("sudur", ms), ("sudur_first", first_ms), ("fts5_raw", raw_ms),
+                ("fts5_raw_total", counted_ms), ("fts5_same", same_ms), ("tantivy", tv_ms))
+                if v}
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
         print(f"memory of the Sudur searcher after the queries (RSS growth of the benchmark's "
               f"main process since opening it): {_rss_now() - rss_before:.0f} MiB")
         s.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def machine_line() -> str:
+    return (f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+            f"{_cpu_model()}, Python {platform.python_version()}, SQLite "
+            f"{sqlite3.sqlite_version}; load average "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _agrees(peer: int, ref: int) -> bool:
+    """Whether a peer's total is within reason of Sudur's: both none, or within 3x (the
+    peers match differently: FTS5 substrings, tantivy exact tokens, Sudur loose keys)."""
+    if peer == 0 or ref == 0:
+        return peer == ref
+    return 1 / 3 <= peer / ref <= 3
+
+
+def check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, peer) -> None:
+    """Warn about each query whose peer total is out of reason with Sudur's exact total (or
+    with its exact-keys total): a peer timing an empty or very different answer does not
+    compare like with like."""
+    warned = 0
+    for cls, qs in query_sets.items():
+        for q in qs:
+            ref, ref_x = exact_total[q], exact_keys_total[q]
+            got = {"FTS5 same": fts5_first_page(con, needles_of[q], total=True)[1]}
+            if peer is not None:
+                got["tantivy"] = peer.first_page(needles_of[q])[1]
+            for name, total in got.items():
+                if not (_agrees(total, ref) or _agrees(total, ref_x)):
+                    warned += 1
+                    print(f"  WARNING {cls}: {q!r}: {name} total {total}, Sudur {ref} "
+                          f"(exact keys only {ref_x})")
+    print(f"totals checked against Sudur's exact totals: {warned} out of reason")
+    spread = sorted(((exact_total[q] / max(1, exact_keys_total[q]), q) for qs in
+                     query_sets.values() for q in qs if exact_keys_total[q]), reverse=True)
+    if spread:
+        print(f"pages found by the default (loose) search per page holding the exact keys: "
+              f"max {spread[0][0]:.0f}x ({spread[0][1]!r}), median "
+              f"{statistics.median(r for r, _ in spread):.1f}x")
+
+
+def growth(small: str, large: str) -> None:
+    """Per class, how each engine's p50/p95 grow from one --json report to another, and the
+    Sudur/peer p95 ratios in each."""
+    a, b = (json.loads(Path(p).read_text(encoding="utf-8")) for p in (small, large))
+    print(f"growth from {a['pages']} to {b['pages']} pages (large / small, p50 and p95)")
+    for cls, fa in a["classes"].items():
+        fb = b["classes"].get(cls, {})
+        cells = [f"{name} {fb[name]['p50'] / max(fa[name]['p50'], 0.01):.1f}x "
+                 f"{fb[name]['p95'] / max(fa[name]['p95'], 0.01):.1f}x"
+                 for name in fa if name in fb]
+        ratios = []
+        for peer in ("fts5_raw_total", "fts5_same", "tantivy"):
+            if peer in fa and peer in fb:
+                ratios.append(f"Sudur/{peer} p95 {fa['sudur']['p95'] / max(fa[peer]['p95'], 0.01):.1f}"
+                              f" -> {fb['sudur']['p95'] / max(fb[peer]['p95'], 0.01):.1f}")
+        print(f"  {cls:20s} " + ", ".join(cells) + " | " + ", ".join(ratios))
 
 
 def _rss_now() -> float:

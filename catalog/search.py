@@ -1,6 +1,9 @@
 """Searching the index: results in reading order (or by relevance), with snippets and facets,
 and every match in one item for IIIF Content Search and the reader.
 
+Within reading order, the first page puts the pages that hold the query's exact keys first
+(``_exact_first``): loose matching also finds sound-alikes, which should not come first.
+
 Why reading order by default: scoring every match of a phrase that occurs on most pages costs
 about a second in Whoosh, while taking the first matches from the query's matcher in index order
 costs milliseconds (DESIGN.md, Search). Totals and facet counts are computed within a time
@@ -165,7 +168,14 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
         found = relevance.ranked(s, iq, scanned.matched[:relevance.MAX_CANDIDATES],
                                  hard)[start:stop]
     else:
-        found = [(d, 0.0) for d in scanned.matched[start:stop]]
+        order = scanned.matched
+        if not req.exact:
+            first = _exact_first(s, req, reader, restrict, page_size, pairs_of, hard,
+                                 scanned)
+            if first:
+                shown = set(first)
+                order = first + [d for d in scanned.matched[:stop] if d not in shown]
+        found = [(d, 0.0) for d in order[start:stop]]
     estimate = not scanned.complete
     seqs = query_sequences(q)
     where = matching.MatchPositions(reader, shown) if shown else None
@@ -180,6 +190,50 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
                         facets_are_estimates=estimate, understood=understood, page=page,
                         page_size=page_size, elapsed=time.perf_counter() - t0,
                         partial=hard.hit)
+
+
+# How many of the search's matches are checked one by one for the exact keys before the
+# exact keys get a scan of their own.
+_EXACT_CHECKS = 256
+
+
+def _exact_first(s: Searcher, req: SearchRequest, reader, restrict: list, want: int,
+                 pairs_of, hard: Deadline, scanned: "matching.Scanned") -> list[int]:
+    """The first ``want`` matches of the query's exact keys, in reading order: the first page
+    shows them before the other matches.
+
+    Loose matching finds a rare word's sound-alikes too, up to 151 times as many pages as
+    the word itself (docs/benchmarks-search.md), and in plain reading order one of them may be
+    the first hit. Every later page continues the same order: the reading order of all
+    matches, without these.
+
+    They are looked for among the search's own matches first (``scanned``, every match below
+    its ``exact_upto`` in reading order), from the postings' positions: that settles it when
+    they hold ``want`` of them early, or when the search read every match and they are few (a
+    rare word or phrase). Otherwise the exact keys get a scan of their own, which stops at
+    ``want`` matches.
+    """
+    xq, _ = build_query(req.text, exact=True, aliases_path=req.aliases,
+                        field_map=analysis.QUERY_FIELD_MAP)
+    ixq = index_query(xq, reader)
+    if ixq is wq.NullQuery:
+        return []
+    plan = plan_of(ixq)
+    if plan is None:
+        full = wq.And([ixq] + restrict) if restrict else ixq
+        return _whoosh_docs(s, full, want, 0.0, hard).matched[:want]
+    read = scanned.matched[:scanned.sampled_from]
+    where = matching.MatchPositions(reader, plan)
+    found = []
+    for d in read[:_EXACT_CHECKS]:
+        if where.starts(d):
+            found.append(d)
+            if len(found) >= want:
+                return found
+    if scanned.complete and len(read) <= _EXACT_CHECKS:
+        return found  # every match was read: these are all the exact ones
+    # (a counting deadline already passed: the scan stops once it has ``want``)
+    return matching.scan(reader, plan, restrict, want, 0.0, pairs_of, hard).matched[:want]
 
 
 def _deadline(req: SearchRequest, given: Optional[Deadline]) -> Deadline:
