@@ -170,11 +170,11 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
     else:
         order = scanned.matched
         if not req.exact:
-            first = _exact_first(s, req, reader, restrict, page_size, pairs_of, hard,
+            first = _exact_first(s, req, understood, reader, page_size, pairs_of, hard,
                                  scanned)
             if first:
-                shown = set(first)
-                order = first + [d for d in scanned.matched[:stop] if d not in shown]
+                early = set(first)
+                order = first + [d for d in scanned.matched[:stop] if d not in early]
         found = [(d, 0.0) for d in order[start:stop]]
     estimate = not scanned.complete
     seqs = query_sequences(q)
@@ -197,7 +197,7 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
 _EXACT_CHECKS = 256
 
 
-def _exact_first(s: Searcher, req: SearchRequest, reader, restrict: list, want: int,
+def _exact_first(s: Searcher, req: SearchRequest, understood: Understood, reader, want: int,
                  pairs_of, hard: Deadline, scanned: "matching.Scanned") -> list[int]:
     """The first ``want`` matches of the query's exact keys, in reading order: the first page
     shows them before the other matches.
@@ -207,31 +207,39 @@ def _exact_first(s: Searcher, req: SearchRequest, reader, restrict: list, want: 
     the first hit. Every later page continues the same order: the reading order of all
     matches, without these.
 
-    They are looked for among the search's own matches first (``scanned``, every match below
-    its ``exact_upto`` in reading order), from the postings' positions: that settles it when
-    they hold ``want`` of them early, or when the search read every match and they are few (a
-    rare word or phrase). Otherwise the exact keys get a scan of their own, which stops at
-    ``want`` matches.
+    The same query is composed with exact keys (operators, filters and all). For a query of
+    plain sequences they are looked for among the search's own matches first (``scanned``,
+    every match below its ``exact_upto`` in reading order), from the postings' positions:
+    that settles it when they hold ``want`` of them early, or when the search read every match
+    and they are few (a rare word or phrase). Otherwise, and for a query with operators (whose
+    positions alone do not say that a page matches), the exact query gets a scan of its own,
+    which stops at ``want`` matches.
     """
-    xq, _ = build_query(req.text, exact=True, aliases_path=req.aliases,
-                        field_map=analysis.QUERY_FIELD_MAP)
-    ixq = index_query(xq, reader)
+    if not scanned.matched:
+        return []  # nothing matched: nothing to put first
+    xq, xunderstood = compose(req.text, exact=True, aliases_path=req.aliases,
+                              field_map=analysis.QUERY_FIELD_MAP)
+    ixq = index_tree(xq, reader, xunderstood)
     if ixq is wq.NullQuery:
         return []
-    plan = plan_of(ixq)
+    plan, restrict, full, _shown = _plan(s, xq, ixq, xunderstood, _restrict(req))
+    if (xunderstood.reading, xunderstood.phrase) != (understood.reading, understood.phrase):
+        # read otherwise than the search (without transliteration a run of Latin words is no
+        # longer one Wylie phrase): its matches need not be the search's, so none goes first
+        return []
     if plan is None:
-        full = wq.And([ixq] + restrict) if restrict else ixq
         return _whoosh_docs(s, full, want, 0.0, hard).matched[:want]
-    read = scanned.matched[:scanned.sampled_from]
-    where = matching.MatchPositions(reader, plan)
-    found = []
-    for d in read[:_EXACT_CHECKS]:
-        if where.starts(d):
-            found.append(d)
-            if len(found) >= want:
-                return found
-    if scanned.complete and len(read) <= _EXACT_CHECKS:
-        return found  # every match was read: these are all the exact ones
+    if all(isinstance(sq, tuple) for sq in plan):  # plain sequences, no operator nodes
+        read = scanned.matched[:scanned.sampled_from]
+        where = matching.MatchPositions(reader, plan)
+        found = []
+        for d in read[:_EXACT_CHECKS]:
+            if where.starts(d):
+                found.append(d)
+                if len(found) >= want:
+                    return found
+        if scanned.complete and len(read) <= _EXACT_CHECKS:
+            return found  # every match was read: these are all the exact ones
     # (a counting deadline already passed: the scan stops once it has ``want``)
     return matching.scan(reader, plan, restrict, want, 0.0, pairs_of, hard).matched[:want]
 
