@@ -29,7 +29,7 @@ def _zone_box(zone: etree._Element) -> Optional[Box]:
                 x, y = pair.split(",")[:2]
                 xs.append(float(x))
                 ys.append(float(y))
-            if not xs:
+            if not xs or any(v != v for v in xs + ys):  # NaN would be kept or lost by its place
                 return None
             x0, y0 = int(min(xs)), int(min(ys))
             return Box(x0, y0, max(0, int(round(max(xs))) - x0), max(0, int(round(max(ys))) - y0))
@@ -37,7 +37,7 @@ def _zone_box(zone: etree._Element) -> Optional[Box]:
             ulx, uly = float(zone.get("ulx", "0")), float(zone.get("uly", "0"))
             lrx, lry = float(zone.get("lrx", "0")), float(zone.get("lry", "0"))
             return Box(int(ulx), int(uly), max(0, int(lrx - ulx)), max(0, int(lry - uly)))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or inf/1e999: no box, not a crash
         return None
     return None
 
