@@ -15,16 +15,15 @@ from lxml import etree
 
 from library.errors import PathEscapeError
 from library.models import Box, Diagnostic
-from library.numbers import MAX_DIGITS
+from library.numbers import plausible
 from library.store import resolve_inside
 
 from .tei_text import T, XML_ID
 
 
 def _plausible(values: list[float]) -> bool:
-    # no pixel needs more than MAX_DIGITS digits; NaN fails the test too (it would otherwise
-    # be kept or lost by min/max depending on its place), and inf/1e999 cannot become an int
-    return all(abs(v) < 10 ** MAX_DIGITS for v in values)
+    # NaN fails too (it would otherwise be kept or lost by min/max depending on its place)
+    return all(plausible(v) for v in values)
 
 
 def _zone_box(zone: etree._Element) -> Optional[Box]:
