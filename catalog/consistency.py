@@ -211,6 +211,8 @@ def repair(store: Store, catalog: Catalog, findings: list[Finding], *, tile_size
     if "orphan" in kinds and catalog.item_ids():  # never with a catalogue that lost its items
         removed = store.collect_garbage(catalog.live_versions())
         done += [f"removed {_rel(store, Path(p))}" for p in removed]
+    elif "orphan" in kinds:  # an ingest killed before its first item: staging is still its own
+        done += [f"removed {_rel(store, Path(p))}" for p in store.clear_staging()]
     for f in findings:
         if f.kind == "link":
             store.point_symlink(f.item_id, catalog.version_path(f.item_id))

@@ -19,11 +19,14 @@ from lxml import etree
 from ingest.xmlsafe import DEFAULT_MAX_BYTES, parse_xml_bytes
 from library.errors import InputError, XMLSyntaxError
 from library.models import Box, Line, Word
+from library.numbers import MAX_DIGITS, plausible
 from library.safe_open import open_batch_file
 
 _PAGE_NS_RE = re.compile(
     r"^http://schema\.primaresearch\.org/PAGE/gts/pagecontent/\d{4}-\d{2}-\d{2}$")
-_BBOX_RE = re.compile(r"\bbbox\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)")
+# no pixel needs more than MAX_DIGITS digits (int() of 5,000 digits raises, of 300 fills the JSON)
+_BBOX_NUM = rf"(-?[0-9]{{1,{MAX_DIGITS}}})(?![0-9])"
+_BBOX_RE = re.compile(rf"\bbbox\s+{_BBOX_NUM}\s+{_BBOX_NUM}\s+{_BBOX_NUM}\s+{_BBOX_NUM}")
 _IMAGE_RE = re.compile(r"""\bimage\s+(?:"([^"]*)"|'([^']*)'|(\S+?))\s*(?:;|$)""")
 _WS_RE = re.compile(r"\s+")
 _HOCR_LINES = {"ocr_line", "ocrx_line", "ocr_header", "ocr_caption", "ocr_textfloat"}
@@ -52,10 +55,12 @@ def _clean(text: Optional[str]) -> str:
 
 
 def _num(value: Optional[str]) -> float:
+    """A coordinate or size; 0 when absent, not a number, NaN, infinite or absurdly large."""
     try:
-        return float(value) if value not in (None, "") else 0.0
+        number = float(value) if value not in (None, "") else 0.0
     except ValueError:
         return 0.0
+    return number if plausible(number) else 0.0
 
 
 def _points_box(points: str) -> Optional[Box]:
@@ -66,10 +71,12 @@ def _points_box(points: str) -> Optional[Box]:
         if len(bits) < 2:
             continue
         try:
-            xs.append(float(bits[0]))
-            ys.append(float(bits[1]))
+            x, y = float(bits[0]), float(bits[1])
         except ValueError:
             continue
+        if plausible(x) and plausible(y):
+            xs.append(x)
+            ys.append(y)
     if not xs:
         return None
     x0, y0 = int(min(xs)), int(min(ys))

@@ -15,9 +15,15 @@ from lxml import etree
 
 from library.errors import PathEscapeError
 from library.models import Box, Diagnostic
+from library.numbers import plausible
 from library.store import resolve_inside
 
 from .tei_text import T, XML_ID
+
+
+def _plausible(values: list[float]) -> bool:
+    # NaN fails too (it would otherwise be kept or lost by min/max depending on its place)
+    return all(plausible(v) for v in values)
 
 
 def _zone_box(zone: etree._Element) -> Optional[Box]:
@@ -29,15 +35,17 @@ def _zone_box(zone: etree._Element) -> Optional[Box]:
                 x, y = pair.split(",")[:2]
                 xs.append(float(x))
                 ys.append(float(y))
-            if not xs:
+            if not xs or not _plausible(xs + ys):
                 return None
             x0, y0 = int(min(xs)), int(min(ys))
             return Box(x0, y0, max(0, int(round(max(xs))) - x0), max(0, int(round(max(ys))) - y0))
         if zone.get("ulx") is not None:
             ulx, uly = float(zone.get("ulx", "0")), float(zone.get("uly", "0"))
             lrx, lry = float(zone.get("lrx", "0")), float(zone.get("lry", "0"))
+            if not _plausible([ulx, uly, lrx, lry]):
+                return None
             return Box(int(ulx), int(uly), max(0, int(lrx - ulx)), max(0, int(lry - uly)))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or inf/1e999: no box, not a crash
         return None
     return None
 

@@ -22,6 +22,12 @@ _DECIMAL = re.compile(DECIMAL)
 MAX_DIGITS = 12  # no page, pixel or count needs more; SQLite's integers hold 18
 
 
+def plausible(value: float) -> bool:
+    """A number read from a file (a box coordinate) is usable: finite, not NaN, and of at
+    most MAX_DIGITS whole digits (inf cannot become an int, 1e300 fills the JSON)."""
+    return abs(value) < 10 ** MAX_DIGITS
+
+
 def parse_int(text: str, what: str, *, minimum: int = 0, maximum: Optional[int] = None,
               max_digits: int = MAX_DIGITS) -> int:
     """``text`` as a whole number in [minimum, maximum]; 400 otherwise."""

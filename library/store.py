@@ -160,11 +160,7 @@ class Store:
     def collect_garbage(self, live_versions: Iterable[str]) -> list[str]:
         """Delete staging leftovers and item versions the catalogue does not reference."""
         live = {Path(v).name for v in live_versions}
-        removed = []
-        if self.staging_dir.is_dir():
-            for p in self.staging_dir.iterdir():
-                shutil.rmtree(p, ignore_errors=False) if p.is_dir() else p.unlink()
-                removed.append(str(p))
+        removed = self.clear_staging()
         if self.items_dir.is_dir():
             for p in self.items_dir.iterdir():
                 if p.is_symlink() or p.name.startswith("."):
@@ -185,6 +181,16 @@ class Store:
                             else p.unlink(missing_ok=True)
                         removed.append(str(p))
         removed += self._index_leftovers()
+        return removed
+
+    def clear_staging(self) -> list[str]:
+        """Delete what is in staging: work of an ingest or repair that did not finish (callers
+        hold the ingest lock)."""
+        removed = []
+        if self.staging_dir.is_dir():
+            for p in self.staging_dir.iterdir():
+                shutil.rmtree(p, ignore_errors=False) if p.is_dir() else p.unlink()
+                removed.append(str(p))
         return removed
 
     def _index_leftovers(self) -> list[str]:

@@ -202,6 +202,21 @@ def test_an_empty_library_is_consistent(tmp_path):
         assert "0 files checked, 0 problems" in res.stdout
 
 
+def test_staging_left_before_the_first_item_is_published_is_repaired(tmp_path):
+    # an ingest killed before any item was published leaves an empty catalogue and staging
+    # folders; --repair reported them and removed nothing (exit 1 for ever)
+    lib = tmp_path / "lib"
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    assert sudur(lib, "ingest", str(batch)).returncode == 0  # an empty library
+    (lib / "staging" / "crash-02@ba9876543210" / "source").mkdir(parents=True)
+    assert "left in staging" in sudur(lib, "verify").stderr
+    res = sudur(lib, "verify", "--repair")
+    assert res.returncode == 0, res.stderr
+    assert "removed staging/crash-02@ba9876543210" in res.stdout
+    assert list((lib / "staging").iterdir()) == []
+
+
 def test_an_empty_catalogue_beside_versions_removes_nothing(lib):
     before = sorted(p.relative_to(lib).as_posix() for p in lib.rglob("*"))
     with Catalog(lib / "catalog.sqlite") as cat:

@@ -107,6 +107,40 @@ def test_alto_v4_with_hyphen(tmp_path: Path) -> None:
     _offsets_consistent(page)
 
 
+@pytest.mark.parametrize("old, new", [('<Page WIDTH="1000"', '<Page WIDTH="nan"'),
+                                      ('HPOS="10.6" VPOS="70"', 'HPOS="inf" VPOS="70"'),
+                                      ('HPOS="10.6" VPOS="70"', 'HPOS="1e300" VPOS="70"')])
+def test_alto_with_nan_infinite_or_absurd_numbers(tmp_path: Path, old: str, new: str) -> None:
+    # NaN or inf in an ALTO size ended check and ingest in a ValueError/OverflowError traceback
+    f = tmp_path / "0001.xml"
+    f.write_text(ALTO4.replace(old, new, 1), encoding="utf-8")
+    page = parse_ocr(f)
+    assert page.text == "ᠵᠠᠩᠭᠠᠷ ᠬᠠᠭᠠ-\nᠨ"
+    assert all(abs(v) < 10 ** 12 for ln in page.lines if ln.box
+               for v in (ln.box.x, ln.box.y, ln.box.w, ln.box.h))
+
+
+@pytest.mark.parametrize("points", ["0,0 nan,5 9,9", "0,0 inf,5 9,9", "0,0 1e300,5 9,9"])
+def test_page_xml_coords_with_nan_infinite_or_absurd_numbers(tmp_path: Path, points: str) -> None:
+    f = tmp_path / "p.xml"
+    f.write_text(PAGE2013.replace("5,10 80,10 80,40 5,40", points), encoding="utf-8")
+    page = parse_ocr(f)
+    assert page.lines[0].box == Box(0, 0, 9, 9)
+
+
+@pytest.mark.parametrize("bbox", ["0 0 9 " + "9" * 5000, "0 0 9 " + "9" * 300])
+def test_hocr_bbox_with_absurd_numbers_gives_no_box(tmp_path: Path, bbox: str) -> None:
+    # int() of 5,000 digits raises ValueError; 300 digits went into the page JSON
+    f = tmp_path / "p.html"
+    f.write_text('<html><body><div class="ocr_page" title="bbox 0 0 100 100">'
+                 f'<span class="ocr_line" title="bbox {bbox}">'
+                 '<span class="ocrx_word" title="bbox 0 0 9 9">word</span></span>'
+                 '</div></body></html>', encoding="utf-8")
+    page = parse_ocr(f)
+    assert page.text == "word"
+    assert page.lines[0].box is None
+
+
 PAGE2013 = """<?xml version="1.0" encoding="UTF-8"?>
 <PcGts xmlns="http://schema.primaresearch.org/PAGE/gts/pagecontent/2013-07-15">
  <Page imageFilename="p.png" imageWidth="500" imageHeight="700">

@@ -340,6 +340,19 @@ def test_zones_give_line_boxes(tmp_path: Path) -> None:
         assert page.text[ln.start:ln.end] == ln.text
 
 
+@pytest.mark.parametrize("zone", ['ulx="10" uly="10" lrx="1e999" lry="50"', 'points="10,10 inf,20"',
+                                  'points="10,10 nan,20 30,40"', 'ulx="-inf" uly="0" lrx="9" lry="9"',
+                                  'ulx="0" uly="0" lrx="1e300" lry="9"',
+                                  'points="0,0 99999999999999999999999,9"'])
+def test_zone_with_infinite_nan_or_absurd_coordinates_gives_no_box(tmp_path: Path, zone: str) -> None:
+    # a zone of 1e999 made check and ingest end in an OverflowError traceback; one of 1e300
+    # put a 301-digit box in the page JSON and the Content Search annotations
+    fac = f'<facsimile><surface><zone xml:id="z" {zone}/></surface></facsimile>'
+    page = parse(tmp_path, tei('<p><lb facs="#z"/>line</p>', facsimile=fac)).item.pages[0]
+    assert page.text == "line"
+    assert [ln.box for ln in page.lines] in ([], [None])
+
+
 def test_equal_looking_lines_are_kept_apart(tmp_path: Path) -> None:
     fac = '<facsimile><surface><zone xml:id="z" ulx="0" uly="0" lrx="9" lry="9"/></surface></facsimile>'
     body = '<lg><l facs="#z">same</l><l facs="#z">same</l><l facs="#z"/></lg>'
