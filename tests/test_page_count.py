@@ -176,8 +176,8 @@ def test_reader_names_its_neighbours_and_the_page_api_does_too(client) -> None:
 def test_reader_finds_a_page_by_the_label_written_on_the_leaf(client) -> None:
     page = _get(client, "/items/big/read?page=2500b")
     assert 'data-page="5000"' in page
-    # a name of no page opens the first, as a malformed number always has
-    assert 'data-page="1"' in _get(client, "/items/big/read?page=nosuch")
+    # a name of no page is a 404 (DESIGN.md's URL contract)
+    assert client.get("/items/big/read?page=nosuch").status_code == 404
 
 
 def test_page_labels_are_listed_in_bounded_ranges(client) -> None:

@@ -158,11 +158,15 @@ def test_reader_follows_right_to_left_viewing_direction(client):
     assert "This page has no image." in page
 
 
-def test_reader_clamps_page_and_keeps_region(client):
-    page = text_of(client.get("/items/jangar-ms-1/read?page=99&region=10,20,300,400"))
+def test_reader_keeps_region_and_an_unknown_page_is_a_404(client):
+    page = text_of(client.get("/items/jangar-ms-1/read?page=3&region=10,20,300,400"))
     assert 'data-page="3"' in page and 'data-region="10,20,300,400"' in page
-    page = text_of(client.get("/items/jangar-ms-1/read?page=x&region=bad"))
+    page = text_of(client.get("/items/jangar-ms-1/read?region=bad"))
     assert 'data-page="1"' in page and 'data-region=""' in page
+    # DESIGN.md: `page` is the order or the label as written; an unknown page is a 404
+    for raw in ("99", "x", "0", "٣"):
+        assert client.get(f"/items/jangar-ms-1/read?page={raw}").status_code == 404, raw
+        assert client.get(f"/embed/jangar-ms-1?page={raw}").status_code == 404, raw
 
 
 def test_compare_opens_mirador_with_both_manifests(client):

@@ -61,19 +61,22 @@ class PageIndex:
                 self.orders[i + 1] if i + 1 < len(self.orders) else None)
 
     def resolve(self, raw: Optional[str]) -> Optional[int]:
-        """The page a ``page`` parameter names: an order (clamped into the item), else a label
-        as written on the leaf (``2b``), else the first page; None for an item without pages."""
+        """The page a ``page`` parameter names: an order of the item, else a label as written
+        on the leaf (``2b``); the first page when none is named; None for an item without
+        pages. A page the item does not have is a 404, as DESIGN.md's URL contract says."""
         if not self.orders:
             return None
-        if raw and len(raw) <= 40:
-            try:
-                n = parse_int(raw, "page")
-            except BadRequestError:
-                if raw in self.labels:
-                    return self.orders[self.labels.index(raw)]
-            else:
-                return min(max(n, self.orders[0]), self.orders[-1])
-        return self.orders[0]
+        if not raw:
+            return self.orders[0]
+        if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+            n = int(raw)
+            i = bisect.bisect_left(self.orders, n)
+            if i < len(self.orders) and self.orders[i] == n:
+                return n
+        if raw in self.labels:
+            return self.orders[self.labels.index(raw)]
+        raise NotFoundError(f"item {self.item_id!r} has no page {raw[:40]!r} (neither its "
+                            f"order, {self.orders[0]}-{self.orders[-1]}, nor a label as written)")
 
     def labels_between(self, first: int, last: int) -> list[dict]:
         lo = bisect.bisect_left(self.orders, first)
