@@ -256,15 +256,17 @@ def queries(items) -> dict[str, list[str]]:
 TRIGRAMS_PER_WORD = 6
 
 
-def operator_queries() -> dict[str, dict[str, str]]:
-    """The query-language classes (issue 12): per class, each Sudur query and the FTS5 MATCH
-    expression asking the same. Drawn with a seed of their own, so the older classes keep
-    their queries; words of three letters or more (Tibetan syllables, Mongolian words), which
-    FTS5's trigram index can look up; both words of a pair from one script, so they meet.
-    A prefix is a substring to the trigram index, so FTS5 finds somewhat more for it."""
+def operator_queries() -> dict[str, dict[str, tuple[str, str, str, int]]]:
+    """The query-language classes (issue 12): per class, each Sudur query and what it asks,
+    ``(operator, word, other word, distance)`` with the operator one of and, or, not, prefix,
+    near, which each peer spells in its own syntax (``fts5_expression``,
+    ``tantivy_peer.TantivyPeer.operator_query``). Drawn with a seed of their own, so the
+    older classes keep their queries; words of three letters or more (Tibetan syllables,
+    Mongolian words), which FTS5's trigram index can look up; both words of a pair from one
+    script, so they meet."""
     rng = random.Random(11)
     vocab = vocabulary()
-    # letters only: the Mongolian samples keep some quotation marks, which are syntax to both
+    # letters only: the Mongolian samples keep some quotation marks, which are syntax to all
     pools = [[w for w in vocab[ws] if len(w) >= 3 and re.fullmatch("[\u0f00-\u0fff\u1800-\u18af]+", w)]
              for ws in ("bo", "mn-Mong")]
 
@@ -273,26 +275,39 @@ def operator_queries() -> dict[str, dict[str, str]]:
         a = rng.choice(pool)
         return a, rng.choice([w for w in pool[:2000] if w != a] or pool)
 
-    def q(w: str) -> str:
-        return '"' + w.replace('"', '""') + '"'
-
     boolean, near = {}, {}
     for _ in range(4):
         a, b = pair()
-        boolean[f"{a} {b}"] = f"{q(a)} AND {q(b)}"
+        boolean[f"{a} {b}"] = ("and", a, b, 0)
         a, b = pair()
-        boolean[f"{a} OR {b}"] = f"{q(a)} OR {q(b)}"
+        boolean[f"{a} OR {b}"] = ("or", a, b, 0)
         a, b = pair()
-        boolean[f"{a} -{b}"] = f"{q(a)} NOT {q(b)}"
+        boolean[f"{a} -{b}"] = ("not", a, b, 0)
         a, b = pair()
-        boolean[f"{a} NOT {b}"] = f"{q(a)} NOT {q(b)}"
+        boolean[f"{a} NOT {b}"] = ("not", a, b, 0)
         a = rng.choice([w for w in pools[rng.randrange(2)] if len(w) >= 4])
-        boolean[f"{a[:3]}*"] = q(a[:3])
+        boolean[f"{a[:3]}*"] = ("prefix", a[:3], "", 0)
     for _ in range(10):
         a, b = pair()
         n = rng.choice((2, 5, 10))
-        near[f"{a} NEAR/{n} {b}"] = f"NEAR({q(a)} {q(b)}, {n * TRIGRAMS_PER_WORD})"
+        near[f"{a} NEAR/{n} {b}"] = ("near", a, b, n)
     return {"boolean": boolean, "NEAR": near}
+
+
+def fts5_expression(ask: tuple[str, str, str, int]) -> str:
+    """FTS5's MATCH expression for what an ``operator_queries`` query asks. A prefix is a
+    substring to the trigram index, so FTS5 finds somewhat more for it; NEAR counts trigrams,
+    so Sudur's NEAR/n becomes n × TRIGRAMS_PER_WORD."""
+    op, a, b, n = ask
+
+    def q(w: str) -> str:
+        return '"' + w.replace('"', '""') + '"'
+
+    if op == "prefix":
+        return q(a)
+    if op == "near":
+        return f"NEAR({q(a)} {q(b)}, {n * TRIGRAMS_PER_WORD})"
+    return f"{q(a)} {op.upper()} {q(b)}"
 
 
 def fts5_match(con, match: str, total: bool = False
@@ -491,9 +506,9 @@ def main() -> None:
         else:
             print(f"  tantivy: not run ({why or '--no-tantivy'})")
         query_sets = queries(items)
-        # the query-language classes: FTS5 asks its own equivalent expression; tantivy n/a
-        # (it is fed Sudur's keys, which have no word positions of a page's words to be near)
-        op_match = {q: m for qs in operator_queries().values() for q, m in qs.items()}
+        # the query-language classes: each peer asks the same in its own syntax
+        op_ask = {q: a for qs in operator_queries().values() for q, a in qs.items()}
+        op_match = {q: fts5_expression(a) for q, a in op_ask.items()}
         rss_before = _rss_now()
         s = csearch.open_searcher(tmp / "sudur")
         # the first query of a searcher builds the facet table and opens the stored fields
@@ -516,7 +531,7 @@ def main() -> None:
             needles_of[q] = list(dict.fromkeys(
                 [q] + ([conv["wylie"]] if conv.get("wylie") else [])
                 + list(r.understood.aliases)))
-        check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, peer, op_match)
+        check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, peer, op_ask)
         report = {"pages": n, "machine": machine_line(), "classes": {}}
         for cls, qs in query_sets.items():
             ms, raw_ms, same_ms, counted_ms, totals, estimates = [], [], [], [], [], 0
@@ -544,6 +559,10 @@ def main() -> None:
                         t0 = time.perf_counter()
                         fts5_match(con, op_match[q], total=True)
                         counted_ms.append((time.perf_counter() - t0) * 1000)
+                        if peer is not None:
+                            t0 = time.perf_counter()
+                            peer.first_page_of(peer.operator_query(*op_ask[q]))
+                            tv_ms.append((time.perf_counter() - t0) * 1000)
                         continue
                     t0 = time.perf_counter()
                     fts5_first_page(con, [q])
@@ -566,8 +585,6 @@ def main() -> None:
                   f"{statistics.median(totals):.0f}, estimated {estimates}/{len(totals)}"
                   + (f" (error median {statistics.median(errors):.0%}, max {max(errors):.0%})"
                      if errors else ""))
-            if peer is not None and not tv_ms:
-                print(f"  {'':20s} tantivy n/a (fed Sudur's keys, not this query syntax)")
             if tv_ms:
                 print(f"  {'':20s} tantivy (first 10 + snippets + total) {fmt(tv_ms)} | Sudur/"
                       f"tantivy p50 {pct(ms, 50) / max(pct(tv_ms, 50), 0.01):.1f} x, p95 "
@@ -603,7 +620,7 @@ def _agrees(peer: int, ref: int) -> bool:
 
 
 def check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, peer,
-                 op_match: dict[str, str] | None = None) -> None:
+                 op_ask: dict[str, tuple[str, str, str, int]] | None = None) -> None:
     """Warn about each query whose peer total is out of reason with Sudur's exact total (or
     with its exact-keys total): a peer timing an empty or very different answer does not
     compare like with like."""
@@ -611,12 +628,14 @@ def check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, pee
     for cls, qs in query_sets.items():
         for q in qs:
             ref, ref_x = exact_total[q], exact_keys_total[q]
-            if op_match and q in op_match:
-                got = {"FTS5 expression": fts5_match(con, op_match[q], total=True)[1]}
+            if op_ask and q in op_ask:
+                got = {"FTS5 expression": fts5_match(con, fts5_expression(op_ask[q]), total=True)[1]}
+                if peer is not None:
+                    got["tantivy"] = peer.first_page_of(peer.operator_query(*op_ask[q]))[1]
             else:
                 got = {"FTS5 same": fts5_first_page(con, needles_of[q], total=True)[1]}
-            if peer is not None and "FTS5 same" in got:
-                got["tantivy"] = peer.first_page(needles_of[q])[1]
+                if peer is not None:
+                    got["tantivy"] = peer.first_page(needles_of[q])[1]
             for name, total in got.items():
                 if not (_agrees(total, ref) or _agrees(total, ref_x)):
                     warned += 1

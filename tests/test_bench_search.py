@@ -54,9 +54,11 @@ def test_query_language_classes_are_seeded_read_and_asked_of_fts5():
     assert all(" NEAR/" in q for q in classes["NEAR"])
     con = _table()
     for qs in classes.values():
-        for q, match in qs.items():
+        for q, ask in qs.items():
             parse(q, strict=True)  # raises on anything the query language cannot read
-            hits, total = bench_search.fts5_match(con, match, total=True)
+            assert ask[0] in q.lower() or ask[0] == "and" and len(q.split()) == 2 \
+                or ask[0] == "not" and " -" in q or ask[0] == "prefix" and q.endswith("*")
+            hits, total = bench_search.fts5_match(con, bench_search.fts5_expression(ask), total=True)
             assert total == len(hits)
 
 
@@ -65,6 +67,9 @@ def test_fts5_expressions_mean_what_the_sudur_queries_do():
     assert bench_search.fts5_match(con, '"སེམས" AND "དཔའ"', total=True)[1] == 1
     assert bench_search.fts5_match(con, '"སེམས" NOT "དཔའ"', total=True)[1] == 0
     assert bench_search.fts5_match(con, 'NEAR("བྱང" "སེམས", 12)', total=True)[1] == 1
+    assert bench_search.fts5_expression(("near", "a", "b", 5)) == \
+        f'NEAR("a" "b", {5 * bench_search.TRIGRAMS_PER_WORD})'
+    assert bench_search.fts5_expression(("not", "a", "b", 0)) == '"a" NOT "b"'
 
 
 def test_every_benchmark_query_is_one_a_strict_request_accepts():
