@@ -3,8 +3,10 @@
 run on the same pages: Whoosh's stock StandardAnalyzer on one field, SQLite FTS5 with its
 trigram tokenizer, and tantivy fed Sudur's exact tokens (bench/tantivy_peer.py, the ``bench``
 extra). Each peer's total is checked against Sudur's exact total, with a warning when it is out
-of reason (a peer timing an empty answer compares nothing). Figures are in
-docs/benchmarks-search.md.
+of reason (a peer timing an empty answer compares nothing). The query classes: single words,
+phrases, transliterations, aliases, and the query language's boolean (AND, OR, -word/NOT,
+prefix*) and NEAR/n, which each peer asks in its own syntax (``operator_queries``). Figures
+are in docs/benchmarks-search.md.
 
     .venv/bin/python bench/bench_search.py --pages 5000 --json small.json
     .venv/bin/python bench/bench_search.py --pages 20000 --json large.json
