@@ -3,8 +3,10 @@
 run on the same pages: Whoosh's stock StandardAnalyzer on one field, SQLite FTS5 with its
 trigram tokenizer, and tantivy fed Sudur's exact tokens (bench/tantivy_peer.py, the ``bench``
 extra). Each peer's total is checked against Sudur's exact total, with a warning when it is out
-of reason (a peer timing an empty answer compares nothing). Figures are in
-docs/benchmarks-search.md.
+of reason (a peer timing an empty answer compares nothing). The query classes: single words,
+phrases, transliterations, aliases, and the query language's boolean (AND, OR, -word/NOT,
+prefix*) and NEAR/n, which each peer asks in its own syntax (``operator_queries``). Figures
+are in docs/benchmarks-search.md.
 
     .venv/bin/python bench/bench_search.py --pages 5000 --json small.json
     .venv/bin/python bench/bench_search.py --pages 20000 --json large.json
@@ -243,8 +245,82 @@ def queries(items) -> dict[str, list[str]]:
     translit = ["byang chub", "sems dpa'", "sangs rgyas", "mongol", "qagan", "fo", "ru lai",
                 "chos", "bcom ldan 'das", "shes rab"]
     alias = ["Gesar", "Geser", "Jangar", "Kangyur", "Ganjuur", "Oirat", "Chinggis"]
+    # the Mongolian samples keep some quotation marks, which the query language reads as an
+    # unclosed quote (strict requests refuse it): the pages keep them, the queries do not
+    words = [w.replace('"', "") for w in words]
+    phrases = [p.replace('"', "") for p in phrases]
     return {"single word": words, "phrase (2-6 tokens)": phrases, "transliteration": translit,
-            "alias": alias}
+            "alias": alias, **{cls: list(qs) for cls, qs in operator_queries().items()}}
+
+
+# Trigram tokens per word, roughly (a Tibetan syllable and its tsheg, a Mongolian word and its
+# space): FTS5's NEAR counts its tokens, trigrams here, so Sudur's NEAR/n becomes n times this.
+TRIGRAMS_PER_WORD = 6
+
+
+def operator_queries() -> dict[str, dict[str, tuple[str, str, str, int]]]:
+    """The query-language classes (issue 12): per class, each Sudur query and what it asks,
+    ``(operator, word, other word, distance)`` with the operator one of and, or, not, prefix,
+    near, which each peer spells in its own syntax (``fts5_expression``,
+    ``tantivy_peer.TantivyPeer.operator_query``). Drawn with a seed of their own, so the
+    older classes keep their queries; words of three letters or more (Tibetan syllables,
+    Mongolian words), which FTS5's trigram index can look up; both words of a pair from one
+    script, so they meet."""
+    rng = random.Random(11)
+    vocab = vocabulary()
+    # letters only: the Mongolian samples keep some quotation marks, which are syntax to all
+    pools = [[w for w in vocab[ws] if len(w) >= 3 and re.fullmatch("[\u0f00-\u0fff\u1800-\u18af]+", w)]
+             for ws in ("bo", "mn-Mong")]
+
+    def pair() -> tuple[str, str]:
+        pool = pools[rng.randrange(2)]
+        a = rng.choice(pool)
+        return a, rng.choice([w for w in pool[:2000] if w != a] or pool)
+
+    boolean, near = {}, {}
+    for _ in range(4):
+        a, b = pair()
+        boolean[f"{a} {b}"] = ("and", a, b, 0)
+        a, b = pair()
+        boolean[f"{a} OR {b}"] = ("or", a, b, 0)
+        a, b = pair()
+        boolean[f"{a} -{b}"] = ("not", a, b, 0)
+        a, b = pair()
+        boolean[f"{a} NOT {b}"] = ("not", a, b, 0)
+        a = rng.choice([w for w in pools[rng.randrange(2)] if len(w) >= 4])
+        boolean[f"{a[:3]}*"] = ("prefix", a[:3], "", 0)
+    for _ in range(10):
+        a, b = pair()
+        n = rng.choice((2, 5, 10))
+        near[f"{a} NEAR/{n} {b}"] = ("near", a, b, n)
+    return {"boolean": boolean, "NEAR": near}
+
+
+def fts5_expression(ask: tuple[str, str, str, int]) -> str:
+    """FTS5's MATCH expression for what an ``operator_queries`` query asks. A prefix is a
+    substring to the trigram index, so FTS5 finds somewhat more for it; NEAR counts trigrams,
+    so Sudur's NEAR/n becomes n × TRIGRAMS_PER_WORD."""
+    op, a, b, n = ask
+
+    def q(w: str) -> str:
+        return '"' + w.replace('"', '""') + '"'
+
+    if op == "prefix":
+        return q(a)
+    if op == "near":
+        return f"NEAR({q(a)} {q(b)}, {n * TRIGRAMS_PER_WORD})"
+    return f"{q(a)} {op.upper()} {q(b)}"
+
+
+def fts5_match(con, match: str, total: bool = False
+               ) -> tuple[list[tuple[str, str]], int | None]:
+    """((page id, snippet) of the first 10 pages matching the FTS5 expression ``match``, the
+    number of matching pages or None): the peer of the query-language classes."""
+    hits = con.execute("SELECT id, snippet(pages, 1, '<mark>', '</mark>', '…', 12)"
+                       " FROM pages WHERE pages MATCH ? LIMIT 10", (match,)).fetchall()
+    count = con.execute("SELECT count(*) FROM pages WHERE pages MATCH ?",
+                        (match,)).fetchone()[0] if total else None
+    return hits, count
 
 
 # --- this tree against an older revision, in one run ---------------------------------------
@@ -432,6 +508,9 @@ def main() -> None:
         else:
             print(f"  tantivy: not run ({why or '--no-tantivy'})")
         query_sets = queries(items)
+        # the query-language classes: each peer asks the same in its own syntax
+        op_ask = {q: a for qs in operator_queries().values() for q, a in qs.items()}
+        op_match = {q: fts5_expression(a) for q, a in op_ask.items()}
         rss_before = _rss_now()
         s = csearch.open_searcher(tmp / "sudur")
         # the first query of a searcher builds the facet table and opens the stored fields
@@ -449,10 +528,12 @@ def main() -> None:
             exact_keys_total[q] = csearch.search(s, csearch.SearchRequest(
                 q, page_size=10, time_budget=1e6, exact=True)).total
             conv = r.understood.converted
+            if q in op_match:
+                continue
             needles_of[q] = list(dict.fromkeys(
                 [q] + ([conv["wylie"]] if conv.get("wylie") else [])
                 + list(r.understood.aliases)))
-        check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, peer)
+        check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, peer, op_ask)
         report = {"pages": n, "machine": machine_line(), "classes": {}}
         for cls, qs in query_sets.items():
             ms, raw_ms, same_ms, counted_ms, totals, estimates = [], [], [], [], [], 0
@@ -471,6 +552,20 @@ def main() -> None:
                     t0 = time.perf_counter()
                     csearch.search(s, csearch.SearchRequest(q, page_size=10, time_budget=0.0))
                     first_ms.append((time.perf_counter() - t0) * 1000)
+                    if q in op_match:
+                        # raw and same are one: the expression asking what Sudur's query asks
+                        t0 = time.perf_counter()
+                        fts5_match(con, op_match[q])
+                        raw_ms.append((time.perf_counter() - t0) * 1000)
+                        same_ms.append(raw_ms[-1])
+                        t0 = time.perf_counter()
+                        fts5_match(con, op_match[q], total=True)
+                        counted_ms.append((time.perf_counter() - t0) * 1000)
+                        if peer is not None:
+                            t0 = time.perf_counter()
+                            peer.first_page_of(peer.operator_query(*op_ask[q]))
+                            tv_ms.append((time.perf_counter() - t0) * 1000)
+                        continue
                     t0 = time.perf_counter()
                     fts5_first_page(con, [q])
                     raw_ms.append((time.perf_counter() - t0) * 1000)
@@ -526,7 +621,8 @@ def _agrees(peer: int, ref: int) -> bool:
     return 1 / 3 <= peer / ref <= 3
 
 
-def check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, peer) -> None:
+def check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, peer,
+                 op_ask: dict[str, tuple[str, str, str, int]] | None = None) -> None:
     """Warn about each query whose peer total is out of reason with Sudur's exact total (or
     with its exact-keys total): a peer timing an empty or very different answer does not
     compare like with like."""
@@ -534,9 +630,14 @@ def check_totals(query_sets, exact_total, exact_keys_total, needles_of, con, pee
     for cls, qs in query_sets.items():
         for q in qs:
             ref, ref_x = exact_total[q], exact_keys_total[q]
-            got = {"FTS5 same": fts5_first_page(con, needles_of[q], total=True)[1]}
-            if peer is not None:
-                got["tantivy"] = peer.first_page(needles_of[q])[1]
+            if op_ask and q in op_ask:
+                got = {"FTS5 expression": fts5_match(con, fts5_expression(op_ask[q]), total=True)[1]}
+                if peer is not None:
+                    got["tantivy"] = peer.first_page_of(peer.operator_query(*op_ask[q]))[1]
+            else:
+                got = {"FTS5 same": fts5_first_page(con, needles_of[q], total=True)[1]}
+                if peer is not None:
+                    got["tantivy"] = peer.first_page(needles_of[q])[1]
             for name, total in got.items():
                 if not (_agrees(total, ref) or _agrees(total, ref_x)):
                     warned += 1

@@ -10,12 +10,15 @@ snippet of each (tantivy's own, over the key text) and the number of matching pa
 
 A query's needles (the text as typed, plus whatever spellings Sudur searched for it: the
 Wylie conversion, aliases) are analysed the same way: one token is a term query, several a
-phrase, and the needles are OR-ed.
+phrase, and the needles are OR-ed. The query-language classes (``operator_query``) ask the
+same in tantivy's own queries: AND, OR and NOT as boolean queries, a prefix as a regex query
+over the terms, NEAR/n as a phrase with slop n - 1 in either order.
 
 Needs the ``bench`` extra (``pip install -e .[bench]``); ``available()`` says why not.
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -93,9 +96,31 @@ class TantivyPeer:
             return parts[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in parts])
 
+    def operator_query(self, op: str, a: str, b: str, n: int):
+        """What bench_search.operator_queries' query (op, a, b, n) asks, as a tantivy query."""
+        if op == "prefix":
+            keys = exact_tokens(a)
+            return tantivy.Query.regex_query(self.schema, FIELD, re.escape(keys[0]) + ".*") \
+                if len(keys) == 1 else None
+        left, right = self.query([a]), self.query([b])
+        if left is None or right is None:
+            return None if op != "not" else left
+        if op == "near":
+            ka, kb = exact_tokens(a), exact_tokens(b)
+            both = [tantivy.Query.phrase_query(self.schema, FIELD, x + y, slop=n - 1)
+                    for x, y in ((ka, kb), (kb, ka))]
+            return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in both])
+        occur = {"and": (tantivy.Occur.Must, tantivy.Occur.Must),
+                 "or": (tantivy.Occur.Should, tantivy.Occur.Should),
+                 "not": (tantivy.Occur.Must, tantivy.Occur.MustNot)}[op]
+        return tantivy.Query.boolean_query([(occur[0], left), (occur[1], right)])
+
     def first_page(self, needles: list[str]) -> tuple[list[tuple[str, str]], int]:
         """((page id, snippet HTML) of the first 10 matches in reading order, total)."""
-        q = self.query(needles)
+        return self.first_page_of(self.query(needles))
+
+    def first_page_of(self, q) -> tuple[list[tuple[str, str]], int]:
+        """The first page and total of the tantivy query ``q`` (None: nothing to find)."""
         if q is None:
             return [], 0
         found = self.searcher.search(q, 10, count=True, order_by_field="seq",
