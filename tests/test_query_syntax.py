@@ -276,16 +276,7 @@ def test_any_text_is_read_or_refused_with_a_message(text):
 
 # --- the hard deadline holds for the new shapes --------------------------------------------
 
-WORDS = ["jangar", "geser", "khan", "the", "of", "and", "steppe", "horse", "song", "bold"]
-
-
-class Ticks:
-    def __init__(self) -> None:
-        self.now = 0
-
-    def __call__(self) -> float:
-        self.now += 1
-        return float(self.now)
+from test_search_deadline import WORDS, Ticks  # noqa: E402 - the deadline tests' corpus and clock
 
 
 @pytest.fixture(scope="module")
