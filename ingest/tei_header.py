@@ -120,8 +120,37 @@ def _responsibility(header: etree._Element) -> list[Responsibility]:
                 resp = text_of(_find(el, "t:resp")).rstrip(":").strip() or "contributor"
                 for who in el:
                     if local_name(who) in ("name", "persName", "orgName"):
-                        add(resp, text_of(who))
+                        # <persName role="scribe"> says the role of that one person
+                        add(who.get("role") or resp, text_of(who))
     return found
+
+
+def _publisher(header: etree._Element) -> str:
+    """Who published the electronic text: the publicationStmt's publisher, else its
+    distributor or authority; a ``<name>`` inside says it without the prose around it (84000
+    writes "<name>84000</name> is a global non-profit initiative ...")."""
+    stmt = _find(header, "t:fileDesc/t:publicationStmt")
+    for tag in ("publisher", "distributor", "authority"):
+        for el in _findall(stmt, f"t:{tag}"):
+            named = _find(el, "t:name") if _find(el, "t:name") is not None \
+                else _find(el, "t:orgName")
+            text = text_of(named) or text_of(el)
+            if text:
+                return text
+    return ""
+
+
+_ISO_DATE_RE = re.compile(r"(?<!\d)(\d{4})(?:[-/](\d{2})(?:[-/](\d{2}))?)?(?!\d)")
+
+
+def _published(header: etree._Element) -> str:
+    """The publicationStmt's date as ``YYYY[-MM[-DD]]`` (from ``@when``, else its text: CBETA
+    writes "$Date: 2012/08/27 03:14:21 $"); empty when it names none."""
+    for el in _findall(header, "t:fileDesc/t:publicationStmt/t:date"):
+        m = _ISO_DATE_RE.search(el.get("when") or text_of(el))
+        if m:
+            return "-".join(x for x in m.groups() if x)
+    return ""
 
 
 class Header:
@@ -183,6 +212,10 @@ class Header:
         ident = _find(ms, "t:msIdentifier")
         inst = [text_of(_find(ident, f"t:{n}")) for n in ("institution", "repository")]
         item.institution = ", ".join(x for x in inst if x)
+        item.settlement = text_of(_find(ident, "t:settlement"))
+        item.repository = inst[1]
+        item.publisher = _publisher(h)
+        item.published = _published(h)
         item.shelfmark = text_of(_find(ident, "t:idno"))
         date = (_find(ms, ".//t:origDate") if ms is not None else None)
         if date is None:

@@ -162,6 +162,12 @@ class Item:
     tei_file: Optional[str] = None  # path relative to the item's source folder
     pages: list[Page] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # the TEI publicationStmt's publisher (or distributor); the msIdentifier's settlement and
+    # repository, which citations name apart from ``institution`` (see library/citation.py)
+    publisher: str = ""
+    settlement: str = ""
+    repository: str = ""
+    published: str = ""  # when the electronic text was published: YYYY, YYYY-MM or YYYY-MM-DD
 
     def title(self, prefer: tuple[str, ...] = ("en",)) -> str:
         for lang in prefer:
