@@ -24,6 +24,7 @@ from typing import Iterable, Iterator, Optional
 from library.errors import NotFoundError
 from library.models import Collection, Item, Page, to_dict
 
+from . import activities
 from .records import collection_record, item_record, page_record
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ CREATE TABLE IF NOT EXISTS events (
     message TEXT NOT NULL,
     time REAL NOT NULL
 );
-"""
+""" + activities.SCHEMA
 
 
 @dataclass
@@ -118,6 +119,7 @@ class Catalog:
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                               (str(SCHEMA_VERSION),))
             self.conn.commit()
+            activities.backfill(self.conn)
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA synchronous=FULL")
 
@@ -252,6 +254,7 @@ class Catalog:
             if run_id is not None:
                 self._event(run_id, item.id, "info",
                             "replaced" if old else "ingested")
+            activities.record(self.conn, item.id, "Update" if old else "Create", now)
         return old[0] if old and old[0] != version_path else None
 
     def delete_item(self, item_id: str) -> Optional[str]:
@@ -259,6 +262,8 @@ class Catalog:
             old = self.conn.execute("SELECT version_path FROM items WHERE id=?",
                                     (item_id,)).fetchone()
             self.conn.execute("DELETE FROM items WHERE id=?", (item_id,))
+            if old:
+                activities.record(self.conn, item_id, "Delete", time.time())
         return old[0] if old else None
 
     def mark_indexed(self, item_ids: Iterable[str], value: bool = True) -> None:
@@ -360,6 +365,16 @@ class Catalog:
             cur = self.conn.execute("UPDATE items SET source_hash='' WHERE id=? AND "
                                     "source_hash != ''", (item_id,))
         return cur.rowcount > 0
+
+
+    # --- activities (catalog/activities.py) ---------------------------------------------------
+    def activity_count(self) -> int:
+        return activities.count(self.conn)
+
+    def activities(self, start: int, size: int) -> list[activities.Activity]:
+        """The logged publications and deletions at positions ``start`` .. ``start+size-1``,
+        oldest first (IIIF Change Discovery pages)."""
+        return activities.window(self.conn, start, size)
 
 
 def _user() -> str:

@@ -193,3 +193,28 @@ def autocomplete1_url(base: str, item_id: str) -> str:
 def hit_url(base: str, item_id: str, order: int, start: int, end: int) -> str:
     """The annotation id of one Content Search match."""
     return base + HIT.path(item_id=item_id, order=order, start=start, end=end)
+
+
+# --- citations and Change Discovery (issue 14) -----------------------------------------------
+CITE_RIS = Route("/items/<item>/cite.ris")
+CITE_BIB = Route("/items/<item>/cite.bib")
+CITE_JSON = Route("/items/<item>/cite.json")
+CITE = {"ris": CITE_RIS, "bib": CITE_BIB, "json": CITE_JSON}
+DISCOVERY = Route(IIIF_PREFIX + "/discovery")
+DISCOVERY_PAGE = Route(IIIF_PREFIX + "/discovery/page/<int:number>")
+SERVED = SERVED + (CITE_RIS, CITE_BIB, CITE_JSON, DISCOVERY, DISCOVERY_PAGE)
+
+
+def cite_url(base: str, item_id: str, fmt: str, page: Optional[str] = None) -> str:
+    """The ``fmt`` export (ris, bib, json) of an item's citation, or of one page's."""
+    return with_query(base + CITE[fmt].path(item=item_id), {} if page is None else {"page": page})
+
+
+def discovery_url(base: str) -> str:
+    """The Change Discovery OrderedCollection of the library's activities."""
+    return base + DISCOVERY.path()
+
+
+def discovery_page_url(base: str, number: int) -> str:
+    """One OrderedCollectionPage of activities (0 holds the oldest)."""
+    return base + DISCOVERY_PAGE.path(number=number)

@@ -40,4 +40,7 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     app.register_blueprint(iiif_search.bp)
     app.register_blueprint(oai.bp)
     app.register_blueprint(embed.bp)
+    from . import citations, discovery
+    app.register_blueprint(citations.bp)
+    app.register_blueprint(discovery.bp)
     return app

@@ -11,6 +11,7 @@ range from ``/api/items/<item>/pages?from=&to=``).
 from __future__ import annotations
 
 import bisect
+import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
@@ -66,17 +67,36 @@ class PageIndex:
         pages. A page the item does not have is a 404, as DESIGN.md's URL contract says."""
         if not self.orders:
             return None
+        if raw is not None:  # as typed: "2b " or a decomposed "ᠨᠢᠭᠡ" names the same leaf
+            raw = unicodedata.normalize("NFC", raw.strip())
         if not raw:
             return self.orders[0]
+        # a number is the order, even where a leaf is labelled with another number: page=3
+        # is always the third page; such a leaf is addressed by its order (``address``)
         if raw.isascii() and raw.isdigit() and len(raw) <= 9:
             n = int(raw)
             i = bisect.bisect_left(self.orders, n)
             if i < len(self.orders) and self.orders[i] == n:
                 return n
-        if raw in self.labels:
+        if raw in self.labels:  # two leaves labelled alike: the first one
             return self.orders[self.labels.index(raw)]
         raise NotFoundError(f"item {self.item_id!r} has no page {raw[:40]!r} (neither its "
                             f"order, {self.orders[0]}-{self.orders[-1]}, nor a label as written)")
+
+    def address(self, order: int) -> str:
+        """The ``page`` value that opens page ``order``: its label as written (``2b``) when
+        that names this page back, else its order (a leaf labelled "3" that is not the third
+        page, or the second of two leaves labelled alike)."""
+        i = self.position(order)
+        if i is None:
+            return str(order)
+        label = self.labels[i]
+        try:
+            if label and self.resolve(label) == order:
+                return label
+        except NotFoundError:  # a label resolve reads differently (" 2b", not NFC)
+            pass
+        return str(order)
 
     def labels_between(self, first: int, last: int) -> list[dict]:
         lo = bisect.bisect_left(self.orders, first)

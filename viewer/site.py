@@ -6,7 +6,6 @@ with small scripts in ``viewer/static``.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from typing import Optional
 from urllib.parse import urlencode
@@ -247,16 +246,8 @@ def search_page():
 # --- records ---------------------------------------------------------------------------------
 
 def citation(item: Item, first: Optional[int]) -> dict:
-    base = public_base()
-    record = urls.record_url(base, item.id)
-    page_url = urls.reader_url(base, item.id, page=first or 1)
-    people = "; ".join(r.name for r in item.responsibility if r.role in ("author", "scribe"))
-    _tag, title = i18n.pick(item.titles)
-    where = ", ".join(x for x in (item.institution, item.shelfmark) if x)
-    parts = [p for p in (people, title, item.date_text, where) if p]
-    today = _dt.date.today().isoformat()
-    return {"record": record, "page": page_url, "manifest": urls.manifest_url(base, item.id),
-            "text": ". ".join(parts) + f". {record} ({today})."}
+    """The record's permanent URL; the citation itself is templates/_citation.html's."""
+    return {"record": urls.record_url(public_base(), item.id)}
 
 
 @bp.route(urls.RECORD.rule)
