@@ -49,7 +49,7 @@ def test_list_records_and_get_record(oai_client):
     ("verb=Nope", "badVerb"),
     ("", "badVerb"),
     ("verb=ListRecords", "badArgument"),
-    ("verb=ListRecords&metadataPrefix=mods", "cannotDisseminateFormat"),
+    ("verb=ListRecords&metadataPrefix=marc21", "cannotDisseminateFormat"),
     ("verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:x:nope", "idDoesNotExist"),
     ("verb=ListRecords&metadataPrefix=oai_dc&from=2999-01-01", "noRecordsMatch"),
     ("verb=ListRecords&resumptionToken=garbage", "badResumptionToken"),

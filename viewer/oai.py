@@ -1,4 +1,5 @@
-"""OAI-PMH 2.0 for catalogue harvesting (``oai_dc``), over the catalogue's item records."""
+"""OAI-PMH 2.0 for catalogue harvesting (``oai_dc`` and MODS 3.7, viewer/oai_mods.py), over the
+catalogue's item records."""
 from __future__ import annotations
 
 import re
@@ -14,6 +15,7 @@ from library.errors import BadRequestError
 from library.models import Item
 from library.numbers import parse_int
 
+from . import oai_mods
 from .resources import get_catalog, public_base
 
 bp = Blueprint("oai", __name__)
@@ -129,6 +131,21 @@ def _dc(parent: etree._Element, item: Item) -> None:
     add("format", "image")
 
 
+def _mods(parent: etree._Element, item: Item) -> None:
+    metadata = _el(parent, f"{{{OAI}}}metadata")
+    base = public_base()
+    oai_mods.mods(metadata, item, _el, record_url=urls.record_url(base, item.id),
+                  manifest_url=urls.manifest_url(base, item.id), lang_attrs=_lang_attrs)
+
+
+# metadataPrefix -> (schema, namespace, writer of the record's metadata)
+FORMATS = {
+    "oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", OAI_DC, _dc),
+    "mods": (oai_mods.SCHEMA, oai_mods.MODS, _mods),
+}
+_NOT_OFFERED = "offered: " + ", ".join(FORMATS)
+
+
 def _verb(name: str) -> etree._Element:
     return etree.Element(f"{{{OAI}}}{name}")
 
@@ -169,10 +186,11 @@ def oai() -> Response:
         if "identifier" in args and _lookup(cat, args["identifier"]) is None:
             return _error("idDoesNotExist", "unknown identifier", args)
         body = _verb("ListMetadataFormats")
-        fmt = _el(body, f"{{{OAI}}}metadataFormat")
-        _el(fmt, f"{{{OAI}}}metadataPrefix", "oai_dc")
-        _el(fmt, f"{{{OAI}}}schema", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd")
-        _el(fmt, f"{{{OAI}}}metadataNamespace", OAI_DC)
+        for prefix, (schema, namespace, _write) in FORMATS.items():
+            fmt = _el(body, f"{{{OAI}}}metadataFormat")
+            _el(fmt, f"{{{OAI}}}metadataPrefix", prefix)
+            _el(fmt, f"{{{OAI}}}schema", schema)
+            _el(fmt, f"{{{OAI}}}metadataNamespace", namespace)
         return _envelope(body, args)
     if verb == "ListSets":
         if "resumptionToken" in args:
@@ -187,8 +205,8 @@ def oai() -> Response:
     if verb == "GetRecord":
         if args.get("metadataPrefix") is None or "identifier" not in args:
             return _error("badArgument", "identifier and metadataPrefix are required", args)
-        if args["metadataPrefix"] != "oai_dc":
-            return _error("cannotDisseminateFormat", "only oai_dc", args)
+        if args["metadataPrefix"] not in FORMATS:
+            return _error("cannotDisseminateFormat", _NOT_OFFERED, args)
         found = _lookup(cat, args["identifier"])
         if found is None:
             return _error("idDoesNotExist", "unknown identifier", args)
@@ -196,7 +214,7 @@ def oai() -> Response:
         body = _verb("GetRecord")
         record = _el(body, f"{{{OAI}}}record")
         _header(record, item, updated)
-        _dc(record, item)
+        FORMATS[args["metadataPrefix"]][2](record, item)
         return _envelope(body, args)
     # ListIdentifiers / ListRecords
     offset = 0
@@ -213,8 +231,8 @@ def oai() -> Response:
                                         args.get("until", ""), args.get("set", ""))
         if prefix is None:
             return _error("badArgument", "metadataPrefix is required", args)
-    if prefix != "oai_dc":
-        return _error("cannotDisseminateFormat", "only oai_dc", args)
+    if prefix not in FORMATS:
+        return _error("cannotDisseminateFormat", _NOT_OFFERED, args)
     try:
         t_from, t_until = _parse_date(frm, False), _parse_date(until, True)
     except ValueError:
@@ -241,7 +259,7 @@ def oai() -> Response:
         else:
             record = _el(body, f"{{{OAI}}}record")
             _header(record, item, updated)
-            _dc(record, item)
+            FORMATS[prefix][2](record, item)
     counts = {"completeListSize": str(len(rows)), "cursor": str(offset)}
     if offset + PAGE < len(rows):
         _el(body, f"{{{OAI}}}resumptionToken",
