@@ -31,16 +31,17 @@ def timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def page_count(total: int, size: int = PAGE_SIZE) -> int:
-    """How many pages ``total`` activities fill; an empty log still has its page 0."""
-    return max(1, -(-total // size))
+def page_count(total: int, size: Optional[int] = None) -> int:
+    """How many pages ``total`` activities fill (``PAGE_SIZE`` to a page unless ``size`` is
+    given); an empty log still has its page 0."""
+    return max(1, -(-total // (size or PAGE_SIZE)))
 
 
 def _ref(url: str, kind: str) -> dict:
     return {"id": url, "type": kind}
 
 
-def collection(base: str, total: int, size: int = PAGE_SIZE) -> dict:
+def collection(base: str, total: int, size: Optional[int] = None) -> dict:
     """The OrderedCollection: how many activities, and its first and last pages."""
     last = page_count(total, size) - 1
     return {"@context": CONTEXT, "id": urls.discovery_url(base), "type": "OrderedCollection",
@@ -56,9 +57,10 @@ def activity(base: str, row: ActivityRow) -> dict:
 
 
 def page(base: str, number: int, total: int, rows: Iterable[ActivityRow],
-         size: int = PAGE_SIZE) -> Optional[dict]:
+         size: Optional[int] = None) -> Optional[dict]:
     """The OrderedCollectionPage ``number`` (0-based) of a log of ``total`` activities, whose
     ``rows`` are given; None when the log has no such page."""
+    size = size or PAGE_SIZE
     pages = page_count(total, size)
     if not 0 <= number < pages:
         return None
