@@ -17,6 +17,7 @@ FORMATS = {
     "ris": ("ris", "application/x-research-info-systems"),
     "bib": ("bib", "application/x-bibtex"),
     "json": ("json", "application/vnd.citationstyles.csl+json"),
+    "txt": ("txt", "text/plain"),  # the suggested citation
 }
 
 _SPACE_RE = re.compile(r"\s+")

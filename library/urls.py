@@ -199,14 +199,15 @@ def hit_url(base: str, item_id: str, order: int, start: int, end: int) -> str:
 CITE_RIS = Route("/items/<item>/cite.ris")
 CITE_BIB = Route("/items/<item>/cite.bib")
 CITE_JSON = Route("/items/<item>/cite.json")
-CITE = {"ris": CITE_RIS, "bib": CITE_BIB, "json": CITE_JSON}
+CITE_TXT = Route("/items/<item>/cite.txt")
+CITE = {"ris": CITE_RIS, "bib": CITE_BIB, "json": CITE_JSON, "txt": CITE_TXT}
 DISCOVERY = Route(IIIF_PREFIX + "/discovery")
 DISCOVERY_PAGE = Route(IIIF_PREFIX + "/discovery/page/<int:number>")
-SERVED = SERVED + (CITE_RIS, CITE_BIB, CITE_JSON, DISCOVERY, DISCOVERY_PAGE)
+SERVED = SERVED + (CITE_RIS, CITE_BIB, CITE_JSON, CITE_TXT, DISCOVERY, DISCOVERY_PAGE)
 
 
 def cite_url(base: str, item_id: str, fmt: str, page: Optional[str] = None) -> str:
-    """The ``fmt`` export (ris, bib, json) of an item's citation, or of one page's."""
+    """The ``fmt`` export (ris, bib, json, txt) of an item's citation, or of one page's."""
     return with_query(base + CITE[fmt].path(item=item_id), {} if page is None else {"page": page})
 
 

@@ -143,6 +143,9 @@ def test_exports_of_a_page(client):
     assert resp.headers["Content-Disposition"] == 'attachment; filename="odd_p5.json"'
     (entry,) = json.loads(resp.data)
     assert entry["page"] == "ᠨᠢᠭᠡ" and entry["id"] == "odd-5"
+    txt = client.get("/items/odd/cite.txt?page=2b")
+    assert txt.mimetype == "text/plain" and txt.data.decode().startswith("Gesar singer, bard;")
+    assert "f. 2b. http://localhost/items/odd/read?page=2b (accessed" in txt.data.decode()
     assert client.get("/items/odd/cite.ris?page=99").status_code == 404
     assert client.get("/items/nosuch/cite.bib").status_code == 404
 

@@ -1,5 +1,5 @@
 """Citations: the RIS, BibTeX and CSL-JSON exports of an item or a page
-(``/items/<item>/cite.ris|bib|json?page=``), and ``citation_for``, which the record and reader
+(``/items/<item>/cite.ris|bib|json?page=``; ``cite.txt``, the suggested citation), and ``citation_for``, which the record and reader
 pages' partials (templates/_citation_meta.html, _citation.html) call for the suggested
 citation, its meta tags and export links.
 
@@ -12,7 +12,7 @@ import json
 import re
 from typing import Optional
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Response, request
 
 from library import citation_formats as forms
 from library import urls
@@ -39,6 +39,7 @@ def build(item: Item, order: Optional[int] = None,
                        page_address=index.address(order))
 
 
+@bp.app_template_global()
 def citation_for(item: Item, page: Optional[Page] = None) -> dict:
     """What the citation partials show: the suggested text, the meta tags and the export
     links, for the item or for ``page``."""
@@ -69,6 +70,8 @@ def _export(item: str, fmt: str) -> Response:
     c = build(it, order, index)
     if fmt == "ris":
         body = forms.ris(c)
+    elif fmt == "txt":
+        body = forms.text(c) + "\n"
     elif fmt == "bib":
         body = forms.bibtex(c)
     else:
@@ -94,10 +97,8 @@ def cite_json(item: str) -> Response:
     return _export(item, "json")
 
 
-def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(citation_for=citation_for)
+@bp.route(urls.CITE_TXT.rule)
+def cite_txt(item: str) -> Response:
+    """The suggested citation alone (what the reader's script shows after a page turn)."""
+    return _export(item, "txt")
 
-
-@bp.record_once
-def _register_globals(state) -> None:
-    init_app(state.app)

@@ -100,6 +100,17 @@ def test_reader_page_cites_the_leaf(clip_page, live):
     links = pg.eval_on_selector_all(".cite-exports a", "els => els.map(e => e.href)")
     assert links == [f"{live}/items/kangyur-vol-1/cite.{f}?page=2b" for f in ("ris", "bib", "json")]
     shot(pg, "citation-reader")
+    # the script turns the page in place: the citation follows it
+    pg.locator(".page-turn a.next").click()
+    pg.wait_for_function("() => document.getElementById('cite-text').textContent"
+                         ".includes('f. 3a.')", timeout=10000)
+    assert _meta(pg, "citation_firstpage") == ["3a"]
+    assert _meta(pg, "citation_public_url") == [live + "/items/kangyur-vol-1/read?page=3a"]
+    links = pg.eval_on_selector_all(".cite-exports a", "els => els.map(e => e.href)")
+    assert links == [f"{live}/items/kangyur-vol-1/cite.{f}?page=3a" for f in ("ris", "bib", "json")]
+    assert pg.locator("a.cite-url").get_attribute("href") == \
+        live + "/items/kangyur-vol-1/read?page=3a"
+    assert f"f. 3a. {live}/items/kangyur-vol-1/read?page=3a" in _clipboard_after_copy(pg)
 
 
 def test_without_javascript_the_citation_is_selectable_text(browser, live):  # noqa: F811
