@@ -12,7 +12,7 @@ import json
 import re
 from typing import Optional
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
 from library import citation_formats as forms
 from library import urls
@@ -42,7 +42,16 @@ def build(item: Item, order: Optional[int] = None,
 @bp.app_template_global()
 def citation_for(item: Item, page: Optional[Page] = None) -> dict:
     """What the citation partials show: the suggested text, the meta tags and the export
-    links, for the item or for ``page``."""
+    links, for the item or for ``page``; built once per request (the head and the body of a
+    page both ask)."""
+    made = g.setdefault("citations", {})
+    key = (item.id, page.order if page is not None else None)
+    if key not in made:
+        made[key] = _shown(item, page)
+    return made[key]
+
+
+def _shown(item: Item, page: Optional[Page]) -> dict:
     index = PageIndex.of(item.id)
     c = build(item, page.order if page is not None else None, index)
     address = index.address(page.order) if page is not None else None
