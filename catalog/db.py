@@ -366,7 +366,6 @@ class Catalog:
                                     "source_hash != ''", (item_id,))
         return cur.rowcount > 0
 
-
     # --- activities (catalog/activities.py) ---------------------------------------------------
     def activity_count(self) -> int:
         return activities.count(self.conn)

@@ -132,8 +132,8 @@ def _publisher(header: etree._Element) -> str:
     stmt = _find(header, "t:fileDesc/t:publicationStmt")
     for tag in ("publisher", "distributor", "authority"):
         for el in _findall(stmt, f"t:{tag}"):
-            named = _find(el, "t:name") if _find(el, "t:name") is not None \
-                else _find(el, "t:orgName")
+            named = next((n for n in (_find(el, "t:name"), _find(el, "t:orgName"))
+                          if n is not None), None)
             text = text_of(named) or text_of(el)
             if text:
                 return text
@@ -212,8 +212,8 @@ class Header:
         ident = _find(ms, "t:msIdentifier")
         inst = [text_of(_find(ident, f"t:{n}")) for n in ("institution", "repository")]
         item.institution = ", ".join(x for x in inst if x)
+        item.repository = text_of(_find(ident, "t:repository"))
         item.settlement = text_of(_find(ident, "t:settlement"))
-        item.repository = inst[1]
         item.publisher = _publisher(h)
         item.published = _published(h)
         item.shelfmark = text_of(_find(ident, "t:idno"))

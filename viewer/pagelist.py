@@ -71,31 +71,36 @@ class PageIndex:
             raw = unicodedata.normalize("NFC", raw.strip())
         if not raw:
             return self.orders[0]
-        # a number is the order, even where a leaf is labelled with another number: page=3
-        # is always the third page; such a leaf is addressed by its order (``address``)
+        found = self._lookup(raw)
+        if found is not None:
+            return found
+        raise NotFoundError(f"item {self.item_id!r} has no page {raw[:40]!r} (neither its "
+                            f"order, {self.orders[0]}-{self.orders[-1]}, nor a label as written)")
+
+    def _lookup(self, raw: str) -> Optional[int]:
+        """The page ``raw`` (NFC, stripped) names, else None. A number is the order, even where
+        a leaf is labelled with another number: page=3 is always the third page, and such a
+        leaf is addressed by its order (``address``); two leaves labelled alike: the first."""
         if raw.isascii() and raw.isdigit() and len(raw) <= 9:
             n = int(raw)
             i = bisect.bisect_left(self.orders, n)
             if i < len(self.orders) and self.orders[i] == n:
                 return n
-        if raw in self.labels:  # two leaves labelled alike: the first one
+        if raw in self.labels:
             return self.orders[self.labels.index(raw)]
-        raise NotFoundError(f"item {self.item_id!r} has no page {raw[:40]!r} (neither its "
-                            f"order, {self.orders[0]}-{self.orders[-1]}, nor a label as written)")
+        return None
 
     def address(self, order: int) -> str:
         """The ``page`` value that opens page ``order``: its label as written (``2b``) when
         that names this page back, else its order (a leaf labelled "3" that is not the third
-        page, or the second of two leaves labelled alike)."""
+        page, the second of two leaves labelled alike, a label with spaces around it)."""
         i = self.position(order)
         if i is None:
             return str(order)
         label = self.labels[i]
-        try:
-            if label and self.resolve(label) == order:
-                return label
-        except NotFoundError:  # a label resolve reads differently (" 2b", not NFC)
-            pass
+        if label and label == unicodedata.normalize("NFC", label.strip()) \
+                and self._lookup(label) == order:
+            return label
         return str(order)
 
     def labels_between(self, first: int, last: int) -> list[dict]:
