@@ -48,18 +48,27 @@ def record(conn: sqlite3.Connection, item_id: str, kind: str, when: float) -> No
 def backfill(conn: sqlite3.Connection) -> int:
     """Log the items of a library older than the log, once (the meta table remembers); the
     number of activities written."""
-    with conn:
-        if conn.execute("SELECT 1 FROM meta WHERE key=?", (_BACKFILLED,)).fetchone():
-            return 0
-        conn.execute("INSERT INTO meta VALUES (?, '1')", (_BACKFILLED,))
-        if conn.execute("SELECT 1 FROM activities LIMIT 1").fetchone():
-            return 0
-        rows = conn.execute("SELECT id, created, updated FROM items").fetchall()
-        events = [(c, i, "Create") for i, c, _u in rows]
-        events += [(u, i, "Update") for i, c, u in rows if u > c]
-        events.sort()
-        conn.executemany("INSERT INTO activities (item_id, type, end_time) VALUES (?,?,?)",
-                         [(i, kind, t) for t, i, kind in events])
+    if conn.execute("SELECT 1 FROM meta WHERE key=?", (_BACKFILLED,)).fetchone():
+        return 0  # the common case, read without taking the write lock
+    # Several processes may open an old library at once: the write lock is taken before the
+    # mark is read again, so one of them fills the log and the others find the mark.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        events: list[tuple[float, str, str]] = []
+        if not conn.execute("SELECT 1 FROM meta WHERE key=?", (_BACKFILLED,)).fetchone():
+            conn.execute("INSERT INTO meta VALUES (?, '1')", (_BACKFILLED,))
+            if not conn.execute("SELECT 1 FROM activities LIMIT 1").fetchone():
+                rows = conn.execute("SELECT id, created, updated FROM items").fetchall()
+                events = [(c, i, "Create") for i, c, _u in rows]
+                events += [(u, i, "Update") for i, c, u in rows if u > c]
+                events.sort()
+                conn.executemany(
+                    "INSERT INTO activities (item_id, type, end_time) VALUES (?,?,?)",
+                    [(i, kind, t) for t, i, kind in events])
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
     return len(events)
 
 

@@ -200,3 +200,37 @@ def test_an_empty_library_has_an_empty_first_page(tmp_path):
     resp = client.get("/iiif/discovery/page/0")
     # the one deviation from the spec's "at least one item": there is nothing to list yet
     assert resp.status_code == 200 and resp.get_json(force=True)["orderedItems"] == []
+
+
+def test_an_old_library_opened_by_several_processes_at_once_is_backfilled_once(tmp_path):
+    import threading
+
+    path = tmp_path / "catalog.sqlite"
+    with Catalog(path) as cat:
+        for item_id in ("p", "q", "r"):
+            cat.put_item(_item(item_id), version_path=f"items/{item_id}@v1", source_hash="h",
+                         fixity=[])
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM activities")
+    conn.execute("DELETE FROM meta WHERE key='activities_backfilled'")
+    conn.commit()
+    conn.close()
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def open_it() -> None:
+        try:
+            start.wait()
+            Catalog(path).close()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Catalog(path) as cat:
+        assert [(a.type, a.item_id) for a in cat.activities(0, 10)] == [
+            ("Create", "p"), ("Create", "q"), ("Create", "r")]
