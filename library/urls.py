@@ -56,6 +56,11 @@ LANGUAGE = Route("/lang/<code>")
 EMBED = Route("/embed/<item>")
 OEMBED = Route("/oembed")
 OAI = Route("/oai")
+DOWNLOAD_PDF = Route("/items/<item>/download.pdf")  # ?pages=3-10&size=1000|2000|max
+DOWNLOAD_ZIP = Route("/items/<item>/download.zip")  # ?pages=&size=1000|2000|max(masters)
+DOWNLOADS = Route("/items/<item>/downloads")  # POST pages, size: start a PDF's build
+DOWNLOAD_JOB = Route("/items/<item>/downloads/<job>")  # its progress (HTML)
+DOWNLOAD_JOB_JSON = Route("/items/<item>/downloads/<job>.json")  # its progress (JSON)
 
 # --- JSON for programs -----------------------------------------------------------------------
 API_PREFIX = "/api"
