@@ -17,6 +17,7 @@ downloads.md). Relies on fontTools' FontBuilder (a dependency of fpdf2, pinned i
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ UNITS_PER_EM = 1000
 ADVANCE = 500  # every spacing character is half an em wide; the writer stretches words to fit
 ASCENT = 800
 FAMILY = "SudurText"
+# Words are apart where spaces are; U+202F, before a Mongolian suffix, joins it to its word.
+_SPACES = re.compile(r"[ \t\r\n\u3000]+")
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def _boxed_words(line: Line, text: str) -> Optional[list[Placement]]:
     words = [w for w in line.words if clean(w.text).strip()]
     if not words or any(w.box is None or w.box.w <= 0 or w.box.h <= 0 for w in words):
         return None
-    if len(words) < len(clean(line.text).split()):
+    if len(words) < len(_SPACES.split(clean(line.text).strip())):
         return None
     out = []
     for n, word in enumerate(words):
