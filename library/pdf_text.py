@@ -1,10 +1,10 @@
 """The invisible text layer of a downloaded PDF: where each piece of a page's text goes, and the
 font it is written in.
 
-``placements`` turns a page's OCR or TEI text into ``Placement``s in page-image pixels: every
-word with a box in its box (when a line's words are all boxed), else every boxed line in its box,
-else the transcription as one block of lines spread over the page. ``text_font`` writes the font
-they are set in: one empty ("glyphless") glyph per character the document uses, so every
+``placements`` turns a page's text into ``Placement``s in page-image pixels: the transcription
+cut at the words (else the lines) that OCR or TEI zones boxed and tied to it, each cut in its
+word's box; else OCR lines as OCR read them; else the transcription as one block of lines spread
+over the page. ``text_font`` writes the font they are set in: one empty ("glyphless") glyph per character the document uses, so every
 character of every script (Tibetan stacks, Mongolian with its variation selectors, CJK beyond
 the BMP) has a glyph, and the PDF's ToUnicode map, written by the PDF library from the font's
 cmap, gives back exactly the transcription when the text is searched or copied. The text is
@@ -21,19 +21,19 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 
-from .models import Box, Line, Page
+from .models import Box, Page
 
 UNITS_PER_EM = 1000
 ADVANCE = 500  # every spacing character is half an em wide; the writer stretches words to fit
 ASCENT = 800
 FAMILY = "SudurText"
-# Words are apart where spaces are; U+202F, before a Mongolian suffix, joins it to its word.
-_SPACES = re.compile(r"[ \t\r\n\u3000]+")
+_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]")
+_RUNS = re.compile(r"  +")
 
 
 @dataclass(frozen=True)
@@ -72,43 +72,52 @@ def _is_vertical(box: Box, text: str) -> bool:
     return box.h > box.w * 1.5 and len(text) > 1
 
 
-def _boxed_words(line: Line, text: str) -> Optional[list[Placement]]:
-    """The line's words in their boxes, when every word has one and they hold every word of
-    the line (a line with only some words boxed is placed whole instead). Each word carries
-    the separator that follows it in the page's text (a space, or the narrow no-break space
-    before a Mongolian suffix), so copied words do not run together."""
-    words = [w for w in line.words if clean(w.text).strip()]
-    if not words or any(w.box is None or w.box.w <= 0 or w.box.h <= 0 for w in words):
-        return None
-    if len(words) < len(_SPACES.split(clean(line.text).strip())):
-        return None
-    out = []
-    for n, word in enumerate(words):
-        sep = ""
-        if n + 1 < len(words):
-            after = words[n + 1].start
-            known = 0 <= word.end <= after <= len(text)
-            sep = clean(text[word.end:after]) if known else " "
-        assert word.box is not None
-        out.append(Placement(clean(word.text) + sep, word.box,
-                             _is_vertical(word.box, word.text)))
-    return out
+def _flat(text: str) -> str:
+    """A piece of the transcription on one line: line ends become spaces, runs of spaces one."""
+    return _RUNS.sub(" ", clean(_BREAKS.sub(" ", text)))
+
+
+def _boxed(page: Page) -> list:
+    """The words with a box and a place in the transcription (a line's own box when none of
+    its words has both), in reading order."""
+    n = len(page.text)
+
+    def usable(part) -> bool:
+        b = part.box
+        return b is not None and b.w > 0 and b.h > 0 and 0 <= part.start < part.end <= n
+
+    parts = []
+    for line in page.lines:
+        words = [w for w in line.words if usable(w)]
+        parts.extend(words or ([line] if usable(line) else []))
+    return sorted(parts, key=lambda part: part.start)
 
 
 def placements(page: Page, width: int, height: int) -> list[Placement]:
-    """Where the text of ``page`` (image ``width`` x ``height`` px) goes in the PDF."""
-    boxed = [ln for ln in page.lines if ln.box is not None and ln.box.w > 0 and ln.box.h > 0]
-    if boxed:
-        out: list[Placement] = []
-        for line in boxed:
-            words = _boxed_words(line, page.text)
-            if words is not None:
-                out.extend(words)
-            elif clean(line.text).strip():
-                assert line.box is not None
-                out.append(Placement(clean(line.text), line.box,
-                                     _is_vertical(line.box, line.text)))
+    """Where the text of ``page`` (image ``width`` x ``height`` px) goes in the PDF.
+
+    With words (or lines) that have a box and a place in the transcription, the transcription
+    is cut at their starts and each cut goes in its word's box: every character of the
+    transcription is written once, including the separators between words and any text that
+    OCR missed (with the word before it), so the layer reads as the transcription, not as the
+    OCR's guess. OCR lines with boxes but no place in it are written as OCR read them; a
+    transcription without boxes, as a block of lines down the page."""
+    parts = _boxed(page)
+    if parts:
+        out = []
+        for i, part in enumerate(parts):
+            lo = 0 if i == 0 else part.start
+            hi = parts[i + 1].start if i + 1 < len(parts) else len(page.text)
+            text = _flat(page.text[lo:hi])
+            if i + 1 == len(parts):
+                text = text.rstrip()
+            if text.strip():
+                out.append(Placement(text, part.box, _is_vertical(part.box, text)))
         return out
+    loose = [ln for ln in page.lines if ln.box is not None and ln.box.w > 0 and ln.box.h > 0]
+    if loose:
+        return [Placement(_flat(ln.text).strip(), ln.box, _is_vertical(ln.box, ln.text))  # type: ignore[arg-type]
+                for ln in loose if _flat(ln.text).strip()]
     return _block(page.text, width, height)
 
 

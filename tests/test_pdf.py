@@ -113,28 +113,36 @@ def test_text_layer_reads_back_in_every_script(tmp_path) -> None:
     assert fonts and all("/ToUnicode" in f for f in fonts)
 
 
-def test_boxed_words_and_columns(tmp_path) -> None:
-    text = "ᠵᠠᠩᠭᠠᠷ\u202fᠤᠨ ᠲᠠᠤᠯᠢ\nབཀའ་ འགྱུར།"
-    w1 = Word("ᠵᠠᠩᠭᠠᠷ\u202fᠤᠨ", Box(100, 100, 60, 300), 0, 9)
+def test_the_transcription_is_cut_at_boxed_words(tmp_path) -> None:
+    text = "ᠵᠠᠩᠭᠠᠷ\u202fᠤᠨ ᠲᠠᠤᠯᠢ ᠪᠠᠭᠠᠲᠤᠷ\nབཀའ་ འགྱུར།"
+    # OCR read the first word with a plain space and missed the third; its words are tied to
+    # the transcription by their offsets, and the second line has a box but no words.
+    w1 = Word("ᠵᠠᠩᠭᠠᠷ ᠤᠨ", Box(100, 100, 60, 300), 0, 9)
     w2 = Word("ᠲᠠᠤᠯᠢ", Box(100, 420, 60, 200), 10, 15)
-    l1 = Line(text[:15], Box(100, 100, 60, 520), 0, 15, [w1, w2])
-    l2 = Line("བཀའ་ འགྱུར།", Box(300, 800, 600, 80), 16, len(text))  # no words: placed whole
-    page = _text_page(text, [l1, l2])
-    pieces = placements(page, 1000, 1500)
-    assert pieces[0] == Placement("ᠵᠠᠩᠭᠠᠷ\u202fᠤᠨ ", w1.box, True)  # with its separator
-    assert pieces[1].vertical and pieces[1].box == w2.box
-    assert pieces[2] == Placement("བཀའ་ འགྱུར།", l2.box, False)
+    lost = Word("ᠪᠠᠲᠤᠷ", Box(100, 640, 60, 200))  # no offsets: not in the transcription
+    l1 = Line(text[:23], Box(100, 100, 60, 740), 0, 23, [w1, w2, lost])
+    l2 = Line("བཀའ་ འགྱུར།", Box(300, 800, 600, 80), 24, len(text))
+    pieces = placements(_text_page(text, [l1, l2]), 1000, 1500)
+    assert pieces == [Placement("ᠵᠠᠩᠭᠠᠷ\u202fᠤᠨ ", w1.box, True),  # as transcribed, spaced
+                      Placement("ᠲᠠᠤᠯᠢ ᠪᠠᠭᠠᠲᠤᠷ ", w2.box, True),  # with what OCR missed
+                      Placement("བཀའ་ འགྱུར།", l2.box, False)]
     out = tmp_path / "w.pdf"
     write_pdf([PdfPage("1", 1000, 1500, [], pieces)], out, title="t")
     got = pypdf.PdfReader(out).pages[0].extract_text()
     assert squash(text) == squash(got)
 
 
-def test_a_line_with_some_words_unboxed_is_placed_whole() -> None:
-    text = "one two three"
-    line = Line(text, Box(0, 0, 900, 50), 0, 13, [Word("one", Box(0, 0, 100, 50), 0, 3)])
-    pieces = placements(_text_page(text, [line]), 1000, 1500)
-    assert pieces == [Placement(text, line.box, False)]
+def test_lines_are_the_cuts_when_no_word_is_tied() -> None:
+    text = "one two\nthree"
+    l1 = Line("one two", Box(0, 0, 900, 50), 0, 7, [Word("one", Box(0, 0, 100, 50))])
+    l2 = Line("three", Box(0, 60, 300, 50), 8, 13)
+    pieces = placements(_text_page(text, [l1, l2]), 1000, 1500)
+    assert pieces == [Placement("one two ", l1.box), Placement("three", l2.box)]
+
+
+def test_ocr_lines_not_tied_to_a_transcription_are_written_as_read() -> None:
+    line = Line("ocr words", Box(0, 0, 900, 50))
+    assert placements(_text_page("", [line]), 1000, 1500) == [Placement("ocr words", line.box)]
 
 
 def test_a_page_without_image_or_text_is_blank_not_an_error(tmp_path) -> None:
