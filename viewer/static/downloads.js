@@ -13,10 +13,13 @@
     document.addEventListener("sudur:view", function (ev) {
       var d = ev.detail || {};
       if (!d.page || d.item !== menu.dataset.item) { return; }
-      var ident = d.item + "." + pad4(d.page);
-      menu.querySelectorAll(".dl-images a").forEach(function (a) {
-        a.href = a.getAttribute("href").replace(/\/iiif\/3\/[^/]+\//, "/iiif/3/" + ident + "/");
-      });
+      var ident = d.item + "." + pad4(d.page), old = menu.dataset.image;
+      if (old && old !== ident) {
+        menu.querySelectorAll(".dl-images a").forEach(function (a) {
+          a.href = a.getAttribute("href").split("/" + old + "/").join("/" + ident + "/");
+        });
+        menu.dataset.image = ident;
+      }
       var field = menu.querySelector("#dl-pages");
       if (field && !field.matches(":focus")) { field.value = String(d.page); }
     });
