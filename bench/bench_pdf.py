@@ -136,7 +136,7 @@ def main() -> None:
         print(f"pyramids cut in {time.perf_counter() - t0:.1f} s (setup, not measured below)")
         pages = [transcription(n, args.words, args.width, args.height)
                  for n in range(1, args.pages + 1)]
-        print("| size | text layer | build wall s | build CPU s | s per page | PDF MB "
+        print("| size | text layer | build wall s | build CPU s | wall per page | PDF MB "
               "| JPEG files | JPEG MB | PDF / JPEG | text layer adds |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         for size in args.sizes.split(","):

@@ -124,6 +124,11 @@ def pdf_pages(pages: Sequence[Page], store: Store, version: str,
     return out
 
 
+def embedded_bytes(pages: Sequence[PdfPage]) -> int:
+    """What the JPEG files a PDF of ``pages`` embeds weigh (the PDF weighs about as much)."""
+    return sum(pic.path.stat().st_size for page in pages for pic in page.pictures)
+
+
 @dataclass
 class Job:
     """A PDF's build, as its record says (also what the status JSON shows)."""

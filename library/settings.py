@@ -48,7 +48,10 @@ class Settings:
     # decides (refused for the URI prefixes of download_refused_licences), "all", "none".
     download_policy: str = "licence"
     download_refused_licences: str = "http://rightsstatements.org/vocab/InC"
-    pdf_max_pages: int = 500  # fpdf2 holds a PDF in memory until it is written
+    pdf_max_pages: int = 500
+    # MB of JPEGs one PDF may embed: fpdf2 holds a PDF in memory until it is written, about 3x
+    # its size at the peak (docs/benchmarks-downloads.md); 0 = no limit
+    pdf_max_mb: float = 400.0
     download_cache_max_mb: int = 4096  # built PDFs kept in LIB/cache/downloads (LRU)
     download_wait_seconds: float = 5.0  # a PDF request waits this long before showing progress
 

@@ -263,6 +263,17 @@ def test_more_pages_than_the_limit_is_refused_with_a_range_to_ask(sample_library
     assert "dl-whole-pdf" not in record  # the whole item is not offered past the limit
 
 
+def test_a_pdf_heavier_than_the_limit_is_refused(sample_library) -> None:
+    client = make_client(sample_library, pdf_max_mb=0.2)
+    resp = client.get("/items/kangyur-vol-1/download.pdf?pages=1-6&size=max")
+    assert resp.status_code == 400
+    assert "pdf_max_mb" in resp.get_data(as_text=True)
+    assert client.get("/items/kangyur-vol-1/download.pdf?pages=1&size=max").status_code == 200
+    unlimited = make_client(sample_library, pdf_max_mb=0.0)
+    assert unlimited.get("/items/kangyur-vol-1/download.pdf?pages=1-6&size=max"
+                         ).status_code == 200
+
+
 @pytest.mark.parametrize("query, word", [("pages=abc", "range"), ("pages=5-2", "1 to 6"),
                                          ("pages=0-2", "1 to 6"), ("size=3000", "choose")])
 def test_bad_parameters_are_400_saying_what_to_write(sample_library, query, word) -> None:

@@ -22,8 +22,8 @@ from flask import (Blueprint, Response, jsonify, redirect, render_template, requ
                    url_for)
 
 from library import urls
-from library.downloads import (DONE, FAILED, SIZES, Downloads, Job, PdfSpec, parse_range,
-                               parse_size, pdf_pages)
+from library.downloads import (DONE, FAILED, SIZES, Downloads, Job, PdfSpec, embedded_bytes,
+                               parse_range, parse_size, pdf_pages)
 from library.downloads_rights import Offer, offer
 from library.downloads_zip import zip_stream
 from library.errors import NotFoundError, TooLargeError
@@ -92,11 +92,21 @@ def _spec(item_id: str) -> tuple[Item, PdfSpec]:
 
 
 def _start(it: Item, spec: PdfSpec) -> Job:
-    pages = get_catalog().pages(it.id, spec.first, spec.last)
-    store = get_store()
-    title = i18n.pick(it.titles)[1] or it.id
-    return downloads().ensure(spec, lambda: pdf_pages(pages, store, spec.version, spec.width),
-                              title)
+    """The PDF's job: done, under way, or started now once its weight is within the limit."""
+    cache = downloads()
+    job = cache.job(spec)
+    if job is not None and job.state == DONE:
+        return job
+    pages = pdf_pages(get_catalog().pages(it.id, spec.first, spec.last), get_store(),
+                      spec.version, spec.width)
+    limit = get_settings().pdf_max_mb
+    weight = embedded_bytes(pages) / MB
+    if limit and weight > limit:
+        raise TooLargeError(f"a PDF of pages {spec.first}-{spec.last} at size {spec.size} "
+                            f"would hold {weight:.0f} MB of images, more than this library "
+                            f"makes at once (pdf_max_mb, {limit:g})",
+                            hint="choose a smaller size or fewer pages")
+    return cache.ensure(spec, lambda: pages, i18n.pick(it.titles)[1] or it.id)
 
 
 def _wants_json() -> bool:
