@@ -4,16 +4,17 @@ font it is written in.
 ``placements`` turns a page's text into ``Placement``s in page-image pixels: the transcription
 cut at the words (else the lines) that OCR or TEI zones boxed and tied to it, each cut in its
 word's box; else OCR lines as OCR read them; else the transcription as one block of lines spread
-over the page. ``text_font`` writes the font they are set in: one empty ("glyphless") glyph per character the document uses, so every
-character of every script (Tibetan stacks, Mongolian with its variation selectors, CJK beyond
-the BMP) has a glyph, and the PDF's ToUnicode map, written by the PDF library from the font's
-cmap, gives back exactly the transcription when the text is searched or copied. The text is
-drawn in render mode 3 (invisible), so glyph shapes never show and need no shaping.
+over the page. ``text_font`` writes the font they are set in: one empty ("glyphless") glyph per
+character the document uses, so every character of every script (Tibetan stacks, Mongolian with
+its variation selectors, CJK beyond the BMP) has a glyph, and the PDF's ToUnicode map, written
+by the PDF library from the font's cmap, gives back exactly the transcription when the text is
+searched or copied. The text is drawn in render mode 3 (invisible), so glyph shapes never show
+and need no shaping.
 
 Why not a Noto font: fpdf2 writes the CJK Noto faces (CID-keyed CFF in fonts-noto-cjk) with an
 encoding CMap that pdfminer.six cannot read and pypdf spaces apart, and no single face covers
-Tibetan, Mongolian and Han; the generated font has none of those gaps (docs/benchmarks-
-downloads.md). Relies on fontTools' FontBuilder (a dependency of fpdf2, pinned in setup.cfg).
+Tibetan, Mongolian and Han; the generated font has none of those gaps (README, Downloads).
+Relies on fontTools' FontBuilder (a dependency of fpdf2, pinned in setup.cfg).
 """
 from __future__ import annotations
 
@@ -116,8 +117,8 @@ def placements(page: Page, width: int, height: int) -> list[Placement]:
         return out
     loose = [ln for ln in page.lines if ln.box is not None and ln.box.w > 0 and ln.box.h > 0]
     if loose:
-        return [Placement(_flat(ln.text).strip(), ln.box, _is_vertical(ln.box, ln.text))  # type: ignore[arg-type]
-                for ln in loose if _flat(ln.text).strip()]
+        return [Placement(_flat(ln.text).strip(), ln.box, _is_vertical(ln.box, ln.text))
+                for ln in loose if ln.box is not None and _flat(ln.text).strip()]
     return _block(page.text, width, height)
 
 
