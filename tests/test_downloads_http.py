@@ -329,9 +329,10 @@ def test_the_reader_offers_page_images_through_the_image_api(sample_library) -> 
     client = make_client(sample_library)
     html = client.get("/items/kangyur-vol-1/read?page=2").get_data(as_text=True)
     menu = re.search(r'<details class="download-menu".*?</details>', html, re.S).group(0)
-    links = re.findall(r'href="(/iiif/3/[^"]+)" download data-size="(\w+)"', menu)
+    links = re.findall(r'<li><a href="(/iiif/3/[^"]+)" download data-size="(\w+)"', menu)
     assert links == [("/iiif/3/kangyur-vol-1.0002/full/1000,/0/default.jpg", "1000"),
                      ("/iiif/3/kangyur-vol-1.0002/full/max/0/default.jpg", "max")]
+    assert '<li hidden><a href="/iiif/3/kangyur-vol-1.0002/full/2000,/0/default.jpg"' in menu
     for href, size in links:
         img = client.get(href)
         assert img.status_code == 200 and img.mimetype == "image/jpeg"

@@ -60,9 +60,11 @@ def download_menu(item: Item, page: Optional[Page] = None) -> dict:
             "page_count": len(rows), "whole": 0 < len(rows) <= settings.pdf_max_pages,
             "page": page.order if page is not None else None}
     if page is not None and page.has_image:
-        menu["images"] = [(f"{w}", urls.image_url("", page.image_id, size=f"{w},"))
-                          for w in IMAGE_WIDTHS if w < page.width]
-        menu["images"].append(("max", urls.image_url("", page.image_id, size="max")))
+        # Every width is written, those the page is too narrow for hidden: the reader turns
+        # pages without reloading, and downloads.js shows the ones the next page allows.
+        menu["images"] = [(f"{w}", urls.image_url("", page.image_id, size=f"{w},"), w < page.width)
+                          for w in IMAGE_WIDTHS]
+        menu["images"].append(("max", urls.image_url("", page.image_id, size="max"), True))
     return menu
 
 

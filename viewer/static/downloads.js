@@ -6,22 +6,30 @@
 (function () {
   "use strict";
 
-  function pad4(n) { return ("000" + n).slice(-4); }
-
   var menu = document.getElementById("download-menu");
-  if (menu) {
+  var reader = document.getElementById("reader");
+  if (menu && reader && reader.dataset.pageApi) {
     document.addEventListener("sudur:view", function (ev) {
       var d = ev.detail || {};
       if (!d.page || d.item !== menu.dataset.item) { return; }
-      var ident = d.item + "." + pad4(d.page), old = menu.dataset.image;
-      if (old && old !== ident) {
-        menu.querySelectorAll(".dl-images a").forEach(function (a) {
-          a.href = a.getAttribute("href").split("/" + old + "/").join("/" + ident + "/");
-        });
-        menu.dataset.image = ident;
-      }
       var field = menu.querySelector("#dl-pages");
       if (field && !field.matches(":focus")) { field.value = String(d.page); }
+      var old = menu.dataset.image;
+      if (!old) { return; }
+      // The page's image id and width, from the page API the reader reads (its cache answers).
+      fetch(reader.dataset.pageApi.replace("{order}", String(d.page)),
+            { headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+        .then(function (p) {
+          if (!p.image || p.image.id === old) { return; }
+          menu.querySelectorAll(".dl-images a").forEach(function (a) {
+            a.href = a.getAttribute("href").split("/" + old + "/").join("/" + p.image.id + "/");
+            var w = parseInt(a.dataset.size, 10);
+            a.parentNode.hidden = !isNaN(w) && w >= p.image.width;
+          });
+          menu.dataset.image = p.image.id;
+        })
+        .catch(function () { /* the links keep naming the page they named */ });
     });
   }
 
