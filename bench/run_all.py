@@ -29,6 +29,7 @@ SMALL: dict[str, list[str]] = {
                           "--height", "1500"],
     "bench_ingest": ["--items", "2", "--pages", "3", "--size", "1600x1200"],
     "bench_manifest": ["--pages", "200", "--requests", "50"],
+    "bench_pdf": ["--pages", "20"],
     "bench_search": ["--pages", "600", "--repeat", "1", "--procs", "2"],
 }
 SHARED_CORPORA = ROOT.parent / "shared" / "corpora"

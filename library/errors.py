@@ -115,6 +115,12 @@ class BadRequestError(SudurError):
     http_status = 400
 
 
+class ForbiddenError(SudurError):
+    """A download the item's licence or the library's download policy does not offer."""
+
+    http_status = 403
+
+
 class TooLargeError(SudurError):
     """A request beyond the configured size limits (decided before decoding anything)."""
 

@@ -17,6 +17,7 @@ from .errors import SettingsError
 from .json_kind import json_kind
 
 DEFAULT_LIBRARY = "./sudur-library"
+DOWNLOAD_POLICIES = ("licence", "all", "none")
 
 
 @dataclass
@@ -43,6 +44,21 @@ class Settings:
     kiosk_idle_seconds: int = 120
     kiosk_advance_seconds: int = 12
     workers: int = 0  # 0 = all cores
+    # Downloads (library.downloads_rights, library.downloads): "licence" = each item's licence
+    # decides (refused for the URI prefixes of download_refused_licences), "all", "none".
+    download_policy: str = "licence"
+    download_refused_licences: str = "http://rightsstatements.org/vocab/InC"
+    pdf_max_pages: int = 500
+    # MB of JPEGs one PDF may embed: fpdf2 holds a PDF in memory until it is written, about 3x
+    # its size at the peak (docs/benchmarks-downloads.md); 0 = no limit
+    pdf_max_mb: float = 400.0
+    download_cache_max_mb: int = 4096  # built PDFs kept in LIB/cache/downloads (LRU)
+    download_wait_seconds: float = 5.0  # a PDF request waits this long before showing progress
+
+    def __post_init__(self) -> None:
+        if self.download_policy not in DOWNLOAD_POLICIES:
+            raise SettingsError(f"download_policy must be one of {', '.join(DOWNLOAD_POLICIES)},"
+                                f" not {self.download_policy!r}")
 
     @classmethod
     def load(cls, library: Optional[str | os.PathLike] = None, **overrides) -> "Settings":

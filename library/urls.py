@@ -56,6 +56,11 @@ LANGUAGE = Route("/lang/<code>")
 EMBED = Route("/embed/<item>")
 OEMBED = Route("/oembed")
 OAI = Route("/oai")
+DOWNLOAD_PDF = Route("/items/<item>/download.pdf")  # ?pages=3-10&size=1000|2000|max
+DOWNLOAD_ZIP = Route("/items/<item>/download.zip")  # ?pages=&size=1000|2000|max(masters)
+DOWNLOADS = Route("/items/<item>/downloads")  # POST pages, size: start a PDF's build
+DOWNLOAD_JOB = Route("/items/<item>/downloads/<job>")  # its progress (HTML)
+DOWNLOAD_JOB_JSON = Route("/items/<item>/downloads/<job>.json")  # its progress (JSON)
 
 # --- JSON for programs -----------------------------------------------------------------------
 API_PREFIX = "/api"
@@ -85,6 +90,7 @@ HIT = Route("/iiif/<item_id>/hit/<int:order>/<int:start>-<int:end>")
 SERVED = (HOME, SEARCH, RECORD, READER, TEI, TEXT, COMPARE, KIOSK, LANGUAGE, EMBED, OEMBED, OAI,
           API_SEARCH, API_PAGE, API_PAGES, API_ITEM_SEARCH, IMAGE, IMAGE_INFO, IMAGE_REQUEST, MANIFEST,
           ANNOTATIONS, COLLECTION, SEARCH2, SEARCH1, AUTOCOMPLETE2, AUTOCOMPLETE1)
+SERVED += (DOWNLOAD_PDF, DOWNLOAD_ZIP, DOWNLOADS, DOWNLOAD_JOB, DOWNLOAD_JOB_JSON)
 
 
 def with_query(url: str, query: Mapping[str, object]) -> str:

@@ -43,4 +43,6 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     from . import citations, discovery
     app.register_blueprint(citations.bp)
     app.register_blueprint(discovery.bp)
+    from . import downloads
+    app.register_blueprint(downloads.bp)
     return app
