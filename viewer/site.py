@@ -6,6 +6,7 @@ with small scripts in ``viewer/static``.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import math
 from typing import Optional
@@ -101,24 +102,35 @@ def item_summary(item: Item) -> dict:
 
 # --- search ----------------------------------------------------------------------------------
 
+# The site's order of results when ``sort`` is not given: items by relevance (``sort=reading``
+# is the library's order); the command line keeps reading order (catalog.request).
+DEFAULT_SORT = "relevance"
+
+
 def search_params() -> SearchRequest:
-    """The search /search and /api/search are asked for (400 if malformed)."""
-    return SearchRequest.from_args(request.args, get_settings(), page_size=PAGE_SIZE)
+    """The search /search and /api/search are asked for (400 if malformed): a page of
+    ``catalog.grouped.ITEMS_PER_PAGE`` items, by relevance unless ``sort=reading``."""
+    from catalog.grouped import ITEMS_PER_PAGE
+
+    params = SearchRequest.from_args(request.args, get_settings(), page_size=ITEMS_PER_PAGE)
+    if not request.args.get("sort"):
+        params = dataclasses.replace(params, sort=DEFAULT_SORT)
+    return params
 
 
 def run_search(params: SearchRequest):
-    """Run the catalogue search ``params``; None for an empty query."""
+    """Run the catalogue search ``params``, grouped by item; None for an empty query."""
     if not params.text:
         return None
-    from catalog.search import search
+    from catalog.grouped import search_items
 
-    return search(get_searcher(), params)
+    return search_items(get_searcher(), params)
 
 
 def search_url(params: SearchRequest, **changes) -> str:
     """/search with ``params`` changed (a value of None removes a key)."""
     merged = {"q": params.text, "exact": "1" if params.exact else None,
-              "sort": params.sort if params.sort != "reading" else None,
+              "sort": params.sort if params.sort != DEFAULT_SORT else None,
               **params.filters, "page": None}
     merged.update(changes)
     query = {k: v for k, v in merged.items() if v not in (None, "", False)}
@@ -225,23 +237,40 @@ def search_page():
     collections = {c.id: c for c in get_catalog().collections()}
     pages = 0
     if result is not None:
-        pages = max(1, math.ceil(result.total / result.page_size))
-        if result.total_is_estimate and len(result.hits) == result.page_size:
+        shown = len(result.items)
+        counted = getattr(result, "total_items", None)
+        pages = max(1, math.ceil((result.total if counted is None else counted)
+                                 / result.page_size))
+        if result.total_is_estimate and shown == result.page_size:
             pages = max(pages, result.page + 1)
-    titles = {}
+    titles, thumbs = {}, {}
     if result is not None:
         for group in result.items:
-            try:
-                titles[group.item_id] = item_summary(get_catalog().get_item(
-                    group.item_id, with_pages=False))
-            except NotFoundError:
-                titles[group.item_id] = {"id": group.item_id, "title": group.title,
-                                         "title_lang": "", "ws": "", "vertical": False}
+            titles[group.item_id], thumbs[group.item_id] = result_item(group)
     return render_template(
         "search.html", params=params, result=result, pages=pages, titles=titles,
-        facets=FACETS, collections=collections, search_url=search_url,
+        thumbs=thumbs, facets=FACETS, collections=collections, search_url=search_url,
         understood=understood_parts(result.understood if result is not None else {}),
         facet_label=facet_label, snippet_html=lambda h: Markup(h.snippet))
+
+
+def result_item(group) -> tuple[dict, Optional[str]]:
+    """(the item's summary, the thumbnail URL of its best page, if it has an image) of one
+    item of the results."""
+    catalog = get_catalog()
+    try:
+        summary = item_summary(catalog.get_item(group.item_id, with_pages=False))
+    except NotFoundError:  # withdrawn since the index was written
+        return {"id": group.item_id, "title": group.title, "title_lang": "", "ws": "",
+                "vertical": False}, None
+    best = getattr(group, "best", None)
+    if best is None:
+        return summary, None
+    try:
+        page = catalog.get_page(group.item_id, best)
+    except NotFoundError:
+        return summary, None
+    return summary, (thumb_url(page) if page.has_image else None)
 
 
 # --- records ---------------------------------------------------------------------------------
