@@ -204,11 +204,59 @@ def english_ordinal_suffix(n: int) -> str:
     return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
 
+HOME_PAGE_SIZE = 24  # items on a page of the home page
+
+
 @bp.route(urls.HOME.rule)
 def home():
+    """The home page: the collections with their counts, and one page of the library's
+    items (``?page=``), or of one collection's (``?collection=``, its sub-collections'
+    items included); a collection or page that does not exist is a 404."""
     catalog = get_catalog()
-    items = [item_summary(i) | {"item": i} for i in catalog.items()]
-    return render_template("index.html", items=items, collections=catalog.collections())
+    ids = catalog.item_ids()
+    collections = catalog.collections()
+    members = {c.id: collection_items(c.id, collections, set(ids)) for c in collections}
+    chosen = (request.args.get("collection") or "").strip()
+    current = next((c for c in collections if c.id == chosen), None)
+    if chosen and current is None:
+        raise NotFoundError(f"no collection {chosen!r} in the library")
+    listed = members[current.id] if current is not None else ids
+    page = parse_int(request.args.get("page") or "1", "page")
+    n_pages = max(1, math.ceil(len(listed) / HOME_PAGE_SIZE))
+    if not 1 <= page <= n_pages:
+        raise NotFoundError(f"there is no page {page} of {n_pages}")
+    shown = listed[(page - 1) * HOME_PAGE_SIZE:page * HOME_PAGE_SIZE]
+    items = [item_summary(i) | {"item": i} for i in catalog.items(shown)]
+
+    def home_url(**changes) -> str:
+        query = {"collection": current.id if current is not None else None, **changes}
+        query = {k: v for k, v in query.items() if v not in (None, "", 1)}
+        return url_for("site.home") + ("?" + urlencode(query) if query else "")
+
+    return render_template("index.html", items=items, collections=collections,
+                           counts={cid: len(found) for cid, found in members.items()},
+                           total=len(ids), current=current, listed=len(listed), page=page,
+                           n_pages=n_pages, first=(page - 1) * HOME_PAGE_SIZE + 1,
+                           home_url=home_url)
+
+
+def collection_items(cid: str, collections: list[Collection], present: set[str]) -> list[str]:
+    """The items of a collection and of its sub-collections, in that order, each once, those
+    in the library only."""
+    children: dict[Optional[str], list[Collection]] = {}
+    for c in collections:
+        children.setdefault(c.parent, []).append(c)
+    by_id = {c.id: c for c in collections}
+    out: dict[str, None] = {}
+    todo, seen = [cid], set()
+    while todo:
+        current = todo.pop(0)
+        if current in seen or current not in by_id:
+            continue  # a cycle of parents, or a parent not in the library
+        seen.add(current)
+        out.update((i, None) for i in by_id[current].items if i in present)
+        todo.extend(c.id for c in children.get(current, []))
+    return list(out)
 
 
 class _Unread:
