@@ -84,7 +84,7 @@ def test_the_page_says_items_and_pages_with_thumbnails_and_links(client, sample_
     n_items = len({h.item_id for h in every})
     assert f"{n_items} items, {len(every)} pages" in page
     assert len(re.findall(r'<li class="result-item">', page)) == n_items
-    thumbs = re.findall(r'class="result-thumb" href="([^"]+)"[^>]*><img src="([^"]+)"', page)
+    thumbs = re.findall(r'class="result-thumb" href="([^"]+)"><img src="([^"]+)" alt="Page ', page)
     assert thumbs and all("/iiif/3/" in src and "/full/200," in src for _href, src in thumbs)
     # each page hit opens the reader on that page with the query, so the hit is marked
     links = re.findall(r'class="hit-link" href="([^"]+)"', page)

@@ -468,7 +468,8 @@ def kiosk(collection: str):
     idle = _seconds(request.args.get("idle"), settings.kiosk_idle_seconds)
     advance = _seconds(request.args.get("advance"), settings.kiosk_advance_seconds)
     return render_template("kiosk.html", collection=coll, slides=slides, idle=idle,
-                           advance=advance, fit_url=fit_url)
+                           advance=advance, fit_url=fit_url,
+                           info_url=lambda p: urls.image_info_url("", p.image_id))
 
 
 def _seconds(raw: Optional[str], default: int) -> float:
