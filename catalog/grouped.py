@@ -120,7 +120,8 @@ def search_items(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline
                 or want >= _MAX_WANT):
             break
         want *= 4  # library order needs the items of this page read exactly
-    order, scores = _rank(s, iq, groups, hard) if ranking else (list(groups), {})
+    order, scores = _rank(s, iq, groups, items.records, hard) if ranking \
+        else (list(groups), {})
     seqs = query_sequences(q)
     where = matching.MatchPositions(reader, shown) if shown else None
     shown_items: list[ItemHits] = []
@@ -140,8 +141,9 @@ def search_items(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline
                                     score=_item_score(docs, scores), matched=len(docs),
                                     best=lead.order if lead is not None else None))
         hits.extend(page_hits)
-    n_items, items_estimate, scale = _item_estimate(items, scanned)
-    counts = _item_facets(table, items, scanned, scale)
+    split = _split(items, scanned)
+    n_items, items_estimate, scale = _item_estimate(items, scanned, split)
+    counts = _item_facets(table, split, scale)
     estimate = not scanned.complete
     return SearchResult(query=req.text, total=scanned.estimated_total(),
                         total_is_estimate=estimate, hits=hits, items=shown_items,
@@ -171,16 +173,21 @@ def _groups(items: ItemTable, scanned: "matching.Scanned") -> tuple[dict[int, li
     return groups, exact
 
 
-def _rank(s: Searcher, iq, groups: dict[int, list[int]], hard: Deadline
+def _rank(s: Searcher, iq, groups: dict[int, list[int]], records: set[int], hard: Deadline
           ) -> tuple[list[int], dict[int, float]]:
-    """(items best first, docnum -> BM25F score of the candidates scored)."""
+    """(items best first, docnum -> BM25F score of the candidates scored). An item's record
+    (its titles, summary, people), when it matches, is always a candidate: it comes after
+    the item's pages, past the first few."""
     by_count = sorted(groups, key=lambda i: (-len(groups[i]), groups[i][0]))
     chosen = by_count[:MAX_RANKED_ITEMS]
     fewest, most = _CANDIDATES_PER_ITEM
     per_item = max(fewest, min(most, relevance.MAX_CANDIDATES // max(1, len(chosen))))
     candidates: list[int] = []
     for index in chosen:
-        candidates.extend(groups[index][:per_item])
+        docs = groups[index]
+        candidates.extend(docs[:per_item])
+        if len(docs) > per_item and docs[-1] in records:
+            candidates.append(docs[-1])
     scores = dict(relevance.ranked(s, iq, sorted(candidates), hard))
     ranked = {i: _item_score(groups[i], scores) for i in chosen}
     # the items scored first, best first; then the rest by their matches read; reading
@@ -220,10 +227,11 @@ def _split(items: ItemTable, scanned: "matching.Scanned") -> tuple[list[int], li
     return exact, sampled
 
 
-def _item_estimate(items: ItemTable, scanned: "matching.Scanned") -> tuple[int, bool, float]:
+def _item_estimate(items: ItemTable, scanned: "matching.Scanned",
+                   split: tuple[list[int], list[int]]) -> tuple[int, bool, float]:
     """(items matched, whether that is an estimate, what an item met in the samples stands
-    for)."""
-    exact, sampled = _split(items, scanned)
+    for), from the first match of each item (``_split``)."""
+    exact, sampled = split
     if scanned.complete:
         return len(exact), False, 1.0
     met = {items.of[d] for d in exact}
@@ -252,10 +260,10 @@ def _item_estimate(items: ItemTable, scanned: "matching.Scanned") -> tuple[int, 
     return total, True, scale
 
 
-def _item_facets(table, items: ItemTable, scanned: "matching.Scanned",
-                 scale: float) -> list[dict[str, int]]:
-    """Facet counts of items: one document per item, those of the samples scaled."""
-    exact, sampled = _split(items, scanned)
+def _item_facets(table, split: tuple[list[int], list[int]], scale: float
+                 ) -> list[dict[str, int]]:
+    """Facet counts of items: one document per item (``_split``), the samples' scaled."""
+    exact, sampled = split
     counts = facet_counts(table, exact)
     if not sampled:
         return counts

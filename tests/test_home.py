@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from viewer import site
+from viewer import listing, site
 
 
 def _page(client, url: str) -> str:
@@ -53,6 +53,6 @@ def test_a_collection_holds_the_items_of_its_sub_collections():
     colls = [Collection("top", items=["a"]), Collection("sub", parent="top", items=["b", "a"]),
              Collection("loop", parent="loop", items=["c"]), Collection("x", items=["gone"])]
     present = {"a", "b", "c"}
-    assert site.collection_items("top", colls, present) == ["a", "b"]
-    assert site.collection_items("loop", colls, present) == ["c"]
-    assert site.collection_items("x", colls, present) == []
+    assert listing.collection_items("top", colls, present) == ["a", "b"]
+    assert listing.collection_items("loop", colls, present) == ["c"]
+    assert listing.collection_items("x", colls, present) == []

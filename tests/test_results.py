@@ -149,10 +149,12 @@ def test_an_item_count_from_samples_stands_for_the_items_the_windows_could_not_m
     exact = matches(0, 100)
     sampled = [d for start in range(100, 1000, 200) for d in matches(start, start + 64)]
     scanned = Scanned(exact + sampled, 100, len(exact), 5 * 64, 1000)
-    total, estimate, scale = grouped._item_estimate(items, scanned)
+    total, estimate, scale = grouped._item_estimate(items, scanned,
+                                                     grouped._split(items, scanned))
     assert estimate and 40 <= total <= 60 and scale > 1
     complete = Scanned(matches(0, 1000), 1000, 500, 0, 1000)
-    assert grouped._item_estimate(items, complete) == (50, False, 1.0)
+    assert grouped._item_estimate(items, complete, grouped._split(items, complete)) == \
+        (50, False, 1.0)
 
 
 @pytest.fixture(scope="module")

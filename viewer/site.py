@@ -27,7 +27,7 @@ from library.models import Collection, Item
 from library.numbers import parse_decimal, parse_int
 from library.store import resolve_inside
 
-from . import i18n
+from . import i18n, listing
 from .links import fit_url, thumb_url
 from .pagelist import PageIndex, window, window_pages
 from .resources import get_catalog, get_searcher, get_settings, item_dir, load_item, public_base
@@ -215,7 +215,8 @@ def home():
     catalog = get_catalog()
     ids = catalog.item_ids()
     collections = catalog.collections()
-    members = {c.id: collection_items(c.id, collections, set(ids)) for c in collections}
+    members = {c.id: listing.collection_items(c.id, collections, set(ids))
+               for c in collections}
     chosen = (request.args.get("collection") or "").strip()
     current = next((c for c in collections if c.id == chosen), None)
     if chosen and current is None:
@@ -238,25 +239,6 @@ def home():
                            total=len(ids), current=current, listed=len(listed), page=page,
                            n_pages=n_pages, first=(page - 1) * HOME_PAGE_SIZE + 1,
                            home_url=home_url)
-
-
-def collection_items(cid: str, collections: list[Collection], present: set[str]) -> list[str]:
-    """The items of a collection and of its sub-collections, in that order, each once, those
-    in the library only."""
-    children: dict[Optional[str], list[Collection]] = {}
-    for c in collections:
-        children.setdefault(c.parent, []).append(c)
-    by_id = {c.id: c for c in collections}
-    out: dict[str, None] = {}
-    todo, seen = [cid], set()
-    while todo:
-        current = todo.pop(0)
-        if current in seen or current not in by_id:
-            continue  # a cycle of parents, or a parent not in the library
-        seen.add(current)
-        out.update((i, None) for i in by_id[current].items if i in present)
-        todo.extend(c.id for c in children.get(current, []))
-    return list(out)
 
 
 class _Unread:
@@ -294,31 +276,13 @@ def search_page():
     titles, thumbs = {}, {}
     if result is not None:
         for group in result.items:
-            titles[group.item_id], thumbs[group.item_id] = result_item(group)
+            titles[group.item_id], thumbs[group.item_id] = listing.result_item(
+                group, item_summary)
     return render_template(
         "search.html", params=params, result=result, pages=pages, titles=titles,
         thumbs=thumbs, facets=FACETS, collections=collections, search_url=search_url,
         understood=understood_parts(result.understood if result is not None else {}),
         facet_label=facet_label, snippet_html=lambda h: Markup(h.snippet))
-
-
-def result_item(group) -> tuple[dict, Optional[str]]:
-    """(the item's summary, the thumbnail URL of its best page, if it has an image) of one
-    item of the results."""
-    catalog = get_catalog()
-    try:
-        summary = item_summary(catalog.get_item(group.item_id, with_pages=False))
-    except NotFoundError:  # withdrawn since the index was written
-        return {"id": group.item_id, "title": group.title, "title_lang": "", "ws": "",
-                "vertical": False}, None
-    best = getattr(group, "best", None)
-    if best is None:
-        return summary, None
-    try:
-        page = catalog.get_page(group.item_id, best)
-    except NotFoundError:
-        return summary, None
-    return summary, (thumb_url(page) if page.has_image else None)
 
 
 # --- records ---------------------------------------------------------------------------------
