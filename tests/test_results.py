@@ -192,3 +192,37 @@ def test_relevance_puts_the_item_of_strongest_pages_first(many_items):
                                              time_budget=10.0))
         assert [g.item_id for g in last.items] == ["it-35"]
         assert [h.order for h in library.items[0].hits] == [1, 2, 3]
+
+
+def test_estimated_counts_are_marked_about(client, monkeypatch):
+    from catalog.querying import Understood
+    from catalog.search import SearchResult
+    from viewer import site
+
+    def estimated(params):
+        return SearchResult(query=params.text, total=1200, total_is_estimate=True, hits=[],
+                            items=[], facets={"century": [("18", 40)]},
+                            facets_are_estimates=True, understood=Understood(text=params.text),
+                            page=1,
+                            page_size=params.page_size, elapsed=0.0, total_items=41,
+                            total_items_is_estimate=True, sort=params.sort)
+
+    monkeypatch.setattr(site, "run_search", estimated)
+    page = client.get("/search?q=khan", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    assert "About 41 items, 1200 pages" in page and "≈40" in page
+    data = _json(client, "/api/search?q=khan")
+    assert data["total_items"] == 41 and data["total_items_is_estimate"] is True
+
+
+def test_the_grouped_search_estimates_when_the_budget_runs_out(many_items, monkeypatch):
+    from catalog import matching, relevance
+
+    monkeypatch.setattr(relevance, "MAX_CANDIDATES", 16)  # the first page: 16 matches
+    monkeypatch.setattr(matching, "_FIRST_WINDOW", 16)
+    monkeypatch.setattr(matching, "_MAX_WINDOW", 16)
+    with open_searcher(many_items) as s:
+        r = search_items(s, SearchRequest("horse", sort="relevance", page_size=5,
+                                          time_budget=0.0))
+        assert r.total_items_is_estimate and r.total_is_estimate and r.facets_are_estimates
+        assert 1 <= r.total_items <= 40 and len(r.items) == 5
