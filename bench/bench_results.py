@@ -48,6 +48,9 @@ def main() -> None:
                     help="search_time_budget: seconds for totals and facets")
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    ap.add_argument("--index", metavar="DIR", type=Path,
+                    help="keep the index in DIR (built there if absent) to measure again")
+    ap.add_argument("--only", nargs="+", metavar="CLASS", help="only these query classes")
     args = ap.parse_args()
 
     from catalog import index as cindex
@@ -55,13 +58,15 @@ def main() -> None:
 
     print(bench_search.machine_line())
     items = bench_search.corpus(args.pages, args.chars)
-    query_sets = bench_search.queries(items)
+    query_sets = {c: qs for c, qs in bench_search.queries(items).items()
+                  if not args.only or c in args.only}
     with tempfile.TemporaryDirectory() as tmp:
-        where = Path(tmp) / "index"
-        t0 = time.perf_counter()
-        cindex.update_items(where, items, procs=args.procs)
-        print(f"{args.pages} pages in {len(items)} items indexed in "
-              f"{time.perf_counter() - t0:.0f} s")
+        where = args.index or Path(tmp) / "index"
+        if not (where / "sudur-index.json").is_file() and not where.is_symlink():
+            t0 = time.perf_counter()
+            cindex.update_items(where, items, procs=args.procs)
+            print(f"{args.pages} pages in {len(items)} items indexed in "
+                  f"{time.perf_counter() - t0:.0f} s")
         del items
         times: dict[str, dict[str, list[float]]] = {c: {w: [] for w in WAYS} for c in query_sets}
         counts: dict[str, dict[str, list]] = {c: {"items": [], "estimates": 0, "asked": 0}

@@ -3,15 +3,17 @@ relevance (the default of the site) or in library order, with counts of items an
 facets that count items.
 
 Ranking every match costs what DESIGN.md measures (about a second for a phrase on most of
-20,000 pages), so items are ranked over a bounded candidate set: the search's reading-order
-scan (``catalog.matching``) reads its first ``relevance.MAX_CANDIDATES`` matches exactly and,
+20,000 pages), so items are ranked over a bounded candidate set. The search's reading-order
+scan (``catalog.matching``) reads its first matches exactly (a few per item of the page) and,
 when the time budget cannot count the rest, samples windows spread over the whole index; so
 the items it meets come from every part of the library. Each item's first few matches among
-those (``_CANDIDATES_PER_ITEM``, at most ``relevance.MAX_CANDIDATES`` in all, for at most
-``MAX_RANKED_ITEMS`` items, those with most matches read) are scored with BM25F
-(``catalog.relevance``), and an item's score is its best page's plus half its second's and a
-third of its third's: several good pages beat one, and a long volume of weak matches does not
-beat a short one of strong matches.
+those (``_CANDIDATES_PER_ITEM``, at most ``_RANKED`` in all, for at most ``MAX_RANKED_ITEMS``
+items, those with most matches read) are scored with BM25F (``catalog.relevance``), and an
+item's score is its best page's plus half its second's and a third of its third's: several
+good pages beat one, and a long volume of weak matches does not beat a short one of strong
+matches. In library order, when the part read exactly holds too few items, the page's items
+are found by a scan that skips the rest of each item once it has its first pages
+(``_first_items``).
 
 Counting items when the scan was sampled: each item of the part sampled is met by the
 windows with a chance that grows with its length (``_item_estimate``); the items found there
@@ -19,8 +21,9 @@ stand for the items the windows could have met. Facets count one document per it
 first match), scaled the same way.
 
 Relies on ``catalog.search`` for the query's composition and plan (``_query``, ``_plan``), its
-hard deadline, its Whoosh fallback and its hits (``_hit``), and on the index holding each
-item's documents together (its pages, then its record, as ``catalog.index`` writes them).
+hard deadline, its Whoosh fallback and its hits (``_hit``), on ``catalog.matching`` for its
+scans (``_opened``) and the width of its sample windows, and on the index holding each item's
+documents together (its pages, then its record, as ``catalog.index`` writes them).
 """
 from __future__ import annotations
 
@@ -45,9 +48,9 @@ ITEMS_PER_PAGE = 10
 PAGES_PER_ITEM = 3  # the best pages shown beneath an item
 MAX_RANKED_ITEMS = 256  # items scored with BM25; the others follow by their matches read
 _CANDIDATES_PER_ITEM = (2, 8)  # (fewest, most) of an item's matches scored
-# How far the scan may be asked to read exactly, in matches, to find the items of a deep
-# page in library order (each time four times more, within the hard deadline).
-_MAX_WANT = 64_000
+_WANT = 64  # matches read exactly, at least, before the rest is counted or sampled
+_RANKED = 256  # candidates scored with BM25F, at most (about 13 ms: relevance's 1 ms per 20)
+_WINDOW = 64  # documents read at a time when looking for the first matches of each item
 
 _item_cache: dict[tuple, "ItemTable"] = {}
 
@@ -107,19 +110,18 @@ def search_items(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline
     table, pairs_of, items = facet_table(s), pair_table(s), item_table(s)
     ranking = req.sort == "relevance"
     start, stop = (req.page - 1) * req.page_size, req.page * req.page_size
-    want = relevance.MAX_CANDIDATES
-    while True:
-        budget = t0 + req.time_budget
-        if plan is not None:
-            scanned = matching.scan(reader, plan, restrict, want, budget, pairs_of, hard)
-        else:
-            scanned = _whoosh_docs(s, full, want, budget, hard)
-        groups, exact_groups = _groups(items, scanned)
-        found = len(groups) if ranking else exact_groups
-        if (found >= stop or scanned.complete or scanned.cut or hard.passed()
-                or want >= _MAX_WANT):
-            break
-        want *= 4  # library order needs the items of this page read exactly
+    # the matches read exactly before counting samples the rest: enough for this page's items
+    # if each had few, and the sample windows spread the candidates over the whole library
+    want = max(_WANT, stop * PAGES_PER_ITEM)
+    budget = t0 + req.time_budget
+    if plan is not None:
+        scanned = matching.scan(reader, plan, restrict, want, budget, pairs_of, hard)
+    else:
+        scanned = _whoosh_docs(s, full, want, budget, hard)
+    groups, exact_groups = _groups(items, scanned)
+    if not ranking and exact_groups < stop and not scanned.complete and plan is not None:
+        # library order: this page's items, each read up to its first few matches
+        groups = _first_items(reader, plan, restrict, items, stop, pairs_of, hard)
     order, scores = _rank(s, iq, groups, items.records, hard) if ranking \
         else (list(groups), {})
     seqs = query_sequences(q)
@@ -173,6 +175,45 @@ def _groups(items: ItemTable, scanned: "matching.Scanned") -> tuple[dict[int, li
     return groups, exact
 
 
+def _first_items(reader, plan: list, restrict: list, items: ItemTable, want: int, pairs_of,
+                 hard: Deadline) -> dict[int, list[int]]:
+    """The first ``want`` items holding a match, in library order, each with its first
+    ``PAGES_PER_ITEM`` matches: read window by window, skipping the rest of an item once it
+    has them (a volume of a thousand matching pages costs a window, not a thousand)."""
+    scans = [sc for sc in matching._opened(reader, plan, restrict, pairs_of, hard)  # noqa: SLF001
+             if not sc.done]
+    n_docs = reader.doc_count_all()
+    deletions = reader.has_deletions()
+    groups: dict[int, list[int]] = {}
+    pos, window = 0, _WINDOW
+    while pos < n_docs and scans and not hard.passed():
+        hi = min(n_docs, pos + window)
+        got: set[int] = set()
+        for sc in scans:
+            got.update(sc.upto(hi))
+        scans = [sc for sc in scans if not sc.done]
+        last = -1
+        for d in sorted(got):
+            index = items.of[d] if d < len(items.of) else -1
+            if index < 0 or (deletions and reader.is_deleted(d)):
+                continue
+            docs = groups.setdefault(index, [])
+            if len(docs) < PAGES_PER_ITEM:
+                docs.append(d)
+            last = index
+        pos = hi
+        window = min(window * 2, 4096) if not got else _WINDOW
+        if last >= 0 and len(groups[last]) >= PAGES_PER_ITEM and items.hi[last] > pos:
+            pos = items.hi[last]  # this item has its pages: on to the next one
+            for sc in scans:
+                sc.skip_to(pos)
+        if len(groups) >= want:
+            k = list(groups)[want - 1]
+            if len(groups[k]) >= PAGES_PER_ITEM or pos >= items.hi[k]:
+                break
+    return groups
+
+
 def _rank(s: Searcher, iq, groups: dict[int, list[int]], records: set[int], hard: Deadline
           ) -> tuple[list[int], dict[int, float]]:
     """(items best first, docnum -> BM25F score of the candidates scored). An item's record
@@ -181,7 +222,7 @@ def _rank(s: Searcher, iq, groups: dict[int, list[int]], records: set[int], hard
     by_count = sorted(groups, key=lambda i: (-len(groups[i]), groups[i][0]))
     chosen = by_count[:MAX_RANKED_ITEMS]
     fewest, most = _CANDIDATES_PER_ITEM
-    per_item = max(fewest, min(most, relevance.MAX_CANDIDATES // max(1, len(chosen))))
+    per_item = max(fewest, min(most, _RANKED // max(1, len(chosen))))
     candidates: list[int] = []
     for index in chosen:
         docs = groups[index]

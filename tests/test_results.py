@@ -226,3 +226,9 @@ def test_the_grouped_search_estimates_when_the_budget_runs_out(many_items, monke
                                           time_budget=0.0))
         assert r.total_items_is_estimate and r.total_is_estimate and r.facets_are_estimates
         assert 1 <= r.total_items <= 40 and len(r.items) == 5
+        library = search_items(s, SearchRequest("horse", sort="reading", page=7, page_size=5,
+                                                time_budget=0.0))
+        # the page's items come in library order all the same, each with its first pages
+        assert [g.item_id for g in library.items] == [f"it-{k:02d}" for k in range(30, 35)]
+        assert all([h.order for h in g.hits if h.kind == "page"] == [1, 2, 3]
+                   for g in library.items)
