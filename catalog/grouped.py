@@ -145,6 +145,7 @@ def search_items(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline
         hits.extend(page_hits)
     split = _split(items, scanned)
     n_items, items_estimate, scale = _item_estimate(items, scanned, split)
+    n_items = max(n_items, len(groups))  # (an estimate is never below the items found)
     counts = _item_facets(table, split, scale)
     estimate = not scanned.complete
     return SearchResult(query=req.text, total=scanned.estimated_total(),
