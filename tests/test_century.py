@@ -46,3 +46,11 @@ def test_an_index_of_the_old_century_rule_is_refused(tmp_path):
     (tmp_path / VERSION_FILE).write_text(json.dumps(old), encoding="utf-8")
     with pytest.raises(IndexVersionError):
         check_version(tmp_path)
+
+
+def test_centuries_before_the_common_era_are_named_so(app):
+    from viewer.site import facet_label
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert facet_label("century", "-2", {}) == "2nd century BCE"
+        assert facet_label("century", "18", {}) == "18th century"

@@ -147,10 +147,11 @@ def facet_label(facet: str, value: str, collections: dict[str, Collection]) -> s
     if facet == "century":
         from flask_babel import gettext
 
-        n = value
-        if i18n.current_language().tag == "en" and value.isdigit():
-            n = value + english_ordinal_suffix(int(value))
-        return gettext("%(n)s century", n=n)
+        bce = value.startswith("-") and value[1:].isdigit()  # before the common era
+        n = value[1:] if bce else value
+        if i18n.current_language().tag == "en" and n.isdigit():
+            n = n + english_ordinal_suffix(int(n))
+        return gettext("%(n)s century BCE", n=n) if bce else gettext("%(n)s century", n=n)
     return value
 
 
