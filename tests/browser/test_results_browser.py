@@ -46,3 +46,15 @@ def test_home_page_collections_and_paging(page, live):
     page.wait_for_url(re.compile(r"/\?collection=epics$"))
     assert page.locator(".item-card").count() == 2
     shot(page, "home-collection-epics")
+
+
+@pytest.mark.parametrize("code", ["zh-Hans", "mn-Mong", "bo"])
+def test_results_in_the_other_interfaces(page, live, code):
+    page.goto(live + f"/lang/{code}?next=/search%3Fq%3DGesar")
+    page.wait_for_url(re.compile(r"/search\?q=Gesar$"))
+    assert page.locator("html").get_attribute("lang") == code
+    assert page.locator(".result-item").count() == 3
+    assert "Most relevant" not in page.locator(".result-order").inner_text()  # translated
+    page.wait_for_function("() => [...document.querySelectorAll('.result-thumb img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=10000)
+    shot(page, f"search-results-{code}")
