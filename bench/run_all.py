@@ -31,9 +31,10 @@ SMALL: dict[str, list[str]] = {
     "bench_manifest": ["--pages", "200", "--requests", "50"],
     "bench_pdf": ["--pages", "20"],
     "bench_search": ["--pages", "600", "--repeat", "1", "--procs", "2"],
+    "bench_results": ["--pages", "600", "--repeat", "1", "--procs", "2"],
 }
 SHARED_CORPORA = ROOT.parent / "shared" / "corpora"
-NEEDS_CORPORA = {"bench_search"}  # its vocabulary comes from ../shared/corpora
+NEEDS_CORPORA = {"bench_search", "bench_results"}  # vocabulary from ../shared/corpora
 
 
 def scripts() -> list[Path]:

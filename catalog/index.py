@@ -46,10 +46,9 @@ def page_documents(item: Item) -> Iterator[dict]:
 
 
 def _facets(item: Item) -> dict:
-    century = item.century()
     return dict(collection=",".join(item.collections), language=",".join(item.languages),
                 script=",".join(item.scripts), genre=item.genre.replace(",", " "),
-                century=str(century) if century is not None else "")
+                century=",".join(str(c) for c in item.centuries()))
 
 
 def _metadata_text(item: Item) -> str:

@@ -22,7 +22,7 @@ from library.errors import IndexVersionError
 from . import analysis
 from .postings_write import WHOOSH_VERSION, KeyedText
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: the century facet holds every century of the date range
 VERSION_FILE = "sudur-index.json"
 FACETS = ("collection", "language", "script", "genre", "century")
 

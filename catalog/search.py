@@ -41,6 +41,7 @@ from .terms import query_sequences
 
 __all__ = ["PageHit", "ItemHits", "ItemMatches", "SearchResult", "SearchRequest", "Searcher",
            "open_searcher", "search", "page_matches", "autocomplete", "group_by_item"]
+# (results grouped by item, ranked by relevance or in library order: catalog.grouped)
 
 
 @dataclass
@@ -65,6 +66,10 @@ class ItemHits:
     item_id: str
     title: str
     hits: list[PageHit]
+    # grouped results (catalog.grouped): the item's score, its matches read, its best page
+    score: float = 0.0
+    matched: int = 0
+    best: Optional[int] = None
 
 
 @dataclass
@@ -81,8 +86,24 @@ class SearchResult:
     page_size: int
     elapsed: float
     partial: bool = False  # the deadline passed: these are the results found by then
+    # results grouped by item (catalog.grouped): items matched, and how they are ordered
+    total_items: Optional[int] = None
+    total_items_is_estimate: bool = False
+    sort: str = "reading"
 
     def to_json(self) -> dict:
+        out = self._flat_json()
+        if self.total_items is not None:  # grouped: the groups beside the flat hits
+            out.update(sort=self.sort, total_items=self.total_items,
+                       total_items_is_estimate=self.total_items_is_estimate,
+                       items=[{"item": g.item_id, "title": g.title, "score": round(g.score, 4),
+                               "matched": g.matched, "best_page": g.best,
+                               "pages": [h.order for h in g.hits if h.kind == "page"],
+                               "record": any(h.kind == "item" for h in g.hits)}
+                              for g in self.items])
+        return out
+
+    def _flat_json(self) -> dict:
         return {
             "query": self.query,
             "partial": self.partial,

@@ -134,6 +134,15 @@ class Page:
         return bool(self.image) and self.width > 0 and self.height > 0
 
 
+MAX_CENTURIES = 30
+
+
+def century_of(year: int) -> int:
+    """The century of a year: 1700 to 1799 is the 18th (the reading of "the 1700s" catalogues
+    and facets use); years before the common era give negative centuries (-1 to -100: -1)."""
+    return year // 100 + 1 if year >= 0 else -((-year - 1) // 100 + 1)
+
+
 @dataclass
 class Item:
     id: str
@@ -176,10 +185,20 @@ class Item:
         return next(iter(self.titles.values()), self.id)
 
     def century(self) -> Optional[int]:
-        year = self.date_from if self.date_from is not None else self.date_to
-        if year is None:
-            return None
-        return (year - 1) // 100 + 1 if year > 0 else year // 100
+        """The earliest century of ``centuries()``, or None without a date."""
+        found = self.centuries()
+        return found[0] if found else None
+
+    def centuries(self) -> list[int]:
+        """Every century the date range covers, as catalogues count them (1700-1799 is the
+        18th, 1650-1720 the 17th and 18th; -1 is the century before the common era), at most
+        ``MAX_CENTURIES`` from the earliest: a wider range says little about when."""
+        lo = self.date_from if self.date_from is not None else self.date_to
+        hi = self.date_to if self.date_to is not None else lo
+        if lo is None:
+            return []
+        first, last = sorted((century_of(lo), century_of(hi)))
+        return [c for c in range(first, last + 1) if c != 0][:MAX_CENTURIES]
 
 
 @dataclass

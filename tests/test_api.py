@@ -27,7 +27,7 @@ def test_api_search_takes_the_same_parameters_as_the_page(client, calls):
                       "&genre=epic&century=19&language=mn-Mong")
     assert resp.status_code == 200 and resp.mimetype == "application/json"
     req = calls[-1]
-    assert (req.text, req.exact, req.page, req.sort) == ("ᠵᠠᠩᠭᠠᠷ", True, 2, "reading")
+    assert (req.text, req.exact, req.page, req.sort) == ("ᠵᠠᠩᠭᠠᠷ", True, 2, "relevance")
     assert dict(req.filters) == {"script": "Mong", "collection": "epics", "genre": "epic",
                                  "century": "19", "language": "mn-Mong"}
     data = resp.get_json()

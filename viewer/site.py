@@ -6,6 +6,7 @@ with small scripts in ``viewer/static``.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Optional
 from urllib.parse import urlencode
@@ -25,7 +26,7 @@ from library.models import Collection, Item
 from library.numbers import parse_decimal, parse_int
 from library.store import resolve_inside
 
-from . import i18n
+from . import i18n, listing
 from .links import fit_url, thumb_url
 from .pagelist import PageIndex, window, window_pages
 from .resources import get_catalog, get_searcher, get_settings, item_dir, load_item, public_base
@@ -100,24 +101,35 @@ def item_summary(item: Item) -> dict:
 
 # --- search ----------------------------------------------------------------------------------
 
+# The site's order of results when ``sort`` is not given: items by relevance (``sort=reading``
+# is the library's order); the command line keeps reading order (catalog.request).
+DEFAULT_SORT = "relevance"
+
+
 def search_params() -> SearchRequest:
-    """The search /search and /api/search are asked for (400 if malformed)."""
-    return SearchRequest.from_args(request.args, get_settings(), page_size=PAGE_SIZE)
+    """The search /search and /api/search are asked for (400 if malformed): a page of
+    ``catalog.grouped.ITEMS_PER_PAGE`` items, by relevance unless ``sort=reading``."""
+    from catalog.grouped import ITEMS_PER_PAGE
+
+    params = SearchRequest.from_args(request.args, get_settings(), page_size=ITEMS_PER_PAGE)
+    if not request.args.get("sort"):
+        params = dataclasses.replace(params, sort=DEFAULT_SORT)
+    return params
 
 
 def run_search(params: SearchRequest):
-    """Run the catalogue search ``params``; None for an empty query."""
+    """Run the catalogue search ``params``, grouped by item; None for an empty query."""
     if not params.text:
         return None
-    from catalog.search import search
+    from catalog.grouped import search_items
 
-    return search(get_searcher(), params)
+    return search_items(get_searcher(), params)
 
 
 def search_url(params: SearchRequest, **changes) -> str:
     """/search with ``params`` changed (a value of None removes a key)."""
     merged = {"q": params.text, "exact": "1" if params.exact else None,
-              "sort": params.sort if params.sort != "reading" else None,
+              "sort": params.sort if params.sort != DEFAULT_SORT else None,
               **params.filters, "page": None}
     merged.update(changes)
     query = {k: v for k, v in merged.items() if v not in (None, "", False)}
@@ -134,10 +146,11 @@ def facet_label(facet: str, value: str, collections: dict[str, Collection]) -> s
     if facet == "century":
         from flask_babel import gettext
 
-        n = value
-        if i18n.current_language().tag == "en" and value.isdigit():
-            n = value + english_ordinal_suffix(int(value))
-        return gettext("%(n)s century", n=n)
+        bce = value.startswith("-") and value[1:].isdigit()  # before the common era
+        n = value[1:] if bce else value
+        if i18n.current_language().tag == "en" and n.isdigit():
+            n = n + english_ordinal_suffix(int(n))
+        return gettext("%(n)s century BCE", n=n) if bce else gettext("%(n)s century", n=n)
     return value
 
 
@@ -191,11 +204,41 @@ def english_ordinal_suffix(n: int) -> str:
     return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
 
+HOME_PAGE_SIZE = 24  # items on a page of the home page
+
+
 @bp.route(urls.HOME.rule)
 def home():
+    """The home page: the collections with their counts, and one page of the library's
+    items (``?page=``), or of one collection's (``?collection=``, its sub-collections'
+    items included); a collection or page that does not exist is a 404."""
     catalog = get_catalog()
-    items = [item_summary(i) | {"item": i} for i in catalog.items()]
-    return render_template("index.html", items=items, collections=catalog.collections())
+    ids = catalog.item_ids()
+    collections = catalog.collections()
+    members = {c.id: listing.collection_items(c.id, collections, set(ids))
+               for c in collections}
+    chosen = (request.args.get("collection") or "").strip()
+    current = next((c for c in collections if c.id == chosen), None)
+    if chosen and current is None:
+        raise NotFoundError(f"no collection {chosen!r} in the library")
+    listed = members[current.id] if current is not None else ids
+    page = parse_int(request.args.get("page") or "1", "page")
+    n_pages = max(1, math.ceil(len(listed) / HOME_PAGE_SIZE))
+    if not 1 <= page <= n_pages:
+        raise NotFoundError(f"there is no page {page} of {n_pages}")
+    shown = listed[(page - 1) * HOME_PAGE_SIZE:page * HOME_PAGE_SIZE]
+    items = [item_summary(i) | {"item": i} for i in catalog.items(shown)]
+
+    def home_url(**changes) -> str:
+        query = {"collection": current.id if current is not None else None, **changes}
+        query = {k: v for k, v in query.items() if v not in (None, "", 1)}
+        return url_for("site.home") + ("?" + urlencode(query) if query else "")
+
+    return render_template("index.html", items=items, collections=collections,
+                           counts={cid: len(found) for cid, found in members.items()},
+                           total=len(ids), current=current, listed=len(listed), page=page,
+                           n_pages=n_pages, first=(page - 1) * HOME_PAGE_SIZE + 1,
+                           home_url=home_url)
 
 
 class _Unread:
@@ -224,21 +267,20 @@ def search_page():
     collections = {c.id: c for c in get_catalog().collections()}
     pages = 0
     if result is not None:
-        pages = max(1, math.ceil(result.total / result.page_size))
-        if result.total_is_estimate and len(result.hits) == result.page_size:
+        shown = len(result.items)
+        counted = getattr(result, "total_items", None)
+        pages = max(1, math.ceil((result.total if counted is None else counted)
+                                 / result.page_size))
+        if result.total_is_estimate and shown == result.page_size:
             pages = max(pages, result.page + 1)
-    titles = {}
+    titles, thumbs = {}, {}
     if result is not None:
         for group in result.items:
-            try:
-                titles[group.item_id] = item_summary(get_catalog().get_item(
-                    group.item_id, with_pages=False))
-            except NotFoundError:
-                titles[group.item_id] = {"id": group.item_id, "title": group.title,
-                                         "title_lang": "", "ws": "", "vertical": False}
+            titles[group.item_id], thumbs[group.item_id] = listing.result_item(
+                group, item_summary)
     return render_template(
         "search.html", params=params, result=result, pages=pages, titles=titles,
-        facets=FACETS, collections=collections, search_url=search_url,
+        thumbs=thumbs, facets=FACETS, collections=collections, search_url=search_url,
         understood=understood_parts(result.understood if result is not None else {}),
         facet_label=facet_label, snippet_html=lambda h: Markup(h.snippet))
 
@@ -382,7 +424,8 @@ def kiosk(collection: str):
     idle = _seconds(request.args.get("idle"), settings.kiosk_idle_seconds)
     advance = _seconds(request.args.get("advance"), settings.kiosk_advance_seconds)
     return render_template("kiosk.html", collection=coll, slides=slides, idle=idle,
-                           advance=advance, fit_url=fit_url)
+                           advance=advance, fit_url=fit_url,
+                           info_url=lambda p: urls.image_info_url("", p.image_id))
 
 
 def _seconds(raw: Optional[str], default: int) -> float:
