@@ -20,7 +20,7 @@ from typing import Optional, Union
 
 from lxml import etree
 
-from library.edition import MAX_DEPTH, Node, Span
+from library.edition import BLOCK_KINDS as BLOCKS, MAX_DEPTH, Node, Span
 
 # Nesting kept: the body's elements to BODY_DEPTH, a note's inside it to NOTE_DEPTH more; the
 # stored tree stays within library.edition.MAX_DEPTH.
@@ -66,10 +66,11 @@ def node_for(el: etree._Element) -> Optional[Node]:
     name = local_name(el)
     kind = _KIND.get(name)
     if kind is None:
-        if el.get(XML_LANG):
-            kind = "span"  # foreign words, mantras, terms: their language is kept
-        else:
+        if not el.get(XML_LANG):
             return None
+        # foreign words, mantras, terms keep their language; so does a <text> or <body>
+        holds_blocks = any(_KIND.get(local_name(c)) in BLOCKS for c in el)
+        kind = "div" if holds_blocks or name in ("text", "body", "group") else "span"
     return Node(kind=kind, attrs=_attrs(el, name, kind))
 
 
@@ -244,10 +245,19 @@ class EditionBuilder:
         """Text of the page: ``sep`` (a separator put before it) and ``core`` at ``start``."""
         if self.hidden:
             return
-        if sep == "\n" and not self.fresh:
-            self._append(Node(kind="lb"))
-        elif sep == " " and not self.fresh:
-            core, start = " " + core, start - 1
+        if sep and not self.fresh:
+            # the separator goes before the inlines opened since the last text: the space
+            # before a word in italics is no part of the italics
+            at = len(self.stack) - 1
+            while at > 1 and not self.stack[at].children and not self.stack[at].is_block:
+                at -= 1
+            before = self.stack[at + 1] if at + 1 < len(self.stack) else None
+            mark: Union[Node, Span] = Node(kind="lb") if sep == "\n" else Span(" ", start - 1)
+            kids = self.stack[at].children
+            if before is not None and kids and kids[-1] is before:
+                kids.insert(len(kids) - 1, mark)
+            else:
+                kids.append(mark)
         self.fresh = False
         self._append(Span(core, start))
 
