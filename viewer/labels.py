@@ -145,6 +145,29 @@ def collection_name(cid: str, collections: Mapping[str, Any]) -> str:
     return i18n.pick(label)[1] or cid
 
 
+def collection_names(ids: list[str]) -> list[str]:
+    """The labels of an item's collections, read from the catalogue once per request."""
+    from flask import g
+
+    from .resources import get_catalog
+
+    if "collection_labels" not in g:
+        g.collection_labels = {c.id: c for c in get_catalog().collections()}
+    return [collection_name(cid, g.collection_labels) for cid in ids]
+
+
+def viewing_labels(item: Any) -> list[tuple[str, str]]:
+    """(label, value) lines saying how the item is read: its direction and book form, as the
+    manifest announces them (the item's own, else its script's custom)."""
+    from library.iiif_presentation import default_viewing
+
+    direction, behaviors = default_viewing(item)
+    out = [(gettext("Reading direction"), direction_name(direction))]
+    if behaviors:
+        out.append((gettext("Book form"), ", ".join(behavior_name(b) for b in behaviors)))
+    return out
+
+
 def gap_title(attrs: Mapping[str, str]) -> str:
     """What a gap stands for: "Gap: illegible, 3 chars" in the reader's language."""
     return _described(gettext("Text missing"), attrs)
@@ -193,4 +216,5 @@ def template_helpers() -> dict:
     """The label functions templates call (installed by ``i18n.init_app``)."""
     return {"role_name": role_name, "direction_name": direction_name,
             "behavior_name": behavior_name, "genre_name": genre_name,
-            "collection_name": collection_name, "reading_name": reading_name}
+            "collection_name": collection_name, "reading_name": reading_name,
+            "collection_names": collection_names, "viewing_labels": viewing_labels}

@@ -28,7 +28,7 @@ from library.store import resolve_inside
 
 from . import i18n
 from .edition import page_html
-from .labels import understood_value
+from .labels import genre_name, understood_value
 from .links import fit_url, thumb_url
 from .pagelist import PageIndex, window, window_pages
 from .resources import get_catalog, get_searcher, get_settings, item_dir, load_item, public_base
@@ -118,6 +118,8 @@ def facet_label(facet: str, value: str, collections: dict[str, Collection]) -> s
         return i18n.language_name(value)
     if facet == "script":
         return i18n.script_name(value)
+    if facet == "genre":
+        return genre_name(value)
     if facet == "collection" and value in collections:
         return i18n.pick(collections[value].label)[1] or value
     if facet == "century":
