@@ -246,18 +246,21 @@ class EditionBuilder:
         if self.hidden:
             return
         if sep and not self.fresh:
-            # the separator goes before the inlines opened since the last text: the space
-            # before a word in italics is no part of the italics
+            # the separator goes before the inlines opened since the last shown text: the
+            # space before a word in italics, or before a choice, is no part of it
             at = len(self.stack) - 1
-            while at > 1 and not self.stack[at].children and not self.stack[at].is_block:
+            while at > 0 and not self.stack[at].is_block and not _has_shown(self.stack[at]):
                 at -= 1
-            before = self.stack[at + 1] if at + 1 < len(self.stack) else None
-            mark: Union[Node, Span] = Node(kind="lb") if sep == "\n" else Span(" ", start - 1)
-            kids = self.stack[at].children
-            if before is not None and kids and kids[-1] is before:
-                kids.insert(len(kids) - 1, mark)
+            if at == len(self.stack) - 1:
+                if sep == "\n":
+                    self._append(Node(kind="lb"))
+                else:
+                    core, start = " " + core, start - 1
             else:
-                kids.append(mark)
+                mark: Union[Node, Span] = Node(kind="lb") if sep == "\n" else Span(" ", start - 1)
+                kids, opened = self.stack[at].children, self.stack[at + 1]
+                where = next(i for i in range(len(kids) - 1, -1, -1) if kids[i] is opened)
+                kids.insert(where, mark)
         self.fresh = False
         self._append(Span(core, start))
 
@@ -272,6 +275,19 @@ class EditionBuilder:
             return
         for n in nodes:
             self._append(n)
+
+
+def _has_shown(node: Node) -> bool:
+    """Whether any text under ``node`` is shown text (small: called on inlines just opened)."""
+    stack: list[Union[Node, Span]] = list(node.children)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Span):
+            if n.start >= 0:
+                return True
+        else:
+            stack.extend(n.children)
+    return False
 
 
 def _prune(node: Node) -> None:
