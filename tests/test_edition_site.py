@@ -43,13 +43,11 @@ TARA = "84000-data-tei/translations/kangyur/translations/" \
 ZH = {"Accept-Language": "zh-CN"}
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory, shared_dir) -> Settings:
-    root = tmp_path_factory.mktemp("edition-lib") / "lib"
+def build_edition_library(root: Path, work: Path, shared_dir: Path) -> Settings:
+    """The library of these tests (and of tests/browser/test_edition.py) under ``root``."""
     settings = Settings.load(root)
     store = Store(root)
     store.ensure()
-    work = tmp_path_factory.mktemp("edition-tei")
     sources = {"ed-hand": None, "placeholder": shared_dir / "corpora" / PLACEHOLDER,
                "tara": shared_dir / "corpora" / TARA,
                "cbeta": shared_dir / "corpora" / "cbeta-xml-p5/T/T08/T08n0251.xml"}
@@ -73,6 +71,12 @@ def library(tmp_path_factory, shared_dir) -> Settings:
                                                           "zh-Hans": "英雄歌"},
                                       items=["ed-hand"]))
     return settings
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, shared_dir) -> Settings:
+    return build_edition_library(tmp_path_factory.mktemp("edition-lib") / "lib",
+                                 tmp_path_factory.mktemp("edition-tei"), shared_dir)
 
 
 @pytest.fixture()
