@@ -246,3 +246,20 @@ def test_api_and_iiif_errors_stay_json(client):
     for url in ("/api/items/no-such-item/pages/1", "/iiif/no-such-item/manifest"):
         resp = client.get(url, headers=ZH)
         assert resp.status_code == 404 and resp.is_json, url
+
+
+# --- the full text as an edition -----------------------------------------------------------
+
+def test_full_text_edition_lists_every_page_with_its_notes(client):
+    page = html(client.get("/items/ed-hand/edition"))
+    assert page.count('class="edition-page"') == 2
+    assert '<a href="/items/ed-hand/read?page=1">Page 1a</a>' in page
+    assert '<a href="/items/ed-hand/read?page=2">Page 1b</a>' in page
+    assert 'class="ed-note-ref"' in page and 'role="doc-footnote"' in page
+    assert 'class="ed-choice"' in page and "static/edition.css" in page
+    record = html(client.get("/items/ed-hand"))
+    assert 'href="/items/ed-hand/edition"' in record
+    zh = html(client.get("/items/cbeta/edition", headers=ZH))
+    assert "全文（校本）" in zh and zh.count('class="edition-page"') == 3
+    assert client.get("/items/ed-hand/edition?pages=2").status_code == 404
+    assert client.get("/items/ed-hand/edition?pages=x").status_code == 400
