@@ -182,7 +182,7 @@ def test_genre_and_collection_are_named(client):
     assert "史诗" in zh and "英雄歌" in zh
 
 
-def test_understood_values_are_words():
+def test_understood_values_are_words(library):
     from flask import Flask
     from flask_babel import Babel, force_locale
 
@@ -195,12 +195,9 @@ def test_understood_values_are_words():
         assert understood_value("transliteration", "wylie") == "Wylie (Tibetan)"
         assert understood_value("filters", {"collection": ["epics"]}) == "collection: epics"
         assert understood_value("converted", {"pinyin": "江格尔"}) == "Pinyin (Chinese) → 江格尔"
-        app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
-            Path(__file__).resolve().parents[1] / "viewer" / "translations")
     from viewer import create_app
 
-    real = create_app({"SUDUR_SETTINGS": Settings.load(Path("/nonexistent-sudur")),
-                       "TESTING": True})
+    real = create_app({"SUDUR_SETTINGS": library, "TESTING": True})
     with real.test_request_context("/"), force_locale("zh_Hans"):
         assert understood_value("transliteration", "wylie") == "威利转写（藏文）"
 
