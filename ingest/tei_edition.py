@@ -16,6 +16,7 @@ Relies on ``tei_text`` for names and whitespace; knows nothing of pages beyond i
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Optional, Union
 
 from lxml import etree
@@ -278,15 +279,18 @@ class EditionBuilder:
 
 
 def _has_shown(node: Node) -> bool:
-    """Whether any text under ``node`` is shown text (small: called on inlines just opened)."""
-    stack: list[Union[Node, Span]] = list(node.children)
+    """Whether any text under ``node`` is shown text. Looks from the last child back, where
+    shown text usually is, without copying a long paragraph's children for each word."""
+    stack: list[Iterator[Union[Node, Span]]] = [reversed(node.children)]
     while stack:
-        n = stack.pop()
-        if isinstance(n, Span):
+        n = next(stack[-1], None)
+        if n is None:
+            stack.pop()
+        elif isinstance(n, Span):
             if n.start >= 0:
                 return True
         else:
-            stack.extend(n.children)
+            stack.append(reversed(n.children))
     return False
 
 
