@@ -250,7 +250,6 @@
     close.focus();
   }
 
-  transcription.style.position = "relative";
   transcription.addEventListener("click", function (ev) {
     var t = ev.target;
     if (!t.closest) { return; }
