@@ -17,6 +17,7 @@ turning an unknown kind into a plain ``span`` and refusing a tree deeper than ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import Any, Union
 
 # Blocks start on a new line; the others run in the line.
@@ -103,3 +104,41 @@ def shown_text(tree: Tree) -> str:
         else:
             stack.extend(reversed(n.children))
     return "".join(out)
+
+
+def _spans(tree: Tree) -> Iterator[Span]:
+    stack: list[Union[Node, Span]] = list(reversed(tree))
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Span):
+            yield n
+        else:
+            stack.extend(reversed(n.children))
+
+
+def matches(tree: Tree, text: str) -> bool:
+    """Whether the tree is an edition of ``text``: every shown span stands at its offset, and
+    text with content has shown spans. A page whose text was replaced after the tree was built
+    (an OCR text for an empty transcription) is not."""
+    shown = 0
+    for s in _spans(tree):
+        if s.shown:
+            if text[s.start:s.start + len(s.text)] != s.text:
+                return False
+            shown += 1
+    return shown > 0 or not text.strip()
+
+
+def converted(tree: Tree, text: str, convert: Callable[[str], str]) -> Tree:
+    """The tree with every span's text passed through ``convert`` (the page text having been
+    converted as a whole, e.g. Menksoft code points to Unicode), its shown spans found again in
+    ``text`` in order. An empty tree when one is not found: the page then shows its text."""
+    cursor = 0
+    for s in _spans(tree):
+        s.text = convert(s.text)
+        if s.shown:
+            at = text.find(s.text, cursor)
+            if at < 0:
+                return []
+            s.start, cursor = at, at + len(s.text)
+    return tree

@@ -271,3 +271,27 @@ def test_edition_leaves_the_page_text_as_it_was(shared_dir):
             joined = shown_text(p.edition)
             assert re.sub(r"\s", "", joined) == re.sub(r"\s", "", p.text), rel
             assert dataclasses.asdict(p)["text"] == p.text
+
+
+def test_menksoft_conversion_keeps_the_edition_in_step(tmp_path):
+    from library.edition import converted, matches
+    from library.menksoft import convert_menksoft
+
+    (page,) = pages_of(tmp_path, tei("<p>\ue26a\ue2b1 <hi>\ue274</hi> ok<note>\ue2b1</note></p>"))
+    text = convert_menksoft(page.text)
+    assert len(text) != len(page.text)  # one code point becomes several letters
+    assert not matches(page.edition, text)
+    tree = converted(page.edition, text, convert_menksoft)
+    assert tree and matches(tree, text)
+    stored = json.dumps(to_dict(Page(item_id="t", order=1, edition=tree)), ensure_ascii=False)
+    assert "\ue274" not in stored and "\ue2b1" not in stored  # notes converted too
+
+
+def test_an_edition_of_another_text_is_not_shown():
+    from library.edition import matches
+
+    tree = [Node("p", {}, [Span("abc", 0)])]
+    assert matches(tree, "abc") and not matches(tree, "xyz")
+    assert not matches([Node("note", {}, [Span("n")])], "OCR text put in later")
+    page = Page(item_id="x", order=1, text="OCR text", edition=[Node("p", {}, [Span("n")])])
+    assert html_of(page) == '<div class="plain-text">OCR text</div>'

@@ -22,7 +22,7 @@ from typing import Union
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from library.edition import Node, Span, Tree
+from library.edition import Node, Span, Tree, matches
 from library.models import Page
 
 from . import labels
@@ -234,7 +234,8 @@ def render_tree(page: Page, tree: Tree, spans: list[tuple[int, int]]) -> Markup:
 
 def page_html(page: Page, spans: list[tuple[int, int]]) -> Markup:
     """The page's transcription as HTML with the search ``spans`` marked: the edition when
-    the page has one, else its plain text (shown with its line breaks)."""
-    if page.edition:
+    the page has one that is still an edition of its text, else its plain text (shown with
+    its line breaks)."""
+    if page.edition and matches(page.edition, page.text):
         return render_tree(page, page.edition, spans)
     return Markup('<div class="plain-text">%s</div>') % _Marks(spans).html(page.text, 0)
