@@ -8,7 +8,7 @@ from typing import Iterator
 import pytest
 
 from test_edition_site import build_edition_library
-from test_site_browser import LiveServer, browser, page, requests_seen, shot  # noqa: F401
+from test_site_browser import A11Y, LiveServer, browser, page, requests_seen, shot  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -104,3 +104,17 @@ def test_placeholder_and_error_page_in_chinese(browser, live):  # noqa: F811
     assert "未找到" in pg.locator("main h1").inner_text()
     shot(pg, "error-404-zh")
     context.close()
+
+
+@pytest.mark.parametrize("path", ["/items/ed-hand/read?page=1", "/items/cbeta/read?page=0848c",
+                                  "/items/cbeta/edition",
+                                  "/items/tara/edition"])
+def test_edition_pages_pass_the_accessibility_basics(page, live, path):
+    page.goto(live + path)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate(A11Y) == []
+    refs = page.locator(".ed-note-ref")
+    if refs.count():
+        # every note number names its note and leads to it without script
+        target = refs.first.get_attribute("href")
+        assert target.startswith("#") and page.locator(target).count() == 1
