@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Optional
 
 from catalog import index as cindex
 from catalog.db import Catalog, FixityRecord
-from library import imaging, scripts
+from library import edition, imaging, scripts
 from library.bagit import is_bag, verify_bag
 from library.errors import SudurError
 from library.models import Diagnostic, Item, Page
@@ -215,6 +215,7 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
     for page in item.pages:
         if scripts.has_menksoft(page.text):
             page.text = scripts.convert_menksoft(page.text)
+            page.edition = edition.converted(page.edition, page.text, scripts.convert_menksoft)
             item.source_encoding = "menksoft-pua"
     if item.source_encoding == "menksoft-pua":
         out.diagnostics.append(Diagnostic(

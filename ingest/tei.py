@@ -84,7 +84,8 @@ def parse_tei(path: Path, item_dir: Path, item_id: str, *,
         text, alt, lines = buf.finish()
         image = page_image(mark.facs, mark.line, i, fac, item_dir, name, diags)
         pages.append(Page(item_id=item_id, order=i + 1, label=mark.label or str(i + 1),
-                          image=image, text=text, alt_text=alt, lines=lines))
+                          image=image, text=text, alt_text=alt, lines=lines,
+                          edition=buf.edition.tree))
     # surfaces the page marks never reached still are pages of the volume
     if mark_kind == "none" and len(fac.surfaces) > 1:
         for j in range(1, len(fac.surfaces)):

@@ -22,6 +22,7 @@ from lxml import etree
 from library.models import Box, LangMap, Line, TocEntry
 from library.scripts import fold_width
 
+from .tei_edition import EditionBuilder, StandOff, note_node
 from .tei_facsimile import Facsimile
 from .tei_text import CJK_RE, T, WS_RE, first_ref, lang_of, local_name, nfc, norm_ws, text_of
 
@@ -47,7 +48,9 @@ _FOLIO_RE = re.compile(r"^F\.(\d+)\.([ab])$", re.IGNORECASE)
 class PageText:
     """Builds one page's display text with whitespace normalised and line offsets recorded."""
 
-    def __init__(self, block_newlines: bool) -> None:
+    def __init__(self, block_newlines: bool, edition: Optional[EditionBuilder] = None) -> None:
+        self.edition = edition or EditionBuilder()
+        self.emitted: Optional[tuple[str, str, int]] = None  # the last (separator, text, start)
         self.out: list[str] = []
         self.length = 0
         self.last = ""
@@ -85,6 +88,7 @@ class PageText:
         self._emit(text)
 
     def _emit(self, core: str) -> None:
+        sep = ""
         if self.pending and self.length:
             sep = self.pending
             if sep == " " and (CJK_RE.match(self.last) or CJK_RE.match(core[0])):
@@ -95,6 +99,7 @@ class PageText:
             if sep:
                 self.out.append(sep)
                 self.length += len(sep)
+        self.emitted = (sep, core, self.length)
         self.pending = ""
         self.join, self.structure = "", False
         for line in self.starting:
@@ -182,7 +187,8 @@ class BodyWalker:
         self.text_lang = text_lang or "und"
         self.pages: list[tuple[PageMark, PageText]] = []
         self.marks_seen = 0
-        self.current = PageText(block_newlines)
+        self.standoff = StandOff(root)
+        self.current = PageText(block_newlines, EditionBuilder(sigla=self.standoff.sigla))
         self.current_mark = PageMark("", "", None)
         self.alt_depth = 0
         self.lb_line: Optional[Line] = None
@@ -219,7 +225,7 @@ class BodyWalker:
             self.current_mark = mark
             return
         self._close_page()
-        self.current = PageText(self.block_newlines)
+        self.current = PageText(self.block_newlines, EditionBuilder(self.current.edition))
         self.current_mark = mark
 
     def _close_page(self) -> None:
@@ -232,9 +238,13 @@ class BodyWalker:
             return
         if self.alt_depth:
             self.current.alt_text(raw)
+            self.current.edition.other(raw)
             return
         before = self.current.length
+        self.current.emitted = None
         self.current.text(raw)
+        if self.current.emitted is not None:
+            self.current.edition.shown(*self.current.emitted)
         if self.current.length != before and self.pending_toc:
             order = len(self.pages) + 1
             for entry in self.pending_toc:
@@ -248,6 +258,8 @@ class BodyWalker:
                 self._start(node)
             elif event == "end":
                 self._end(node)
+            elif event == "skip":
+                self._skipped(node)  # type: ignore[arg-type]
             else:
                 self._text(node)  # type: ignore[arg-type]
         self._close_page()
@@ -285,12 +297,19 @@ class BodyWalker:
                 if box is not None:
                     self.lb_line = self.current.start_line(box)
             return
+        self.current.edition.open(el)
         if name == "gap":
             if self.alt_depth:
                 self.current.alt_text("[…]")
+                self.current.edition.other("[…]")
             else:
+                self.current.emitted = None
                 self.current.literal("[…]")
+                if self.current.emitted is not None:
+                    self.current.edition.shown(*self.current.emitted)
             return
+        if name == "anchor" and not self.alt_depth:
+            self.current.edition.add(self.standoff.nodes_at(el))
         if _is_block(el, name):
             self._block_edge(name)
         if name in ("l", "seg", "ab", "p", "line", "zone", "head") and el.get("facs"):
@@ -301,8 +320,16 @@ class BodyWalker:
         if name in _DIVS:
             self._start_div(el)
 
+    def _skipped(self, el: etree._Element) -> None:
+        """An element the page text leaves out: a note is shown in the edition where it
+        stands, unless it is a stand-off note shown at its anchor."""
+        if local_name(el) == "note" and not self.alt_depth and not self.standoff.placed(el):
+            self.current.edition.add([note_node(el)])
+
     def _end(self, el: etree._Element) -> None:
         name = local_name(el)
+        if name != "lb" and not self._is_mark(el):
+            self.current.edition.close()
         line = self.el_lines.pop(el, None)
         if line is not None:
             self.current.end_line(line)
@@ -382,7 +409,8 @@ def _events(root: etree._Element) -> Iterator[tuple[object, str]]:
     """Start/text/end events in document order.
 
     Yields ``(element, "start")``, ``(text, "text")``, ``(element, "end")``; elements kept out of
-    the display (notes, the header, the facsimile, ...) yield nothing but their tail. Iterative,
+    the display (notes, the header, the facsimile, ...) yield ``(element, "skip")`` and their
+    tail. Iterative,
     so depth costs no Python recursion.
     """
     stack: list[tuple[etree._Element, int]] = [(root, 0)]
@@ -400,6 +428,7 @@ def _events(root: etree._Element) -> Iterator[tuple[object, str]]:
             continue
         name = local_name(el)
         if name in _SKIP and el is not root:
+            yield el, "skip"
             if el.tail:
                 yield el.tail, "text"
             continue

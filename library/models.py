@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
+from .edition import Tree, tree_from_json
+
 # Used with fullmatch only: ``$`` would let a trailing newline through, and ``\d`` would accept
 # any Unicode digit (Arabic-Indic, fullwidth), so the digits are spelled [0-9].
 ITEM_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -124,6 +126,7 @@ class Page:
     sha256: str = ""  # of the master image
     mode: str = ""  # Pillow mode of the master
     ocr: Optional[str] = None  # path of the OCR file relative to the source folder
+    edition: Tree = field(default_factory=list)  # the text as an edition (library.edition)
 
     @property
     def image_id(self) -> str:
@@ -230,6 +233,7 @@ def _line(d: dict) -> Line:
 def page_from_dict(d: dict) -> Page:
     d = dict(d)
     d["lines"] = [_line(x) for x in d.get("lines", [])]
+    d["edition"] = tree_from_json(d.get("edition", []))
     return Page(**d)
 
 

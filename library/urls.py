@@ -50,6 +50,7 @@ RECORD = Route("/items/<item>")
 READER = Route("/items/<item>/read")
 TEI = Route("/items/<item>/tei")
 TEXT = Route("/items/<item>/text")
+EDITION = Route("/items/<item>/edition")  # the full text as an edition, a window of pages at a time
 COMPARE = Route("/compare")
 KIOSK = Route("/kiosk/<collection>")
 LANGUAGE = Route("/lang/<code>")
@@ -87,7 +88,7 @@ CANVAS = Route("/iiif/<item_id>/canvas/<int:order>")
 RANGE = Route("/iiif/<item_id>/range/<rid>")
 HIT = Route("/iiif/<item_id>/hit/<int:order>/<int:start>-<int:end>")
 
-SERVED = (HOME, SEARCH, RECORD, READER, TEI, TEXT, COMPARE, KIOSK, LANGUAGE, EMBED, OEMBED, OAI,
+SERVED = (HOME, SEARCH, RECORD, READER, TEI, TEXT, EDITION, COMPARE, KIOSK, LANGUAGE, EMBED, OEMBED, OAI,
           API_SEARCH, API_PAGE, API_PAGES, API_ITEM_SEARCH, IMAGE, IMAGE_INFO, IMAGE_REQUEST, MANIFEST,
           ANNOTATIONS, COLLECTION, SEARCH2, SEARCH1, AUTOCOMPLETE2, AUTOCOMPLETE1)
 SERVED += (DOWNLOAD_PDF, DOWNLOAD_ZIP, DOWNLOADS, DOWNLOAD_JOB, DOWNLOAD_JOB_JSON)

@@ -45,4 +45,6 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     app.register_blueprint(discovery.bp)
     from . import downloads
     app.register_blueprint(downloads.bp)
+    from . import edition_pages
+    app.register_blueprint(edition_pages.bp)
     return app

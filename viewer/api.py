@@ -11,6 +11,7 @@ from library.numbers import parse_order
 
 from . import i18n, site
 from .links import thumb_url
+from .edition import page_html
 from .pagelist import PageIndex, label_range
 from .resources import get_catalog, load_item
 from .site import search_params
@@ -58,6 +59,7 @@ def page_json(item: Item, page: Page, spans: list[tuple[int, int]],
                    "info": urls.image_info_url("", page.image_id),
                    "thumbnail": thumb_url(page)} if page.has_image else None),
         "spans": visible, "boxes": boxes_for(page, [tuple(s) for s in visible]),
+        "html": str(page_html(page, [(s[0], s[1]) for s in visible])),
     }
 
 

@@ -1,25 +1,65 @@
-"""Translate the SudurError hierarchy to HTTP once: JSON under /iiif and /api, HTML elsewhere."""
+"""Translate the SudurError hierarchy to HTTP once: JSON under /iiif and /api, HTML elsewhere.
+
+An HTML error is a page of the site (``templates/error.html`` in the base layout) that says in
+the reader's language what happened and where to go next; the library's own message, which is
+English and technical, follows it marked as English. A 500 says nothing of its cause. Should
+the page itself fail to render, a bare page is sent instead.
+"""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template_string, request
+import logging
+
+from flask import Flask, jsonify, render_template, render_template_string, request
+from flask_babel import lazy_gettext as _l
+from jinja2 import TemplateError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from library import urls
 from library.errors import SudurError
 
-_HTML = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ status }}</title>
+log = logging.getLogger(__name__)
+
+_BARE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ status }}</title>
 <main><h1>{{ status }}</h1><p>{{ message }}</p><p><a href="/">Sudur</a></p></main></html>"""
+
+# status -> (title, what to do), in the reader's language
+_WORDS = {
+    400: (_l("The request could not be read"),
+          _l("Something in the address or the form is not as the site expects. Check it, or "
+             "start again from the home page.")),
+    403: (_l("Not allowed"), _l("This address cannot be opened here.")),
+    404: (_l("Not found"),
+          _l("There is nothing at this address: the item or page may have moved or never "
+             "existed. Search the library or browse it from the home page.")),
+    405: (_l("Not allowed"), _l("This address cannot be opened here.")),
+    413: (_l("Too large"), _l("The request asks for more than the site gives at once.")),
+    500: (_l("Something went wrong on our side"),
+          _l("The page could not be made. Try again in a moment; if it keeps happening, "
+             "tell the library.")),
+}
 
 
 def _wants_json() -> bool:
     return request.path.startswith((urls.IIIF_PREFIX, urls.API_PREFIX, urls.OEMBED.rule))
 
 
+def _html(status: int, message: str):
+    title, advice = _WORDS.get(status, _WORDS[500 if status >= 500 else 400])
+    detail = "" if status >= 500 else message
+    try:
+        return render_template("error.html", status=status, title=title, advice=advice,
+                               detail=detail)
+    except (TemplateError, LookupError, RuntimeError, ValueError) as exc:
+        log.error("the error page could not be rendered: %s", exc)
+        return render_template_string(_BARE, status=status, message=escape(detail))
+
+
 def _respond(status: int, payload: dict):
     if _wants_json():
         resp = jsonify(payload)
     else:
-        resp = render_template_string(_HTML, status=status, message=payload.get("message", ""))
+        resp = _html(status, payload.get("message", ""))
     return resp, status
 
 

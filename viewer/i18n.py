@@ -217,18 +217,6 @@ FACET_NAMES = {
 }
 
 
-ROLE_NAMES = {
-    "author": _l("Author"),
-    "translator": _l("Translator"),
-    "scribe": _l("Scribe"),
-    "editor": _l("Editor"),
-}
-
-
-def role_name(role: str) -> str:
-    return str(ROLE_NAMES.get(role, role))
-
-
 def language_name(tag: str) -> str:
     """The name of a BCP 47 tag in the interface language; an unlisted language-script pair is
     named from its parts (``sa-Tibt``: Sanskrit (Tibetan script))."""
@@ -261,5 +249,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(pick=pick, tagged=tagged, is_vertical=is_vertical,
                                  script_tags_for=script_tags_for,
                                  language_name=language_name, script_name=script_name,
-                                 role_name=role_name,
                                  facet_name=lambda f: str(FACET_NAMES.get(f, f)))
+    from . import labels  # labels names languages and scripts through this module
+
+    app.jinja_env.globals.update(labels.template_helpers())

@@ -27,6 +27,8 @@ from library.numbers import parse_decimal, parse_int
 from library.store import resolve_inside
 
 from . import i18n, listing
+from .edition import page_html
+from .labels import genre_name, understood_value
 from .links import fit_url, thumb_url
 from .pagelist import PageIndex, window, window_pages
 from .resources import get_catalog, get_searcher, get_settings, item_dir, load_item, public_base
@@ -52,20 +54,6 @@ def parse_region(raw: Optional[str]) -> Optional[tuple[int, int, int, int]]:
     if w <= 0 or h <= 0 or x < 0 or y < 0:
         return None
     return x, y, w, h
-
-
-def mark_spans(text: str, spans: list[tuple[int, int]]) -> Markup:
-    """``text`` escaped, with every span inside it wrapped in ``<mark>``."""
-    out, cursor = [], 0
-    for s, e in sorted(spans):
-        s, e = max(s, cursor), min(e, len(text))
-        if s >= e:
-            continue
-        out.append(escape(text[cursor:s]))
-        out.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
-        cursor = e
-    out.append(escape(text[cursor:]))
-    return Markup("").join(out)
 
 
 def item_request(item_id: str) -> SearchRequest:
@@ -141,6 +129,8 @@ def facet_label(facet: str, value: str, collections: dict[str, Collection]) -> s
         return i18n.language_name(value)
     if facet == "script":
         return i18n.script_name(value)
+    if facet == "genre":
+        return genre_name(value)
     if facet == "collection" and value in collections:
         return i18n.pick(collections[value].label)[1] or value
     if facet == "century":
@@ -180,22 +170,8 @@ def understood_parts(understood) -> list[tuple[str, str]]:
         value = values.get(key)
         if key not in labels or value in (None, "", [], {}, False):
             continue
-        if isinstance(value, dict):
-            text = "; ".join(f"{k} → {_flat(v)}" for k, v in value.items())
-        else:
-            text = _flat(value)
-        out.append((labels[key], text))
+        out.append((labels[key], understood_value(key, value)))
     return out
-
-
-def _flat(value) -> str:
-    if value is True:
-        return "✓"
-    if isinstance(value, (list, tuple, set)):
-        return ", ".join(_flat(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_flat(v)}" for k, v in value.items())
-    return str(value)
 
 
 def english_ordinal_suffix(n: int) -> str:
@@ -347,7 +323,7 @@ def reader_context(it: Item, *, embedded: bool) -> dict:
     rtl = direction == "right-to-left"
     return {
         "item": it, "info": item_summary(it), "page": page, "q": q, "exact": exact,
-        "text_html": mark_spans(page.text, spans), "n_marks": len(spans),
+        "text_html": page_html(page, spans), "n_marks": len(spans),
         "region": region, "prev": prev, "next": nxt, "rtl": rtl,
         "first": index.first, "last": index.last, "page_count": len(index),
         "embedded": embedded, "thumb_url": thumb_url, "fit_url": fit_url,

@@ -124,6 +124,18 @@
 
   // --- transcription ------------------------------------------------------------------------
   function renderText(data) {
+    closeNote();
+    if (typeof data.html === "string") {
+      // The server renders the edition with the hits marked (viewer/edition.py): escaped text
+      // in markup of its own, so it is set as it is.
+      transcription.innerHTML = data.html;
+    } else {
+      renderPlain(data);
+    }
+    afterText(data);
+  }
+
+  function renderPlain(data) {
     var text = data.text || "";
     var frag = document.createDocumentFragment();
     var cursor = 0;
@@ -139,6 +151,14 @@
     frag.appendChild(document.createTextNode(text.slice(cursor)));
     transcription.textContent = "";
     transcription.appendChild(frag);
+  }
+
+  function afterText(data) {
+    var panes = root.querySelector(".reader-panes");
+    if (panes) { panes.classList.toggle("text-only", !data.image); }
+    var placeholder = root.querySelector(".placeholder-note");
+    if (placeholder) { placeholder.hidden = !!(data.image || data.text); }
+    enhanceEdition();
     transcription.setAttribute("lang", data.lang || "und");
     transcription.classList.toggle("mong", !!data.vertical);
     var label = root.querySelector(".current-label");
@@ -152,6 +172,116 @@
     if (count) { count.hidden = true; }  // the server's count describes the first page only
     var first = transcription.querySelector("mark");
     if (first && first.scrollIntoView) { first.scrollIntoView({ block: "nearest", inline: "nearest" }); }
+  }
+
+  // --- the edition: note pop-ups, readings of a choice, the apparatus -------------------------
+  var tools = root.querySelector(".edition-tools");
+  var openNote = null;  // {ref, pop}
+
+  function enhanceEdition() {
+    var choices = transcription.querySelectorAll(".ed-choice");
+    Array.prototype.forEach.call(choices, function (c) {
+      c.setAttribute("role", "button");
+      c.setAttribute("aria-pressed", c.classList.contains("swapped") ? "true" : "false");
+    });
+    Array.prototype.forEach.call(transcription.querySelectorAll(".ed-note-ref"), function (a) {
+      a.setAttribute("aria-expanded", "false");
+      a.setAttribute("aria-haspopup", "dialog");
+    });
+    if (tools) {
+      var hasChoice = choices.length > 0;
+      var hasApp = !!transcription.querySelector(".ed-rdgs");
+      tools.hidden = !(hasChoice || hasApp);
+      tools.querySelector(".toggle-readings").hidden = !hasChoice;
+      tools.querySelector(".toggle-apparatus").hidden = !hasApp;
+      var all = tools.querySelector(".toggle-readings").getAttribute("aria-pressed") === "true";
+      if (all) { Array.prototype.forEach.call(choices, function (c) { swap(c, true); }); }
+    }
+  }
+
+  function swap(choice, on) {
+    choice.classList.toggle("swapped", on);
+    choice.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+
+  function closeNote(keepFocus) {
+    if (!openNote) { return; }
+    openNote.ref.setAttribute("aria-expanded", "false");
+    if (openNote.pop.parentNode) { openNote.pop.parentNode.removeChild(openNote.pop); }
+    if (keepFocus) { openNote.ref.focus(); }
+    openNote = null;
+  }
+
+  function showNote(ref) {
+    var same = openNote && openNote.ref === ref;
+    closeNote(false);
+    if (same) { return; }
+    var source = document.getElementById(ref.dataset.note);
+    if (!source) { return; }
+    var pop = document.createElement("span");
+    pop.className = "ed-note-pop";
+    pop.setAttribute("role", "dialog");
+    pop.setAttribute("aria-label", (tools && tools.dataset.labelNote || "Note") + " " + ref.textContent);
+    pop.id = ref.dataset.note + "-pop";
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "ed-pop-close";
+    close.setAttribute("aria-label", tools && tools.dataset.labelClose || "Close");
+    close.textContent = "×";
+    pop.appendChild(close);
+    var body = document.createElement("span");
+    body.className = "ed-pop-body";
+    Array.prototype.forEach.call(source.childNodes, function (n) {
+      if (!(n.classList && n.classList.contains("ed-back"))) { body.appendChild(n.cloneNode(true)); }
+    });
+    if (source.getAttribute("lang")) { body.setAttribute("lang", source.getAttribute("lang")); }
+    pop.appendChild(body);
+    ref.parentNode.insertBefore(pop, ref.nextSibling);
+    // under the reference, kept inside the transcription pane
+    var paneBox = transcription.getBoundingClientRect();
+    var refBox = ref.getBoundingClientRect();
+    var left = Math.min(refBox.left - paneBox.left + transcription.scrollLeft,
+      Math.max(0, transcription.clientWidth - pop.offsetWidth - 8));
+    pop.style.left = Math.max(0, left) + "px";
+    pop.style.top = (refBox.bottom - paneBox.top + transcription.scrollTop + 4) + "px";
+    ref.setAttribute("aria-expanded", "true");
+    ref.setAttribute("aria-controls", pop.id);
+    openNote = { ref: ref, pop: pop };
+    close.focus();
+  }
+
+  transcription.addEventListener("click", function (ev) {
+    var t = ev.target;
+    if (!t.closest) { return; }
+    if (t.closest(".ed-pop-close")) { ev.preventDefault(); closeNote(true); return; }
+    if (t.closest(".ed-note-pop")) { return; }
+    var ref = t.closest(".ed-note-ref");
+    if (ref) { ev.preventDefault(); showNote(ref); return; }
+    var choice = t.closest(".ed-choice");
+    if (choice) { swap(choice, !choice.classList.contains("swapped")); }
+  });
+  transcription.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && openNote) { ev.preventDefault(); closeNote(true); return; }
+    var choice = ev.target.closest ? ev.target.closest(".ed-choice") : null;
+    if (choice && (ev.key === "Enter" || ev.key === " ")) {
+      ev.preventDefault();
+      ev.stopPropagation();
+      swap(choice, !choice.classList.contains("swapped"));
+    }
+  });
+  if (tools) {
+    tools.addEventListener("click", function (ev) {
+      var b = ev.target.closest ? ev.target.closest("button") : null;
+      if (!b) { return; }
+      var on = b.getAttribute("aria-pressed") !== "true";
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+      if (b.classList.contains("toggle-readings")) {
+        Array.prototype.forEach.call(transcription.querySelectorAll(".ed-choice"),
+          function (c) { swap(c, on); });
+      } else {
+        transcription.classList.toggle("hide-apparatus", !on);
+      }
+    });
   }
 
   // --- page turning -------------------------------------------------------------------------
@@ -398,6 +528,7 @@
   }
 
   // --- start --------------------------------------------------------------------------------
+  enhanceEdition();
   viewer = makeViewer();
   current = null;
   goTo(inItem(order) ? order : firstOrder, true).then(function () {
