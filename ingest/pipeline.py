@@ -36,6 +36,7 @@ from .batch import ItemPlan, item_folders, plan_item
 from .collections_file import read_collections
 from .image_checks import check_images
 from .pairing import OcrReader, PagePairing, pairing_of
+from .tei import READER_REVISION
 from .xmlsafe import DEFAULT_MAX_BYTES
 
 
@@ -113,7 +114,7 @@ def payload_of(batch: Path) -> Path:
 # --- preparing (worker side) -----------------------------------------------------------------
 
 def source_hash(plan: ItemPlan) -> str:
-    h = hashlib.sha256()
+    h = hashlib.sha256(b"reader %d\0" % READER_REVISION)
     files = sorted(plan.images) + sorted(plan.ocr)
     if plan.tei is not None:
         tei = hashlib.sha256(plan.tei_bytes or b"").hexdigest()  # the bytes parsed

@@ -27,6 +27,11 @@ from .tei_facsimile import Facsimile, page_image
 from .tei_header import Header, tag_diagnostics
 from .tei_text import T, TEI_NS, lang_of, local_name
 
+# What the reader makes of a TEI file: raised whenever a change to it means an item already in a
+# library would read differently (2: the edition tree of each page), so that ingest re-reads
+# unchanged batches instead of skipping them by their source hash.
+READER_REVISION = 2
+
 __all__ = ["TeiResult", "parse_tei", "norm_lang", "TEI_NS"]
 
 

@@ -216,3 +216,16 @@ def test_collections_json_gives_items_their_collections(tmp_path):
     with open_searcher(Store(settings.library).index_dir) as s:
         result = search(s, SearchRequest("ᠵᠠᠩᠭᠠᠷ"))
     assert dict(result.facets["collection"]) == {"epics": 1}
+
+
+def test_a_new_reader_revision_rereads_unchanged_items(tmp_path, monkeypatch):
+    # an item ingested by an older TEI reader lacks what the new one keeps (the edition tree):
+    # an unchanged batch must be read again, not skipped by its source hash
+    batch = tmp_path / "batch"
+    make_item(batch, "a-1")
+    settings = Settings.load(tmp_path / "lib")
+    assert ingest_batch(batch, settings).ingested == ["a-1"]
+    assert ingest_batch(batch, settings).skipped == ["a-1"]
+    import ingest.pipeline as pipeline
+    monkeypatch.setattr(pipeline, "READER_REVISION", pipeline.READER_REVISION + 1)
+    assert ingest_batch(batch, settings).ingested == ["a-1"]
