@@ -118,6 +118,7 @@ class _TermPool(PostingPool):
         self.by_text: dict[str, dict[str, tuple]] = {}
         self.unsorted: set[tuple[str, bytes]] = set()
         self.held = 0
+        self._encoded_doc, self._encoded = -1, {}
 
     def _entry(self, fieldname: str, tbytes: bytes) -> tuple:
         """A new term's (docnums, weights, position bytes)."""
@@ -138,9 +139,14 @@ class _TermPool(PostingPool):
         by_text = self.by_text.get(fieldname)
         if by_text is None:
             by_text = self.by_text[fieldname] = {}
+        if docnum != self._encoded_doc:
+            self._encoded_doc, self._encoded = docnum, {}
+        # The analysis gives one positions list to all the terms of a token (in both fields,
+        # which are pooled in two calls): each list is encoded once per document, known by
+        # its id (the list is kept with its bytes, so that its id stays its own).
+        encoded = self._encoded
         encode = _encode_positions
         one = _ONE_POSITION
-        length = 0
         for term, poses in postings.items():
             entry = by_text.get(term)
             if entry is None:
@@ -148,20 +154,25 @@ class _TermPool(PostingPool):
                 entry = self.terms.get(key) or self._entry(*key)
                 by_text[term] = entry
             n = len(poses)
-            length += n
             if n == 1:
+                # most terms occur once on a page: their encoding is cached by position
                 vbytes = one.get(poses[0])
                 if vbytes is None:
                     vbytes = one[poses[0]] = encode(poses)
             else:
-                vbytes = encode(poses)
+                hit = encoded.get(id(poses))
+                if hit is not None and hit[0] is poses:
+                    vbytes = hit[1]
+                else:
+                    vbytes = encode(poses)
+                    encoded[id(poses)] = (poses, vbytes)
             entry[0].append(docnum)
             entry[1].append(n * boost)
             entry[2].append(vbytes)
         self.held += self.POSTING_BYTES * len(postings)
         if self.held > self.limit:
             self._spill()
-        return length
+        return sum(map(len, postings.values()))
 
     def add(self, item) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
