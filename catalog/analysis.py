@@ -154,6 +154,7 @@ def current_writing_system() -> str | None:
     return _current_ws.get()
 
 
+@lru_cache(maxsize=256)  # (once per document; a library has a few tags)
 def _mongol_declared(tag: str | None) -> str | None:
     sc = langtags.writing_system(tag)
     return sc if sc in (scripts.HUDUM, scripts.TODO, scripts.MANCHU) else None
