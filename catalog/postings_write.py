@@ -287,6 +287,7 @@ class _KeepingWriter(SegmentWriter):
         self._replaced = list(self.segments)
         # documents of a schema without vectors or spelling words take the fast path
         self._plain = not any(f.vector or f.separate_spelling() for f in self.schema)
+        self._index_memo: dict[tuple[str, str], list] = {}
 
     def add_document(self, **fields) -> None:
         """Whoosh's ``add_document``, with each KeyedText field's postings given to the pool
@@ -316,7 +317,7 @@ class _KeepingWriter(SegmentWriter):
                                                 field.postings_of(value)[field.slot],
                                                 field.format.field_boost)
                     else:
-                        for tbytes, freq, weight, vbytes in field.index(value):
+                        for tbytes, freq, weight, vbytes in self._terms_of(name, field, value):
                             if field.scorable:
                                 length += freq
                             pool.add((name, tbytes, docnum, weight, vbytes))
@@ -332,6 +333,19 @@ class _KeepingWriter(SegmentWriter):
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _terms_of(self, name: str, field, value) -> list:
+        """``field.index(value)``, remembered for the values documents share (an item's
+        facets, kind and item id are the same on each of its pages); not for unique fields."""
+        if field.unique or not isinstance(value, str):
+            return field.index(value)
+        key = (name, value)
+        terms = self._index_memo.get(key)
+        if terms is None:
+            if len(self._index_memo) >= 4096:
+                self._index_memo.clear()
+            terms = self._index_memo[key] = list(field.index(value))
+        return terms
 
     def _flush_segment(self) -> None:
         pool = self.pool
