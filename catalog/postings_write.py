@@ -336,8 +336,10 @@ class _KeepingWriter(SegmentWriter):
 
     def _terms_of(self, name: str, field, value) -> list:
         """``field.index(value)``, remembered for the values documents share (an item's
-        facets, kind and item id are the same on each of its pages); not for unique fields."""
-        if field.unique or not isinstance(value, str):
+        facets, kind and item id are the same on each of its pages): only for ID and KEYWORD
+        fields, whose terms are the value's alone, and not for unique ones."""
+        if field.unique or not isinstance(value, str) or \
+                not isinstance(field, (fields.ID, fields.KEYWORD)):
             return field.index(value)
         key = (name, value)
         terms = self._index_memo.get(key)
