@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextvars
 import re
 import sys
-from collections import defaultdict
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
@@ -155,6 +154,7 @@ def current_writing_system() -> str | None:
     return _current_ws.get()
 
 
+@lru_cache(maxsize=256)  # (once per document; a library has a few tags)
 def _mongol_declared(tag: str | None) -> str | None:
     sc = langtags.writing_system(tag)
     return sc if sc in (scripts.HUDUM, scripts.TODO, scripts.MANCHU) else None
@@ -319,6 +319,8 @@ def role_keys(role: int, kind: str, text: str, system: str | None) -> frozenset:
 
 _TERMS_BY_TEXT: dict[str | None, dict[str, tuple]] = {}
 _TERMS_BY_TEXT_MAX = 1 << 18
+# TOKEN_RE without its named groups: ``findall`` then gives the tokens' texts as a list, in C.
+_TOKEN_TEXT_RE = re.compile(re.sub(r"\(\?P<\w+>", "(?:", TOKEN_RE.pattern))
 
 
 def document_postings(text: str, writing_system: str | None = None
@@ -326,35 +328,44 @@ def document_postings(text: str, writing_system: str | None = None
     """term -> positions for each of INDEX_FIELDS, from one tokenisation of ``text``.
 
     Equivalent to running the four field analyzers (tests check it), at a fraction of the
-    cost: the text is tokenised once and each distinct token's terms are computed once per
-    process.
+    cost: the text is tokenised once, each distinct token's terms are computed once per
+    process, and a page's terms are gathered once per distinct token of the page.
     """
     system = _mongol_declared(writing_system if writing_system is not None
                               else _current_ws.get())
-    px: defaultdict[str, list[int]] = defaultdict(list)
-    ptr: defaultdict[str, list[int]] = defaultdict(list)
-    # A token's text decides its regex group, so within one writing system the text alone
-    # keys its terms: a dict lookup per token instead of a call to the cached function.
+    # A token's text decides its regex group (the groups start on disjoint characters), so
+    # within one writing system the text alone keys its terms.
     cache = _TERMS_BY_TEXT.get(system)
     if cache is None or len(cache) > _TERMS_BY_TEXT_MAX:
         cache = _TERMS_BY_TEXT[system] = {}
-    found = []
-    add = found.append
-    get = cache.get
-    for m in TOKEN_RE.finditer(text):
-        tok = m.group()
-        terms = get(tok)
-        if terms is None:
-            terms = cache[tok] = _token_entry(m.lastgroup, tok, system)
-        add(terms)
-    for pos, (kx, ktr, _, _, _) in enumerate(found):
-        for k in kx:
-            px[k].append(pos)
-        for k in ktr:
-            ptr[k].append(pos)
+    tokens = _TOKEN_TEXT_RE.findall(text)
+    positions: dict[str, list[int]] = {}
+    for pos, tok in enumerate(tokens):
+        at = positions.get(tok)
+        if at is None:
+            positions[tok] = [pos]
+        else:
+            at.append(pos)
+    px: dict[str, list[int]] = {}
+    ptr: dict[str, list[int]] = {}
+    shared: list[list[int]] = []  # position lists gathered from several tokens: to sort
+    for tok, at in positions.items():
+        entry = cache.get(tok)
+        if entry is None:
+            entry = cache[tok] = _token_entry(TOKEN_RE.match(tok).lastgroup, tok, system)
+        for out, terms in ((px, entry[0]), (ptr, entry[1])):
+            for k in terms:
+                have = out.get(k)
+                if have is None:
+                    out[k] = at
+                else:
+                    have = out[k] = have + at
+                    shared.append(have)
+    for at in shared:
+        at.sort()
     from .pairs import pair_filter  # (catalog.pairs reads analysis: imported when used)
 
-    return px, ptr, pair_filter(found)
+    return px, ptr, pair_filter(list(map(cache.__getitem__, tokens)))
 
 
 def _token_entry(kind: str, text: str, system: str | None) -> tuple:

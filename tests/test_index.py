@@ -140,3 +140,42 @@ def test_rebuild_switches_generations_in_one_rename(tmp_path):
     with open_searcher(index_dir) as s:
         from catalog.search import search
         assert search(s, SearchRequest("bka' 'gyur")).total == 1
+
+
+def _segment_files(where, fast: bool, items) -> dict[str, bytes]:
+    """Index ``items`` with Sudur's writer (``fast``) or Whoosh's own SegmentWriter and pool
+    (same codec), as separate segment files; their contents by name without the segment id."""
+    from whoosh import index as windex
+    from whoosh.writing import SegmentWriter
+
+    from catalog import analysis
+
+    where.mkdir()
+    ix = windex.create_in(str(where), schema.build_schema())
+    if fast:
+        w = postings_write.writer(ix)
+    else:
+        w = SegmentWriter(ix, limitmb=postings_write.WRITER_LIMIT_MB,
+                          codec=postings_write._codec())
+    w.compound = False
+    for item in items:
+        with analysis.writing_system(item.writing_system or ""):
+            for doc in cindex.page_documents(item):
+                w.add_document(**doc)
+    w.commit()
+    return {p.name.split(".", 1)[1]: p.read_bytes() for p in where.iterdir()
+            if "." in p.name and not p.name.endswith(".toc")}
+
+
+def test_fast_writer_writes_the_bytes_whooshs_writer_writes(tmp_path):
+    """The writer's own paths (postings pooled a document at a time, posting blocks filled
+    from slices) write exactly the segment files Whoosh's add_document and pool write."""
+    texts = ["ཆོས་ཀྱི་སངས་རྒྱས་ཀྱི་ཆོས་", "佛陀說法 如是我聞 佛", TODO_WORD + " ᠪᠢᠴᠢᠭ ᠪᠢᠴᠢᠭ",
+             "Chinggis khaan 1206"]
+    # 300 pages: common terms span several posting blocks (128 postings each)
+    items = [_item(f"t{i:03d}", [texts[i % 4] + f" {i}", texts[(i + 1) % 4]],
+                   ("bo", "zh-Hant", "mn-Mong", "en")[i % 4]) for i in range(150)]
+    fast = _segment_files(tmp_path / "fast", True, items)
+    stock = _segment_files(tmp_path / "stock", False, items)
+    assert set(fast) >= {"pst", "trm", "_x_len.col", "pairs.col", "_stored.col"}
+    assert fast == stock
