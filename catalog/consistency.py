@@ -56,11 +56,12 @@ def check_library(store: Store, catalog: Catalog) -> list[Finding]:
     rows = {i: catalog.item_row(i) for i in catalog.item_ids()}
     live = {Path(r.version_path).name for r in rows.values()}
     for item_id, row in rows.items():
-        vdir = store.root / row.version_path
-        if not vdir.is_dir():
+        if not store.has_version(row.version_path):
             findings.append(Finding(item_id, row.version_path, "the item's version folder is "
                                     "missing (masters included)", RESTORE, False, "version"))
             continue
+        if not store.is_local:
+            continue  # the items/<id> links are only made where the versions are folders
         link = store.items_dir / item_id
         target = Path(row.version_path).name
         if link.exists() and not link.is_symlink():
@@ -108,6 +109,12 @@ def _leftovers(store: Store, live: set[str], item_ids: set[str]) -> list[Finding
             elif "@" not in p.name and p.name not in item_ids:
                 out.append(Finding("", _rel(store, p), "not part of the library",
                                    "move it out of the library's items folder", False))
+    if not store.is_local:
+        for name in store.objects.versions():
+            if name not in live:
+                out.append(Finding(_item_of(name), f"items/{name}", "an item version the "
+                                   "catalogue does not reference, in the object store",
+                                   "remove it", True, "orphan"))
     for name in (".new", ".old"):
         p = store.index_dir.with_name(store.index_dir.name + name)
         if p.exists():
@@ -173,7 +180,7 @@ def check_files(store: Store, catalog: Catalog, *, checksums: bool = True,
     bad_sources = {(p.item_id, p.path) for p in problems if p.kind != "derivative"}
     for p in problems:
         version = catalog.version_path(p.item_id)
-        if not (store.root / version).is_dir():
+        if not store.has_version(version):
             continue
         path = f"{version}/{p.path}"
         if p.kind != "derivative":

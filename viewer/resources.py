@@ -13,6 +13,7 @@ from catalog.db import Catalog, ItemRow
 from library.errors import NotFoundError
 from library.models import Item, is_item_id
 from library.settings import Settings
+from library.storage import open_store
 from library.store import Store
 
 
@@ -42,7 +43,8 @@ def public_base() -> str:
 
 
 def get_store() -> Store:
-    return Store(get_settings().library)
+    """The library folder, with the store of item versions the settings name."""
+    return open_store(get_settings())
 
 
 def get_catalog() -> Catalog:
