@@ -45,6 +45,7 @@ class Seaweed:
 
     data_dir: Path
     port: int
+    _proc: Optional[subprocess.Popen] = None  # kept while it runs (and reaped by stop)
 
     @property
     def endpoint(self) -> str:
@@ -89,6 +90,7 @@ class Seaweed:
             proc = subprocess.Popen(self.command(weed), stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True,
                                     cwd=self.data_dir)
+        self._proc = proc
         self.pid_file.write_text(str(proc.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -117,8 +119,9 @@ class Seaweed:
                 return False
         return True
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Stop the server (SIGTERM to its process group, SIGKILL after ``timeout``)."""
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop the server: SIGTERM to its process group, SIGKILL after ``timeout`` (its gRPC
+        servers drain their streams for ~15 s otherwise; a throwaway store loses nothing)."""
         try:
             pid = int(self.pid_file.read_text())
         except (FileNotFoundError, ValueError):
@@ -135,6 +138,9 @@ class Seaweed:
             os.killpg(pid, signal.SIGKILL)
             while _alive(pid):
                 time.sleep(0.05)
+        if self._proc is not None:
+            self._proc.wait()  # reaped (by _alive) already: this only records it
+            self._proc = None
         self.pid_file.unlink(missing_ok=True)
 
     def _log_tail(self, lines: int = 20) -> str:

@@ -42,7 +42,7 @@ def object_key(version_path: str, rel: str) -> str:
     """The key of ``rel`` (``source/0001.tif``) inside a version, refusing any path that
     would leave it (``..``, absolute, empty parts)."""
     parts = PurePosixPath(rel).parts
-    if not parts or rel.startswith("/") or any(p in ("", ".", "..") for p in parts) \
+    if not parts or rel.startswith("/") or "//" in rel or any(p in (".", "..") for p in parts) \
             or "\\" in rel or "\x00" in rel:
         raise PathEscapeError(f"{rel!r} is not a path inside an item version")
     return f"{version_key(version_name(version_path))}/{rel}"

@@ -159,12 +159,18 @@ class S3Objects(ObjectStore):
         return version_path
 
     def delete_version(self, version_path: str) -> None:
-        keys = [self._key(k) for k in self.listing(version_key(version_name(version_path)))]
+        prefix = version_key(version_name(version_path))
+        keys = [self._key(k) for k in self.listing(prefix)]
+        # Stores that emulate folders (SeaweedFS) keep the emptied ones, which a listing by
+        # delimiter would still show as a version: they go too, deepest first.
+        folders = {k.rsplit("/", n)[0] + "/" for k in keys for n in range(1, k.count("/") + 1)
+                   if len(k.rsplit("/", n)[0]) >= len(self._key(prefix))}
         with _translated(self, version_path):
-            for start in range(0, len(keys), 1000):
-                batch = [{"Key": k} for k in keys[start:start + 1000]]
-                self.client.delete_objects(Bucket=self.bucket,
-                                           Delete={"Objects": batch, "Quiet": True})
+            for batch in (keys, sorted(folders, key=lambda f: -f.count("/"))):
+                for start in range(0, len(batch), 1000):
+                    self.client.delete_objects(Bucket=self.bucket, Delete={
+                        "Objects": [{"Key": k} for k in batch[start:start + 1000]],
+                        "Quiet": True})
 
     def put_file(self, key: str, path: Path) -> None:
         with _translated(self, key):
