@@ -98,6 +98,8 @@ def test_info_tile_region_manifest_and_search_are_served(client, s3_library):
     manifest = client.get(f"/iiif/{ITEM}/manifest")
     assert manifest.status_code == 200
     assert len(manifest.get_json()["items"]) >= 1
+    tei = client.get(f"/items/{ITEM}/tei")
+    assert tei.status_code == 200 and b"<TEI" in tei.data
     found = client.get("/api/search?q=ᠵᠠᠩᠭᠠᠷ").get_json()
     assert ITEM in {h["item"] for h in found["hits"]}
     assert not _masters_on_disk(s3_library)
