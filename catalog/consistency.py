@@ -23,6 +23,7 @@ from whoosh.query import Term
 
 from library import imaging
 from library.errors import IndexVersionError
+from library.storage import object_key
 from library.store import Store, file_digest, page_derived_dir, source_dir
 
 from .db import Catalog
@@ -250,19 +251,29 @@ def _recut(store: Store, catalog: Catalog, item_id: str, paths: set[str], tile_s
         mine = sorted(p for p in wanted if p.startswith(pdir))
         if not mine or not page.image:
             continue
-        master = vdir / (source_dir(Path()) / page.image).as_posix()
-        rec = fixity.get(master.relative_to(vdir).as_posix())
-        if rec is None or not master.is_file() or file_digest(master) != rec.sha256:
-            continue  # reported as a master problem: nothing to cut from
+        master_rel = (source_dir(Path()) / page.image).as_posix()
+        rec = fixity.get(master_rel)
         tmp = store.new_staging(f"{item_id}-recut")
         try:
-            imaging.make_derivatives(master, tmp, tile_size=tile_size, thumb_width=thumb_width)
+            master = vdir / master_rel
+            if not store.is_local and rec is not None:  # an object store: cut from a copy
+                master = tmp / "master" / Path(master_rel).name
+                store.objects.fetch(object_key(version, master_rel), master)
+            if rec is None or not master.is_file() or file_digest(master) != rec.sha256:
+                continue  # reported as a master problem: nothing to cut from
+            cut = tmp / "cut"
+            imaging.make_derivatives(master, cut, tile_size=tile_size, thumb_width=thumb_width)
             for rel in mine:
-                new = tmp / rel.removeprefix(pdir)
+                new = cut / rel.removeprefix(pdir)
                 if new.is_file() and file_digest(new) == fixity[rel].sha256:
-                    (vdir / rel).parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(new, vdir / rel)
+                    if store.is_local:
+                        (vdir / rel).parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(new, vdir / rel)
+                    else:  # the very bytes the catalogue records: the version is unchanged
+                        store.objects.put_file(object_key(version, rel), new)
                     done.append(f"re-cut {version}/{rel}")
+        except FileNotFoundError:
+            continue  # the master is missing from the store: reported as a master problem
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return done

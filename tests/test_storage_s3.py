@@ -4,6 +4,7 @@ lost upload fails its item alone; the store going away is a 503 with Retry-After
 service resumes when it is back."""
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import time
@@ -158,6 +159,26 @@ def test_sudur_verify_and_export_use_the_store(s3_library, tmp_path, monkeypatch
                                    str(tmp_path / "bag")])
     assert res.exit_code == 0, res.output
     assert any(p.suffix.lower() in MASTER_SUFFIXES for p in (tmp_path / "bag").rglob("*"))
+
+
+def test_verify_repair_recuts_a_damaged_derivative_in_the_store(s3_library, monkeypatch):
+    monkeypatch.setenv("SUDUR_STORE_URL", s3_library.store_url)
+    monkeypatch.setenv("SUDUR_S3_ENDPOINT_URL", s3_library.s3_endpoint_url)
+    store = open_store(s3_library)
+    with Catalog(store.catalog_path, readonly=True) as cat:
+        rec = next(r for _, r in cat.fixity(ITEM) if r.path.endswith("thumb.jpg"))
+        key = object_key(cat.version_path(ITEM), rec.path)
+    spoilt = store.staging_dir / "spoilt.jpg"
+    spoilt.write_bytes(b"not a jpeg")
+    store.objects.put_file(key, spoilt)
+    spoilt.unlink()
+    lib = str(s3_library.library)
+    res = CliRunner().invoke(cli, ["--library", lib, "verify"])
+    assert res.exit_code == 1 and "thumb.jpg" in res.output
+    res = CliRunner().invoke(cli, ["--library", lib, "verify", "--repair"])
+    assert res.exit_code == 0, res.output
+    assert "re-cut" in res.output
+    assert hashlib.sha256(store.objects.read(key)).hexdigest() == rec.sha256
 
 
 def test_a_lost_upload_fails_that_item_and_a_rerun_resumes(tmp_path, s3_endpoint, sample_batch,
