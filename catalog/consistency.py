@@ -111,11 +111,18 @@ def _leftovers(store: Store, live: set[str], item_ids: set[str]) -> list[Finding
                 out.append(Finding("", _rel(store, p), "not part of the library",
                                    "move it out of the library's items folder", False))
     if not store.is_local:
+        collectable = set(store.remote_orphans(live))
         for name in store.objects.versions():
-            if name not in live:
+            if name in collectable:
                 out.append(Finding(_item_of(name), f"items/{name}", "an item version the "
                                    "catalogue does not reference, in the object store",
                                    "remove it", True, "orphan"))
+            elif name not in live:
+                out.append(Finding("", f"items/{name}", "a version in the object store of an "
+                                   "item this catalogue does not list (another library using "
+                                   "the same store_url, or an upload that failed before the "
+                                   "item's first commit)", "check store_url; if it is neither, "
+                                   "delete that prefix from the store by hand", False))
     for name in (".new", ".old"):
         p = store.index_dir.with_name(store.index_dir.name + name)
         if p.exists():

@@ -44,7 +44,7 @@ from .processes import Holder, LockInfo
 from .storage.base import ObjectStore, version_name
 from .storage.local import LocalObjects, fsync_dir, fsync_tree
 
-__all__ = ["Store", "source_dir", "derived_dir", "page_derived_dir", "manifest_cache_path",
+__all__ = ["Store", "item_of_version", "source_dir", "derived_dir", "page_derived_dir", "manifest_cache_path",
            "file_digest", "resolve_inside", "fsync_tree", "fsync_dir"]
 
 
@@ -196,10 +196,9 @@ class Store:
         live = {version_name(v) for v in live_versions}
         removed = self.clear_staging()
         if not self.is_local:
-            for name in self.objects.versions():
-                if name not in live:
-                    self.objects.delete_version(f"items/{name}")
-                    removed.append(f"{self.objects.describe()}/items/{name}")
+            for name in self.remote_orphans(live):
+                self.objects.delete_version(f"items/{name}")
+                removed.append(f"{self.objects.describe()}/items/{name}")
         if self.items_dir.is_dir():
             for p in self.items_dir.iterdir():
                 if p.is_symlink() or p.name.startswith("."):
@@ -221,6 +220,15 @@ class Store:
                         removed.append(str(p))
         removed += self._index_leftovers()
         return removed
+
+    def remote_orphans(self, live: set[str]) -> list[str]:
+        """Versions in the object store that garbage collection may remove: unreferenced ones
+        of the items the catalogue lists. A store may be shared (several libraries under one
+        prefix by mistake, or a catalogue restored from an old backup), so a version of an item
+        this catalogue has never heard of is left alone: ``sudur verify`` reports it."""
+        items = {item_of_version(n) for n in live}
+        return [n for n in self.objects.versions()
+                if n not in live and item_of_version(n) in items]
 
     def clear_staging(self) -> list[str]:
         """Delete what is in staging: work of an ingest or repair that did not finish (callers
@@ -312,6 +320,11 @@ def page_derived_dir(version_dir: Path, order: int) -> Path:
 def manifest_cache_path(version_dir: Path, name: str) -> Path:
     """The cached manifest file ``name`` of an item version (the viewer chooses the name)."""
     return derived_dir(version_dir) / name
+
+
+def item_of_version(name: str) -> str:
+    """The item id of a version name ``<item>@<version>``."""
+    return name.rsplit("@", 1)[0]
 
 
 def _page_dir(folder: Path, order: int) -> Path:

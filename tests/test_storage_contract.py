@@ -108,8 +108,8 @@ def test_delete_version_removes_every_object(store):
 
 
 def test_garbage_collection_keeps_only_live_versions(store):
+    dead = store.publish(staged_version(store, "b1"))  # replaced by the next one
     live = store.publish(staged_version(store, "b1"))
-    dead = store.publish(staged_version(store, "b2"))
     leftover = staged_version(store, "b3")  # an interrupted ingest's staging
     removed = store.collect_garbage([live])
     assert store.objects.versions() == [Path(live).name]
@@ -117,3 +117,15 @@ def test_garbage_collection_keeps_only_live_versions(store):
     assert not leftover.exists()
     assert any(Path(dead).name in r for r in removed)
     assert store.objects.read(object_key(live, "source/tei.xml")) == b"<TEI/>"
+
+
+def test_gc_leaves_an_object_store_version_of_an_unknown_item(store):
+    """A store may be shared by mistake: what this catalogue never listed is not its to remove
+    (the library folder is this library's alone, so there it goes)."""
+    live = store.publish(staged_version(store, "b1"))
+    stranger = store.publish(staged_version(store, "b2"))
+    store.collect_garbage([live])
+    assert store.has_version(live)
+    assert store.has_version(stranger) == (not store.is_local)
+    store.collect_garbage([])  # a new or lost catalogue
+    assert store.has_version(live) == (not store.is_local)
