@@ -6,9 +6,9 @@ checks and hashes them, cuts the derivatives and returns the finished ``Item``. 
 staging folder into place, commits the catalogue row that points at it, updates the index and
 only then removes the version it replaced. With an object store (``store_url``), publishing
 uploads the staged version to its ``items/<item>@<version>/`` prefix first; a lost upload fails
-that item alone and leaves nothing the catalogue names. A crash at any moment leaves the previous state plus
-unreferenced folders, which the next run removes; rerunning resumes where it stopped, skipping
-items whose sources have not changed.
+that item alone and leaves nothing the catalogue names. A crash at any moment leaves the
+previous state plus unreferenced folders, which the next run removes; rerunning resumes where it
+stopped, skipping items whose sources have not changed.
 """
 from __future__ import annotations
 
@@ -441,8 +441,9 @@ def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
         # a full disk or a lost upload while publishing: this item failed, left nothing the
         # catalogue names, and the next run ingests it again
         why = exc.message if isinstance(exc, SudurError) else str(exc)
+        code = type(exc).__name__ if isinstance(exc, SudurError) else "os-error"
         summary.failed[prep.item_id] = [Diagnostic("error", f"cannot publish: {why}",
-                                                   prep.item_id, None, "os-error")]
+                                                   prep.item_id, None, code)]
         _record(catalog, run_id, prep.item_id, "error", f"cannot publish: {why}", summary)
         return
     if notes:

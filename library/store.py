@@ -44,8 +44,8 @@ from .processes import Holder, LockInfo
 from .storage.base import ObjectStore, version_name
 from .storage.local import LocalObjects, fsync_dir, fsync_tree
 
-__all__ = ["Store", "item_of_version", "source_dir", "derived_dir", "page_derived_dir", "manifest_cache_path",
-           "file_digest", "resolve_inside", "fsync_tree", "fsync_dir"]
+__all__ = ["Store", "item_of_version", "source_dir", "derived_dir", "page_derived_dir",
+           "manifest_cache_path", "file_digest", "resolve_inside", "fsync_tree", "fsync_dir"]
 
 
 _GENERATION = re.compile(r"^index\.[0-9a-f]{12}$")

@@ -37,7 +37,7 @@ from werkzeug.exceptions import RequestURITooLarge
 from werkzeug.http import http_date
 
 from library import imaging, urls
-from library.errors import ImageError, LibraryError, NotFoundError
+from library.errors import ImageError, LibraryError, NotFoundError, StoreUnavailableError
 from library.iiif_image import INFO_MEDIA_TYPE, PROFILE_URI, info_json, parse_request
 from library.models import image_id, parse_image_id
 from library.settings import Settings
@@ -173,6 +173,9 @@ def _fallback_pyramid(img: _Image, settings: Settings) -> tuple[Path, imaging.De
     except ImageError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise LibraryError(f"the master of {img.ident} cannot be read: {exc.message}") from exc
+    except FileNotFoundError as exc:  # neither a pyramid nor a master in the object store
+        raise LibraryError(f"the master of {img.ident} is missing from the store",
+                           hint="run `sudur verify`") from exc
     finally:
         if fetched is not None:
             shutil.rmtree(fetched.parent, ignore_errors=True)
@@ -330,6 +333,8 @@ def _render(img: _Image, req) -> bytes:
     try:
         base = cache.materialise(img.version_path, rels)
         return imaging.render(req, base / img.derived_rel, img.info)
+    except StoreUnavailableError:
+        raise
     except LibraryError:  # a file not kept (no room) or pruned meanwhile
         cache.root.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=cache.root.parent) as tmp:
