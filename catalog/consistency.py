@@ -23,7 +23,7 @@ from whoosh.query import Term
 
 from library import imaging
 from library.errors import IndexVersionError
-from library.storage import object_key
+from library.storage import object_key, version_key
 from library.store import Store, file_digest, page_derived_dir, source_dir
 
 from .db import Catalog
@@ -114,11 +114,11 @@ def _leftovers(store: Store, live: set[str], item_ids: set[str]) -> list[Finding
         collectable = set(store.remote_orphans(live))
         for name in store.objects.versions():
             if name in collectable:
-                out.append(Finding(_item_of(name), f"items/{name}", "an item version the "
+                out.append(Finding(_item_of(name), version_key(name), "an item version the "
                                    "catalogue does not reference, in the object store",
                                    "remove it", True, "orphan"))
             elif name not in live:
-                out.append(Finding("", f"items/{name}", "a version in the object store of an "
+                out.append(Finding("", version_key(name), "a version in the object store of an "
                                    "item this catalogue does not list (another library using "
                                    "the same store_url, or an upload that failed before the "
                                    "item's first commit)", "check store_url; if it is neither, "

@@ -41,7 +41,7 @@ from typing import Iterable, Iterator, Optional
 
 from .errors import LibraryLockedError, PathEscapeError
 from .processes import Holder, LockInfo
-from .storage.base import ObjectStore, version_name
+from .storage.base import ObjectStore, version_key, version_name
 from .storage.local import LocalObjects, fsync_dir, fsync_tree
 
 __all__ = ["Store", "item_of_version", "source_dir", "derived_dir", "page_derived_dir",
@@ -197,8 +197,8 @@ class Store:
         removed = self.clear_staging()
         if not self.is_local:
             for name in self.remote_orphans(live):
-                self.objects.delete_version(f"items/{name}")
-                removed.append(f"{self.objects.describe()}/items/{name}")
+                self.objects.delete_version(version_key(name))
+                removed.append(f"{self.objects.describe()}/{version_key(name)}")
         if self.items_dir.is_dir():
             for p in self.items_dir.iterdir():
                 if p.is_symlink() or p.name.startswith("."):

@@ -129,3 +129,31 @@ def test_gc_leaves_an_object_store_version_of_an_unknown_item(store):
     assert store.has_version(stranger) == (not store.is_local)
     store.collect_garbage([])  # a new or lost catalogue
     assert store.has_version(live) == (not store.is_local)
+
+
+def test_verify_finds_damaged_and_lost_objects(store, sample_batch):
+    """One sample item ingested into the store, then checked against its recorded SHA-256."""
+    from catalog.db import Catalog
+    from catalog.fixity import verify
+    from ingest.pipeline import ingest_batch
+
+    settings = Settings.load(store.root, store_url=store.objects.describe()
+                             if not store.is_local else "",
+                             s3_endpoint_url=getattr(store.objects, "endpoint_url", ""))
+    assert ingest_batch(sample_batch / "jangar-ms-1", settings, workers=1).ok
+    with Catalog(store.catalog_path, readonly=True) as cat:
+        checked, problems = verify(store, cat)
+        assert checked > 5 and problems == []
+        version = cat.version_path("jangar-ms-1")
+        master, tile = (next(r for _, r in cat.fixity() if r.kind == kind)
+                        for kind in ("master", "derivative"))
+        spoilt = store.root / "spoilt"
+        spoilt.write_bytes(b"x" * master.size)  # same size, other bytes
+        store.objects.put_file(object_key(version, master.path), spoilt)
+        spoilt.write_bytes(b"short")
+        store.objects.put_file(object_key(version, tile.path), spoilt)
+        _, problems = verify(store, cat)
+        assert {(p.path, p.problem) for p in problems} == {(master.path, "checksum"),
+                                                           (tile.path, "size")}
+        _, quick = verify(store, cat, checksums=False)
+        assert [(p.path, p.problem) for p in quick] == [(tile.path, "size")]
