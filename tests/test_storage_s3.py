@@ -18,7 +18,8 @@ from PIL import Image
 
 from catalog.db import Catalog
 from catalog.fixity import verify
-from cluster_fixtures import s3_endpoint, start_seaweed, use_test_credentials  # noqa: F401
+from cluster_fixtures import (free_port_block, s3_endpoint, start_seaweed,  # noqa: F401
+                              use_test_credentials)
 from ingest.pipeline import ingest_batch
 from library.cli import cli
 from library.errors import StoreUnavailableError
@@ -230,3 +231,15 @@ def test_the_store_going_away_is_a_503_then_service_resumes(tmp_path, sample_bat
         assert client.get(_first_tile(client, f"{ITEM}.0002")).status_code == 200
     finally:
         server.stop()
+
+
+def test_the_cli_says_the_store_is_unreachable_and_exits_75(tmp_path, sample_batch, monkeypatch):
+    use_test_credentials()
+    port = free_port_block()  # nothing listens there
+    monkeypatch.setenv("SUDUR_STORE_URL", "s3://sudur-test/nowhere")
+    monkeypatch.setenv("SUDUR_S3_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    res = CliRunner().invoke(cli, ["--library", str(tmp_path / "lib"), "ingest",
+                                   str(sample_batch / ITEM)])
+    assert res.exit_code == 75, res.output
+    assert "cannot be reached" in res.output
+    assert not list((tmp_path / "lib" / "staging").iterdir())
