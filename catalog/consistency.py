@@ -23,6 +23,7 @@ from whoosh.query import Term
 
 from library import imaging
 from library.errors import IndexVersionError
+from library.storage import object_key, version_key
 from library.store import Store, file_digest, page_derived_dir, source_dir
 
 from .db import Catalog
@@ -56,11 +57,12 @@ def check_library(store: Store, catalog: Catalog) -> list[Finding]:
     rows = {i: catalog.item_row(i) for i in catalog.item_ids()}
     live = {Path(r.version_path).name for r in rows.values()}
     for item_id, row in rows.items():
-        vdir = store.root / row.version_path
-        if not vdir.is_dir():
+        if not store.has_version(row.version_path):
             findings.append(Finding(item_id, row.version_path, "the item's version folder is "
                                     "missing (masters included)", RESTORE, False, "version"))
             continue
+        if not store.is_local:
+            continue  # the items/<id> links are only made where the versions are folders
         link = store.items_dir / item_id
         target = Path(row.version_path).name
         if link.exists() and not link.is_symlink():
@@ -108,6 +110,19 @@ def _leftovers(store: Store, live: set[str], item_ids: set[str]) -> list[Finding
             elif "@" not in p.name and p.name not in item_ids:
                 out.append(Finding("", _rel(store, p), "not part of the library",
                                    "move it out of the library's items folder", False))
+    if not store.is_local:
+        collectable = set(store.remote_orphans(live))
+        for name in store.objects.versions():
+            if name in collectable:
+                out.append(Finding(_item_of(name), version_key(name), "an item version the "
+                                   "catalogue does not reference, in the object store",
+                                   "remove it", True, "orphan"))
+            elif name not in live:
+                out.append(Finding("", version_key(name), "a version in the object store of an "
+                                   "item this catalogue does not list (another library using "
+                                   "the same store_url, or an upload that failed before the "
+                                   "item's first commit)", "check store_url; if it is neither, "
+                                   "delete that prefix from the store by hand", False))
     for name in (".new", ".old"):
         p = store.index_dir.with_name(store.index_dir.name + name)
         if p.exists():
@@ -173,7 +188,7 @@ def check_files(store: Store, catalog: Catalog, *, checksums: bool = True,
     bad_sources = {(p.item_id, p.path) for p in problems if p.kind != "derivative"}
     for p in problems:
         version = catalog.version_path(p.item_id)
-        if not (store.root / version).is_dir():
+        if not store.has_version(version):
             continue
         path = f"{version}/{p.path}"
         if p.kind != "derivative":
@@ -243,19 +258,29 @@ def _recut(store: Store, catalog: Catalog, item_id: str, paths: set[str], tile_s
         mine = sorted(p for p in wanted if p.startswith(pdir))
         if not mine or not page.image:
             continue
-        master = vdir / (source_dir(Path()) / page.image).as_posix()
-        rec = fixity.get(master.relative_to(vdir).as_posix())
-        if rec is None or not master.is_file() or file_digest(master) != rec.sha256:
-            continue  # reported as a master problem: nothing to cut from
+        master_rel = (source_dir(Path()) / page.image).as_posix()
+        rec = fixity.get(master_rel)
         tmp = store.new_staging(f"{item_id}-recut")
         try:
-            imaging.make_derivatives(master, tmp, tile_size=tile_size, thumb_width=thumb_width)
+            master = vdir / master_rel
+            if not store.is_local and rec is not None:  # an object store: cut from a copy
+                master = tmp / "master" / Path(master_rel).name
+                store.objects.fetch(object_key(version, master_rel), master)
+            if rec is None or not master.is_file() or file_digest(master) != rec.sha256:
+                continue  # reported as a master problem: nothing to cut from
+            cut = tmp / "cut"
+            imaging.make_derivatives(master, cut, tile_size=tile_size, thumb_width=thumb_width)
             for rel in mine:
-                new = tmp / rel.removeprefix(pdir)
+                new = cut / rel.removeprefix(pdir)
                 if new.is_file() and file_digest(new) == fixity[rel].sha256:
-                    (vdir / rel).parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(new, vdir / rel)
+                    if store.is_local:
+                        (vdir / rel).parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(new, vdir / rel)
+                    else:  # the very bytes the catalogue records: the version is unchanged
+                        store.objects.put_file(object_key(version, rel), new)
                     done.append(f"re-cut {version}/{rel}")
+        except FileNotFoundError:
+            continue  # the master is missing from the store: reported as a master problem
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return done

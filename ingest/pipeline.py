@@ -4,13 +4,16 @@
 checks and hashes them, cuts the derivatives and returns the finished ``Item``. ``publish``
 (run in the main process, one item at a time, under the library's ingest lock) renames the
 staging folder into place, commits the catalogue row that points at it, updates the index and
-only then removes the version it replaced. A crash at any moment leaves the previous state plus
-unreferenced folders, which the next run removes; rerunning resumes where it stopped, skipping
-items whose sources have not changed.
+only then removes the version it replaced. With an object store (``store_url``), publishing
+uploads the staged version to its ``items/<item>@<version>/`` prefix first; a lost upload fails
+that item alone and leaves nothing the catalogue names. A crash at any moment leaves the
+previous state plus unreferenced folders, which the next run removes; rerunning resumes where it
+stopped, skipping items whose sources have not changed.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import sqlite3
@@ -30,6 +33,7 @@ from library.models import Diagnostic, Item, Page
 from library.processes import die_with_parent
 from library.safe_open import write_bytes
 from library.settings import Settings
+from library.storage import open_store
 from library.store import Store, derived_dir, file_digest, page_derived_dir, source_dir
 
 from .batch import ItemPlan, item_folders, plan_item
@@ -38,6 +42,8 @@ from .image_checks import check_images
 from .pairing import OcrReader, PagePairing, pairing_of
 from .tei import READER_REVISION
 from .xmlsafe import DEFAULT_MAX_BYTES
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -271,8 +277,8 @@ class Retired:
     run leaves nothing behind, and a killed one leaves folders the next run collects.
     """
 
-    def __init__(self, root: Path, grace: float = 1.0) -> None:
-        self.root = root
+    def __init__(self, store: Store, grace: float = 1.0) -> None:
+        self.store = store
         self.grace = grace
         self.pending: list[tuple[float, str]] = []
 
@@ -285,7 +291,7 @@ class Retired:
         due = [v for t, v in self.pending if t <= now]
         self.pending = [(t, v) for t, v in self.pending if t > now]
         for v in due:
-            shutil.rmtree(self.root / v, ignore_errors=True)
+            _remove_version(self.store, v)
 
     def drain(self) -> None:
         if self.pending:
@@ -307,13 +313,14 @@ def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int
         version_path = store.publish(staged)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
-        shutil.rmtree(store.items_dir / staged.name, ignore_errors=True)
+        if store.is_local:  # an object store's publish removes its own partial upload
+            shutil.rmtree(store.items_dir / staged.name, ignore_errors=True)
         raise
     try:
         old = catalog.put_item(prep.item, version_path=version_path,
                                source_hash=prep.source_hash, fixity=prep.fixity, run_id=run_id)
     except BaseException:
-        shutil.rmtree(store.root / version_path, ignore_errors=True)
+        _remove_version(store, version_path)
         raise
     notes: list[Diagnostic] = []
     try:
@@ -333,8 +340,18 @@ def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int
         if retired is not None:
             retired.add(old)
         else:
-            shutil.rmtree(store.root / old, ignore_errors=True)
+            _remove_version(store, old)
     return notes
+
+
+def _remove_version(store: Store, version_path: str) -> None:
+    """Remove an unreferenced version; if the store cannot be reached now, garbage collection
+    (the next run's ``recover``, or ``sudur verify --repair``) removes it later."""
+    try:
+        store.delete_version(version_path)
+    except (OSError, SudurError) as exc:
+        message = exc.message if isinstance(exc, SudurError) else str(exc)
+        log.warning("%s stays until garbage collection: %s", version_path, message)
 
 
 def _record(catalog: Catalog, run_id: Optional[int], item_id: Optional[str], level: str,
@@ -354,13 +371,14 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
     t0 = time.perf_counter()
     batch = payload_of(Path(batch).resolve())
     collections = read_collections(batch)  # refused before anything is written
-    store = Store(settings.library)
+    store = open_store(settings)
     summary = IngestSummary()
     with store.ingest_lock() as lock:
         if lock.took_over:
             summary.warnings.setdefault("", []).append(Diagnostic(
                 "warning", lock.took_over, "", None, "lock-taken-over"))
         store.ensure()
+        store.objects.ensure()
         with Catalog(store.catalog_path) as catalog:
             recover(store, catalog)
             known = {i: catalog.item_row(i).source_hash for i in catalog.item_ids()}
@@ -370,7 +388,8 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
             run_id = catalog.start_run(str(batch))
             args = [(str(f), str(batch), str(store.root), known) for f in folders]
             status = "failed"
-            retired = Retired(store.root)
+            # readers elsewhere may hold the old version a moment longer than this node's
+            retired = Retired(store, 1.0 if store.is_local else 5.0)
             try:
                 for prep in _map(prepare, args, workers):
                     if prep.item_id in dupes:
@@ -420,11 +439,14 @@ def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
         return
     try:
         notes = publish(prep, store, catalog, run_id, retired)
-    except (OSError, sqlite3.Error) as exc:
-        # a full disk while publishing: this item failed and left nothing behind
-        summary.failed[prep.item_id] = [Diagnostic("error", f"cannot publish: {exc}",
-                                                   prep.item_id, None, "os-error")]
-        _record(catalog, run_id, prep.item_id, "error", f"cannot publish: {exc}", summary)
+    except (OSError, sqlite3.Error, SudurError) as exc:
+        # a full disk or a lost upload while publishing: this item failed, left nothing the
+        # catalogue names, and the next run ingests it again
+        why = exc.message if isinstance(exc, SudurError) else str(exc)
+        code = type(exc).__name__ if isinstance(exc, SudurError) else "os-error"
+        summary.failed[prep.item_id] = [Diagnostic("error", f"cannot publish: {why}",
+                                                   prep.item_id, None, code)]
+        _record(catalog, run_id, prep.item_id, "error", f"cannot publish: {why}", summary)
         return
     if notes:
         summary.warnings.setdefault(prep.item_id, []).extend(notes)
@@ -448,7 +470,7 @@ def _map(fn, args: list[tuple], workers: int):
 def recover(store: Store, catalog: Catalog) -> list[str]:
     """After a crash: drop unreferenced folders and index what the catalogue holds."""
     removed = store.collect_garbage(catalog.live_versions())
-    for item_id in catalog.item_ids():
+    for item_id in (catalog.item_ids() if store.is_local else ()):
         link = store.items_dir / item_id
         target = catalog.version_path(item_id)
         if not link.is_symlink() or os.readlink(link) != Path(target).name:

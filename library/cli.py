@@ -11,7 +11,7 @@ from typing import Optional
 
 import click
 
-from .errors import SudurError
+from .errors import StoreUnavailableError, SudurError
 from .settings import DEFAULT_LIBRARY, Settings
 
 
@@ -23,7 +23,8 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             if exc.hint:
                 click.echo(f"  → {exc.hint}", err=True)
-            ctx.exit(2)
+            # 75 (EX_TEMPFAIL): the store is down; the same command works when it is back
+            ctx.exit(75 if isinstance(exc, StoreUnavailableError) else 2)
 
 
 @click.group(cls=_Group)
@@ -262,9 +263,9 @@ def verify(settings: Settings, quick: bool, repair: bool) -> None:
     derivative to compare its SHA-256 (exit 1 on any problem left)."""
     from catalog.consistency import check_files, check_library, repair as fix
     from catalog.db import Catalog
-    from .store import Store
+    from .storage import open_store
 
-    store = Store(settings.library)
+    store = open_store(settings)
     if not store.catalog_path.is_file():
         raise SudurError(f"no library at {store.root}", hint="check --library")
     with Catalog(store.catalog_path, readonly=not repair) as cat:
@@ -306,9 +307,9 @@ def export(settings: Settings, item: str, bag: str) -> None:
     """Write an item back out as a BagIt bag: TEI, masters and catalogue record."""
     from catalog.db import Catalog
     from catalog.fixity import export_bag
-    from .store import Store
+    from .storage import open_store
 
-    store = Store(settings.library)
+    store = open_store(settings)
     with Catalog(store.catalog_path, readonly=True) as cat:
         out = export_bag(store, cat, item, Path(bag))
     click.echo(f"wrote {out}")

@@ -105,6 +105,15 @@ class IndexVersionError(LibraryError):
     hint = "run `sudur reindex`"
 
 
+class StoreUnavailableError(LibraryError):
+    """The object store (S3) cannot be reached or is overloaded: try again later. Raised by every
+    store backend alike, so callers never see a client library's own errors."""
+
+    http_status = 503
+    retry_after = 10  # seconds, sent as Retry-After
+    hint = "the object store is unreachable; the request or ingest can be retried when it is back"
+
+
 # --- requests --------------------------------------------------------------------------------
 
 class NotFoundError(SudurError):

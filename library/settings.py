@@ -44,6 +44,15 @@ class Settings:
     kiosk_idle_seconds: int = 120
     kiosk_advance_seconds: int = 12
     workers: int = 0  # 0 = all cores
+    # Beyond one machine (DESIGN.md): where item versions live. Empty = the library folder;
+    # s3://BUCKET/PREFIX = an S3-compatible store (credentials from the AWS_* variables).
+    store_url: str = ""
+    s3_endpoint_url: str = ""  # e.g. http://127.0.0.1:8333; empty = the AWS default
+    store_cache_max_mb: int = 4096  # objects of an S3 store kept on this node's disk
+    # nginx's internal location for the library folder (e.g. /_sudur/): pre-cut tiles are then
+    # sent by nginx (X-Accel-Redirect) instead of through Python; empty = off
+    x_accel_redirect: str = ""
+
     # Downloads (library.downloads_rights, library.downloads): "licence" = each item's licence
     # decides (refused for the URI prefixes of download_refused_licences), "all", "none".
     download_policy: str = "licence"

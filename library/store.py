@@ -12,11 +12,19 @@ Layout::
     LIBRARY/staging/                 versions being written; never read by the server
     LIBRARY/cache/iiif/<item>@<version>/      Image API results built on demand
     LIBRARY/cache/pyramids/<item>@<version>/  pyramids cut for versions ingested without one
+    LIBRARY/cache/store/<item>@<version>/     objects of an S3 store read by this node (bounded)
 
 An item version is written in ``staging/``, fsynced and renamed into ``items/`` before the
 catalogue row that names it is committed. Readers go through the catalogue, so they see the old
 version or the new one, never a mix; a crash leaves only unreferenced folders, which
 ``Store.collect_garbage`` removes.
+
+Beyond one machine the item versions live in an object store instead (``library.storage``:
+``store_url = s3://…``): ``items/<item>@<version>/`` is then a key prefix there, uploaded from
+staging before the catalogue commit, and this folder holds only the node's own state (staging,
+caches, the lock, and for now the catalogue and index). ``Store.objects`` is the store of item
+versions, the library folder itself by default; ``library.storage.open_store`` builds a Store
+from the settings.
 """
 from __future__ import annotations
 
@@ -29,10 +37,15 @@ import shutil
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
 
 from .errors import LibraryLockedError, PathEscapeError
 from .processes import Holder, LockInfo
+from .storage.base import ObjectStore, version_key, version_name
+from .storage.local import LocalObjects, fsync_dir, fsync_tree
+
+__all__ = ["Store", "item_of_version", "source_dir", "derived_dir", "page_derived_dir",
+           "manifest_cache_path", "file_digest", "resolve_inside", "fsync_tree", "fsync_dir"]
 
 
 _GENERATION = re.compile(r"^index\.[0-9a-f]{12}$")
@@ -40,8 +53,14 @@ _TEMP_TOC = re.compile(r"^_.+_\d+\.toc\.[\d.]+$")
 
 
 class Store:
-    def __init__(self, root: str | os.PathLike) -> None:
+    def __init__(self, root: str | os.PathLike, objects: Optional[ObjectStore] = None) -> None:
         self.root = Path(root)
+        self.objects: ObjectStore = objects if objects is not None else LocalObjects(self.root)
+
+    @property
+    def is_local(self) -> bool:
+        """True when item versions are folders of this library (the one-machine default)."""
+        return self.objects.is_local
 
     # --- paths ---------------------------------------------------------------------------
     @property
@@ -73,6 +92,11 @@ class Store:
     def pyramid_cache_dir(self) -> Path:
         """Pyramids cut on first request for versions written without one."""
         return self.cache_dir / "pyramids"
+
+    @property
+    def store_cache_dir(self) -> Path:
+        """Objects of a remote store this node has read (viewer.image_cache bounds its size)."""
+        return self.cache_dir / "store"
 
     def cached_pyramid_dir(self, version_path: str, order: int) -> Path:
         """Where the viewer cuts the missing pyramid of one page of an item version."""
@@ -139,14 +163,23 @@ class Store:
         return path
 
     def publish(self, staged: Path) -> str:
-        """Move a completely written staging folder into ``items/``; return its catalogue path."""
-        fsync_tree(staged)
-        target = self.items_dir / staged.name
-        os.rename(staged, target)
-        fsync_dir(self.items_dir)
-        return f"items/{staged.name}"
+        """Put a completely written staging folder into the store (renamed into ``items/``, or
+        uploaded and then removed from staging); return its catalogue path."""
+        version_path = self.objects.publish(staged)
+        if not self.is_local:
+            shutil.rmtree(staged, ignore_errors=True)
+        return version_path
+
+    def has_version(self, version_path: str) -> bool:
+        return self.objects.has_version(version_path)
+
+    def delete_version(self, version_path: str) -> None:
+        """Remove an item version from the store (a replaced or unreferenced one)."""
+        self.objects.delete_version(version_path)
 
     def point_symlink(self, item_id: str, version_path: str) -> None:
+        if not self.is_local:
+            return  # the links are for people browsing a library folder that holds the items
         link = self.items_dir / item_id
         tmp = self.items_dir / f".{item_id}.{uuid.uuid4().hex[:8]}.lnk"
         os.symlink(Path(version_path).name, tmp)
@@ -158,9 +191,14 @@ class Store:
             link.unlink()
 
     def collect_garbage(self, live_versions: Iterable[str]) -> list[str]:
-        """Delete staging leftovers and item versions the catalogue does not reference."""
-        live = {Path(v).name for v in live_versions}
+        """Delete staging leftovers and item versions the catalogue does not reference, in the
+        library folder and in the object store."""
+        live = {version_name(v) for v in live_versions}
         removed = self.clear_staging()
+        if not self.is_local:
+            for name in self.remote_orphans(live):
+                self.objects.delete_version(version_key(name))
+                removed.append(f"{self.objects.describe()}/{version_key(name)}")
         if self.items_dir.is_dir():
             for p in self.items_dir.iterdir():
                 if p.is_symlink() or p.name.startswith("."):
@@ -172,7 +210,7 @@ class Store:
                     shutil.rmtree(p)
                     removed.append(str(p))
         # Image API results and cut pyramids of versions that are gone
-        for folder in (self.iiif_cache_dir, self.pyramid_cache_dir):
+        for folder in (self.iiif_cache_dir, self.pyramid_cache_dir, self.store_cache_dir):
             if folder.is_dir():
                 for p in folder.iterdir():
                     if p.name not in live:
@@ -182,6 +220,15 @@ class Store:
                         removed.append(str(p))
         removed += self._index_leftovers()
         return removed
+
+    def remote_orphans(self, live: set[str]) -> list[str]:
+        """Versions in the object store that garbage collection may remove: unreferenced ones
+        of the items the catalogue lists. A store may be shared (several libraries under one
+        prefix by mistake, or a catalogue restored from an old backup), so a version of an item
+        this catalogue has never heard of is left alone: ``sudur verify`` reports it."""
+        items = {item_of_version(n) for n in live}
+        return [n for n in self.objects.versions()
+                if n not in live and item_of_version(n) in items]
 
     def clear_staging(self) -> list[str]:
         """Delete what is in staging: work of an ingest or repair that did not finish (callers
@@ -275,6 +322,11 @@ def manifest_cache_path(version_dir: Path, name: str) -> Path:
     return derived_dir(version_dir) / name
 
 
+def item_of_version(name: str) -> str:
+    """The item id of a version name ``<item>@<version>``."""
+    return name.rsplit("@", 1)[0]
+
+
 def _page_dir(folder: Path, order: int) -> Path:
     return folder / f"{order:04d}"
 
@@ -299,25 +351,6 @@ def resolve_inside(base: Path, rel: str) -> Path:
     if target != base_r and base_r not in target.parents:
         raise PathEscapeError(f"{rel!r} points outside {base}")
     return target
-
-
-def fsync_tree(path: Path) -> None:
-    for dirpath, _dirs, files in os.walk(path):
-        for name in files:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fsync_dir(Path(dirpath))
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _gone_is_fine(func, path: str, exc_info) -> None:

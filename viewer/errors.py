@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, render_template_string, request
+from flask import Flask, current_app, jsonify, render_template, render_template_string, request
 from flask_babel import lazy_gettext as _l
 from jinja2 import TemplateError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from library import urls
-from library.errors import SudurError
+from library.errors import StoreUnavailableError, SudurError
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,13 @@ def init_app(app: Flask) -> None:
     def sudur_error(exc: SudurError):
         payload = exc.to_dict()
         payload.pop("file", None)  # server-side paths are not for the public
-        return _respond(exc.http_status, payload)
+        resp, status = _respond(exc.http_status, payload)
+        if isinstance(exc, StoreUnavailableError):
+            # the object store is down: clients and proxies retry, nothing is cached
+            resp = current_app.make_response(resp)
+            resp.headers["Retry-After"] = str(exc.retry_after)
+            resp.cache_control.no_store = True
+        return resp, status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -5,7 +5,14 @@ An image id is ``<item>.<order, 4 digits>``; its pyramid lives where the store p
 Requests that are a pre-cut tile, size or thumbnail are sent as that file; anything else is
 built from the nearest level's tiles and kept in ``LIBRARY/cache/iiif/<item>@<version>/``, keyed
 by the canonical request, so a re-ingested item never serves stale images. Item
-versions are immutable, which makes the ETag of an image simply a hash of that key.
+versions are immutable, which makes the ETag of an image simply a hash of that key and the
+item version; Last-Modified is when the catalogue committed that version (never a file's mtime,
+which differs from node to node).
+With an object store (``store_url = s3://…``) the pyramid's files are read from the store through
+this node's bounded ``cache/store`` (viewer.image_cache.ObjectCache): a pre-cut tile is one
+object; a request built from tiles first brings the page's files in. With
+``Settings.x_accel_redirect`` set, a pre-cut file of the library folder is not read here at all:
+the response names it in ``X-Accel-Redirect`` and nginx sends it (README, "Beyond one machine").
 That cache is bounded by ``Settings.iiif_cache_max_mb`` (viewer.image_cache, least recently used
 first). The pyramids cut for versions ingested without one (``cache/pyramids``) are not pruned:
 a request may be rendering from one, and there is at most one per page of a live version.
@@ -16,25 +23,28 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import threading
 import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.exceptions import RequestURITooLarge
 from werkzeug.http import http_date
 
 from library import imaging, urls
-from library.errors import ImageError, LibraryError, NotFoundError
+from library.errors import ImageError, LibraryError, NotFoundError, StoreUnavailableError
 from library.iiif_image import INFO_MEDIA_TYPE, PROFILE_URI, info_json, parse_request
 from library.models import image_id, parse_image_id
 from library.settings import Settings
+from library.storage import object_key
 from library.store import page_derived_dir, resolve_inside, source_dir
 
-from .image_cache import MB, ImageCache
+from .image_cache import MB, ImageCache, ObjectCache
 from .resources import get_catalog, get_settings, get_store, public_base
 
 bp = Blueprint("iiif_image", __name__)
@@ -65,20 +75,38 @@ class _Image:
         self.page = catalog.get_page(self.item, self.order)
         if not self.page.image:
             raise NotFoundError(f"page {self.order} of {self.item!r} has no image")
-        self.version_path = catalog.version_path(self.item)
+        row = catalog.item_row(self.item)
+        if row is None:
+            raise NotFoundError(f"no item {self.item!r} in the library")
+        self.version_path = row.version_path
+        # the version and its commit time: the same answer on every node
+        self.updated = repr(row.updated)
+        self.last_modified = datetime.fromtimestamp(int(row.updated), tz=timezone.utc)
         store = get_store()
-        self.version_dir = store.version_dir(self.version_path)
-        self.derived = page_derived_dir(self.version_dir, self.order)
-        try:
-            self.info = imaging.load_derivatives(self.derived)
-        except FileNotFoundError:
+        self.derived_rel = page_derived_dir(Path(), self.order).as_posix()
+        self.local = store.is_local  # the pyramid's files are on this disk, never pruned
+        self.info: Optional[imaging.Derivatives] = None
+        if self.local:
+            self.derived = page_derived_dir(store.version_dir(self.version_path), self.order)
+            try:
+                self.info = imaging.load_derivatives(self.derived)
+            except FileNotFoundError:
+                pass
+        else:
+            objects = store_cache()
+            self.derived = objects.version_dir(self.version_path) / self.derived_rel
+            try:
+                self.info = imaging.Derivatives.from_json(objects.read(
+                    self.version_path, f"{self.derived_rel}/pyramid.json").decode("utf-8"))
+            except FileNotFoundError:
+                pass
+        if self.info is None:
             self.derived, self.info = _fallback_pyramid(self, settings)
+            self.local = True
         record = catalog.get_item(self.item, with_pages=False)
         self.rights = record.rights or ""
         self.titles = dict(record.titles)
-        self.pyramid_file = str(imaging.pyramid_path(self.derived))
-        mtime = os.stat(self.pyramid_file).st_mtime
-        self.last_modified = datetime.fromtimestamp(int(mtime), tz=timezone.utc)
+        self.pyramid_file = str(imaging.pyramid_path(self.derived)) if self.local else ""
 
     def base_uri(self) -> str:
         return urls.image_service_url(public_base(), self.ident)
@@ -103,7 +131,8 @@ def resolve(ident: str) -> _Image:
     key = (str(get_settings().library), ident)
     now = time.monotonic()
     hit = _resolved.get(key)
-    if hit is not None and hit[0] > now and os.path.exists(hit[1].pyramid_file):
+    if hit is not None and hit[0] > now and (not hit[1].pyramid_file
+                                             or os.path.exists(hit[1].pyramid_file)):
         return hit[1]
     img = _Image(ident)
     with _resolved_lock:
@@ -115,15 +144,24 @@ def resolve(ident: str) -> _Image:
 
 def _fallback_pyramid(img: _Image, settings: Settings) -> tuple[Path, imaging.Derivatives]:
     """An item version written without a pyramid (an older ingest): cut it once into the cache.
-    This is the one place the viewer decodes a master, once per page and version."""
-    master = resolve_inside(source_dir(img.version_dir), img.page.image or "")
-    target = get_store().cached_pyramid_dir(img.version_path, img.order)
+    This is the one place the viewer decodes a master, once per page and version (fetched
+    first from an object store)."""
+    store = get_store()
+    target = store.cached_pyramid_dir(img.version_path, img.order)
     try:
         return target, imaging.load_derivatives(target)
     except FileNotFoundError:
         pass
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}"
+    fetched = None
     try:
+        rel = f"{source_dir(Path()).as_posix()}/{img.page.image or ''}"
+        if store.is_local:
+            master = resolve_inside(source_dir(store.version_dir(img.version_path)),
+                                    img.page.image or "")
+        else:
+            fetched = master = tmp.with_name(tmp.name + ".master") / Path(rel).name
+            store.objects.fetch(object_key(img.version_path, rel), master)
         derivs = imaging.make_derivatives(master, tmp, tile_size=settings.tile_size,
                                           thumb_width=settings.thumb_width)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +173,12 @@ def _fallback_pyramid(img: _Image, settings: Settings) -> tuple[Path, imaging.De
     except ImageError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise LibraryError(f"the master of {img.ident} cannot be read: {exc.message}") from exc
+    except FileNotFoundError as exc:  # neither a pyramid nor a master in the object store
+        raise LibraryError(f"the master of {img.ident} is missing from the store",
+                           hint="run `sudur verify`") from exc
+    finally:
+        if fetched is not None:
+            shutil.rmtree(fetched.parent, ignore_errors=True)
     return target, derivs
 
 
@@ -214,7 +258,7 @@ def image(ident: str, region: str, size: str, rotation: str, quality_format: str
     img = resolve(ident)
     req = parse_request(img.ident, region, size, rotation, quality_format,
                         width=img.info.width, height=img.info.height, settings=settings)
-    etag = _etag(img.version_path, req.canonical)
+    etag = _etag(img.version_path, img.updated, req.canonical)
     last_modified = img.last_modified
     headers = {"Link": _link_header(req.canonical_url(img.base_uri()))}
     if _not_modified(etag, last_modified):
@@ -223,7 +267,10 @@ def image(ident: str, region: str, size: str, rotation: str, quality_format: str
         resp.cache_control.public = True
         resp.cache_control.max_age = IMAGE_MAX_AGE
         return resp
-    data = _read(imaging.prebuilt_path(req, img.derived, img.info))
+    pre = imaging.prebuilt_path(req, img.derived, img.info)
+    if pre is not None and settings.x_accel_redirect and img.local and pre.is_file():
+        return _accel_redirect(settings, pre, req.media_type, headers, etag, last_modified)
+    data = _prebuilt(img, pre)
     if data is None:
         data = _cached(img, req)
     # Bytes rather than send_file: tiles are tens of kilobytes, and a read is cheaper than
@@ -238,13 +285,61 @@ def image(ident: str, region: str, size: str, rotation: str, quality_format: str
     return resp
 
 
-def _read(path: Optional[Path]) -> Optional[bytes]:
+def _prebuilt(img: _Image, path: Optional[Path]) -> Optional[bytes]:
+    """The pre-cut file that is exactly the request, from this disk or the object store."""
     if path is None:
         return None
     try:
-        return path.read_bytes()
+        if img.local:
+            return path.read_bytes()
+        rel = f"{img.derived_rel}/{path.relative_to(img.derived).as_posix()}"
+        return store_cache().read(img.version_path, rel)
     except FileNotFoundError:
         return None
+
+
+def _accel_redirect(settings: Settings, path: Path, media_type: str, headers: dict,
+                    etag: str, last_modified: datetime) -> Response:
+    """Let nginx send the file: its internal location ``x_accel_redirect`` aliases the
+    library folder, so the header names the file's path inside it."""
+    rel = path.relative_to(get_store().root).as_posix()
+    headers.update({"X-Accel-Redirect": settings.x_accel_redirect.rstrip("/") + "/" + quote(rel),
+                    "ETag": f'"{etag}"', "Last-Modified": http_date(last_modified),
+                    "Cache-Control": f"public, max-age={IMAGE_MAX_AGE}"})
+    return Response(b"", mimetype=media_type, headers=headers)
+
+
+def store_cache() -> ObjectCache:
+    """This app's bounded local copy of the object store's files (one per worker process)."""
+    store = get_store()
+    root = store.store_cache_dir
+    limit = get_settings().store_cache_max_mb * MB
+    cache = current_app.extensions.get("sudur.store_cache")
+    if (cache is None or cache.root != root or cache.files.max_bytes != limit
+            or cache.objects is not store.objects):
+        cache = current_app.extensions["sudur.store_cache"] = ObjectCache(store.objects, root,
+                                                                          limit)
+    return cache
+
+
+def _render(img: _Image, req) -> bytes:
+    """Build the request from the pyramid: on this disk, or with the page's files brought in
+    from the object store (into the bounded cache, or for this request only when the cache
+    cannot keep them all)."""
+    if img.local:
+        return imaging.render(req, img.derived, img.info)
+    rels = [f"{img.derived_rel}/{f}" for f in img.info.files]
+    cache = store_cache()
+    try:
+        base = cache.materialise(img.version_path, rels)
+        return imaging.render(req, base / img.derived_rel, img.info)
+    except StoreUnavailableError:
+        raise
+    except LibraryError:  # a file not kept (no room) or pruned meanwhile
+        cache.root.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache.root.parent) as tmp:
+            base = cache.materialise(img.version_path, rels, into=Path(tmp))
+            return imaging.render(req, base / img.derived_rel, img.info)
 
 
 def image_cache() -> ImageCache:
@@ -265,7 +360,7 @@ def _cached(img: _Image, req) -> bytes:
     data = cache.get(path)
     if data is not None:
         return data
-    data = imaging.render(req, img.derived, img.info)
+    data = _render(img, req)
     cache.put(path, data)
     current_app.logger.debug("rendered %s/%s", img.ident, req.canonical)
     return data

@@ -26,6 +26,11 @@ prune empties is removed; a writer whose folder vanished that way makes it again
 
 The counter and lock files sit beside ``cache/iiif``, not in it, because ``collect_garbage``
 removes whatever in ``cache/iiif`` is not a live item version.
+
+``ObjectCache`` applies the same bounded cache to the objects of a remote store (S3) that this
+node reads: ``LIBRARY/cache/store/<item>@<version>/<path in the version>``, bounded by
+``Settings.store_cache_max_mb``. Item versions are immutable, so an entry is never stale; a
+pruned one is fetched again.
 """
 from __future__ import annotations
 
@@ -37,8 +42,11 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
+
+from library.storage import ObjectStore, object_key, version_name
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +248,54 @@ class ImageCache:
                     continue  # a write in progress
                 entries.append((st.st_mtime, footprint(st.st_size), entry.path))
         return entries
+
+
+class ObjectCache:
+    """The objects of a remote store read through a bounded folder of this node."""
+
+    FETCHES = 16  # objects fetched at once when a render needs a page's files
+
+    def __init__(self, objects: ObjectStore, root: Path, max_bytes: int) -> None:
+        self.objects = objects
+        self.files = ImageCache(root, max_bytes)
+
+    @property
+    def root(self) -> Path:
+        return self.files.root
+
+    def version_dir(self, version_path: str) -> Path:
+        """The folder mirroring what this node holds of one item version."""
+        return self.root / version_name(version_path)
+
+    def read(self, version_path: str, rel: str) -> bytes:
+        """The object ``rel`` of a version, from this node's disk or else the store
+        (FileNotFoundError if the store does not have it)."""
+        path = self.version_dir(version_path) / rel
+        data = self.files.get(path)
+        if data is None:
+            data = self.objects.read(object_key(version_path, rel))
+            self.files.put(path, data)
+        return data
+
+    def materialise(self, version_path: str, rels: Iterable[str],
+                    into: Optional[Path] = None) -> Path:
+        """Make every object ``rel`` a file under the returned folder: the cache's mirror of the
+        version, or ``into`` (a caller's temporary folder when the cache cannot keep them)."""
+        kept = into is None
+        base = self.version_dir(version_path) if kept else into
+        missing = [r for r in rels if not (kept and (base / r).is_file())]
+
+        def fill(rel: str) -> None:
+            key = object_key(version_path, rel)
+            if kept:
+                self.files.put(base / rel, self.objects.read(key))
+            else:
+                self.objects.fetch(key, base / rel)
+
+        if missing:
+            with ThreadPoolExecutor(max_workers=min(self.FETCHES, len(missing))) as pool:
+                list(pool.map(fill, missing))
+        return base
 
 
 def _read_counter(fd: int) -> int:

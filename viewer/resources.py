@@ -13,7 +13,8 @@ from catalog.db import Catalog, ItemRow
 from library.errors import NotFoundError
 from library.models import Item, is_item_id
 from library.settings import Settings
-from library.store import Store
+from library.storage import object_key, open_store
+from library.store import Store, resolve_inside, source_dir
 
 
 def get_settings() -> Settings:
@@ -42,7 +43,8 @@ def public_base() -> str:
 
 
 def get_store() -> Store:
-    return Store(get_settings().library)
+    """The library folder, with the store of item versions the settings name."""
+    return open_store(get_settings())
 
 
 def get_catalog() -> Catalog:
@@ -72,6 +74,16 @@ def load_item_row(item_id: str) -> ItemRow:
 def item_dir(item_id: str) -> Path:
     """The folder of the current version of an item (NotFoundError if unknown)."""
     return get_store().version_dir(get_catalog().version_path(item_id))
+
+
+def read_source(item_id: str, rel: str) -> bytes:
+    """A file of the current version's ``source/`` (TEI, master, OCR as delivered), from
+    whichever store holds it (FileNotFoundError if it is not there)."""
+    store = get_store()
+    version = get_catalog().version_path(item_id)
+    if store.is_local:  # symlinks out of the folder are refused as well as ``..``
+        return resolve_inside(source_dir(store.version_dir(version)), rel).read_bytes()
+    return store.objects.read(object_key(version, f"{source_dir(Path()).as_posix()}/{rel}"))
 
 
 def get_searcher():

@@ -24,14 +24,13 @@ from library import urls
 from library.errors import BadRequestError, NotFoundError
 from library.models import Collection, Item
 from library.numbers import parse_decimal, parse_int
-from library.store import resolve_inside
 
 from . import i18n, listing
 from .edition import page_html
 from .labels import genre_name, understood_value
 from .links import fit_url, thumb_url
 from .pagelist import PageIndex, window, window_pages
-from .resources import get_catalog, get_searcher, get_settings, item_dir, load_item, public_base
+from .resources import get_catalog, get_searcher, get_settings, load_item, public_base, read_source
 
 bp = Blueprint("site", __name__)
 
@@ -337,10 +336,11 @@ def tei(item: str):
     it = load_item(item, with_pages=False)
     if not it.tei_file:
         raise NotFoundError(f"item {it.id!r} was ingested without TEI")
-    path = resolve_inside(item_dir(it.id) / "source", it.tei_file)
-    if not path.is_file():
-        raise NotFoundError(f"the TEI of item {it.id!r} is missing")
-    resp = Response(path.read_bytes(), mimetype="application/tei+xml")
+    try:
+        data = read_source(it.id, it.tei_file)
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise NotFoundError(f"the TEI of item {it.id!r} is missing") from exc
+    resp = Response(data, mimetype="application/tei+xml")
     resp.headers["Content-Disposition"] = f'inline; filename="{it.id}.xml"'
     return resp
 
