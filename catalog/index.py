@@ -49,7 +49,8 @@ def _facets(item: Item) -> dict:
     century = item.century()
     return dict(collection=",".join(item.collections), language=",".join(item.languages),
                 script=",".join(item.scripts), genre=item.genre.replace(",", " "),
-                century=str(century) if century is not None else "")
+                century=str(century) if century is not None else "",
+                work=",".join(item.works), volume=item.id if item.works else "")
 
 
 def _metadata_text(item: Item) -> str:

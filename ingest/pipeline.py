@@ -33,9 +33,10 @@ from library.settings import Settings
 from library.store import Store, derived_dir, file_digest, page_derived_dir, source_dir
 
 from .batch import ItemPlan, item_folders, plan_item
-from .collections_file import read_collections
+from .collections_file import read_groups
 from .image_checks import check_images
 from .pairing import OcrReader, PagePairing, pairing_of
+from .works_land import check_works, land_works, works_of
 from .xmlsafe import DEFAULT_MAX_BYTES
 
 
@@ -79,7 +80,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
     imaging.configure(settings.max_master_pixels)
     schema = tei_schema_path() if validate_tei else None
     batch = payload_of(Path(batch).resolve())  # resolved once: below it, no link is followed
-    read_collections(batch)  # a bad collections.json stops the ingest: say so now
+    groups = read_groups(batch)  # a bad collections.json stops the ingest: say so now
     plans: list[ItemPlan] = []
     seen: dict[str, str] = {}
     existing = set(existing_ids)
@@ -100,6 +101,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
                 plan.warn("TEI validity not checked: tei_all.rng not found (set "
                           "SUDUR_TEI_SCHEMA to its path)", plan.display, code="no-schema")
         plan.tei_bytes = None  # checked: a batch of big TEI files is not held in memory
+    check_works(groups.works, plans, Store(settings.library).catalog_path)
     return plans
 
 
@@ -351,7 +353,8 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
     """Ingest every item of a batch; a bad item fails alone, the others land."""
     t0 = time.perf_counter()
     batch = payload_of(Path(batch).resolve())
-    collections = read_collections(batch)  # refused before anything is written
+    groups = read_groups(batch)  # refused before anything is written
+    collections = groups.collections
     store = Store(settings.library)
     summary = IngestSummary()
     with store.ingest_lock() as lock:
@@ -380,12 +383,16 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
                         prep.item.collections = list(dict.fromkeys(
                             prep.item.collections + [c.id for c in collections
                                                      if prep.item_id in c.items]))
+                        prep.item.works = works_of(prep.item, groups.works, catalog)
                     _land(prep, store, catalog, run_id, summary, retired)
                     if progress:
                         progress(prep)
                 for coll in collections:
                     coll.items = [i for i in coll.items if i in catalog.item_ids()]
                     catalog.put_collection(coll)
+                notes = land_works(groups.works, catalog, store.index_dir, summary.ingested)
+                if notes:
+                    summary.warnings.setdefault("", []).extend(notes)
                 status = "ok" if summary.ok else "partial"
             finally:
                 try:

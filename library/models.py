@@ -162,6 +162,9 @@ class Item:
     tei_file: Optional[str] = None  # path relative to the item's source folder
     pages: list[Page] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # ids of the works this item is a volume of: filled from the catalogue's works tables
+    # when the item is read, so re-ingesting a volume never loses its work
+    works: list[str] = field(default_factory=list)
 
     def title(self, prefer: tuple[str, ...] = ("en",)) -> str:
         for lang in prefer:
@@ -183,6 +186,56 @@ class Collection:
     summary: LangMap = field(default_factory=dict)
     parent: Optional[str] = None
     items: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Volume:
+    """One volume of a work: an item, and the label scholars cite it by ("ka", "1")."""
+
+    item: str
+    label: str
+
+
+@dataclass
+class WorkPlace:
+    """A place in a work: a volume (by its label) and a page of it (the label as written on
+    the leaf, "12a", or the page's order as digits)."""
+
+    volume: str
+    page: str
+
+
+@dataclass
+class Division:
+    """One entry of a work's table of contents; it may run across volumes."""
+
+    title: LangMap
+    start: WorkPlace
+    end: WorkPlace
+
+
+@dataclass
+class Work:
+    """A multi-volume work: its volumes in reading order, each volume an item, and the
+    divisions of its text across them (the Kangyur's 'dul ba, sher phyin ...)."""
+
+    id: str
+    titles: LangMap = field(default_factory=dict)
+    summary: LangMap = field(default_factory=dict)
+    volumes: list[Volume] = field(default_factory=list)
+    divisions: list[Division] = field(default_factory=list)
+
+    def title(self, prefer: tuple[str, ...] = ("en",)) -> str:
+        for lang in prefer:
+            if self.titles.get(lang):
+                return self.titles[lang]
+        return next(iter(self.titles.values()), self.id)
+
+    def volume_of(self, item_id: str) -> Optional[Volume]:
+        return next((v for v in self.volumes if v.item == item_id), None)
+
+    def volume_labelled(self, label: str) -> Optional[Volume]:
+        return next((v for v in self.volumes if v.label == label), None)
 
 
 # --- JSON round trip -------------------------------------------------------------------------
@@ -224,6 +277,13 @@ def item_from_dict(d: dict) -> Item:
 
 def collection_from_dict(d: dict) -> Collection:
     return Collection(**d)
+
+
+def work_from_dict(d: dict) -> Work:
+    return Work(id=d["id"], titles=dict(d.get("titles", {})), summary=dict(d.get("summary", {})),
+                volumes=[Volume(item=v["item"], label=v["label"]) for v in d.get("volumes", [])],
+                divisions=[Division(title=dict(x["title"]), start=WorkPlace(**x["start"]),
+                                    end=WorkPlace(**x["end"])) for x in d.get("divisions", [])])
 
 
 @dataclass
