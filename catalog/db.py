@@ -388,6 +388,15 @@ class Catalog:
             "SELECT DISTINCT work_id FROM work_volumes WHERE item_id=? ORDER BY work_id",
             (item_id,))]
 
+    def work_stamps(self, item_id: str) -> list[tuple[str, float]]:
+        """(work id, when it was written) of each work ``item_id`` is a volume of: what a
+        cached manifest of the volume depends on besides the item's own version."""
+        if not self._has_works():
+            return []
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT DISTINCT w.id, w.updated FROM works w JOIN work_volumes v ON v.work_id = w.id"
+            " WHERE v.item_id=? ORDER BY w.id", (item_id,))]
+
     # --- runs and events ---------------------------------------------------------------------
     def start_run(self, batch: str) -> int:
         with self.conn:

@@ -19,8 +19,8 @@ IMAGE_ID_RE = re.compile(r"([a-z0-9][a-z0-9_-]*)\.([0-9]{4})")
 LangMap = dict[str, str]  # BCP 47 tag -> text, e.g. {"mn-Mong": "ᠵᠠᠩᠭᠠᠷ", "en": "Jangar"}
 
 
-# ids that would shadow a URL of the viewer: /iiif/3/..., /iiif/collection/...
-RESERVED_ITEM_IDS = frozenset({"3", "collection"})
+# ids that would shadow a URL of the viewer: /iiif/3/..., /iiif/collection/..., /iiif/work/...
+RESERVED_ITEM_IDS = frozenset({"3", "collection", "work"})
 
 
 def is_item_id(value: str) -> bool:

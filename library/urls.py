@@ -56,6 +56,7 @@ LANGUAGE = Route("/lang/<code>")
 EMBED = Route("/embed/<item>")
 OEMBED = Route("/oembed")
 OAI = Route("/oai")
+WORK = Route("/works/<work>")  # a multi-volume work's page
 
 # --- JSON for programs -----------------------------------------------------------------------
 API_PREFIX = "/api"
@@ -77,14 +78,20 @@ SEARCH2 = Route("/iiif/<item_id>/search")
 SEARCH1 = Route("/iiif/<item_id>/search1")
 AUTOCOMPLETE2 = Route("/iiif/<item_id>/autocomplete")
 AUTOCOMPLETE1 = Route("/iiif/<item_id>/autocomplete1")
+# a multi-volume work: a multi-part Collection of its volumes' manifests, and its Content Search
+WORK_COLLECTION = Route("/iiif/work/<work_id>")
+WORK_SEARCH2 = Route("/iiif/work/<work_id>/search")
+WORK_SEARCH1 = Route("/iiif/work/<work_id>/search1")
 # Identifiers inside IIIF documents, not served on their own (viewers only compare them).
 CANVAS = Route("/iiif/<item_id>/canvas/<int:order>")
 RANGE = Route("/iiif/<item_id>/range/<rid>")
 HIT = Route("/iiif/<item_id>/hit/<int:order>/<int:start>-<int:end>")
+WORK_RANGE = Route("/iiif/work/<work_id>/range/<rid>")  # a division, in each volume it spans
 
 SERVED = (HOME, SEARCH, RECORD, READER, TEI, TEXT, COMPARE, KIOSK, LANGUAGE, EMBED, OEMBED, OAI,
           API_SEARCH, API_PAGE, API_PAGES, API_ITEM_SEARCH, IMAGE, IMAGE_INFO, IMAGE_REQUEST, MANIFEST,
-          ANNOTATIONS, COLLECTION, SEARCH2, SEARCH1, AUTOCOMPLETE2, AUTOCOMPLETE1)
+          ANNOTATIONS, COLLECTION, SEARCH2, SEARCH1, AUTOCOMPLETE2, AUTOCOMPLETE1,
+          WORK, WORK_COLLECTION, WORK_SEARCH2, WORK_SEARCH1)
 
 
 def with_query(url: str, query: Mapping[str, object]) -> str:
@@ -193,3 +200,26 @@ def autocomplete1_url(base: str, item_id: str) -> str:
 def hit_url(base: str, item_id: str, order: int, start: int, end: int) -> str:
     """The annotation id of one Content Search match."""
     return base + HIT.path(item_id=item_id, order=order, start=start, end=end)
+
+
+# --- multi-volume works ----------------------------------------------------------------------
+
+def work_url(base: str, work_id: str) -> str:
+    """The work's page on the site."""
+    return base + WORK.path(work=work_id)
+
+
+def work_collection_url(base: str, work_id: str) -> str:
+    return base + WORK_COLLECTION.path(work_id=work_id)
+
+
+def work_search_url(base: str, work_id: str) -> str:
+    return base + WORK_SEARCH2.path(work_id=work_id)
+
+
+def work_search1_url(base: str, work_id: str) -> str:
+    return base + WORK_SEARCH1.path(work_id=work_id)
+
+
+def work_range_url(base: str, work_id: str, rid: str) -> str:
+    return base + WORK_RANGE.path(work_id=work_id, rid=rid)
