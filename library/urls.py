@@ -57,6 +57,7 @@ EMBED = Route("/embed/<item>")
 OEMBED = Route("/oembed")
 OAI = Route("/oai")
 WORK = Route("/works/<work>")  # a multi-volume work's page
+WORK_READ = Route("/works/<work>/read")  # ?volume=ka&page=12a: the citable way into a volume
 
 # --- JSON for programs -----------------------------------------------------------------------
 API_PREFIX = "/api"
@@ -91,7 +92,7 @@ WORK_RANGE = Route("/iiif/work/<work_id>/range/<rid>")  # a division, in each vo
 SERVED = (HOME, SEARCH, RECORD, READER, TEI, TEXT, COMPARE, KIOSK, LANGUAGE, EMBED, OEMBED, OAI,
           API_SEARCH, API_PAGE, API_PAGES, API_ITEM_SEARCH, IMAGE, IMAGE_INFO, IMAGE_REQUEST, MANIFEST,
           ANNOTATIONS, COLLECTION, SEARCH2, SEARCH1, AUTOCOMPLETE2, AUTOCOMPLETE1,
-          WORK, WORK_COLLECTION, WORK_SEARCH2, WORK_SEARCH1)
+          WORK, WORK_READ, WORK_COLLECTION, WORK_SEARCH2, WORK_SEARCH1)
 
 
 def with_query(url: str, query: Mapping[str, object]) -> str:
@@ -207,6 +208,13 @@ def hit_url(base: str, item_id: str, order: int, start: int, end: int) -> str:
 def work_url(base: str, work_id: str) -> str:
     """The work's page on the site."""
     return base + WORK.path(work=work_id)
+
+
+def work_read_url(base: str, work_id: str, volume: str, page: Optional[str] = None) -> str:
+    """The citable URL of a page of a work: its volume's label and the page's label as written
+    (``/works/kangyur/read?volume=ka&page=12a``); it leads to that volume's reader."""
+    query = {"volume": volume} if page is None else {"volume": volume, "page": page}
+    return with_query(base + WORK_READ.path(work=work_id), query)
 
 
 def work_collection_url(base: str, work_id: str) -> str:

@@ -40,4 +40,6 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     app.register_blueprint(iiif_search.bp)
     app.register_blueprint(oai.bp)
     app.register_blueprint(embed.bp)
+    from . import works
+    app.register_blueprint(works.bp)
     return app
