@@ -156,4 +156,4 @@ def volume_nav(item_id: str, embedded: bool = False, page: str = "") -> Optional
 
 @bp.app_context_processor
 def _template_functions() -> dict:
-    return {"volume_nav": volume_nav}
+    return {"volume_nav": volume_nav, "all_works": lambda: get_catalog().works()}
