@@ -300,6 +300,18 @@ def test_the_citable_work_url_opens_the_volume_at_the_folio(client):
     assert client.get(f"/works/{WORK}/read?volume=ka&page=99b").status_code == 404
 
 
+def test_a_page_is_named_by_its_label_only_when_the_reader_reads_it_back():
+    from viewer.works import labels_citable, page_param
+
+    folios = [(1, "1a"), (2, "1b"), (3, "2a")]
+    assert [page_param(folios, o) for o, _ in folios] == ["1a", "1b", "2a"]
+    assert labels_citable(folios)
+    # "2" on order 3 would be read as order 2; a repeated label names its first page only
+    odd = [(1, "1"), (2, "x"), (3, "2"), (4, "x"), (5, "")]
+    assert [page_param(odd, o) for o, _ in odd] == ["1", "x", "3", "4", "5"]
+    assert not labels_citable(odd)
+
+
 def test_the_search_page_offers_work_and_volume_facets(client):
     html = client.get(f"/search?q={FEW}").get_data(as_text=True)
     assert f"work={WORK}" in html and "volume=kangyur-vol-3" in html

@@ -33,6 +33,7 @@ class VolumeView:
     item: Optional[Item]  # None: named by the work, not in the library
     first: Optional[Page] = None  # its first page (thumbnail, reading)
     pages: int = 0
+    first_param: Optional[str] = None  # the reader's ``page`` naming the first page
 
     @property
     def present(self) -> bool:
@@ -50,8 +51,26 @@ def _volumes(work: Work, *, with_first: bool) -> list[VolumeView]:
         item = catalog.get_item(vol.item, with_pages=False)
         labels = catalog.page_labels(vol.item)
         first = catalog.get_page(vol.item, labels[0][0]) if with_first and labels else None
-        out.append(VolumeView(vol, item, first, len(labels)))
+        out.append(VolumeView(vol, item, first, len(labels),
+                              page_param(labels, labels[0][0]) if labels else None))
     return out
+
+
+def page_param(labels: list[tuple[int, str]], order: int) -> str:
+    """The ``page`` parameter naming page ``order`` of an item: its label as written when the
+    reader reads that label back as this page (not a number naming another order, not a label
+    an earlier page also bears), else its order."""
+    label = next((lab for o, lab in labels if o == order), "")
+    if not label or (label.isascii() and label.isdigit() and int(label) != order
+                     and any(o == int(label) for o, _ in labels)):
+        return str(order)
+    first = next(o for o, lab in labels if lab == label)
+    return label if first == order else str(order)
+
+
+def labels_citable(labels: list[tuple[int, str]]) -> bool:
+    """Whether every page of an item is named by its label (``page_param``)."""
+    return all(page_param(labels, o) == lab for o, lab in labels)
 
 
 def _page_label(item_id: str, wanted: str) -> Optional[tuple[int, str]]:
@@ -75,8 +94,8 @@ def division_places(work: Work) -> list[dict]:
         href = None
         if vol is not None and vol.item in present:
             found = _page_label(vol.item, div.start.page)
-            href = url_for("site.reader", item=vol.item, page=found[1] or found[0]) \
-                if found else None
+            href = url_for("site.reader", item=vol.item, page=page_param(
+                get_catalog().page_labels(vol.item), found[0])) if found else None
         out.append({"title": div.title, "start": div.start, "end": div.end, "href": href})
     return out
 
@@ -108,7 +127,7 @@ def work_read(work: str):
         found = _page_label(vol.item, wanted)
         if found is None:
             raise NotFoundError(f"volume {vol.label} of work {w.id!r} has no page {wanted!r}")
-        query["page"] = found[1] or found[0]
+        query["page"] = page_param(get_catalog().page_labels(vol.item), found[0])
     view = "embed.embed" if request.args.get("embed") == "1" else "site.reader"
     return redirect(url_for(view, item=vol.item, **query))
 
@@ -137,14 +156,15 @@ def volume_nav(item_id: str, embedded: bool = False, page: str = "") -> Optional
         labels = catalog.page_labels(vol.item)
         if not labels:
             return None
-        order, label = labels[-1] if last else labels[0]
-        return url_for(view, item=vol.item, page=label or order)
+        order = labels[-1][0] if last else labels[0][0]
+        return url_for(view, item=vol.item, page=page_param(labels, order))
 
     prev_url = at(vols[here - 1], True) if here > 0 else None
     next_url = at(vols[here + 1], False) if here + 1 < len(vols) else None
     tag, title = i18n.pick(work.titles)
     label = vols[here].label
     return {"work": work, "title": title or work.id, "title_lang": tag, "volume": vols[here],
+            "citable": labels_citable(catalog.page_labels(item_id)),
             "cite_text": gettext("vol. %(volume)s, f. %(folio)s", volume=label, folio=page),
             "cite_url": public_url(urls.WORK_READ.path(work=work.id)) + "?" + urlencode(
                 {"volume": label, "page": page}),

@@ -67,6 +67,9 @@ def test_work_to_volume_and_across_the_boundary(page, live):
     page.wait_for_url("**/items/kangyur-vol-2/read*", timeout=15000)
     page.wait_for_function("() => document.getElementById('reader').dataset.page === '1'")
     assert _label(page) == "1a"
+    # the address names the volume and the folio label, as it is cited
+    page.wait_for_function("() => location.search.includes('page=1a')", timeout=5000)
+    assert _where(page) == ("/items/kangyur-vol-2/read", "1a")
     assert page.locator("#volume-select").input_value() == "kha"
     cite = page.locator(".volume-cite .cite-link")
     assert cite.inner_text() == "vol. kha, f. 1a"
@@ -77,6 +80,7 @@ def test_work_to_volume_and_across_the_boundary(page, live):
     page.keyboard.press("n")
     page.wait_for_function("() => document.getElementById('reader').dataset.page === '2'")
     assert cite.inner_text() == "vol. kha, f. 1b"
+    assert _where(page) == ("/items/kangyur-vol-2/read", "1b")
     page.keyboard.press("p")
     page.wait_for_function("() => document.getElementById('reader').dataset.page === '1'")
 

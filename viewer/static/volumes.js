@@ -3,7 +3,7 @@
    turn pages) opens the next volume's first leaf, and on its first leaf "previous page" opens
    the previous volume's last leaf. The citation under the bar names the volume and the folio
    label of the page shown ("vol. ka, f. 12a"), following the reader's page turns (its
-   sudur:view event). reader.js turns pages within one volume; this script only acts at the
+   sudur:view event), and so does the address bar. reader.js turns pages within one volume; this script only acts at the
    volume's two ends. */
 (function () {
   "use strict";
@@ -52,6 +52,15 @@
     if (turn && ds.prevUrl && atFirst()) {
       var p = turn.querySelector(".prev.disabled");
       if (p) { p.replaceWith(crossLink("prev", ds.prevUrl, ds.labelPrev, rtl ? "→" : "←")); }
+    }
+    // The reader's URL names the page by its order; a volume's is named by its folio label,
+    // as it is cited, when every label of the volume reads back as its page (data-citable).
+    if (ds.citable === "1" && folio() !== String(order())) {
+      var params = new URLSearchParams(location.search);
+      if (params.get("page") === String(order())) {
+        params.set("page", folio());
+        history.replaceState(null, "", location.pathname + "?" + params.toString());
+      }
     }
     var cite = nav.querySelector(".cite-link");
     if (cite) {
