@@ -315,3 +315,5 @@ def test_a_page_is_named_by_its_label_only_when_the_reader_reads_it_back():
 def test_the_search_page_offers_work_and_volume_facets(client):
     html = client.get(f"/search?q={FEW}").get_data(as_text=True)
     assert f"work={WORK}" in html and "volume=kangyur-vol-3" in html
+    # named by the work's title and the volume's label, not by their ids
+    assert ">Volume ga</a>" in html and ">Kangyur, Perfection of Wisdom miscellany (sample" in html
