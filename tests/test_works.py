@@ -115,6 +115,19 @@ def test_a_missing_volume_is_a_warning_and_the_work_is_kept(tmp_path):
         assert [v.item for v in cat.get_work("set").volumes] == ["vol-a", "vol-gone", "vol-b"]
         assert cat.get_item("vol-a").works == ["set"]
         assert cat.get_collection("sets").items == ["vol-a"]
+    # served: the volumes that are there, the missing one said to be missing
+    from library.settings import Settings
+    from viewer import create_app
+
+    client = create_app({"SUDUR_SETTINGS": Settings.load(tmp_path / "lib"),
+                         "TESTING": True}).test_client()
+    members = client.get("/iiif/work/set").get_json()["items"]
+    assert [m["id"].rsplit("/", 2)[-2] for m in members] == ["vol-a", "vol-b"]
+    html = client.get("/works/set").get_data(as_text=True)
+    assert html.count("Not in the library") == 1 and "/items/vol-b/read" in html
+    # reading on from vol-a skips the missing volume
+    reader = client.get("/items/vol-a/read?page=2").get_data(as_text=True)
+    assert 'data-next-url="/items/vol-b/read?page=1"' in reader
 
 
 def test_reingesting_a_volume_keeps_its_work_and_its_index_fields(tmp_path):
