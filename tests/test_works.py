@@ -330,3 +330,17 @@ def test_the_search_page_offers_work_and_volume_facets(client):
     assert f"work={WORK}" in html and "volume=kangyur-vol-3" in html
     # named by the work's title and the volume's label, not by their ids
     assert ">Volume ga</a>" in html and ">Kangyur, Perfection of Wisdom miscellany (sample" in html
+
+
+def test_a_work_search_past_the_deadline_answers_what_it_has(sample_library):
+    import dataclasses
+
+    from viewer import create_app
+
+    hurried = create_app({"SUDUR_SETTINGS": dataclasses.replace(sample_library,
+                                                                 search_deadline=0.0),
+                          "TESTING": True}).test_client()
+    # one deadline for every volume: passed at once, no volume is searched
+    resp = hurried.get(f"/iiif/work/{WORK}/search?q={FEW}")
+    assert resp.status_code == 200 and resp.get_json()["items"] == []
+    assert hurried.get(f"/iiif/work/{WORK}/search1?q={FEW}").get_json()["within"]["total"] == 0

@@ -13,6 +13,7 @@ from typing import Callable
 
 from flask import Blueprint, Response, request
 
+from catalog.deadline import Deadline
 from catalog.request import SearchRequest
 from library import iiif_search as cs
 from library import iiif_work_search as ws
@@ -143,9 +144,14 @@ def _work_matches(work_id: str, page: int, page_size: int
     flat: list[tuple[str, object, tuple[int, int]]] = []
     if req.text:
         searcher, page_matches, _ = _engine()
+        # one deadline for the whole work: 108 volumes are one search, not 108 of them
+        hard = Deadline(req.deadline)
         for item in volumes:
+            if hard.passed():
+                break
             one = SearchRequest.from_args(request.args, get_settings(), item=item.id)
-            flat += [(item.id, hit, span) for hit, span in cs.flatten(page_matches(searcher, one))]
+            flat += [(item.id, hit, span)
+                     for hit, span in cs.flatten(page_matches(searcher, one, deadline=hard))]
     total = len(flat)
     npages = max(1, -(-total // page_size))
     if page > npages:
