@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from library.errors import NotFoundError
-from library.models import Collection, Item, Page, to_dict
+from library.models import Collection, Item, Page, Work, to_dict
 
 from . import activities
-from .records import collection_record, item_record, page_record
+from .records import collection_record, item_record, page_record, work_record
 
 log = logging.getLogger(__name__)
 _LOGGED: set[tuple[str, str]] = set()  # (catalogue, message): each bad row is logged once
@@ -83,6 +83,22 @@ CREATE TABLE IF NOT EXISTS events (
     message TEXT NOT NULL,
     time REAL NOT NULL
 );
+-- multi-volume works (issue 15): the record, and its volumes in order. A volume names an item
+-- without a foreign key: re-ingesting (replacing) a volume keeps its work, and a work may
+-- name a volume that has not landed yet.
+CREATE TABLE IF NOT EXISTS works (
+    id TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS work_volumes (
+    work_id TEXT NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    item_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    PRIMARY KEY (work_id, ord)
+);
+CREATE INDEX IF NOT EXISTS work_volumes_item ON work_volumes (item_id);
 """ + activities.SCHEMA
 
 
@@ -171,6 +187,7 @@ class Catalog:
         if not r:
             raise NotFoundError(f"no item {item_id!r} in the library")
         item = item_record(item_id, r[0])
+        item.works = self.work_ids_of(item_id)
         if with_pages:
             item.pages = self.pages(item_id)
         return item
@@ -322,6 +339,68 @@ class Catalog:
             except NotFoundError as exc:
                 self._skip(exc)
         return out
+
+    # --- works ---------------------------------------------------------------------------------
+    def put_work(self, work: Work) -> list[str]:
+        """Insert or replace a work and its volumes; return the items that became or stopped
+        being its volumes (their index documents carry the work, so they are reindexed)."""
+        before = set(self.conn.execute("SELECT item_id FROM work_volumes WHERE work_id=?",
+                                       (work.id,)).fetchall())
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO works (id, record, updated) VALUES (?,?,?)",
+                              (work.id, json.dumps(to_dict(work), ensure_ascii=False),
+                               time.time()))
+            self.conn.execute("DELETE FROM work_volumes WHERE work_id=?", (work.id,))
+            self.conn.executemany(
+                "INSERT INTO work_volumes (work_id, ord, item_id, label) VALUES (?,?,?,?)",
+                [(work.id, n, v.item, v.label) for n, v in enumerate(work.volumes, start=1)])
+        after = {(v.item,) for v in work.volumes}
+        return sorted(i for (i,) in before ^ after)
+
+    def _has_works(self) -> bool:
+        """Whether the works tables exist: a catalogue written before them and opened read-only
+        (the viewer's) has none, and then no works."""
+        if not getattr(self, "_works_tables", False):
+            self._works_tables = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='work_volumes'"
+            ).fetchone() is not None
+        return self._works_tables
+
+    def get_work(self, work_id: str) -> Work:
+        r = self.conn.execute("SELECT record FROM works WHERE id=?", (work_id,)).fetchone() \
+            if self._has_works() else None
+        if not r:
+            raise NotFoundError(f"no work {work_id!r} in the library")
+        return work_record(work_id, r[0])
+
+    def works(self) -> list[Work]:
+        """Every work whose record reads, in id order; a bad row is left out."""
+        out = []
+        if not self._has_works():
+            return out
+        for wid, record in self.conn.execute("SELECT id, record FROM works ORDER BY id"):
+            try:
+                out.append(work_record(wid, record))
+            except NotFoundError as exc:
+                self._skip(exc)
+        return out
+
+    def work_ids_of(self, item_id: str) -> list[str]:
+        """The works ``item_id`` is a volume of, in id order."""
+        if not self._has_works():
+            return []
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT work_id FROM work_volumes WHERE item_id=? ORDER BY work_id",
+            (item_id,))]
+
+    def work_stamps(self, item_id: str) -> list[tuple[str, float]]:
+        """(work id, when it was written) of each work ``item_id`` is a volume of: what a
+        cached manifest of the volume depends on besides the item's own version."""
+        if not self._has_works():
+            return []
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT DISTINCT w.id, w.updated FROM works w JOIN work_volumes v ON v.work_id = w.id"
+            " WHERE v.item_id=? ORDER BY w.id", (item_id,))]
 
     # --- runs and events ---------------------------------------------------------------------
     def start_run(self, batch: str) -> int:

@@ -48,7 +48,8 @@ def page_documents(item: Item) -> Iterator[dict]:
 def _facets(item: Item) -> dict:
     return dict(collection=",".join(item.collections), language=",".join(item.languages),
                 script=",".join(item.scripts), genre=item.genre.replace(",", " "),
-                century=",".join(str(c) for c in item.centuries()))
+                century=",".join(str(c) for c in item.centuries()),
+                work=",".join(item.works), volume=item.id if item.works else "")
 
 
 def _metadata_text(item: Item) -> str:

@@ -11,8 +11,8 @@ What a reader types (README, "Search syntax"; the site's search help):
 - ``-word`` or ``NOT word`` excludes pages with the word;
 - ``a NEAR/n b``: both within n tokens of each other, in either order;
 - ``word*``: words beginning so (expanded against the index, a bounded number of them);
-- ``title:``, ``collection:``, ``script:``, ``language:``, ``item:`` filter (quotes allowed in
-  the value: ``title:"Geser khan"``).
+- ``title:``, ``collection:``, ``script:``, ``language:``, ``item:``, ``work:`` filter (quotes
+  allowed in the value: ``title:"Geser khan"``).
 
 This module only reads the text (no index, no Whoosh): ``parse`` returns a ``Parsed`` tree,
 with the problems found; ``strict=True`` raises the first as ``QuerySyntaxError`` (a 400 on
@@ -31,7 +31,7 @@ __all__ = ["Understood", "Word", "All", "Any", "Not", "Near", "Node", "Parsed", 
            "FILTER_FIELDS", "MAX_NEAR", "MAX_PREFIXES", "parse", "describe", "is_space"]
 
 # Field filters a query may carry; all but title are the index's facet or item fields.
-FILTER_FIELDS = ("title", "collection", "script", "language", "item")
+FILTER_FIELDS = ("title", "collection", "script", "language", "item", "work")
 # NEAR/n beyond this is not "near": a page is rarely longer than a few thousand tokens.
 MAX_NEAR = 100
 # Each prefix reads part of the index's vocabulary before the search starts: a query may
@@ -43,7 +43,7 @@ class QuerySyntaxError(BadRequestError):
     """The query cannot be read as the search syntax (unbalanced quote, dangling OR, ...)."""
 
     hint = ('write words separated by spaces, "a phrase" in quotes, a OR b, -word, '
-            'a NEAR/5 b, prefix*, or title:/collection:/script:/language:/item: filters')
+            'a NEAR/5 b, prefix*, or title:/collection:/script:/language:/item:/work: filters')
 
 
 @dataclass

@@ -20,8 +20,8 @@ import typing
 from typing import Any, Optional, Union
 
 from library.errors import NotFoundError
-from library.models import (Collection, Item, Page, collection_from_dict, is_collection_id,
-                            item_from_dict, page_from_dict)
+from library.models import (Collection, Item, Page, Work, collection_from_dict,
+                            is_collection_id, item_from_dict, page_from_dict, work_from_dict)
 
 _SHALLOW = {(Page, "lines")}
 _HINTS: dict[type, dict[str, Any]] = {}
@@ -131,3 +131,13 @@ def collection_record(cid: str, text: str) -> Collection:
         raise NotFoundError(f"the catalogue record of {what} cannot be read: its id "
                             f"{coll.id!r} is not a collection id the viewer can serve")
     return coll
+
+
+def work_record(work_id: str, text: str) -> Work:
+    what = f"work {work_id!r}"
+    work = _load(what, text, work_from_dict)
+    _conform(what, work, Work)
+    if work.id != work_id:
+        raise NotFoundError(f"the catalogue record of {what} cannot be read: it holds the "
+                            f"record of {work.id!r}")
+    return work

@@ -22,9 +22,10 @@ from library.errors import IndexVersionError
 from . import analysis
 from .postings_write import WHOOSH_VERSION, KeyedText
 
-SCHEMA_VERSION = 4  # 4: the century facet holds every century of the date range
+# 4: the century facet holds every century of the date range; 5: the work and volume fields
+SCHEMA_VERSION = 5
 VERSION_FILE = "sudur-index.json"
-FACETS = ("collection", "language", "script", "genre", "century")
+FACETS = ("collection", "language", "script", "genre", "century", "work", "volume")
 
 
 class WSText(str):
@@ -94,6 +95,9 @@ def build_schema() -> fields.Schema:
         script=fields.KEYWORD(stored=True, commas=True),
         genre=fields.KEYWORD(stored=True, commas=True),
         century=fields.KEYWORD(stored=True, commas=True),
+        # the works an item is a volume of, and (for a volume) its item id
+        work=fields.KEYWORD(stored=True, commas=True),
+        volume=fields.KEYWORD(stored=True, commas=True),
         # each document's hashed set of adjacent token pairs (catalog.pairs)
         pairs=PairsColumn(),
         **text_fields,

@@ -37,10 +37,11 @@ from library.storage import open_store
 from library.store import Store, derived_dir, file_digest, page_derived_dir, source_dir
 
 from .batch import ItemPlan, item_folders, plan_item
-from .collections_file import read_collections
+from .collections_file import read_groups
 from .image_checks import check_images
 from .pairing import OcrReader, PagePairing, pairing_of
 from .tei import READER_REVISION
+from .works_land import check_works, land_works, works_of
 from .xmlsafe import DEFAULT_MAX_BYTES
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
     imaging.configure(settings.max_master_pixels)
     schema = tei_schema_path() if validate_tei else None
     batch = payload_of(Path(batch).resolve())  # resolved once: below it, no link is followed
-    read_collections(batch)  # a bad collections.json stops the ingest: say so now
+    groups = read_groups(batch)  # a bad collections.json stops the ingest: say so now
     plans: list[ItemPlan] = []
     seen: dict[str, str] = {}
     existing = set(existing_ids)
@@ -107,6 +108,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
                 plan.warn("TEI validity not checked: tei_all.rng not found (set "
                           "SUDUR_TEI_SCHEMA to its path)", plan.display, code="no-schema")
         plan.tei_bytes = None  # checked: a batch of big TEI files is not held in memory
+    check_works(groups.works, plans, Store(settings.library).catalog_path)
     return plans
 
 
@@ -370,7 +372,8 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
     """Ingest every item of a batch; a bad item fails alone, the others land."""
     t0 = time.perf_counter()
     batch = payload_of(Path(batch).resolve())
-    collections = read_collections(batch)  # refused before anything is written
+    groups = read_groups(batch)  # refused before anything is written
+    collections = groups.collections
     store = open_store(settings)
     summary = IngestSummary()
     with store.ingest_lock() as lock:
@@ -401,12 +404,16 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
                         prep.item.collections = list(dict.fromkeys(
                             prep.item.collections + [c.id for c in collections
                                                      if prep.item_id in c.items]))
+                        prep.item.works = works_of(prep.item, groups.works, catalog)
                     _land(prep, store, catalog, run_id, summary, retired)
                     if progress:
                         progress(prep)
                 for coll in collections:
                     coll.items = [i for i in coll.items if i in catalog.item_ids()]
                     catalog.put_collection(coll)
+                notes = land_works(groups.works, catalog, store.index_dir, summary.ingested)
+                if notes:
+                    summary.warnings.setdefault("", []).extend(notes)
                 status = "ok" if summary.ok else "partial"
             finally:
                 try:

@@ -36,7 +36,7 @@ from .urls import (annotation_page_url, autocomplete1_url, autocomplete_url, can
                    thumbnail_url)
 
 # Bump when the shape of built manifests changes, so cached copies are rebuilt.
-MANIFEST_FORMAT = 3
+MANIFEST_FORMAT = 4  # 4: the works a volume belongs to (partOf, structures)
 
 PLACEHOLDER_BASE = "https://sudur.invalid"
 PREZI3_CONTEXT = "http://iiif.io/api/presentation/3/context.json"

@@ -21,8 +21,8 @@ IMAGE_ID_RE = re.compile(r"([a-z0-9][a-z0-9_-]*)\.([0-9]{4})")
 LangMap = dict[str, str]  # BCP 47 tag -> text, e.g. {"mn-Mong": "ᠵᠠᠩᠭᠠᠷ", "en": "Jangar"}
 
 
-# ids that would shadow a URL of the viewer: /iiif/3/..., /iiif/collection/...
-RESERVED_ITEM_IDS = frozenset({"3", "collection"})
+# ids that would shadow a URL of the viewer: /iiif/3/..., /iiif/collection/..., /iiif/work/...
+RESERVED_ITEM_IDS = frozenset({"3", "collection", "work"})
 
 
 def is_item_id(value: str) -> bool:
@@ -180,6 +180,9 @@ class Item:
     settlement: str = ""
     repository: str = ""
     published: str = ""  # when the electronic text was published: YYYY, YYYY-MM or YYYY-MM-DD
+    # ids of the works this item is a volume of: filled from the catalogue's works tables
+    # when the item is read, so re-ingesting a volume never loses its work
+    works: list[str] = field(default_factory=list)
 
     def title(self, prefer: tuple[str, ...] = ("en",)) -> str:
         for lang in prefer:
@@ -211,6 +214,56 @@ class Collection:
     summary: LangMap = field(default_factory=dict)
     parent: Optional[str] = None
     items: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Volume:
+    """One volume of a work: an item, and the label scholars cite it by ("ka", "1")."""
+
+    item: str
+    label: str
+
+
+@dataclass
+class WorkPlace:
+    """A place in a work: a volume (by its label) and a page of it (the label as written on
+    the leaf, "12a", or the page's order as digits)."""
+
+    volume: str
+    page: str
+
+
+@dataclass
+class Division:
+    """One entry of a work's table of contents; it may run across volumes."""
+
+    title: LangMap
+    start: WorkPlace
+    end: WorkPlace
+
+
+@dataclass
+class Work:
+    """A multi-volume work: its volumes in reading order, each volume an item, and the
+    divisions of its text across them (the Kangyur's 'dul ba, sher phyin ...)."""
+
+    id: str
+    titles: LangMap = field(default_factory=dict)
+    summary: LangMap = field(default_factory=dict)
+    volumes: list[Volume] = field(default_factory=list)
+    divisions: list[Division] = field(default_factory=list)
+
+    def title(self, prefer: tuple[str, ...] = ("en",)) -> str:
+        for lang in prefer:
+            if self.titles.get(lang):
+                return self.titles[lang]
+        return next(iter(self.titles.values()), self.id)
+
+    def volume_of(self, item_id: str) -> Optional[Volume]:
+        return next((v for v in self.volumes if v.item == item_id), None)
+
+    def volume_labelled(self, label: str) -> Optional[Volume]:
+        return next((v for v in self.volumes if v.label == label), None)
 
 
 # --- JSON round trip -------------------------------------------------------------------------
@@ -253,6 +306,13 @@ def item_from_dict(d: dict) -> Item:
 
 def collection_from_dict(d: dict) -> Collection:
     return Collection(**d)
+
+
+def work_from_dict(d: dict) -> Work:
+    return Work(id=d["id"], titles=dict(d.get("titles", {})), summary=dict(d.get("summary", {})),
+                volumes=[Volume(item=v["item"], label=v["label"]) for v in d.get("volumes", [])],
+                divisions=[Division(title=dict(x["title"]), start=WorkPlace(**x["start"]),
+                                    end=WorkPlace(**x["end"])) for x in d.get("divisions", [])])
 
 
 @dataclass

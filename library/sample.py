@@ -1,9 +1,12 @@
-"""The built-in sample batch: six small items in five writing systems, TEI and page images made here.
+"""The built-in sample batch: eight small items in five writing systems, TEI and page images made
+here, and one multi-volume work.
 
-The items: ``jangar-ms-1`` and ``geser-ms-1`` (Hudum Mongolian epics), ``kangyur-vol-1`` (a Tibetan
-pothi volume, folios 1a-3b), ``todo-xiyouji-1`` (Oirat in Todo script), ``zh-archive-1`` (a Qing
-dispatch in traditional Chinese) and ``manchu-memorial-1`` (its Manchu counterpart). The texts
-are short and composed for the sample (the Tibetan is the canonical Heart Sutra).
+The items: ``jangar-ms-1`` and ``geser-ms-1`` (Hudum Mongolian epics), ``kangyur-vol-1`` to
+``-3`` (Tibetan pothi volumes ka, kha and ga: folios 1a-3b, 1a-2a, 1a-2a; one work,
+``kangyur-sher-phyin``, whose second text runs from volume kha into volume ga),
+``todo-xiyouji-1`` (Oirat in Todo script), ``zh-archive-1`` (a Qing dispatch in traditional
+Chinese) and ``manchu-memorial-1`` (its Manchu counterpart). The texts are short and composed
+for the sample (volume ka holds the canonical Heart Sutra).
 
 ``write_sample(out)`` writes, in the batch layout of DESIGN.md::
 
@@ -11,21 +14,23 @@ are short and composed for the sample (the Tibetan is the canonical Heart Sutra)
     out/<item>/images/0001.png     each page rendered from its own transcription with Noto fonts
     out/jangar-ms-1/ocr/0001.xml   ALTO 4 with line and word boxes measured from that rendering
     out/kangyur-vol-1/ocr/0001.html  hOCR, the same for the Tibetan folios
-    out/collections.json           the collections the items belong to
+    out/collections.json           the collections the items belong to, and the work
 
 and returns the item ids. ``sudur sample OUT`` and the test fixtures call it. The output is the
 same bytes on every run on one machine (no clock, no randomness that is not seeded from the item
 id), so tests may rely on it.
 
-``collections.json`` is a JSON list, in display order, of
-``{"id": "epics", "label": {BCP 47 tag: text}, "summary": {...}, "parent": null | id,
-"items": [item ids]}``: the fields of ``library.models.Collection``. The TEI also names the
+``collections.json`` is an object ``{"collections": [...], "works": [...]}``: the collections
+in display order, each ``{"id": "epics", "label": {BCP 47 tag: text}, "summary": {...},
+"parent": null | id, "items": [item ids]}`` (the fields of ``library.models.Collection``), and
+the multi-volume works in the form ``ingest.works_file`` describes. The TEI also names the
 collection of its item in ``msIdentifier/collection`` (label only). The page order and IIIF
 behavior are in ``encodingDesc/tagsDecl/rendition``, e.g. ``right-to-left individuals``.
 
 Where each part lives:
 
-- ``library/data/sample_items.json`` and ``sample_collections.json``: the texts and metadata,
+- ``library/data/sample_items.json``, ``sample_collections.json`` and ``sample_works.json``:
+  the texts and metadata,
   read by ``library.sample_items``;
 - ``library.sample_tei``: the TEI of an item;
 - ``library.sample_pages``: what each page image shows and where (drawn by ``library.imaging``);
@@ -43,7 +48,7 @@ from pathlib import Path
 from .imaging import render_page
 from .models import to_dict
 from .sample_fonts import Fonts, find_font
-from .sample_items import COLLECTIONS, ITEMS
+from .sample_items import COLLECTIONS, ITEMS, WORKS
 from .sample_ocr import alto, hocr
 from .sample_pages import render
 from .sample_tei import tei_document
@@ -77,9 +82,9 @@ def write_sample(out: Path) -> list[str]:
                     (folder / "ocr" / f"{order:04d}.html").write_bytes(
                         hocr(spec, order, sheet.size, lines))
         ids.append(spec.id)
-    collections = [to_dict(c) for c in COLLECTIONS]
+    groups = {"collections": [to_dict(c) for c in COLLECTIONS], "works": WORKS}
     (out / "collections.json").write_text(
-        json.dumps(collections, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        json.dumps(groups, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for script in sorted(fonts.missing):
         log.warning("no font for script %s: its sample pages show word blocks instead of letters "
                     "(run `make assets`, or install Debian's fonts-noto-core/fonts-noto-cjk)",

@@ -1,5 +1,5 @@
-"""The sample's items and collections, read from ``library/data/sample_items.json`` and
-``library/data/sample_collections.json``.
+"""The sample's items, collections and works, read from ``library/data/sample_items.json``,
+``library/data/sample_collections.json`` and ``library/data/sample_works.json``.
 
 The JSON files are the home of the sample's texts and metadata; this module parses them once, at
 import, into the records the TEI writer (``library.sample_tei``) and the page drawing
@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .models import Collection, collection_from_dict
+from .models import Collection, Work, collection_from_dict
 from .scripts import DATA_DIR
 
 ITEMS_PATH = DATA_DIR / "sample_items.json"
 COLLECTIONS_PATH = DATA_DIR / "sample_collections.json"
+WORKS_PATH = DATA_DIR / "sample_works.json"
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,16 @@ def load_collections(path: Path = COLLECTIONS_PATH) -> tuple[Collection, ...]:
                  for n, d in enumerate(data, start=1))
 
 
+def load_works(path: Path = WORKS_PATH) -> list[dict]:
+    """The works of ``path`` as a batch's ``collections.json`` declares them (the JSON form of
+    ``library.models.Work``), in order: written out as they are read."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for n, d in enumerate(data, start=1):
+        _record(Work, d, f"{path.name} work {n}")
+    return data
+
+
 ITEMS: tuple[ItemSpec, ...] = load_items()
+WORKS: list[dict] = load_works()
 COLLECTIONS: tuple[Collection, ...] = load_collections()
 BY_ID: dict[str, ItemSpec] = {item.id: item for item in ITEMS}

@@ -62,6 +62,8 @@ DOWNLOAD_ZIP = Route("/items/<item>/download.zip")  # ?pages=&size=1000|2000|max
 DOWNLOADS = Route("/items/<item>/downloads")  # POST pages, size: start a PDF's build
 DOWNLOAD_JOB = Route("/items/<item>/downloads/<job>")  # its progress (HTML)
 DOWNLOAD_JOB_JSON = Route("/items/<item>/downloads/<job>.json")  # its progress (JSON)
+WORK = Route("/works/<work>")  # a multi-volume work's page
+WORK_READ = Route("/works/<work>/read")  # ?volume=ka&page=12a: the citable way into a volume
 
 # --- JSON for programs -----------------------------------------------------------------------
 API_PREFIX = "/api"
@@ -83,14 +85,20 @@ SEARCH2 = Route("/iiif/<item_id>/search")
 SEARCH1 = Route("/iiif/<item_id>/search1")
 AUTOCOMPLETE2 = Route("/iiif/<item_id>/autocomplete")
 AUTOCOMPLETE1 = Route("/iiif/<item_id>/autocomplete1")
+# a multi-volume work: a multi-part Collection of its volumes' manifests, and its Content Search
+WORK_COLLECTION = Route("/iiif/work/<work_id>")
+WORK_SEARCH2 = Route("/iiif/work/<work_id>/search")
+WORK_SEARCH1 = Route("/iiif/work/<work_id>/search1")
 # Identifiers inside IIIF documents, not served on their own (viewers only compare them).
 CANVAS = Route("/iiif/<item_id>/canvas/<int:order>")
 RANGE = Route("/iiif/<item_id>/range/<rid>")
 HIT = Route("/iiif/<item_id>/hit/<int:order>/<int:start>-<int:end>")
+WORK_RANGE = Route("/iiif/work/<work_id>/range/<rid>")  # a division, in each volume it spans
 
 SERVED = (HOME, SEARCH, RECORD, READER, TEI, TEXT, EDITION, COMPARE, KIOSK, LANGUAGE, EMBED, OEMBED, OAI,
           API_SEARCH, API_PAGE, API_PAGES, API_ITEM_SEARCH, IMAGE, IMAGE_INFO, IMAGE_REQUEST, MANIFEST,
-          ANNOTATIONS, COLLECTION, SEARCH2, SEARCH1, AUTOCOMPLETE2, AUTOCOMPLETE1)
+          ANNOTATIONS, COLLECTION, SEARCH2, SEARCH1, AUTOCOMPLETE2, AUTOCOMPLETE1,
+          WORK, WORK_READ, WORK_COLLECTION, WORK_SEARCH2, WORK_SEARCH1)
 SERVED += (DOWNLOAD_PDF, DOWNLOAD_ZIP, DOWNLOADS, DOWNLOAD_JOB, DOWNLOAD_JOB_JSON)
 
 
@@ -226,3 +234,33 @@ def discovery_url(base: str) -> str:
 def discovery_page_url(base: str, number: int) -> str:
     """One OrderedCollectionPage of activities (0 holds the oldest)."""
     return base + DISCOVERY_PAGE.path(number=number)
+
+
+# --- multi-volume works ----------------------------------------------------------------------
+
+def work_url(base: str, work_id: str) -> str:
+    """The work's page on the site."""
+    return base + WORK.path(work=work_id)
+
+
+def work_read_url(base: str, work_id: str, volume: str, page: Optional[str] = None) -> str:
+    """The citable URL of a page of a work: its volume's label and the page's label as written
+    (``/works/kangyur/read?volume=ka&page=12a``); it leads to that volume's reader."""
+    query = {"volume": volume} if page is None else {"volume": volume, "page": page}
+    return with_query(base + WORK_READ.path(work=work_id), query)
+
+
+def work_collection_url(base: str, work_id: str) -> str:
+    return base + WORK_COLLECTION.path(work_id=work_id)
+
+
+def work_search_url(base: str, work_id: str) -> str:
+    return base + WORK_SEARCH2.path(work_id=work_id)
+
+
+def work_search1_url(base: str, work_id: str) -> str:
+    return base + WORK_SEARCH1.path(work_id=work_id)
+
+
+def work_range_url(base: str, work_id: str, rid: str) -> str:
+    return base + WORK_RANGE.path(work_id=work_id, rid=rid)

@@ -22,8 +22,8 @@ from library.sample_tei import parse_fragment
 T = "{http://www.tei-c.org/ns/1.0}"
 ALTO = "{http://www.loc.gov/standards/alto/ns-v4#}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-EXPECTED = ["jangar-ms-1", "geser-ms-1", "kangyur-vol-1", "todo-xiyouji-1", "zh-archive-1",
-            "manchu-memorial-1"]
+EXPECTED = ["jangar-ms-1", "geser-ms-1", "kangyur-vol-1", "kangyur-vol-2", "kangyur-vol-3",
+            "todo-xiyouji-1", "zh-archive-1", "manchu-memorial-1"]
 PORTRAIT = {"jangar-ms-1", "geser-ms-1", "todo-xiyouji-1", "zh-archive-1", "manchu-memorial-1"}
 
 
@@ -82,8 +82,12 @@ def test_items_pages_and_collections(batch: Path) -> None:
         assert [p.name for p in images] == [f"{n:04d}.png" for n in range(1, len(images) + 1)]
         pbs = _tei(batch, item).findall(f".//{T}pb")
         assert [pb.get("facs") for pb in pbs] == [f"images/{p.name}" for p in images]
-    collections = json.loads((batch / "collections.json").read_text(encoding="utf-8"))
+    groups = json.loads((batch / "collections.json").read_text(encoding="utf-8"))
+    collections = groups["collections"]
     assert {c["id"] for c in collections} >= {"epics", "kangyur"}
+    # one multi-volume work: the three Kangyur volumes, in order
+    assert [[v["item"] for v in w["volumes"]] for w in groups["works"]] == \
+        [["kangyur-vol-1", "kangyur-vol-2", "kangyur-vol-3"]]
     grouped = [i for c in collections for i in c["items"]]
     assert sorted(grouped) == sorted(EXPECTED)
     for c in collections:
@@ -93,6 +97,9 @@ def test_items_pages_and_collections(batch: Path) -> None:
 def test_kangyur_folio_labels(batch: Path) -> None:
     labels = [pb.get("n") for pb in _tei(batch, "kangyur-vol-1").findall(f".//{T}pb")]
     assert labels == ["1a", "1b", "2a", "2b", "3a", "3b"]
+    for later in ("kangyur-vol-2", "kangyur-vol-3"):
+        labels = [pb.get("n") for pb in _tei(batch, later).findall(f".//{T}pb")]
+        assert labels == ["1a", "1b", "2a"], later
 
 
 @pytest.mark.parametrize("item", EXPECTED)
@@ -272,7 +279,7 @@ def test_output_is_deterministic(batch: Path, tmp_path: Path,
     for out in ("rel/out", str(tmp_path / "rel" / "out")):
         result = CliRunner().invoke(cli, ["sample", out])
         assert result.exit_code == 0, result.output
-        assert f"wrote 6 sample items to {out}" in result.output
+        assert f"wrote 8 sample items to {out}" in result.output
     _same_files(batch, tmp_path / "rel" / "out")
 
 

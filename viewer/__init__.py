@@ -47,4 +47,6 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     app.register_blueprint(downloads.bp)
     from . import edition_pages
     app.register_blueprint(edition_pages.bp)
+    from . import works
+    app.register_blueprint(works.bp)
     return app

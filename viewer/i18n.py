@@ -214,6 +214,8 @@ FACET_NAMES = {
     "script": _l("Script"),
     "genre": _l("Genre"),
     "century": _l("Century"),
+    "work": _l("Work"),
+    "volume": _l("Volume"),
 }
 
 

@@ -27,6 +27,7 @@ from flask import Blueprint, Response, request
 from catalog.db import ItemRow
 from library import iiif_presentation as prezi
 from library import urls
+from library.iiif_work import build_work_collection, volume_manifest_json
 from library.errors import NotFoundError
 from library.models import Item
 from library.numbers import parse_order
@@ -84,23 +85,29 @@ def _ld(body: str | bytes, *, etag: Optional[str] = None, max_age: int = 300) ->
 
 # --- manifest cache --------------------------------------------------------------------------
 
-def _cache_name(thumb_width: int) -> str:
-    return f"manifest.v{prezi.MANIFEST_FORMAT}.t{thumb_width}.json"
+def _cache_name(thumb_width: int, works: tuple = ()) -> str:
+    # a volume's manifest also depends on its works, which change without a new item version
+    stamp = f".w{hashlib.sha1(repr(works).encode()).hexdigest()[:12]}" if works else ""
+    return f"manifest.v{prezi.MANIFEST_FORMAT}.t{thumb_width}{stamp}.json"
 
 
 def cached_manifest(row: ItemRow) -> str:
     """The placeholder-based manifest JSON of an item version: memory, else disk, else built."""
     settings = get_settings()
-    key = (str(settings.library), row.version_path, prezi.MANIFEST_FORMAT, settings.thumb_width)
+    works = tuple(get_catalog().work_stamps(row.id))
+    key = (str(settings.library), row.version_path, prezi.MANIFEST_FORMAT, settings.thumb_width,
+           works)
     text = _manifests.get(key)
     if text is not None:
         return text
     version_dir = get_store().version_dir(row.version_path)
-    path = manifest_cache_path(version_dir, _cache_name(settings.thumb_width))
+    path = manifest_cache_path(version_dir, _cache_name(settings.thumb_width, works))
     text = _read_cache(path)
     if text is None:
-        item = get_catalog().get_item(row.id)
-        text = prezi.manifest_json(item, thumb_width=settings.thumb_width)
+        catalog = get_catalog()
+        item = catalog.get_item(row.id)
+        text = volume_manifest_json(item, [catalog.get_work(w) for w, _ in works],
+                                    thumb_width=settings.thumb_width)
         if version_dir.is_dir():
             _write_atomically(path, text)
     _manifests.put(key, text)
@@ -145,7 +152,8 @@ def manifest(item_id: str):
     row = load_item_row(item_id)
     base = public_base()
     settings = get_settings()
-    key = (str(settings.library), row.version_path, settings.thumb_width, base)
+    key = (str(settings.library), row.version_path, settings.thumb_width, base,
+           tuple(get_catalog().work_stamps(row.id)))
     bodies = _rendered.get(key)
     if bodies is None:
         plain = prezi.rebase(cached_manifest(row), base).encode("utf-8")
@@ -195,6 +203,19 @@ def collection(collection_id: str):
                                   manifests=_ItemStubs(catalog, member_ids), page=page,
                                   page_size=prezi.COLLECTION_PAGE_SIZE,
                                   thumb_width=settings.thumb_width)
+    return _ld(_dumps(data), max_age=60)
+
+
+@bp.get(urls.WORK_COLLECTION.rule)
+def work_collection(work_id: str):
+    """The work as a multi-part Collection of its volumes' manifests."""
+    catalog = get_catalog()
+    work = catalog.get_work(work_id)
+    present = set(catalog.item_ids())
+    stubs = _ItemStubs(catalog, [])
+    volumes = [(v, stubs._stub(v.item) if v.item in present else None) for v in work.volumes]
+    data = build_work_collection(public_base(), work, volumes,
+                                 thumb_width=get_settings().thumb_width)
     return _ld(_dumps(data), max_age=60)
 
 

@@ -13,8 +13,10 @@ from typing import Callable
 
 from flask import Blueprint, Response, request
 
+from catalog.deadline import Deadline
 from catalog.request import SearchRequest
 from library import iiif_search as cs
+from library import iiif_work_search as ws
 from library import urls
 from library.errors import BadRequestError, NotFoundError, NotImplementedFeatureError
 from library.iiif_presentation import text_language
@@ -122,4 +124,64 @@ def autocomplete1(item_id: str):
     req, q = _query(item, required=True)
     data = cs.term_list1(_terms(req), base=public_base(), item_id=item.id, q=q,
                          ignored=cs.ignored_params(request.args))
+    return _send(data, cs.SEARCH1_CONTENT_TYPE)
+
+
+# --- a multi-volume work: one search over its volumes ------------------------------------------
+
+def _work_matches(work_id: str, page: int, page_size: int
+                  ) -> tuple[list[ws.VolumeMatches], int, str, str]:
+    """(the matches of result page ``page`` grouped by volume, the total, q as echoed, the
+    language of the first volume's text) of a search over every volume of a work."""
+    catalog = get_catalog()
+    work = catalog.get_work(work_id)
+    present = set(catalog.item_ids())
+    volumes = [catalog.get_item(v.item, with_pages=False) for v in work.volumes
+               if v.item in present]
+    if not volumes:
+        return [], 0, " ".join((request.args.get("q") or "").split()), ""
+    req, q = _query(volumes[0])
+    flat: list[tuple[str, object, tuple[int, int]]] = []
+    if req.text:
+        searcher, page_matches, _ = _engine()
+        # one deadline for the whole work: 108 volumes are one search, not 108 of them
+        hard = Deadline(req.deadline)
+        for item in volumes:
+            if hard.passed():
+                break
+            one = SearchRequest.from_args(request.args, get_settings(), item=item.id)
+            flat += [(item.id, hit, span)
+                     for hit, span in cs.flatten(page_matches(searcher, one, deadline=hard))]
+    total = len(flat)
+    npages = max(1, -(-total // page_size))
+    if page > npages:
+        raise NotFoundError(f"the search has {npages} result page(s), not {page}")
+    groups: list[ws.VolumeMatches] = []
+    for item_id, hit, span in flat[(page - 1) * page_size: page * page_size]:
+        try:
+            record = catalog.get_page(item_id, hit.order)
+        except NotFoundError:
+            record = None  # the index is ahead of the catalogue: whole-canvas target
+        if not groups or groups[-1][0] != item_id:
+            groups.append((item_id, []))
+        groups[-1][1].append(cs.make_match(hit, span, record))
+    return groups, total, q, text_language(volumes[0])
+
+
+@bp.get(urls.WORK_SEARCH2.rule)
+def work_search2(work_id: str):
+    page = page_number(1)
+    groups, total, q, language = _work_matches(work_id, page, cs.PAGE_SIZE)
+    data = ws.search2_response(groups, base=public_base(), work_id=work_id, q=q, total=total,
+                               page=page, language=language,
+                               ignored=cs.ignored_params(request.args))
+    return _send(data, cs.SEARCH2_CONTENT_TYPE)
+
+
+@bp.get(urls.WORK_SEARCH1.rule)
+def work_search1(work_id: str):
+    page = page_number(1)
+    groups, total, q, _language = _work_matches(work_id, page, cs.PAGE_SIZE)
+    data = ws.search1_response(groups, base=public_base(), work_id=work_id, q=q, total=total,
+                               page=page, ignored=cs.ignored_params(request.args))
     return _send(data, cs.SEARCH1_CONTENT_TYPE)

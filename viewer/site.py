@@ -132,6 +132,17 @@ def facet_label(facet: str, value: str, collections: dict[str, Collection]) -> s
         return genre_name(value)
     if facet == "collection" and value in collections:
         return i18n.pick(collections[value].label)[1] or value
+    if facet in ("work", "volume"):  # a work by its title, a volume by its label in its work
+        try:
+            work = get_catalog().get_work(value if facet == "work" else
+                                          (get_catalog().work_ids_of(value) or [""])[0])
+        except NotFoundError:
+            return value
+        if facet == "work":
+            return i18n.pick(work.titles)[1] or value
+        from flask_babel import gettext
+        vol = work.volume_of(value)
+        return gettext("Volume %(label)s", label=vol.label) if vol else value
     if facet == "century":
         from flask_babel import gettext
 
