@@ -30,6 +30,10 @@ FONT_PACKAGES := \
 	noto-serif-tc:all \
 	noto-sans-sc:all
 NOTO_SANS_FULL := node_modules/@expo-google-fonts/noto-sans/400Regular/NotoSans_400Regular.ttf
+# Its alphabets, marks and punctuation: without a range, every Chinese or Tibetan page would load
+# it while looking for a face with the character.
+NOTO_SANS_FULL_RANGE := U+0000-052F, U+1AB0-1AFF, U+1C80-1C8F, U+1D00-1FFF, U+2000-214F, \
+	U+2C60-2C7F, U+2DE0-2DFF, U+A640-A69F, U+A720-A7FF, U+AB30-AB6F, U+FE20-FE2F
 
 .PHONY: assets assets-clean
 
@@ -72,6 +76,7 @@ $(ASSETS_STAMP): $(NODE_STAMP) mk/assets.mk
 	  echo "  font-display: swap;"; \
 	  echo "  font-weight: 400;"; \
 	  echo "  src: url(noto-sans-full-400-normal.ttf) format('truetype');"; \
+	  echo "  unicode-range: $(NOTO_SANS_FULL_RANGE);"; \
 	  echo "}"; \
 	} >> $(VENDOR)/fonts/fonts.css
 	@touch $@
