@@ -89,6 +89,14 @@ def overlaps(fragments: list[dict]) -> list[tuple[str, str]]:
     return found
 
 
+def test_overlap_rule() -> None:
+    """Boxes that share more than the tolerance overlap; boxes that touch do not."""
+    a = {"text": "a", "boxes": [[0, 0, 20, 100]]}
+    assert overlaps([a, {"text": "b", "boxes": [[20, 0, 40, 100]]}]) == []  # side by side
+    assert overlaps([a, {"text": "c", "boxes": [[10, 50, 30, 150]]}]) == [("a", "c")]
+    assert overlaps([a, {"text": "d", "boxes": [[50, 0, 70, 10], [19.5, 0, 40, 100]]}]) == []
+
+
 @pytest.fixture(scope="module")
 def mn_context(browser):
     context = browser.new_context(locale="mn-MN", viewport={"width": 1280, "height": 900})
