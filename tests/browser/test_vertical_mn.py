@@ -3,8 +3,8 @@
 For each main page (home, search results, record, reader, 404) in the mn-Mong interface: every
 visible piece of text is in an element whose computed writing-mode is vertical-lr (Latin,
 Chinese and Tibetan runs inside may turn or stand upright, as text-orientation: mixed sets them),
-except the two regions vertical.css keeps horizontal on purpose (the deep-zoom image, which has no
-text, and a transcription in a horizontal script); and no two text fragments (the line boxes of
+except the regions vertical.css keeps horizontal on purpose (the deep-zoom image, which has no
+text, a transcription in a horizontal script, and Mirador on /compare); and no two text fragments (the line boxes of
 different text nodes, cut to what their scrolling boxes show) overlap. The page's columns flow
 from left to right: the header is left of the main content, the footer right of it.
 
@@ -65,7 +65,7 @@ TEXT_FRAGMENTS = """() => {
       }
     }
     if (!boxes.length) continue;
-    const kept = el.closest('#osd, .transcription:not(.mong)');
+    const kept = el.closest('#osd, .transcription:not(.mong), .mirador-box');
     out.push({index: index++, text: node.data.trim().slice(0, 24), tag: el.tagName,
               mode: cs.writingMode, horizontalOnPurpose: !!kept, boxes: boxes});
   }
@@ -149,6 +149,28 @@ def test_record_headings_stand_apart(mn_context, live):
         boxes.sort(key=lambda b: b["x"])
         for left, right in zip(boxes, boxes[1:]):
             assert right["x"] - (left["x"] + left["width"]) >= 8, (left, right)
+    finally:
+        pg.close()
+
+
+def test_compare_gives_mirador_the_page_beside_vertical_chrome(mn_context, live):
+    """Mirador, laid out in horizontal pixels, keeps a full horizontal box; the page around it
+    is vertical."""
+    pg = mn_context.new_page()
+    try:
+        pg.goto(live + "/compare?item=geser-ms-1&item=jangar-ms-1")
+        pg.wait_for_function("() => document.querySelectorAll('.mirador-window').length === 2",
+                             timeout=15000)
+        box = pg.locator(".mirador-box").bounding_box()
+        assert box["width"] > 800 and box["height"] > 700, box
+        windows = [w.bounding_box() for w in pg.locator(".mirador-window").all()]
+        assert all(w["width"] > 300 and w["height"] > 500 for w in windows), windows
+        fragments = pg.evaluate(TEXT_FRAGMENTS)
+        outside = [f for f in fragments if not f["horizontalOnPurpose"]]
+        assert outside and all(f["mode"] == "vertical-lr" for f in outside)
+        assert overlaps(outside) == []
+        pg.wait_for_timeout(1000)
+        shot(pg, "mn-vertical-compare")
     finally:
         pg.close()
 
