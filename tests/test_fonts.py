@@ -332,3 +332,16 @@ def test_every_family_is_noto(chains: list[Chain]) -> None:
         *named, generic = chain.families
         assert generic in GENERIC, chain
         assert named and all(f.startswith("Noto ") for f in named), chain
+
+
+def test_typography_is_the_one_home_of_the_chains() -> None:
+    """The site's and the kiosk's stylesheets take the chains from typography.css and name no font
+    of their own (Mirador is handed the same chain by compare.js)."""
+    for name in ("site.css", "kiosk.css"):
+        css = (STATIC / name).read_text(encoding="utf-8")
+        assert css.lstrip().split("*/", 1)[-1].lstrip().startswith('@import url("typography.css");')
+    for path in (STATIC / n for n in ("site.css", "kiosk.css", "reader.css", "vertical.css")):
+        css = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+        families = re.findall(r"font-family:\s*([^;}]+)", css)
+        assert all(f.strip() == "monospace" for f in families), (path.name, families)
+    assert "getComputedStyle(probe).fontFamily" in (STATIC / "compare.js").read_text("utf-8")
