@@ -6,7 +6,8 @@ Chinese and Tibetan runs inside may turn or stand upright, as text-orientation: 
 except the regions vertical.css keeps horizontal on purpose (the deep-zoom image, which has no
 text, a transcription in a horizontal script, and Mirador on /compare); and no two text fragments (the line boxes of
 different text nodes, cut to what their scrolling boxes show) overlap. The page's columns flow
-from left to right: the header is left of the main content, the footer right of it.
+from left to right: the header is left of the main content, the footer right of it; the mouse
+wheel moves through them; Mirador on /compare keeps a full horizontal box.
 
 Screenshots of these pages, and of the home and record pages in the four interface languages,
 go to test-artifacts/.
@@ -149,6 +150,29 @@ def test_record_headings_stand_apart(mn_context, live):
         boxes.sort(key=lambda b: b["x"])
         for left, right in zip(boxes, boxes[1:]):
             assert right["x"] - (left["x"] + left["width"]) >= 8, (left, right)
+    finally:
+        pg.close()
+
+
+def test_mouse_wheel_moves_through_the_columns(mn_context, live):
+    """The page scrolls sideways; the wheel turned down moves it right (vertical.js), except over
+    the deep-zoom image, which zooms with it."""
+    pg = mn_context.new_page()
+    try:
+        pg.goto(live + "/items/jangar-ms-1")
+        pg.wait_for_load_state("networkidle")
+        assert pg.evaluate("document.documentElement.scrollWidth > innerWidth")
+        pg.mouse.move(640, 450)
+        pg.mouse.wheel(0, 500)
+        pg.wait_for_function("() => scrollX >= 400", timeout=5000)
+        assert pg.evaluate("scrollY") == 0
+        pg.goto(live + "/items/jangar-ms-1/read?page=1")
+        pg.wait_for_selector("#osd[data-loaded='1']", timeout=15000)
+        box = pg.locator("#osd").bounding_box()
+        pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        pg.mouse.wheel(0, 300)
+        pg.wait_for_timeout(500)
+        assert pg.evaluate("scrollX") == 0
     finally:
         pg.close()
 
