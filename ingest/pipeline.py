@@ -1,14 +1,17 @@
 """The ingest pipeline: check, prepare each item aside, then publish it atomically.
 
-``prepare`` (run in worker processes) copies the sources into a staging folder of the library,
-checks and hashes them, cuts the derivatives and returns the finished ``Item``. ``publish``
-(run in the main process, one item at a time, under the library's ingest lock) renames the
-staging folder into place, commits the catalogue row that points at it, updates the index and
-only then removes the version it replaced. With an object store (``store_url``), publishing
-uploads the staged version to its ``items/<item>@<version>/`` prefix first; a lost upload fails
-that item alone and leaves nothing the catalogue names. A crash at any moment leaves the previous state plus
-unreferenced folders, which the next run removes; rerunning resumes where it stopped, skipping
-items whose sources have not changed.
+``stage`` (in the ingest process) checks an item and copies its sources into a staging folder
+of the library; the pages' derivatives are then cut as page tasks (ingest/derive.py) by an
+executor (ingest/executors.py: this process, local worker processes, or a Dask cluster), while
+the next items are staged; ``finish`` attaches OCR, records fixity and returns the finished
+``Item``. ``publish`` (in the ingest process, one item at a time, under the library's ingest
+lock: the single writer) renames the staging folder into place, commits the catalogue row that
+points at it, updates the index and only then removes the version it replaced. With an object
+store (``store_url``), publishing uploads the staged version to its ``items/<item>@<version>/``
+prefix first; a lost upload or a failed page task fails that item alone and leaves nothing the
+catalogue names. A crash at any moment leaves the previous state plus unreferenced folders,
+which the next run removes; rerunning resumes where it stopped, skipping items whose sources
+have not changed.
 """
 from __future__ import annotations
 
@@ -19,28 +22,28 @@ import shutil
 import sqlite3
 import time
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable, Optional
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterable, Optional
 
 from catalog import index as cindex
 from catalog.db import Catalog, FixityRecord
 from library import imaging, scripts
 from library.bagit import is_bag, verify_bag
 from library.errors import SudurError
-from library.models import Diagnostic, Item, Page
-from library.processes import die_with_parent
+from library.models import Diagnostic, Item
 from library.safe_open import write_bytes
 from library.settings import Settings
 from library.storage import open_store
-from library.store import Store, derived_dir, file_digest, page_derived_dir, source_dir
+from library.store import Store, page_derived_dir, source_dir
 
 from .batch import ItemPlan, item_folders, plan_item
 from .collections_file import read_collections
+from .derive import PageJob, PageResult
+from .executors import PageWork, open_executor, run_ordered
 from .image_checks import check_images
-from .pairing import OcrReader, PagePairing, pairing_of
-from .xmlsafe import DEFAULT_MAX_BYTES
+from .page_ocr import attach_ocr
+from .pairing import OcrReader, pairing_of
 
 log = logging.getLogger(__name__)
 
@@ -134,90 +137,133 @@ def _copy_source(plan: ItemPlan, rel: str, dst: Path) -> tuple[int, str]:
     return plan.copy(rel, dst)
 
 
-def prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str, str],
-            settings_overrides: Optional[dict] = None) -> Prepared:
-    """Check, copy and derive one item into a staging folder of the library.
+@dataclass
+class Staging:
+    """An item whose sources are copied into staging; its pages wait for their derivatives."""
 
-    Whatever goes wrong with one item fails that item only: the batch goes on.
-    """
-    try:
-        return _prepare(folder, batch_root, library, known_hashes, settings_overrides)
-    except SudurError as exc:
-        diag = Diagnostic("error", exc.message, exc.file or Path(folder).name, exc.line,
-                          type(exc).__name__)
-    except OSError as exc:
-        diag = Diagnostic("error", f"cannot read or write the item: {exc}", Path(folder).name,
-                          None, "os-error")
-    except (ValueError, TypeError, MemoryError, RuntimeError, EOFError, KeyError,
-            IndexError) as exc:
-        # a decoder or parser failing on input nobody foresaw: still this item's problem only
-        diag = Diagnostic("error", f"unexpected {type(exc).__name__} while reading the item: "
-                          f"{exc} (please report this)", Path(folder).name, None, "internal")
+    prep: Prepared
+    plan: ItemPlan
+    staged: Path
+    masters: dict[int, FixityRecord] = field(default_factory=dict)  # page order -> record
+    t0: float = 0.0
+
+
+def _failed(folder: str, diag: Diagnostic) -> Prepared:
     return Prepared(item_id=unicodedata.normalize("NFC", Path(folder).name), status="failed",
                     diagnostics=[diag])
 
 
-def _prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str, str],
-             settings_overrides: Optional[dict] = None) -> Prepared:
-    t0 = time.perf_counter()
-    settings = Settings.load(library, **(settings_overrides or {}))
-    imaging.configure(settings.max_master_pixels)
-    plan = plan_item(Path(folder), Path(batch_root), settings.max_tei_bytes,
-                     settings.max_pages_per_item)
-    out = Prepared(item_id=plan.item_id, status="failed", diagnostics=plan.diagnostics)
-    if plan.item is not None and not plan.errors:
-        check_images(plan, settings)
-    if plan.errors or plan.item is None:
-        return out
-    out.source_hash = source_hash(plan)
-    if known_hashes.get(plan.item_id) == out.source_hash:
-        out.status = "skipped"
-        return out
-    store = Store(library)
-    staged = store.new_staging(plan.item_id)
+def _item_failure(exc: BaseException, where: str) -> Optional[Diagnostic]:
+    """The diagnostic failing one item for ``exc``, or None for what must stop the run."""
+    if isinstance(exc, SudurError):
+        return Diagnostic("error", exc.message, exc.file or where, exc.line, type(exc).__name__)
+    if isinstance(exc, OSError):  # a full disk or an unreadable file fails this item only
+        return Diagnostic("error", f"cannot read or write the item: {exc}", where, None,
+                          "os-error")
+    if isinstance(exc, (ValueError, TypeError, MemoryError, RuntimeError, EOFError, KeyError,
+                        IndexError)):
+        # a decoder or parser failing on input nobody foresaw: still this item's problem only
+        return Diagnostic("error", f"unexpected {type(exc).__name__} while reading the item: "
+                          f"{exc} (please report this)", where, None, "internal")
+    return None
+
+
+def stage(folder: str, batch_root: str, store: Store, known_hashes: dict[str, str],
+          settings: Settings) -> PageWork:
+    """Check one item and copy its sources into a staging folder; its pages' derivative jobs
+    come back with it (``finish`` completes it). Whatever goes wrong with one item fails that
+    item only: the batch goes on."""
+    staged: Optional[Path] = None
     try:
-        out.item = _build(plan, staged, settings, out)
-    except SudurError as exc:
-        shutil.rmtree(staged, ignore_errors=True)
-        out.diagnostics.append(Diagnostic("error", exc.message, exc.file or plan.display,
-                                          exc.line, type(exc).__name__))
-        return out
-    except OSError as exc:
-        # a full disk or an unreadable file fails this item only, and cleanly
-        shutil.rmtree(staged, ignore_errors=True)
-        out.diagnostics.append(Diagnostic("error", f"cannot write the item: {exc}",
-                                          plan.display, None, "os-error"))
-        return out
-    except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
-    out.staged = str(staged)
-    out.status = "ready"
-    out.seconds = time.perf_counter() - t0
-    return out
+        t0 = time.perf_counter()
+        imaging.configure(settings.max_master_pixels)
+        plan = plan_item(Path(folder), Path(batch_root), settings.max_tei_bytes,
+                         settings.max_pages_per_item)
+        out = Prepared(item_id=plan.item_id, status="failed", diagnostics=plan.diagnostics)
+        if plan.item is not None and not plan.errors:
+            check_images(plan, settings)
+        if plan.errors or plan.item is None:
+            return PageWork(out, [])
+        out.source_hash = source_hash(plan)
+        if known_hashes.get(plan.item_id) == out.source_hash:
+            out.status = "skipped"
+            return PageWork(out, [])
+        staged = store.new_staging(plan.item_id)
+        work = Staging(out, plan, staged, t0=t0)
+        return PageWork(work, _copy_sources(work, settings))
+    except BaseException as exc:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+        diag = _item_failure(exc, Path(folder).name)
+        if diag is None:
+            raise
+        return PageWork(_failed(folder, diag), [])
 
 
-def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> Item:
-    item = plan.item
+def _copy_sources(work: Staging, settings: Settings) -> list[PageJob]:
+    plan, staged, out = work.plan, work.staged, work.prep
     source = source_dir(staged)
     source.mkdir()
     if plan.tei is not None:  # the very bytes that were parsed
         size, digest = write_bytes(plan.tei_bytes or b"", source / plan.tei.name)
         out.fixity.append(FixityRecord(f"source/{plan.tei.name}", "tei", size, digest))
-    paired, reader = pairing_of(plan), OcrReader(source)
-    for page in item.pages:
+    jobs = []
+    for page in plan.item.pages:
         if page.image:
             dst = source / page.image
             # copied from one descriptor; the derivatives are cut from the copy
             size, digest = _copy_source(plan, page.image, dst)
-            out.fixity.append(FixityRecord(f"source/{page.image}", "master", size, digest))
+            work.masters[page.order] = FixityRecord(f"source/{page.image}", "master", size,
+                                                    digest)
             page.sha256 = digest
-            derivs = imaging.make_derivatives(dst, page_derived_dir(staged, page.order),
-                                              tile_size=settings.tile_size,
-                                              thumb_width=settings.thumb_width)
-            page.width, page.height = derivs.width, derivs.height
+            jobs.append(PageJob(plan.item_id, page.order, page.image, str(dst),
+                                str(page_derived_dir(staged, page.order)),
+                                tile_size=settings.tile_size, thumb_width=settings.thumb_width,
+                                max_master_pixels=settings.max_master_pixels,
+                                expected_size=(page.width, page.height) if page.width else None))
+    return jobs
+
+
+def finish(work: Any, results: list[PageResult]) -> Prepared:
+    """The item's ``Prepared`` once its pages are derived (or one failed, failing the item)."""
+    if isinstance(work, Prepared):  # failed or skipped before any page was derived
+        return work
+    out, plan = work.prep, work.plan
+    try:
+        failures = [r for r in results if not r.ok]
+        if failures:
+            out.diagnostics.extend(Diagnostic("error", r.error, plan.display, None,
+                                              r.error_code or "derivatives") for r in failures)
+            shutil.rmtree(work.staged, ignore_errors=True)
+            return out
+        out.item = _build(work, {r.order: r for r in results})
+    except BaseException as exc:
+        shutil.rmtree(work.staged, ignore_errors=True)
+        diag = _item_failure(exc, plan.display)
+        if diag is None:
+            raise
+        out.diagnostics.append(diag)
+        return out
+    out.staged = str(work.staged)
+    out.status = "ready"
+    out.seconds = time.perf_counter() - work.t0
+    return out
+
+
+def _build(work: Staging, derived: dict[int, PageResult]) -> Item:
+    plan, staged, out = work.plan, work.staged, work.prep
+    item = plan.item
+    source = source_dir(staged)
+    paired, reader = pairing_of(plan), OcrReader(source)
+    for page in item.pages:
+        if page.order in work.masters:
+            out.fixity.append(work.masters[page.order])
+            result = derived[page.order]
+            page.width, page.height = result.width, result.height
+            out.diagnostics.extend(Diagnostic("warning", w, plan.display, None, "derivatives")
+                                   for w in result.warnings)
         if page.order in paired:
-            _attach_ocr(page, paired[page.order], plan, source, out, reader)
+            attach_ocr(page, paired[page.order], plan, source, out.fixity, reader)
     for page in item.pages:
         if scripts.has_menksoft(page.text):
             page.text = scripts.convert_menksoft(page.text)
@@ -227,42 +273,14 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
             "warning", "Menksoft private-use text was converted to Unicode; the original "
             "bytes are kept in the source", plan.display, None, "menksoft"))
     item.warnings = [str(d) for d in out.diagnostics if d.level == "warning"]
-    for path in sorted(derived_dir(staged).rglob("*")) if derived_dir(staged).exists() else []:
-        if path.is_file():
-            out.fixity.append(FixityRecord(path.relative_to(staged).as_posix(), "derivative",
-                                           path.stat().st_size, file_digest(path)))
+    # the digests the workers computed, in path order (as a walk of derived/ lists them)
+    records = []
+    for order, result in derived.items():
+        base = PurePosixPath(page_derived_dir(staged, order).relative_to(staged).as_posix())
+        records.extend(FixityRecord((base / f.rel).as_posix(), "derivative", f.size, f.sha256)
+                       for f in result.files)
+    out.fixity.extend(sorted(records, key=lambda r: PurePosixPath(r.path).parts))
     return item
-
-
-def _attach_ocr(page: Page, pair: PagePairing, plan: ItemPlan, source: Path,
-                out: Prepared, reader: OcrReader) -> None:
-    from .ocr import align_ocr_to_text
-
-    rel = pair.ocr
-    if not (source / rel).exists():  # an hOCR volume serves many pages: copied once
-        size, digest = write_bytes(plan.read(rel, DEFAULT_MAX_BYTES), source / rel)
-        out.fixity.append(FixityRecord(f"source/{rel}", "ocr", size, digest))
-    ocr = reader.page(plan, pair)  # parsed from the stored copy
-    page.ocr = rel
-    if page.width and ocr.width and (ocr.width != page.width or ocr.height != page.height):
-        _scale_lines(ocr.lines, page.width / ocr.width, page.height / max(1, ocr.height))
-    if not page.text.strip():
-        page.text = ocr.text
-        page.lines = ocr.lines
-    else:
-        page.lines = align_ocr_to_text(page.text, ocr)
-
-
-def _scale_lines(lines, sx: float, sy: float) -> None:
-    from library.models import Box
-
-    def sc(b):
-        return Box(round(b.x * sx), round(b.y * sy), round(b.w * sx), round(b.h * sy)) \
-            if b else None
-    for line in lines:
-        line.box = sc(line.box)
-        for w in line.words:
-            w.box = sc(w.box)
 
 
 # --- publishing (main process) ---------------------------------------------------------------
@@ -363,9 +381,13 @@ def _record(catalog: Catalog, run_id: Optional[int], item_id: Optional[str], lev
             None, "event-lost"))
 
 
-def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
+def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1, dask: Optional[str] = None,
                  progress: Optional[Callable[[Prepared], None]] = None) -> IngestSummary:
-    """Ingest every item of a batch; a bad item fails alone, the others land."""
+    """Ingest every item of a batch; a bad item fails alone, the others land.
+
+    Page derivatives are cut by ``workers`` local processes, or on the Dask cluster at
+    ``dask`` (default: the setting ``dask_scheduler``; ``""`` = local processes)."""
+    dask = settings.dask_scheduler if dask is None else dask
     t0 = time.perf_counter()
     batch = payload_of(Path(batch).resolve())
     collections = read_collections(batch)  # refused before anything is written
@@ -384,24 +406,18 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
             names = [f.name for f in folders]
             dupes = {n for n in names if names.count(n) > 1}
             run_id = catalog.start_run(str(batch))
-            args = [(str(f), str(batch), str(store.root), known) for f in folders]
             status = "failed"
             # readers elsewhere may hold the old version a moment longer than this node's
             retired = Retired(store, 1.0 if store.is_local else 5.0)
             try:
-                for prep in _map(prepare, args, workers):
-                    if prep.item_id in dupes:
-                        prep.status = "failed"
-                        prep.diagnostics.append(Diagnostic(
-                            "error", f"duplicate item id {prep.item_id!r}", prep.item_id))
-                    if prep.item is not None:
-                        # collections.json memberships become facets and manifest partOf
-                        prep.item.collections = list(dict.fromkeys(
-                            prep.item.collections + [c.id for c in collections
-                                                     if prep.item_id in c.items]))
-                    _land(prep, store, catalog, run_id, summary, retired)
-                    if progress:
-                        progress(prep)
+                with open_executor(workers, dask) as executor:
+                    works = (stage(str(f), str(batch), store, known, settings) for f in folders)
+                    for work, results in run_ordered(executor, works):
+                        prep = finish(work.key, results)
+                        _accept(prep, dupes, collections)
+                        _land(prep, store, catalog, run_id, summary, retired)
+                        if progress:
+                            progress(prep)
                 for coll in collections:
                     coll.items = [i for i in coll.items if i in catalog.item_ids()]
                     catalog.put_collection(coll)
@@ -416,6 +432,17 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
                 retired.drain()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _accept(prep: Prepared, dupes: set[str], collections: list) -> None:
+    if prep.item_id in dupes:
+        prep.status = "failed"
+        prep.diagnostics.append(Diagnostic("error", f"duplicate item id {prep.item_id!r}",
+                                           prep.item_id))
+    if prep.item is not None:
+        # collections.json memberships become facets and manifest partOf
+        prep.item.collections = list(dict.fromkeys(
+            prep.item.collections + [c.id for c in collections if prep.item_id in c.items]))
 
 
 def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
@@ -449,19 +476,6 @@ def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
         summary.warnings.setdefault(prep.item_id, []).extend(notes)
     summary.ingested.append(prep.item_id)
     summary.pages += len(prep.item.pages)
-
-
-def _map(fn, args: list[tuple], workers: int):
-    if workers <= 1 or len(args) <= 1:
-        for a in args:
-            yield fn(*a)
-        return
-    # workers end with this process, even when it is killed (library.processes)
-    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
-                             initargs=(os.getpid(),)) as pool:
-        futures = [pool.submit(fn, *a) for a in args]
-        for fut in futures:
-            yield fut.result()
 
 
 def recover(store: Store, catalog: Catalog) -> list[str]:
