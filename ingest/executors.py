@@ -8,8 +8,8 @@ file, never as an exception: the item fails alone, the next run derives it again
 - ``InlineExecutor`` (``--workers 1``): runs each task when it is submitted.
 - ``ProcessExecutor`` (the default, ``--workers N``, 0 = every core): a pool of processes that
   die with the ingest (``library.processes.die_with_parent``). A dead worker breaks the whole
-  pool; the pool is then started again and every task it held is submitted once more, so only a
-  page that kills its worker twice fails its item.
+  pool; the pool is then started again and every task it held runs once more alone, in a process
+  of its own, so only a page that kills its worker fails its item.
 - ``DaskExecutor`` (``--dask ADDRESS`` or the setting ``dask_scheduler``): ``distributed`` is
   imported only then (``pip install -e '.[cluster]'``; workers need Sudur installed too). Jobs
   carry the master's bytes (scattered to a worker, not sent through the scheduler) and results
@@ -127,20 +127,22 @@ class _ProcessTask(Task):
     def __init__(self, executor: ProcessExecutor, job: PageJob) -> None:
         self.executor, self.job = executor, job
         self.future, self.generation = executor._run(job)
-        self.tries = 1
 
     def result(self) -> PageResult:
-        while True:
+        try:
+            return self.future.result()
+        except BrokenProcessPool:
+            self.executor._restart(self.generation)
+        # Which of the pool's tasks killed it is unknown: each one it held runs again alone,
+        # in a process of its own, so only the page that kills its worker fails its item.
+        with ProcessPoolExecutor(max_workers=1, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as alone:
             try:
-                return self.future.result()
+                return alone.submit(derive_page, self.job).result()
             except BrokenProcessPool:
-                self.executor._restart(self.generation)
-                if self.tries >= 2:
-                    return failed_result(self.job, f"{self.job.name}: the worker process "
-                                         "cutting its derivatives died (killed, or out of "
-                                         "memory), twice", "worker-lost")
-                self.future, self.generation = self.executor._run(self.job)
-                self.tries += 1
+                return failed_result(self.job, f"{self.job.name}: the worker process cutting "
+                                     "its derivatives died (killed, or out of memory)",
+                                     "worker-lost")
 
 
 def _remote_derive(job: PageJob, master_data: bytes) -> PageResult:

@@ -58,6 +58,7 @@ class Prepared:
     fixity: list[FixityRecord] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
+    workers: list[str] = field(default_factory=list)  # host:pid of each process that cut pages
 
 
 @dataclass
@@ -229,6 +230,7 @@ def finish(work: Any, results: list[PageResult]) -> Prepared:
     if isinstance(work, Prepared):  # failed or skipped before any page was derived
         return work
     out, plan = work.prep, work.plan
+    out.workers = sorted({r.worker for r in results if r.worker})
     try:
         failures = [r for r in results if not r.ok]
         if failures:
