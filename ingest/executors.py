@@ -105,7 +105,12 @@ class ProcessExecutor(Executor):
 
     def _run(self, job: PageJob) -> tuple[Future, int]:
         pool, generation = self._current()
-        return pool.submit(derive_page, job), generation
+        try:
+            return pool.submit(derive_page, job), generation
+        except BrokenProcessPool:  # broken by a task whose result nobody has asked for yet
+            self._restart(generation)
+            pool, generation = self._current()
+            return pool.submit(derive_page, job), generation
 
     def _restart(self, generation: int) -> None:
         """Replace a broken pool, once for all the tasks it broke."""
