@@ -9,7 +9,7 @@ import hashlib
 import os
 import shutil
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from PIL import Image
@@ -24,6 +24,7 @@ from library.errors import ImageError, LibraryError
 from library.settings import Settings
 from library.store import Store
 
+from cluster_fixtures import s3_endpoint, s3_url  # noqa: F401  (fixtures)
 from crashlib import build_batch, orphans, sudur
 
 
@@ -122,6 +123,30 @@ def test_the_sample_on_dask_matches_the_sample_on_local_processes(
     assert summary.ok, summary.failed
     assert len(workers) > 1
     assert snapshot(Settings.load(tmp_path / "lib")) == snapshot(sample_library)
+
+
+def test_dask_into_an_s3_store_publishes_the_same_objects_and_leaves_no_master_on_workers(
+        tmp_path, dask_address, s3_endpoint, s3_url):
+    from library.storage import open_store
+
+    batch = build_batch(tmp_path / "batch", 2, pages=3, size=(700, 520))
+    local, _ = ingest(batch, tmp_path / "local", workers=2)
+    settings = Settings.load(tmp_path / "s3", store_url=s3_url,
+                             s3_endpoint_url=s3_endpoint.url)
+    remote = ingest_batch(batch, settings, dask=dask_address)
+    assert remote.ingested == local.ingested == ["crash-00", "crash-01"]
+    expected = snapshot(Settings.load(tmp_path / "local"))
+    store = open_store(settings)
+    with Catalog(store.catalog_path, readonly=True) as cat:
+        fixity = [(i, r.path, r.kind, r.size, r.sha256) for i, r in cat.fixity()]
+        versions = {i: cat.version_path(i) for i in cat.item_ids()}
+    assert fixity == expected["fixity"]
+    for item_id, version in versions.items():
+        prefix = f"items/{PurePosixPath(version).name}"
+        objects = {key.removeprefix(prefix + "/"): store.objects.digest(key)
+                   for key in store.objects.listing(prefix)}
+        assert objects == expected["files"][item_id]
+    assert not any((tmp_path / "s3" / "items").rglob("*.png"))  # no master kept on the node
 
 
 def test_a_dask_task_error_names_the_page_file(tmp_path, dask_address):
