@@ -89,7 +89,7 @@ def main(argv=None) -> int:
             print(f"{name}: {times[name]:.1f} s", flush=True)
         for n in (1, 2):
             with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                              host="127.0.0.1", dashboard_address=None) as cluster:
+                              host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
                 name = f"dask {n}"
                 times[name] = min(run(work / "batch", work, name, dask=cluster.scheduler_address)
                                   for _ in range(args.rounds))

@@ -1,4 +1,4 @@
-"""A throwaway Sudur cluster on 127.0.0.1, for trying the "beyond one machine" layout (`make cluster`).
+"""A throwaway Sudur cluster on 127.0.0.1 to try the "beyond one machine" layout (make cluster).
 
     python cluster/run.py [--dir DIR] [--sample] [--s3-port 8333] [--dask-port 8786]
                           [--web-ports 5001,5002]

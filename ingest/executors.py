@@ -14,7 +14,8 @@ file, never as an exception: the item fails alone, the next run derives it again
   imported only then (``pip install -e '.[cluster]'``; workers need Sudur installed too). Jobs
   carry the master's bytes (scattered to a worker, not sent through the scheduler) and results
   carry the derivatives' bytes (ingest/derive.py says why). Dask moves a task off a dead worker
-  by itself; a task that killed several workers comes back failed.
+  by itself; a task whose master was lost with its worker is sent once more; a task that killed
+  several workers comes back failed.
 
 ``run_ordered`` feeds an executor the pages of a stream of items, keeping at most a window of
 tasks in flight (so a remote cluster never holds more than a few masters per worker), staging the
@@ -168,50 +169,75 @@ class DaskExecutor(Executor):
         except (OSError, TimeoutError) as exc:
             raise LibraryError(f"cannot reach the Dask scheduler at {address}: {exc}",
                                hint="start one (`make cluster`) or leave out --dask") from exc
+        try:
+            self.client.wait_for_workers(1, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            self.client.close()
+            raise LibraryError(f"the Dask scheduler at {address} has no workers",
+                               hint="start some (`dask worker ADDRESS`)") from exc
         workers = self.client.scheduler_info().get("workers", {})
         self.slots = max(1, sum(w.get("nthreads", 1) for w in workers.values()))
 
     def describe(self) -> str:
         return f"Dask at {self.address} ({self.slots} threads)"
 
+    def send(self, job: PageJob) -> tuple[Any, Any]:
+        """Scatter the master to one worker (it never passes through the scheduler) and
+        submit the task beside it: (the task's future, the master's)."""
+        scattered = self.client.scatter(Path(job.master).read_bytes(), hash=False)
+        key = f"derive-{job.item_id}-{job.order:04d}-{os.urandom(4).hex()}"
+        return self.client.submit(_remote_derive, job, scattered, pure=False, key=key), scattered
+
     def submit(self, job: PageJob) -> Task:
-        data = Path(job.master).read_bytes()
-        # to one worker directly: a master never passes through the scheduler
-        scattered = self.client.scatter(data, hash=False)
-        future = self.client.submit(_remote_derive, job, scattered, pure=False,
-                                    key=f"derive-{job.item_id}-{job.order:04d}-{os.urandom(4).hex()}")
-        return _DaskTask(job, future, scattered)
+        return _DaskTask(self, job)
 
     def close(self) -> None:
         self.client.close()
 
 
 class _DaskTask(Task):
-    def __init__(self, job: PageJob, future: Any, scattered: Any) -> None:
-        self.job, self.future, self.scattered = job, future, scattered
+    def __init__(self, executor: DaskExecutor, job: PageJob) -> None:
+        self.executor, self.job = executor, job
+        self.future, self.scattered = executor.send(job)
 
     def result(self) -> PageResult:
         from distributed.scheduler import KilledWorker
 
         job = self.job
-        try:
-            result = self.future.result()
-        except KilledWorker as exc:
-            return failed_result(job, f"{job.name}: the Dask workers cutting its derivatives "
-                                 f"died ({exc})", "worker-lost")
-        except Exception as exc:  # noqa: BLE001 - a lost connection or a worker without
-            # Sudur raises whatever it raises: reported as this page's failure, never swallowed
-            return failed_result(job, f"{job.name}: the Dask task failed: "
-                                 f"{type(exc).__name__}: {exc}", "worker-lost")
-        finally:
-            self.future.release()
-            self.scattered.release()
+        for attempt in (1, 2):
+            try:
+                result = self.future.result()
+                break
+            except KilledWorker as exc:  # Dask tried it on several workers: it kills them
+                self._release()
+                return failed_result(job, f"{job.name}: the Dask workers cutting its "
+                                     f"derivatives died ({exc})", "worker-lost")
+            except Exception as exc:  # noqa: BLE001 - a lost worker (with the master's
+                # bytes), a lost connection, a worker without Sudur: whatever it raises is
+                # this page's failure after one more try, never swallowed
+                self._release()
+                if attempt == 2 or not self._resend():
+                    why = " twice (its worker died or was lost)" if attempt == 2 else ""
+                    return failed_result(job, f"{job.name}: the Dask task failed{why}: "
+                                         f"{type(exc).__name__}: {exc}", "worker-lost")
+        self._release()
         try:
             write_outputs(result, Path(job.out_dir))
         except OSError as exc:
             return failed_result(job, f"{job.name}: cannot write the derivatives: {exc}",
                                  "os-error", result.worker)
         return result
+
+    def _release(self) -> None:
+        self.future.release()
+        self.scattered.release()
+
+    def _resend(self) -> bool:
+        try:
+            self.future, self.scattered = self.executor.send(self.job)
+        except (OSError, TimeoutError):
+            return False
+        return True
 
 
 def open_executor(workers: int = 1, dask: str = "") -> Executor:

@@ -9,6 +9,7 @@ import hashlib
 import os
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -35,7 +36,7 @@ def dask_address():
 
     t0 = time.monotonic()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+                      dashboard_address="127.0.0.1:0") as cluster:
         assert time.monotonic() - t0 < 30, "the Dask cluster took too long to start"
         yield cluster.scheduler_address
 
@@ -219,3 +220,28 @@ def test_a_worker_that_dies_fails_its_item_alone_and_a_rerun_resumes(tmp_path, m
     again, _ = ingest(batch, tmp_path / "lib", workers=2)
     assert again.ingested == ["crash-02"]
     shutil.rmtree(tmp_path / "batch")
+
+
+def _derive_or_die(job, master_data):
+    """A Dask task that kills its worker on the page ``0002.png`` of ``crash-01``."""
+    from ingest.derive import derive_page
+
+    if job.item_id == "crash-01" and job.name.endswith("0002.png"):
+        os._exit(9)
+    return derive_page(replace(job, master_data=master_data))
+
+
+def test_a_dask_worker_that_dies_fails_its_item_alone_and_a_rerun_resumes(
+        tmp_path, dask_address, monkeypatch):
+    from ingest import executors
+
+    batch = build_batch(tmp_path / "batch", 3, pages=3)
+    monkeypatch.setattr(executors, "_remote_derive", _derive_or_die)
+    summary, _ = ingest(batch, tmp_path / "lib", dask=dask_address)
+    assert summary.ingested == ["crash-00", "crash-02"], summary.failed
+    [error] = summary.failed["crash-01"]
+    assert "images/0002.png" in str(error) and "died" in str(error)
+    assert orphans(tmp_path / "lib") == []
+    monkeypatch.undo()
+    again, _ = ingest(batch, tmp_path / "lib", dask=dask_address)
+    assert again.ingested == ["crash-01"]
