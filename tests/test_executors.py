@@ -23,7 +23,7 @@ from ingest.pipeline import ingest_batch
 from library import imaging
 from library.errors import ImageError, LibraryError
 from library.settings import Settings
-from library.store import Store
+from library.store import Store, derived_dir
 
 from cluster_fixtures import s3_endpoint, s3_url  # noqa: F401  (fixtures)
 from crashlib import build_batch, orphans, sudur
@@ -53,8 +53,10 @@ def snapshot(settings: Settings) -> dict:
     files = {}
     for item_id, version in versions.items():
         folder = store.version_dir(version)
+        # files directly in derived/ are caches the viewer writes later (the manifest)
         files[item_id] = {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes())
-                          .hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+                          .hexdigest() for p in sorted(folder.rglob("*"))
+                          if p.is_file() and p.parent != derived_dir(folder)}
     return {"items": items, "fixity": fixity, "files": files}
 
 
