@@ -63,8 +63,10 @@ def _cpu_of(address: str) -> float:
     from distributed import Client
 
     with Client(address, set_as_default=False) as client:
-        return (sum(client.run(time.process_time).values())
-                + client.run_on_scheduler(time.process_time))
+        workers = sum(client.run(time.process_time).values())
+        if client.run_on_scheduler(os.getpid) == os.getpid():
+            return workers  # a LocalCluster's scheduler runs here: RUSAGE_SELF counts it
+        return workers + client.run_on_scheduler(time.process_time)
 
 
 def run(batch: Path, work: Path, name: str, **kw) -> tuple[float, float]:
