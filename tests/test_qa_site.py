@@ -23,7 +23,7 @@ def client(library):
     return create_app({"SUDUR_SETTINGS": library, "TESTING": True}).test_client()
 
 
-@pytest.mark.parametrize("url", ["/items/cbeta?lang=en", "/items/cbeta/read?page=0848c&lang=en"])
+@pytest.mark.parametrize("url", ["/items/cbeta", "/items/cbeta/read?page=0848c"])
 def test_embed_code_of_a_chinese_title_says_it_is_chinese(client, url):
     page = client.get(url).get_data(as_text=True)
     assert '<html lang="en"' in page
@@ -33,3 +33,59 @@ def test_embed_code_of_a_chinese_title_says_it_is_chinese(client, url):
     assert lang and lang.group(1).startswith("zh"), area.group(0)[:200]
     code = htmllib.unescape(area.group(1))
     assert re.search(r'title="[^"]*[\u4e00-\u9fff][^"]*" lang="zh', code), code
+
+
+# --- downloads ---------------------------------------------------------------------------------
+
+def downloads_client(sample_library, **changes):
+    from test_downloads_http import make_client
+
+    return make_client(sample_library, **changes)
+
+
+@pytest.mark.parametrize("pages, count, name", [("2b-4a", None, None), ("1b-2b", 3, "2-4"),
+                                                ("2b", 1, "4-4"), ("1b–2a", 2, "2-3")])
+def test_a_pdf_range_may_name_the_leaves_as_the_reader_does(sample_library, pages, count, name):
+    pypdf = pytest.importorskip("pypdf")
+    import io
+
+    client = downloads_client(sample_library)
+    resp = client.get(f"/items/kangyur-vol-1/download.pdf?pages={pages}&size=1000")
+    if count is None:  # kangyur-vol-1 has leaves 1a-3b: 4a is not one of them
+        assert resp.status_code == 400, resp.status_code
+        assert "2b-4a" in resp.get_data(as_text=True)
+        return
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert f"kangyur-vol-1-{name}-1000.pdf" in resp.headers["Content-Disposition"]
+    assert len(pypdf.PdfReader(io.BytesIO(resp.data)).pages) == count
+
+
+def test_a_zip_range_may_name_the_leaves_too(sample_library):
+    import io
+    import zipfile
+
+    resp = downloads_client(sample_library).get("/items/kangyur-vol-1/download.zip"
+                                                "?pages=2a-2b&size=1000")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    names = zipfile.ZipFile(io.BytesIO(resp.data)).namelist()
+    assert sum(n.endswith(".jpg") for n in names) == 2, names
+
+
+@pytest.mark.parametrize("lang, unit, size", [("en", "pages", "1000"), ("zh-Hans", "页", "2000"),
+                                              ("mn-Mong", "ᠨᠢᠭᠤᠷ", "max"),
+                                              ("bo", "ཤོག་ངོས", "1000")])
+def test_the_pdf_progress_says_what_it_counts(sample_library, monkeypatch, lang, unit, size):
+    from test_downloads_http import poll_done, slowed
+
+    slowed(monkeypatch, 0.3)
+    client = downloads_client(sample_library, download_wait_seconds=0.0)
+    item = "zh-archive-1" if lang == "bo" else "manchu-memorial-1"  # a PDF not built yet
+    resp = client.get(f"/items/{item}/download.pdf?pages=1-3&size={size}")
+    assert resp.status_code == 303, resp.status_code
+    location = resp.headers["Location"]
+    page = client.get(location, headers={"Accept-Language": lang}).get_data(as_text=True)
+    count = re.search(r'<p class="job-count">(.*?)</p>', page, re.S).group(1)
+    shown = re.sub(r"<[^>]+>", "", count)
+    assert unit in shown and "3" in shown, shown
+    assert '<span class="job-done">' in count and '<span class="job-total">3</span>' in count
+    poll_done(client, location)
