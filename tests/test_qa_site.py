@@ -89,3 +89,27 @@ def test_the_pdf_progress_says_what_it_counts(sample_library, monkeypatch, lang,
     assert unit in shown and "3" in shown, shown
     assert '<span class="job-done">' in count and '<span class="job-total">3</span>' in count
     poll_done(client, location)
+
+
+# --- citations ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("written, year", [("乾隆三十六年五月初十日 (1771)", 1771),
+                                           ("18th century, after the Beijing xylograph", 1700),
+                                           ("1850", 1850), ("Qing dynasty", None)])
+def test_bibtex_year_is_a_number_and_the_date_as_written_is_kept(written, year):
+    from library import citation_formats as forms
+    from library.citation import Citation
+    from library.models import Item
+
+    item = Item(id="d", titles={"en": "D"}, date_text=written, date_from=year,
+                date_to=None if year is None or year == 1850 else year + 99)
+    bib = forms.bibtex(Citation.of(item, "https://lib.example"))
+    fields = dict(re.findall(r"^  (\w+) = \{(.*)\},?$", bib, re.M))
+    # a biblatex entry: the date is biblatex's date (biber would drop a year beside it, and a
+    # year that is not a number breaks sorting); the date as written goes to the note
+    assert "year" not in fields, fields
+    assert re.fullmatch(r"-?\d{1,4}(/-?\d{1,4})?", fields.get("date", "0")), fields
+    if year is not None:
+        assert fields["date"].split("/")[0] == str(year)
+    if written != str(year):
+        assert written in fields["note"], fields
