@@ -113,3 +113,12 @@ def test_bibtex_year_is_a_number_and_the_date_as_written_is_kept(written, year):
         assert fields["date"].split("/")[0] == str(year)
     if written != str(year):
         assert written in fields["note"], fields
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_a_refused_pdf_says_what_to_ask_for_instead(sample_library, accept):
+    client = downloads_client(sample_library, pdf_max_pages=2)
+    resp = client.get("/items/kangyur-vol-1/download.pdf?pages=1-3", headers={"Accept": accept})
+    assert resp.status_code == 400
+    text = resp.get_data(as_text=True)
+    assert "3 pages" in text and "pages=1-2" in text, text[-1500:]
