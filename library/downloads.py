@@ -31,7 +31,7 @@ from typing import Callable, Optional, Sequence
 from . import imaging
 from .errors import BadRequestError, LibraryError
 from .models import Page
-from .pdf import PdfPage, pictures, write_pdf
+from .pdf import BLANK_PAGE, PdfPage, pictures, write_pdf
 from .pdf_text import placements
 from .store import Store, page_derived_dir
 
@@ -126,6 +126,9 @@ def pdf_pages(pages: Sequence[Page], store: Store, version: str,
                                    hint="`sudur verify --repair` cuts it again") from None
             pics = pictures(folder, derivs, width)
             width_px, height_px = derivs.width, derivs.height  # as oriented at ingest
+        elif not (width_px and height_px):
+            # a text-only page is a blank sheet: its text layer goes down that sheet
+            width_px, height_px = BLANK_PAGE
         out.append(PdfPage(page.label, width_px, height_px, pics,
                            placements(page, width_px, height_px)))
     return out

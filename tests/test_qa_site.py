@@ -122,3 +122,21 @@ def test_a_refused_pdf_says_what_to_ask_for_instead(sample_library, accept):
     assert resp.status_code == 400
     text = resp.get_data(as_text=True)
     assert "3 pages" in text and "pages=1-2" in text, text[-1500:]
+
+
+def test_the_pdf_of_a_text_only_item_has_its_text(library):
+    """A TEI without images (CBETA, 84000, a hand-made edition): its PDF's pages are blank
+    paper, and their text layer was empty too; now the transcription can be found in it."""
+    pypdf = pytest.importorskip("pypdf")
+    import io
+
+    from test_downloads_http import make_client, squash
+
+    client = make_client(library)
+    resp = client.get("/items/ed-hand/download.pdf")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    reader = pypdf.PdfReader(io.BytesIO(resp.data))
+    assert len(reader.pages) == 2
+    text = squash(reader.pages[0].extract_text())
+    assert "Thefirstsong" in text and "Thehero" in text, text[:200]
+    assert "Thesecondleaf." in squash(reader.pages[1].extract_text())
