@@ -106,13 +106,17 @@ def _names(people: list[Person]) -> str:
 def bibtex(c: Citation) -> str:
     """A biblatex ``@misc`` entry in UTF-8 (``title`` double-braced, so no style recases it)."""
     others = c.persons("scribe", "encoder", "contributor")
-    note = "; ".join(f"{p.role_words}: {p.name}" for p in others)
+    notes = [f"{p.role_words}: {p.name}" for p in others]
     date = ""
     if c.date_from is not None:
         date = str(c.date_from) if c.date_to in (None, c.date_from) else \
             f"{c.date_from}/{c.date_to}"
     elif date_parts(c.published):
         date = c.published
+    if c.date_text and c.date_text != date:
+        # a date as written ("乾隆三十六年五月初十日", "18th century") is no biblatex date
+        notes.insert(0, f"dated {c.date_text}")
+    note = "; ".join(notes)
     fields: list[tuple[str, str]] = [
         ("author", _names(c.persons("author"))),
         ("editor", _names(c.persons("editor"))),
@@ -120,7 +124,7 @@ def bibtex(c: Citation) -> str:
         ("title", "{" + tex(c.title) + "}"),
         ("titleaddon", "{" + tex(c.title_en) + "}" if c.title_en else ""),
         ("howpublished", "Manuscript" if c.manuscript else ""),
-        ("date", date), ("year", tex(c.date_text)),
+        ("date", date),
         ("publisher", tex(c.publisher)), ("location", tex(c.place)),
         ("library", tex(c.holding)), ("language", tex(c.language)),
         ("pages", tex(c.page_label)), ("note", tex(note)),

@@ -31,7 +31,7 @@ from typing import Callable, Optional, Sequence
 from . import imaging
 from .errors import BadRequestError, LibraryError
 from .models import Page
-from .pdf import PdfPage, pictures, write_pdf
+from .pdf import BLANK_PAGE, PdfPage, pictures, write_pdf
 from .pdf_text import placements
 from .store import Store, page_derived_dir
 
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SIZES = ("1000", "2000", "max")  # widths offered: the narrowest level at least this wide
 DEFAULT_SIZE = "1000"
+RANGE_DASHES = "-\u2013"  # a hyphen, or the en dash a range is printed with
 STALE_SECONDS = 120.0
 HEARTBEAT_SECONDS = 0.5  # at most this often a job's record is rewritten
 POLL_SECONDS = 0.1
@@ -73,22 +74,28 @@ class PdfSpec:
         return f"{self.item}-{self.first}-{self.last}-{self.size}.pdf"
 
 
-def parse_range(raw: Optional[str], first: int, last: int) -> tuple[int, int]:
-    """``pages=`` as (first, last) orders: empty for the whole item, ``5`` or ``3-10``."""
+def parse_range(raw: Optional[str], find: Callable[[str], Optional[int]], first: int,
+                last: int) -> tuple[int, int]:
+    """``pages=`` as (first, last) orders: empty for the whole item, one page or a range of two,
+    each named as the reader names a page (``find``: its order, or its label as written, so
+    ``2b-4a`` as well as ``3-10``). A label with a hyphen in it is read whole first."""
     text = (raw or "").strip()
     if not text:
         return first, last
-    head, sep, tail = text.partition("-")
-    try:
-        lo = int(head.strip())
-        hi = int(tail.strip()) if sep else lo
-    except ValueError:
-        raise BadRequestError(f"pages={text!r}: write a page order or a range, such as 3-10",
-                              hint="pages are counted by order, from the first page, 1") from None
-    if not (first <= lo <= hi <= last):
-        raise BadRequestError(f"pages={text!r}: this item has pages {first} to {last}, and a "
-                              "range goes from the lower to the higher")
-    return lo, hi
+    one = find(text)
+    if one is not None:
+        return one, one
+    for cut in (i for i, ch in enumerate(text) if ch in RANGE_DASHES):
+        lo, hi = find(text[:cut]), find(text[cut + 1:])
+        if lo is None or hi is None:
+            continue
+        if lo > hi:
+            raise BadRequestError(f"pages={text!r}: a range goes from the lower page to the "
+                                  f"higher (this item has pages {first} to {last})")
+        return lo, hi
+    raise BadRequestError(f"pages={text!r}: this item has pages {first} to {last}; write one "
+                          "page or a range, by order (3-10) or by the labels on the leaves "
+                          "(2b-4a)", hint="a range goes from the lower page to the higher")
 
 
 def parse_size(raw: Optional[str]) -> str:
@@ -119,6 +126,9 @@ def pdf_pages(pages: Sequence[Page], store: Store, version: str,
                                    hint="`sudur verify --repair` cuts it again") from None
             pics = pictures(folder, derivs, width)
             width_px, height_px = derivs.width, derivs.height  # as oriented at ingest
+        elif not (width_px and height_px):
+            # a text-only page is a blank sheet: its text layer goes down that sheet
+            width_px, height_px = BLANK_PAGE
         out.append(PdfPage(page.label, width_px, height_px, pics,
                            placements(page, width_px, height_px)))
     return out

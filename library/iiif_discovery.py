@@ -5,6 +5,11 @@ Update and Delete activities whose objects are the items' manifests.
 Pages hold ``PAGE_SIZE`` activities each, oldest first: page 0 holds the earliest and the last
 page the most recent, as the specification orders them, so every page but the last never
 changes. Nothing here does I/O; the viewer serves the documents (viewer/discovery.py).
+
+The specification wants a page to list at least one activity, and the collection a last page.
+A library with nothing published yet has one thing to announce: its top Collection, created
+empty. So an empty log is shown as that one Create (``library_created``); it gives way to the
+items' activities once there are any (page 0 was the last page then, which may change).
 """
 from __future__ import annotations
 
@@ -45,7 +50,7 @@ def collection(base: str, total: int, size: Optional[int] = None) -> dict:
     """The OrderedCollection: how many activities, and its first and last pages."""
     last = page_count(total, size) - 1
     return {"@context": CONTEXT, "id": urls.discovery_url(base), "type": "OrderedCollection",
-            "totalItems": total,
+            "totalItems": total or 1,  # an empty log shows library_created
             "first": _ref(urls.discovery_page_url(base, 0), "OrderedCollectionPage"),
             "last": _ref(urls.discovery_page_url(base, last), "OrderedCollectionPage")}
 
@@ -56,10 +61,17 @@ def activity(base: str, row: ActivityRow) -> dict:
             "endTime": timestamp(row.end_time)}
 
 
+def library_created(base: str, when: float) -> dict:
+    """The activity an empty log shows: the library's top Collection, created at ``when``."""
+    return {"type": "Create", "object": _ref(urls.collection_url(base, "top"), "Collection"),
+            "endTime": timestamp(when)}
+
+
 def page(base: str, number: int, total: int, rows: Iterable[ActivityRow],
-         size: Optional[int] = None) -> Optional[dict]:
+         size: Optional[int] = None, founded: float = 0.0) -> Optional[dict]:
     """The OrderedCollectionPage ``number`` (0-based) of a log of ``total`` activities, whose
-    ``rows`` are given; None when the log has no such page."""
+    ``rows`` are given; None when the log has no such page. An empty log's page 0 lists
+    ``library_created`` at ``founded``."""
     size = size or PAGE_SIZE
     pages = page_count(total, size)
     if not 0 <= number < pages:
@@ -71,5 +83,6 @@ def page(base: str, number: int, total: int, rows: Iterable[ActivityRow],
         doc["prev"] = _ref(urls.discovery_page_url(base, number - 1), "OrderedCollectionPage")
     if number + 1 < pages:
         doc["next"] = _ref(urls.discovery_page_url(base, number + 1), "OrderedCollectionPage")
-    doc["orderedItems"] = [activity(base, r) for r in rows]
+    doc["orderedItems"] = [activity(base, r) for r in rows] if total else \
+        [library_created(base, founded)]
     return doc

@@ -192,14 +192,19 @@ def test_a_library_older_than_the_log_is_backfilled_once(tmp_path):
         assert [a.type for a in cat.activities(3, 10)] == ["Create"]
 
 
-def test_an_empty_library_has_an_empty_first_page(tmp_path):
+def test_an_empty_library_announces_its_top_collection(tmp_path):
+    # The specification: a page lists "at least one item", and the collection has a last page.
     settings = Settings.load(tmp_path / "empty")
     client = create_app({"SUDUR_SETTINGS": settings, "TESTING": True}).test_client()
     coll = _get(client, "/iiif/discovery")
-    assert coll["totalItems"] == 0
-    resp = client.get("/iiif/discovery/page/0")
-    # the one deviation from the spec's "at least one item": there is nothing to list yet
-    assert resp.status_code == 200 and resp.get_json(force=True)["orderedItems"] == []
+    assert coll["totalItems"] == 1 and coll["last"]["id"].endswith("/iiif/discovery/page/0")
+    page = _get(client, "/iiif/discovery/page/0")  # validated: orderedItems has minItems 1
+    (created,) = page["orderedItems"]
+    assert created["type"] == "Create"
+    assert created["object"] == {"id": "http://localhost/iiif/collection/top",
+                                 "type": "Collection"}
+    assert client.get("/iiif/collection/top").status_code == 200
+    assert client.get("/iiif/discovery/page/1").status_code == 404
 
 
 def test_an_old_library_opened_by_several_processes_at_once_is_backfilled_once(tmp_path):

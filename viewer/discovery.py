@@ -7,6 +7,7 @@ The documents are library/iiif_discovery.py's; CORS comes with every /iiif respo
 from __future__ import annotations
 
 import json
+import time
 
 from flask import Blueprint, Response
 
@@ -14,7 +15,7 @@ from library import iiif_discovery as discovery
 from library import urls
 from library.errors import NotFoundError
 
-from .resources import get_catalog, public_base
+from .resources import get_catalog, get_store, public_base
 
 bp = Blueprint("discovery", __name__)
 
@@ -37,5 +38,17 @@ def page(number: int) -> Response:
         raise NotFoundError(f"the activity log has {discovery.page_count(total)} page(s), "
                             f"numbered from 0; not {number}")
     size = discovery.PAGE_SIZE
-    doc = discovery.page(public_base(), number, total, cat.activities(number * size, size))
+    founded = _set_up_at() if not total else 0.0
+    doc = discovery.page(public_base(), number, total, cat.activities(number * size, size),
+                         founded=founded)
     return _json(doc)
+
+
+def _set_up_at() -> float:
+    """When an empty library was set up: its catalogue's last write (nothing has been written
+    since), else its folder's; a library not even on disk yet is being set up now."""
+    store = get_store()
+    for path in (store.catalog_path, store.root):
+        if path.exists():
+            return path.stat().st_mtime
+    return time.time()

@@ -31,6 +31,7 @@ from library.models import Item, Page
 
 from . import i18n
 from .image_cache import MB
+from .pagelist import PageIndex
 from .resources import get_catalog, get_settings, get_store, load_item
 
 bp = Blueprint("downloads", __name__)
@@ -79,11 +80,11 @@ def _spec(item_id: str) -> tuple[Item, PdfSpec]:
     """The item and the PDF a request asks for, once checked against its licence and limits."""
     it = load_item(item_id, with_pages=False)
     item_offer(it).check()
-    rows = get_catalog().page_labels(it.id)
-    if not rows:
+    index = PageIndex.of(it.id)
+    if not index.orders:
         raise NotFoundError(f"item {it.id!r} has no pages")
-    first, last = parse_range(request.values.get("pages"), rows[0][0], rows[-1][0])
-    count = sum(1 for order, _ in rows if first <= order <= last)
+    first, last = parse_range(request.values.get("pages"), index.find, index.first, index.last)
+    count = sum(1 for order in index.orders if first <= order <= last)
     limit = get_settings().pdf_max_pages
     if count > limit:
         raise TooLargeError(f"a PDF of {count} pages is more than this library makes at once "
@@ -203,9 +204,9 @@ def job_page(item: str, job: str):
 def zip_archive(item: str):
     it = load_item(item, with_pages=False)
     item_offer(it).check()
-    rows = get_catalog().page_labels(it.id)
-    first, last = parse_range(request.args.get("pages"), rows[0][0] if rows else 1,
-                              rows[-1][0] if rows else 1)
+    index = PageIndex.of(it.id)
+    first, last = parse_range(request.args.get("pages"), index.find, index.first or 1,
+                              index.last or 1)
     size = parse_size(request.args.get("size") or "max")
     pages = get_catalog().pages(it.id, first, last)
     version = get_catalog().version_path(it.id)

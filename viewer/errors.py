@@ -44,12 +44,13 @@ def _wants_json() -> bool:
     return request.path.startswith((urls.IIIF_PREFIX, urls.API_PREFIX, urls.OEMBED.rule))
 
 
-def _html(status: int, message: str):
+def _html(status: int, message: str, hint: str = ""):
     title, advice = _WORDS.get(status, _WORDS[500 if status >= 500 else 400])
     detail = "" if status >= 500 else message
+    hint = "" if status >= 500 else hint
     try:
         return render_template("error.html", status=status, title=title, advice=advice,
-                               detail=detail)
+                               detail=detail, hint=hint)
     except (TemplateError, LookupError, RuntimeError, ValueError) as exc:
         log.error("the error page could not be rendered: %s", exc)
         return render_template_string(_BARE, status=status, message=escape(detail))
@@ -59,7 +60,7 @@ def _respond(status: int, payload: dict):
     if _wants_json():
         resp = jsonify(payload)
     else:
-        resp = _html(status, payload.get("message", ""))
+        resp = _html(status, payload.get("message", ""), payload.get("hint", ""))
     return resp, status
 
 
@@ -68,6 +69,8 @@ def init_app(app: Flask) -> None:
     def sudur_error(exc: SudurError):
         payload = exc.to_dict()
         payload.pop("file", None)  # server-side paths are not for the public
+        if exc.hint:  # what to ask for instead ("ask for a range, such as pages=1-100")
+            payload["hint"] = exc.hint
         resp, status = _respond(exc.http_status, payload)
         if isinstance(exc, StoreUnavailableError):
             # the object store is down: clients and proxies retry, nothing is cached

@@ -77,6 +77,10 @@ class PageIndex:
         raise NotFoundError(f"item {self.item_id!r} has no page {raw[:40]!r} (neither its "
                             f"order, {self.orders[0]}-{self.orders[-1]}, nor a label as written)")
 
+    def find(self, raw: str) -> Optional[int]:
+        """The page ``raw`` names by ``resolve``'s rule, else None (for a range of two)."""
+        return self._lookup(unicodedata.normalize("NFC", raw.strip()))
+
     def _lookup(self, raw: str) -> Optional[int]:
         """The page ``raw`` (NFC, stripped) names, else None. A number is the order, even where
         a leaf is labelled with another number: page=3 is always the third page, and such a

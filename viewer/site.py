@@ -293,14 +293,24 @@ def record(item: str):
                            embed_code=embed_code(it, index.first or 1, None))
 
 
-def embed_code(item: Item, page: int, region: Optional[tuple[int, int, int, int]]) -> str:
+@dataclasses.dataclass(frozen=True)
+class EmbedCode:
+    """The iframe code of the Embed dialog and the language of the title inside it (the item may
+    have no title in the interface language, and the code must not claim it has)."""
+    code: str
+    lang: str
+
+
+def embed_code(item: Item, page: int, region: Optional[tuple[int, int, int, int]]) -> EmbedCode:
     query = {"page": page}
     if region:
         query["region"] = ",".join(map(str, region))
     src = urls.embed_url(public_base(), item.id, query)
-    _tag, title = i18n.pick(item.titles)
-    return (f'<iframe src="{escape(src)}" width="800" height="600" title="{escape(title)}" '
-            f'style="border:0" allowfullscreen></iframe>')
+    tag, title = i18n.pick(item.titles)
+    lang = f' lang="{escape(tag)}"' if tag else ""
+    return EmbedCode(f'<iframe src="{escape(src)}" width="800" height="600" '
+                     f'title="{escape(title)}"{lang} style="border:0" allowfullscreen></iframe>',
+                     tag)
 
 
 @bp.route(urls.READER.rule)
