@@ -237,10 +237,14 @@ def test_the_cache_forgets_the_least_recently_used_first(tmp_path) -> None:
 
 def test_a_served_pdf_is_kept_and_a_full_cache_evicts(sample_library) -> None:
     client = make_client(sample_library, download_cache_max_mb=0)  # keeps only the newest
+    root = Store(sample_library.library).cache_dir / "downloads"
+    # other tests share the sample library: a PDF they left would be served, not built, and
+    # only a build prunes the cache
+    for old in root.rglob("*.pdf"):
+        old.unlink()
     first = client.get("/items/zh-archive-1/download.pdf?pages=3&size=1000")
     second = client.get("/items/zh-archive-1/download.pdf?pages=2&size=1000")
     assert first.status_code == second.status_code == 200
-    root = Store(sample_library.library).cache_dir / "downloads"
     _, version, _ = pages_of(sample_library, "zh-archive-1")
     spec1 = PdfSpec("zh-archive-1", version, 3, 3, "1000")
     spec2 = PdfSpec("zh-archive-1", version, 2, 2, "1000")
