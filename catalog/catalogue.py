@@ -17,6 +17,7 @@ build on the backend's own methods.
 from __future__ import annotations
 
 import functools
+import getpass
 import inspect
 import logging
 from dataclasses import dataclass
@@ -218,13 +219,19 @@ def translating(driver_error: type[BaseException],
         return call
 
     def decorate(cls):
-        for klass in reversed(cls.__mro__[:-1]):  # the shared methods too, for this class
-            for name, fn in vars(klass).items():
-                if (name == "__init__" or not name.startswith("_")) and inspect.isfunction(fn):
-                    setattr(cls, name, wrap(getattr(cls, name)) if name in vars(cls)
-                            else wrap(fn))
+        names = {name for klass in cls.__mro__[:-1] for name, fn in vars(klass).items()
+                 if (name == "__init__" or not name.startswith("_")) and inspect.isfunction(fn)}
+        for name in names:  # the shared methods too, wrapped for this class alone
+            setattr(cls, name, wrap(getattr(cls, name)))
         return cls
     return decorate
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 # --- the factory -----------------------------------------------------------------------------

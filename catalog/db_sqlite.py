@@ -14,7 +14,6 @@ as a ``CatalogError`` (``catalog.catalogue.translating``).
 """
 from __future__ import annotations
 
-import getpass
 import json
 import socket
 import sqlite3
@@ -26,7 +25,7 @@ from library.errors import CatalogError, NotFoundError
 from library.models import Collection, Item, Page, to_dict
 
 from . import activities, migrations
-from .catalogue import Catalogue, FixityRecord, ItemRow, translating
+from .catalogue import Catalogue, FixityRecord, ItemRow, _user, translating
 from .records import collection_record, item_record, page_record
 
 
@@ -243,9 +242,3 @@ class SQLiteCatalog(Catalogue):
         oldest first (IIIF Change Discovery pages)."""
         return activities.window(self.conn, start, size)
 
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
