@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sqlite3
 import time
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
@@ -22,10 +21,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from catalog import index as cindex
-from catalog.db import Catalog, FixityRecord
+from catalog.catalogue import Catalogue as Catalog, FixityRecord, ingest_lock, open_catalog
 from library import imaging, scripts
 from library.bagit import is_bag, verify_bag
-from library.errors import SudurError
+from library.errors import CatalogError, SudurError
 from library.models import Diagnostic, Item, Page
 from library.processes import die_with_parent
 from library.safe_open import write_bytes
@@ -323,7 +322,7 @@ def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int
     try:
         cindex.update_items(store.index_dir, [prep.item])
         catalog.mark_indexed([prep.item.id])
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, CatalogError) as exc:
         notes.append(Diagnostic("warning", f"ingested, but the search index was not updated "
                                 f"({exc}); the next `sudur ingest` or `sudur reindex` catches "
                                 "up", prep.item_id, None, "index-pending"))
@@ -340,7 +339,7 @@ def _record(catalog: Catalog, run_id: Optional[int], item_id: Optional[str], lev
     """Log an event; on a full disk the event is lost, never the ingest."""
     try:
         catalog.event(run_id, item_id, level, message)
-    except sqlite3.Error as exc:
+    except CatalogError as exc:
         summary.warnings.setdefault(item_id or "", []).append(Diagnostic(
             "warning", f"could not record the event in the catalogue: {exc}", item_id or "",
             None, "event-lost"))
@@ -354,12 +353,12 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
     collections = read_collections(batch)  # refused before anything is written
     store = Store(settings.library)
     summary = IngestSummary()
-    with store.ingest_lock() as lock:
+    with ingest_lock(settings, store) as lock:
         if lock.took_over:
             summary.warnings.setdefault("", []).append(Diagnostic(
                 "warning", lock.took_over, "", None, "lock-taken-over"))
         store.ensure()
-        with Catalog(store.catalog_path) as catalog:
+        with open_catalog(settings) as catalog:
             recover(store, catalog)
             known = {i: catalog.item_row(i).source_hash for i in catalog.item_ids()}
             folders = item_folders(batch)
@@ -390,7 +389,7 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1,
             finally:
                 try:
                     catalog.finish_run(run_id, status)
-                except sqlite3.Error as exc:
+                except CatalogError as exc:
                     summary.warnings.setdefault("", []).append(Diagnostic(
                         "warning", f"could not record the end of the run: {exc}", "", None,
                         "event-lost"))
@@ -418,8 +417,8 @@ def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
         return
     try:
         notes = publish(prep, store, catalog, run_id, retired)
-    except (OSError, sqlite3.Error) as exc:
-        # a full disk while publishing: this item failed and left nothing behind
+    except (OSError, CatalogError) as exc:
+        # a full disk (or a catalogue server gone) while publishing: this item failed and left nothing behind
         summary.failed[prep.item_id] = [Diagnostic("error", f"cannot publish: {exc}",
                                                    prep.item_id, None, "os-error")]
         _record(catalog, run_id, prep.item_id, "error", f"cannot publish: {exc}", summary)

@@ -1,11 +1,11 @@
 """Translate the SudurError hierarchy to HTTP once: JSON under /iiif and /api, HTML elsewhere."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template_string, request
+from flask import Flask, current_app, jsonify, render_template_string, request
 from werkzeug.exceptions import HTTPException
 
 from library import urls
-from library.errors import SudurError
+from library.errors import CatalogUnavailableError, SudurError
 
 _HTML = """<!doctype html><html lang="en"><meta charset="utf-8"><title>{{ status }}</title>
 <main><h1>{{ status }}</h1><p>{{ message }}</p><p><a href="/">Sudur</a></p></main></html>"""
@@ -28,7 +28,13 @@ def init_app(app: Flask) -> None:
     def sudur_error(exc: SudurError):
         payload = exc.to_dict()
         payload.pop("file", None)  # server-side paths are not for the public
-        return _respond(exc.http_status, payload)
+        resp, status = _respond(exc.http_status, payload)
+        if isinstance(exc, CatalogUnavailableError):
+            # the catalogue's server is down: clients and proxies retry, nothing is cached
+            resp = current_app.make_response(resp)
+            resp.headers["Retry-After"] = str(exc.retry_after)
+            resp.cache_control.no_store = True
+        return resp, status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
