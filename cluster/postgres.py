@@ -119,8 +119,9 @@ def stop(folder: Path) -> None:
 
 def restart(folder: Path) -> None:
     """Restart the cluster in ``folder`` (fast: sessions are ended, as in a failover)."""
-    _run([find_bin("pg_ctl"), "-D", str(Path(folder) / "data"), "-m", "fast", "-w",
-          "restart"], "pg_ctl restart")
+    # the log file as on starting: a server writing to our pipe would keep it open for ever
+    _run([find_bin("pg_ctl"), "-D", str(Path(folder) / "data"), "-l", str(Path(folder) / "log"),
+          "-m", "fast", "-w", "restart"], "pg_ctl restart")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
