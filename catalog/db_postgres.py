@@ -344,6 +344,18 @@ def advisory_ingest_lock(url: str, wait: bool = False) -> Iterator[LockInfo]:
             raise _translate(exc) from exc
         yield LockInfo()
     finally:
+        _release(conn)
+
+
+def _release(conn) -> None:
+    """Unlock, then close. Released here, not left to the server: it ends a closed session a
+    moment later, and the next writer (often this same program) must find the lock free."""
+    try:
+        if not conn.closed:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (INGEST_LOCK,))
+    except _psycopg().OperationalError:
+        pass  # the session is gone (a restart): the server freed the lock with it
+    finally:
         conn.close()
 
 

@@ -87,7 +87,10 @@ class Postgres:
             _run([find_bin("initdb"), "-D", str(self.data), "-U", SUPERUSER, "-A", "trust",
                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], "initdb")
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   # fsync off: the data is thrown away, and the OS never loses what the
+                   # server wrote; commits stay synchronous so a stop (even immediate) or a
+                   # restart in a test keeps every committed row, as a real server does
+                   "-c fsync=off -c full_page_writes=off "
                    "-c max_connections=200")
         _run([find_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"),
               "-o", options, "-w", "-t", str(int(START_TIMEOUT)), "start"], "pg_ctl start")

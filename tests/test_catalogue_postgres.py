@@ -128,7 +128,8 @@ def test_the_site_resumes_when_postgres_is_back(tmp_path, own_postgres):
     resp = client.get("/iiif/discovery")
     assert resp.status_code == 503 and resp.headers["Retry-After"]
     own_postgres.start()
-    assert client.get("/iiif/discovery").status_code == 200
+    back = client.get("/iiif/discovery")
+    assert back.status_code == 200, back.data
 
 
 def test_a_restart_during_ingest_fails_that_item_and_a_rerun_resumes(tmp_path, own_postgres,
