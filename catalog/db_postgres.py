@@ -22,12 +22,15 @@ import os
 import socket
 import time
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from library.errors import CatalogError, CatalogUnavailableError, LibraryLockedError, NotFoundError
 from library.models import Collection, Item, Page, to_dict
 from library.processes import LockInfo
+
+if TYPE_CHECKING:
+    from library.models import Work  # the works branch's model
 
 from . import activities, migrations
 from .catalogue import Catalogue, FixityRecord, ItemRow, _user, translating
@@ -276,6 +279,56 @@ class PostgresCatalog(Catalogue):
             except NotFoundError as exc:
                 self._skip(exc)
         return out
+
+    # --- works (issue 15; the SQLite bodies are the works branch's) ---------------------------
+    def put_work(self, work: "Work") -> list[str]:
+        """Insert or replace a work and its volumes; return the items that became or stopped
+        being its volumes (their index documents carry the work, so they are reindexed)."""
+        before = set(self._x("SELECT item_id FROM work_volumes WHERE work_id=%s",
+                             (work.id,)).fetchall())
+        with self.conn.transaction():
+            self._x("INSERT INTO works (id, record, updated) VALUES (%s,%s,%s) ON CONFLICT (id) "
+                    "DO UPDATE SET record=EXCLUDED.record, updated=EXCLUDED.updated",
+                    (work.id, json.dumps(to_dict(work), ensure_ascii=False), time.time()))
+            self._x("DELETE FROM work_volumes WHERE work_id=%s", (work.id,))
+            with self.conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO work_volumes (work_id, ord, item_id, label) "
+                    "VALUES (%s,%s,%s,%s)",
+                    [(work.id, n, v.item, v.label) for n, v in enumerate(work.volumes, start=1)])
+        after = {(v.item,) for v in work.volumes}
+        return sorted(i for (i,) in before ^ after)
+
+    def get_work(self, work_id: str) -> "Work":
+        from .records import work_record
+        r = self._x("SELECT record FROM works WHERE id=%s", (work_id,)).fetchone()
+        if not r:
+            raise NotFoundError(f"no work {work_id!r} in the library")
+        return work_record(work_id, r[0])
+
+    def works(self) -> list["Work"]:
+        """Every work whose record reads, in id order; a bad row is left out."""
+        from .records import work_record
+        out = []
+        for wid, record in self._x("SELECT id, record FROM works ORDER BY id"):
+            try:
+                out.append(work_record(wid, record))
+            except NotFoundError as exc:
+                self._skip(exc)
+        return out
+
+    def work_ids_of(self, item_id: str) -> list[str]:
+        """The works ``item_id`` is a volume of, in id order."""
+        return [r[0] for r in self._x(
+            "SELECT DISTINCT work_id FROM work_volumes WHERE item_id=%s ORDER BY work_id",
+            (item_id,))]
+
+    def work_stamps(self, item_id: str) -> list[tuple[str, float]]:
+        """(work id, when it was written) of each work ``item_id`` is a volume of: what a
+        cached manifest of the volume depends on besides the item's own version."""
+        return [(r[0], r[1]) for r in self._x(
+            "SELECT DISTINCT w.id, w.updated FROM works w JOIN work_volumes v ON v.work_id = w.id"
+            " WHERE v.item_id=%s ORDER BY w.id", (item_id,))]
 
     # --- runs and events ---------------------------------------------------------------------
     def start_run(self, batch: str) -> int:

@@ -143,10 +143,47 @@ CREATE TABLE IF NOT EXISTS activities (
 )
 """
 
+# multi-volume works (issue 15, the works branch): the record, and its volumes in order. A
+# volume names an item without a foreign key: re-ingesting (replacing) a volume keeps its work,
+# and a work may name a volume that has not landed yet.
+_SQLITE_3 = """
+CREATE TABLE IF NOT EXISTS works (
+    id TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS work_volumes (
+    work_id TEXT NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    item_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    PRIMARY KEY (work_id, ord)
+);
+CREATE INDEX IF NOT EXISTS work_volumes_item ON work_volumes (item_id)
+"""
+
+_POSTGRES_3 = """
+CREATE TABLE IF NOT EXISTS works (
+    id TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    updated DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS work_volumes (
+    work_id TEXT NOT NULL REFERENCES works(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    item_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    PRIMARY KEY (work_id, ord)
+);
+CREATE INDEX IF NOT EXISTS work_volumes_item ON work_volumes (item_id)
+"""
+
 STEPS: tuple[Step, ...] = (
     Step(1, "items, pages, collections, fixity, runs, events", _SQLITE_1, _POSTGRES_1),
     # a library of version 1 made after the activity log existed has its table already
     Step(2, "the activity log (IIIF Change Discovery)", activities.SCHEMA, _POSTGRES_2),
+    # a library of version 1 made after the works branch has these tables already
+    Step(3, "multi-volume works and their volumes", _SQLITE_3, _POSTGRES_3),
 )
 LATEST = STEPS[-1].number
 

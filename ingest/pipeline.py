@@ -418,7 +418,8 @@ def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
     try:
         notes = publish(prep, store, catalog, run_id, retired)
     except (OSError, CatalogError) as exc:
-        # a full disk (or a catalogue server gone) while publishing: this item failed and left nothing behind
+        # a full disk (or the catalogue's server gone) while publishing: this item failed and
+        # left nothing behind
         summary.failed[prep.item_id] = [Diagnostic("error", f"cannot publish: {exc}",
                                                    prep.item_id, None, "os-error")]
         _record(catalog, run_id, prep.item_id, "error", f"cannot publish: {exc}", summary)
