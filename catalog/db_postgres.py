@@ -40,6 +40,9 @@ from .records import collection_record, item_record, page_record
 # database, so one key serves every library
 INGEST_LOCK = 0x5375_6475
 _MIGRATED: set[str] = set()  # catalogue URLs this process has brought up to date
+# the connections holding this process's ingest locks: a publication checks them before it
+# commits, so a writer whose lock went with a server restart stops publishing
+_HELD: list = []
 _LAST_ORDER = (1 << 31) - 1  # pages.ord is an INTEGER
 
 
@@ -212,6 +215,7 @@ class PostgresCatalog(Catalogue):
             if run_id is not None:
                 self._event(run_id, item.id, "info", "replaced" if old else "ingested")
             self._activity(item.id, "Update" if old else "Create", now)
+            _check_locks_held()
         return old[0] if old and old[0] != version_path else None
 
     def delete_item(self, item_id: str) -> Optional[str]:
@@ -395,9 +399,24 @@ def advisory_ingest_lock(url: str, wait: bool = False) -> Iterator[LockInfo]:
                 raise LibraryLockedError(_locked_message(conn, url))
         except _psycopg().Error as exc:
             raise _translate(exc) from exc
+        _HELD.append(conn)
         yield LockInfo()
     finally:
+        if conn in _HELD:
+            _HELD.remove(conn)
         _release(conn)
+
+
+def _check_locks_held() -> None:
+    """Raise CatalogUnavailableError if a lock this process took was lost with its session
+    (the server restarted): another writer may hold it now, so nothing more is published."""
+    for conn in _HELD:
+        try:
+            conn.execute("SELECT 1")
+        except _psycopg().Error as exc:
+            raise CatalogUnavailableError(
+                "the ingest lock was lost with its session (the PostgreSQL server restarted?):"
+                " nothing more is published by this run; run it again") from exc
 
 
 def _release(conn) -> None:
