@@ -145,3 +145,22 @@ def test_a_new_library_has_no_catalogue_until_written(tmp_path, new_pg_url):  # 
     with open_catalog(settings) as cat:
         assert cat.item_ids() == []
     assert catalog_exists(settings)
+
+
+def test_a_driver_error_leaves_the_catalogue_as_a_catalog_error(tmp_path, pg_url):
+    import sqlite3
+
+    from library.errors import CatalogError
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "catalog.sqlite").write_bytes(b"not a database, " * 64)
+    with pytest.raises(CatalogError, match="SQLite catalogue failed") as info:
+        open_catalog(Settings.load(tmp_path / "lib"))
+    assert isinstance(info.value.__cause__, sqlite3.Error)
+    with open_catalog(Settings.load(tmp_path / "pg", catalog_url=pg_url)) as cat:
+        cat.conn.execute("DROP TABLE pages")
+        with pytest.raises(CatalogError, match="PostgreSQL catalogue failed"):
+            cat.pages("x")
+        cat.conn.execute("DROP TABLE items CASCADE")
+        with pytest.raises(CatalogError):
+            list(cat.items())  # a generator's errors too
