@@ -201,20 +201,23 @@ def _refuse_newer(found: int, where: str) -> None:
 # --- SQLite ----------------------------------------------------------------------------------
 
 def _sqlite_version(conn: sqlite3.Connection) -> int:
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+                        ).fetchone():
+        return 0
     row = conn.execute("SELECT value FROM meta WHERE key=?", (VERSION_KEY,)).fetchone()
     return int(row[0]) if row else 0
 
 
 def migrate_sqlite(conn: sqlite3.Connection, where: str = "") -> list[int]:
     """Bring a SQLite catalogue to ``LATEST``; the numbers of the steps applied."""
-    conn.execute(_META)
-    conn.commit()
     found = _sqlite_version(conn)
     _refuse_newer(found, where)
     if found >= LATEST:
         return []  # the common case, read without taking the write lock
+    # a new catalogue's tables all appear in this one transaction: a reader never finds some
     conn.execute("BEGIN IMMEDIATE")
     try:
+        conn.execute(_META)
         found = _sqlite_version(conn)
         _refuse_newer(found, where)
         done = []
