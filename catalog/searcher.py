@@ -12,7 +12,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage, RamStorage
@@ -56,11 +56,14 @@ class Searcher:
         self.close()
 
 
-def open_library_searcher(store: "Store") -> Searcher:
+def open_library_searcher(store: "Store", *,
+                          holds_items: Optional[Callable[[], bool]] = None) -> Searcher:
     """The searcher of a library. One that holds no item may have no index yet (never
     ingested, or its first batch all failed): it is searched as an empty index. One whose
-    items have no index keeps the error that says to reindex."""
-    if not os.path.lexists(store.index_dir) and not _holds_items(store.catalog_path):
+    items have no index keeps the error that says to reindex. ``holds_items`` asks the
+    catalogue the settings name (default: the SQLite catalogue in the library folder)."""
+    if not os.path.lexists(store.index_dir) and not (
+            holds_items() if holds_items else _holds_items(store.catalog_path)):
         return Searcher(store.index_dir, empty=True)
     return open_searcher(store.index_dir)
 

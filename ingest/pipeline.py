@@ -19,7 +19,6 @@ import hashlib
 import logging
 import os
 import shutil
-import sqlite3
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -27,10 +26,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Optional
 
 from catalog import index as cindex
-from catalog.db import Catalog, FixityRecord
+from catalog.catalogue import Catalogue as Catalog, FixityRecord, ingest_lock, open_catalog
 from library import edition, imaging, scripts
 from library.bagit import is_bag, verify_bag
-from library.errors import SudurError
+from library.errors import CatalogError, SudurError
 from library.models import Diagnostic, Item
 from library.safe_open import write_bytes
 from library.settings import Settings
@@ -113,7 +112,7 @@ def check_batch(batch: Path, settings: Settings, existing_ids: Iterable[str] = (
                 plan.warn("TEI validity not checked: tei_all.rng not found (set "
                           "SUDUR_TEI_SCHEMA to its path)", plan.display, code="no-schema")
         plan.tei_bytes = None  # checked: a batch of big TEI files is not held in memory
-    check_works(groups.works, plans, Store(settings.library).catalog_path)
+    check_works(groups.works, plans, settings)
     return plans
 
 
@@ -325,7 +324,7 @@ def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int
     try:
         cindex.update_items(store.index_dir, [prep.item])
         catalog.mark_indexed([prep.item.id])
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, CatalogError) as exc:
         notes.append(Diagnostic("warning", f"ingested, but the search index was not updated "
                                 f"({exc}); the next `sudur ingest` or `sudur reindex` catches "
                                 "up", prep.item_id, None, "index-pending"))
@@ -342,7 +341,7 @@ def _record(catalog: Catalog, run_id: Optional[int], item_id: Optional[str], lev
     """Log an event; on a full disk the event is lost, never the ingest."""
     try:
         catalog.event(run_id, item_id, level, message)
-    except sqlite3.Error as exc:
+    except CatalogError as exc:
         summary.warnings.setdefault(item_id or "", []).append(Diagnostic(
             "warning", f"could not record the event in the catalogue: {exc}", item_id or "",
             None, "event-lost"))
@@ -361,13 +360,13 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1, dask: Opt
     collections = groups.collections
     store = open_store(settings)
     summary = IngestSummary()
-    with store.ingest_lock() as lock:
+    with ingest_lock(settings, store) as lock:
         if lock.took_over:
             summary.warnings.setdefault("", []).append(Diagnostic(
                 "warning", lock.took_over, "", None, "lock-taken-over"))
         store.ensure()
         store.objects.ensure()
-        with Catalog(store.catalog_path) as catalog:
+        with open_catalog(settings) as catalog:
             recover(store, catalog)
             known = {i: catalog.item_row(i).source_hash for i in catalog.item_ids()}
             folders = item_folders(batch)
@@ -398,7 +397,7 @@ def ingest_batch(batch: Path, settings: Settings, *, workers: int = 1, dask: Opt
             finally:
                 try:
                     catalog.finish_run(run_id, status)
-                except sqlite3.Error as exc:
+                except CatalogError as exc:
                     summary.warnings.setdefault("", []).append(Diagnostic(
                         "warning", f"could not record the end of the run: {exc}", "", None,
                         "event-lost"))
@@ -437,7 +436,7 @@ def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
         return
     try:
         notes = publish(prep, store, catalog, run_id, retired)
-    except (OSError, sqlite3.Error, SudurError) as exc:
+    except (OSError, SudurError) as exc:  # CatalogError is a SudurError
         # a full disk or a lost upload while publishing: this item failed, left nothing the
         # catalogue names, and the next run ingests it again
         why = exc.message if isinstance(exc, SudurError) else str(exc)

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from catalog import index as cindex
-from catalog.db import Catalog
+from catalog.catalogue import Catalogue as Catalog, catalog_exists, open_catalog
 from library.models import Diagnostic, Item, Work
+from library.settings import Settings
 
 from .batch import ItemPlan
 from .collections_file import NAME
@@ -24,7 +25,7 @@ from .works_file import volume_warnings
 CODE = "work-volume"
 
 
-def check_works(works: list[Work], plans: list[ItemPlan], catalog_path: Optional[Path]) -> None:
+def check_works(works: list[Work], plans: list[ItemPlan], settings: Optional[Settings]) -> None:
     """Add a warning to the plans concerned for each volume or page a work names in vain."""
     if not works:
         return
@@ -36,8 +37,8 @@ def check_works(works: list[Work], plans: list[ItemPlan], catalog_path: Optional
             return [(p.order, p.label) for p in plan.item.pages]
         return None
 
-    if catalog_path is not None and catalog_path.is_file():
-        with Catalog(catalog_path, readonly=True) as cat:
+    if settings is not None and catalog_exists(settings):
+        with open_catalog(settings, readonly=True) as cat:
             known = set(cat.item_ids())
             pages = {v.item: cat.page_labels(v.item) for w in works for v in w.volumes
                      if v.item in known and v.item not in by_id}

@@ -11,7 +11,7 @@ from typing import Optional
 
 import click
 
-from .errors import StoreUnavailableError, SudurError
+from .errors import CatalogUnavailableError, StoreUnavailableError, SudurError
 from .settings import DEFAULT_LIBRARY, Settings
 
 
@@ -23,8 +23,9 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             if exc.hint:
                 click.echo(f"  → {exc.hint}", err=True)
-            # 75 (EX_TEMPFAIL): the store is down; the same command works when it is back
-            ctx.exit(75 if isinstance(exc, StoreUnavailableError) else 2)
+            # 75 (EX_TEMPFAIL): the store or the catalogue's server is down; the same command
+            # works when it is back
+            ctx.exit(75 if isinstance(exc, (StoreUnavailableError, CatalogUnavailableError)) else 2)
 
 
 @click.group(cls=_Group)
@@ -72,14 +73,12 @@ def check(settings: Settings, batch: str, fmt: str, report: Optional[str], stric
     Exit status: 0 no errors (warnings allowed), 1 errors, 3 warnings only with --strict,
     2 the batch could not be read at all.
     """
-    from catalog.db import Catalog
+    from catalog.catalogue import catalog_exists, open_catalog
     from ingest.pipeline import check_batch
-    from .store import Store
 
-    store = Store(settings.library)
     existing: list[str] = []
-    if store.catalog_path.is_file():
-        with Catalog(store.catalog_path, readonly=True) as cat:
+    if catalog_exists(settings):
+        with open_catalog(settings, readonly=True) as cat:
             existing = cat.item_ids()
     plans = check_batch(Path(batch), settings, existing, validate_tei=not no_schema)
     if report:
@@ -158,6 +157,7 @@ def search(settings: Settings, query: str, exact: bool, as_json: bool, limit: in
     """Full-text search in any script or transliteration."""
     from catalog.request import MAX_PAGE_SIZE
     from catalog.search import SearchRequest, search as run
+    from catalog.catalogue import catalog_exists, open_catalog, where
     from catalog.searcher import open_library_searcher
     from .store import Store
 
@@ -165,9 +165,13 @@ def search(settings: Settings, query: str, exact: bool, as_json: bool, limit: in
     req = SearchRequest.create(query, settings, exact=exact, page=page,
                                page_size=min(limit, MAX_PAGE_SIZE),
                                sort="relevance" if relevance else "reading")
-    if not Store(settings.library).catalog_path.is_file():  # a mistyped --library, not 0 hits
-        raise SudurError(f"no library at {settings.library}", hint="check --library")
-    with open_library_searcher(Store(settings.library)) as s:
+    if not catalog_exists(settings):  # a mistyped --library, not 0 hits
+        raise SudurError(f"no library at {where(settings)}", hint="check --library")
+
+    def holds_items() -> bool:
+        with open_catalog(settings, readonly=True) as cat:
+            return bool(cat.item_ids())
+    with open_library_searcher(Store(settings.library), holds_items=holds_items) as s:
         result = run(s, req)
     if as_json:
         data = result.to_json()
@@ -211,14 +215,16 @@ def serve(settings: Settings, host: str, port: int) -> None:
 @click.pass_obj
 def reindex(settings: Settings) -> None:
     """Rebuild the search index from the catalogue."""
-    from catalog.db import Catalog
+    from catalog.catalogue import catalog_exists, ingest_lock, open_catalog, where
     from catalog.index import rebuild
     from .store import Store
 
     store = Store(settings.library)
-    if not store.catalog_path.is_file():
-        raise SudurError(f"no library at {store.root}", hint="run `sudur ingest BATCH` first")
-    with store.ingest_lock() as lock, Catalog(store.catalog_path) as cat:
+    if not catalog_exists(settings):
+        raise SudurError(f"no library at {where(settings)}",
+                         hint="run `sudur ingest BATCH` first")
+    store.root.mkdir(parents=True, exist_ok=True)  # a new node of a shared catalogue
+    with ingest_lock(settings, store) as lock, open_catalog(settings) as cat:
         _echo_took_over(lock)
         n = rebuild(store.index_dir, cat)
     click.echo(f"indexed {n} documents")
@@ -265,20 +271,20 @@ def verify(settings: Settings, quick: bool, repair: bool) -> None:
     """Check that the catalogue, the files and the index agree, and re-read every master and
     derivative to compare its SHA-256 (exit 1 on any problem left)."""
     from catalog.consistency import check_files, check_library, repair as fix
-    from catalog.db import Catalog
+    from catalog.catalogue import catalog_exists, ingest_lock, open_catalog, where
     from .storage import open_store
 
     store = open_store(settings)
-    if not store.catalog_path.is_file():
-        raise SudurError(f"no library at {store.root}", hint="check --library")
-    with Catalog(store.catalog_path, readonly=not repair) as cat:
-        with store.ingest_lock() as lock:  # judged with no ingest halfway through
+    if not catalog_exists(settings):
+        raise SudurError(f"no library at {where(settings)}", hint="check --library")
+    with open_catalog(settings, readonly=not repair) as cat:
+        with ingest_lock(settings, store) as lock:  # judged with no ingest halfway through
             _echo_took_over(lock)
             findings = check_library(store, cat)
         checked, damaged = check_files(store, cat, checksums=not quick)
         findings += damaged
         if repair and findings:
-            with store.ingest_lock() as lock:
+            with ingest_lock(settings, store) as lock:
                 _echo_took_over(lock)
                 for line in fix(store, cat, findings, tile_size=settings.tile_size,
                                 thumb_width=settings.thumb_width):
@@ -308,12 +314,12 @@ def _echo_took_over(lock) -> None:
 @click.pass_obj
 def export(settings: Settings, item: str, bag: str) -> None:
     """Write an item back out as a BagIt bag: TEI, masters and catalogue record."""
-    from catalog.db import Catalog
+    from catalog.catalogue import open_catalog
     from catalog.fixity import export_bag
     from .storage import open_store
 
     store = open_store(settings)
-    with Catalog(store.catalog_path, readonly=True) as cat:
+    with open_catalog(settings, readonly=True) as cat:
         out = export_bag(store, cat, item, Path(bag))
     click.echo(f"wrote {out}")
 

@@ -114,6 +114,24 @@ class StoreUnavailableError(LibraryError):
     hint = "the object store is unreachable; the request or ingest can be retried when it is back"
 
 
+class CatalogError(LibraryError):
+    """The catalogue refused or failed an operation (a full disk, a broken file, a constraint).
+    Raised by every catalogue backend alike (SQLite, PostgreSQL), so code outside ``catalog/``
+    never sees a driver's own errors."""
+
+    hint = "check the catalogue named above (`sudur verify` reports what it finds)"
+
+
+class CatalogUnavailableError(CatalogError):
+    """The catalogue's server cannot be reached (PostgreSQL down, restarting or refusing
+    connections): try again later; nothing was half-written."""
+
+    http_status = 503
+    retry_after = 10  # seconds, sent as Retry-After
+    hint = ("the catalogue's PostgreSQL server is unreachable: start it (or check catalog_url),"
+            " then run the same command again")
+
+
 # --- requests --------------------------------------------------------------------------------
 
 class NotFoundError(SudurError):

@@ -66,11 +66,17 @@ class Settings:
     pdf_max_mb: float = 400.0
     download_cache_max_mb: int = 4096  # built PDFs kept in LIB/cache/downloads (LRU)
     download_wait_seconds: float = 5.0  # a PDF request waits this long before showing progress
+    # Beyond one machine (DESIGN.md): empty = SQLite in the library folder;
+    # postgresql://USER@HOST:PORT/DB = a PostgreSQL catalogue shared by every node
+    catalog_url: str = ""
 
     def __post_init__(self) -> None:
         if self.download_policy not in DOWNLOAD_POLICIES:
             raise SettingsError(f"download_policy must be one of {', '.join(DOWNLOAD_POLICIES)},"
                                 f" not {self.download_policy!r}")
+        if self.catalog_url and not self.catalog_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError(f"catalog_url must be empty (SQLite in the library folder) or "
+                                f"postgresql://USER@HOST:PORT/DB, not {self.catalog_url!r}")
 
     @classmethod
     def load(cls, library: Optional[str | os.PathLike] = None, **overrides) -> "Settings":

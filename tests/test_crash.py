@@ -47,8 +47,8 @@ class Poller(threading.Thread):
                 n, problems = visible_items_complete(self.lib)
             except Exception as exc:  # noqa: BLE001 - recorded and asserted on, never ignored
                 import sqlite3
-                if isinstance(exc, sqlite3.OperationalError):
-                    continue  # the catalogue file being created under us
+                if isinstance(exc.__cause__, sqlite3.OperationalError):
+                    continue  # the catalogue file being created under us (a CatalogError)
                 self.problems.append(f"reader failed: {exc!r}")
                 return
             self.looks += 1

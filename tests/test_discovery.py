@@ -179,6 +179,7 @@ def test_a_library_older_than_the_log_is_backfilled_once(tmp_path):
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE activities")
     conn.execute("DELETE FROM meta WHERE key='activities_backfilled'")
+    conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")  # before the log
     conn.execute("UPDATE items SET updated = created + 60 WHERE id='y'")
     conn.commit()
     conn.close()

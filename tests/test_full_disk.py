@@ -13,7 +13,6 @@ import hashlib
 import os
 import resource
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -21,8 +20,10 @@ import pytest
 from PIL import Image
 
 from crashlib import SUDUR, build_batch, clean_env, fast_tmp, library_state, orphans, sudur
+from catalog.db import Catalog
 from ingest import pipeline
 from ingest.pipeline import ingest_batch
+from library.errors import CatalogError
 from library.settings import Settings
 
 QUERIES = ("common", "mark00", "mark01")
@@ -80,13 +81,13 @@ def _failing(stage: str, monkeypatch, victim: str) -> None:
             return real_pub(self, staged)
         monkeypatch.setattr(pipeline.Store, "publish", publish)
     elif stage == "catalogue":
-        real_put = pipeline.Catalog.put_item
+        real_put = Catalog.put_item
 
         def put_item(self, item, **kw):
             if item.id.startswith(victim):
-                raise sqlite3.OperationalError("database or disk is full")
+                raise CatalogError("the SQLite catalogue failed: database or disk is full")
             return real_put(self, item, **kw)
-        monkeypatch.setattr(pipeline.Catalog, "put_item", put_item)
+        monkeypatch.setattr(Catalog, "put_item", put_item)
     else:
         raise AssertionError(stage)
 

@@ -9,7 +9,7 @@ from typing import Optional
 from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from catalog.db import Catalog, ItemRow
+from catalog.catalogue import Catalogue, ItemRow, open_catalog
 from library.errors import NotFoundError
 from library.models import Item, is_item_id
 from library.settings import Settings
@@ -47,12 +47,12 @@ def get_store() -> Store:
     return open_store(get_settings())
 
 
-def get_catalog() -> Catalog:
+def get_catalog() -> Catalogue:
     if "catalog" not in g:
-        path = get_store().catalog_path
         # Before the first ingest there is no catalogue: serve an empty library, and write
-        # nothing into a folder that may not even exist yet.
-        g.catalog = Catalog(path if path.is_file() else ":memory:")
+        # nothing into a folder that may not even exist yet. A PostgreSQL catalogue is
+        # connected to afresh for each request: a node resumes when the server is back.
+        g.catalog = open_catalog(get_settings(), empty_if_missing=True)
     return g.catalog
 
 
@@ -90,7 +90,8 @@ def get_searcher():
     """A Whoosh-backed searcher from catalog.search, opened once per request."""
     if "searcher" not in g:
         from catalog.searcher import open_library_searcher
-        g.searcher = open_library_searcher(get_store())
+        g.searcher = open_library_searcher(get_store(),
+                                           holds_items=lambda: bool(get_catalog().item_ids()))
     return g.searcher
 
 

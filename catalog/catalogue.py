@@ -1,0 +1,287 @@
+"""The catalogue interface: what every backend offers, and the one way callers open one.
+
+``open_catalog(settings)`` gives the SQLite catalogue in the library folder (the default: the
+demo needs no server) or, with ``catalog_url = postgresql://…``, the PostgreSQL one
+(``catalog.db_postgres``, psycopg 3, imported only then). ``ingest_lock`` is the single-writer
+lock that goes with it: the library folder's file lock, or a PostgreSQL advisory lock that the
+server frees when the holder's session ends, however it ends.
+
+Backends raise only ``CatalogError`` (``CatalogUnavailableError`` when the server cannot be
+reached): ``translating`` wraps a backend class's public methods so that its driver's errors
+never leave ``catalog/``.
+
+The methods defined here are shared by both backends: they send only parameter-free SQL of the
+common dialect through ``self.conn.execute`` (sqlite3 and psycopg connections both have it) and
+build on the backend's own methods.
+"""
+from __future__ import annotations
+
+import functools
+import getpass
+import inspect
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, ContextManager, Iterable, Iterator, Optional
+
+from library.errors import CatalogError, NotFoundError
+from library.models import Collection, Item, Page
+from library.processes import LockInfo
+from library.settings import Settings
+
+from . import activities
+
+if TYPE_CHECKING:
+    from library.store import Store
+
+log = logging.getLogger(__name__)
+_LOGGED: set[tuple[str, str]] = set()  # (catalogue, message): each bad row is logged once
+# (catalogue, item id, updated) -> whether the item's record reads; rows change only with
+# ``updated``, so a listing re-reads only the records written since it last looked
+_READABLE: dict[tuple[str, str, float], bool] = {}
+_MAX_MEMO = 200_000
+
+
+@dataclass
+class FixityRecord:
+    path: str  # relative to the item version folder
+    kind: str  # tei, master, derivative, ocr
+    size: int
+    sha256: str
+
+
+@dataclass
+class ItemRow:
+    id: str
+    version_path: str
+    source_hash: str
+    indexed: bool
+    updated: float
+
+
+class Catalogue:
+    """A connection to the catalogue. Use as a context manager or call ``close``.
+
+    A backend sets ``path`` (what log lines name) and ``conn``, and implements every method
+    that raises NotImplementedError here."""
+
+    path: object
+    conn: object
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Catalogue":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- items -------------------------------------------------------------------------------
+    def _skip(self, exc: NotFoundError) -> None:
+        """Log a row left out of a listing, once per process."""
+        key = (str(self.path), exc.message)
+        if key not in _LOGGED:
+            _LOGGED.add(key)
+            log.warning("%s: %s; left out (re-ingest it, or delete the row)", self.path,
+                        exc.message)
+
+    def item_ids(self) -> list[str]:
+        """The ids of the items whose record reads, in id order; a bad row is left out."""
+        out = []
+        rows = self.conn.execute("SELECT id, updated FROM items ORDER BY id").fetchall()
+        if len(_READABLE) > _MAX_MEMO:
+            _READABLE.clear()
+        for item_id, updated in rows:
+            key = (str(self.path), item_id, updated)
+            if key not in _READABLE:
+                try:
+                    self.get_item(item_id, with_pages=False)
+                    _READABLE[key] = True
+                except NotFoundError as exc:
+                    self._skip(exc)
+                    _READABLE[key] = False
+            if _READABLE[key]:
+                out.append(item_id)
+        return out
+
+    def items(self, ids: Optional[Iterable[str]] = None, *,
+              with_pages: bool = False) -> Iterator[Item]:
+        """Every item (or those of ``ids``) whose record reads; a bad row is left out."""
+        wanted = self.conn.execute("SELECT id FROM items ORDER BY id").fetchall() \
+            if ids is None else [(i,) for i in ids]
+        for (item_id,) in wanted:
+            try:
+                item = self.get_item(item_id, with_pages=with_pages)
+            except NotFoundError as exc:
+                self._skip(exc)
+                continue
+            yield item
+
+    def version_path(self, item_id: str) -> str:
+        row = self.item_row(item_id)
+        if not row:
+            raise NotFoundError(f"no item {item_id!r} in the library")
+        return row.version_path
+
+    def live_versions(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT version_path FROM items")]
+
+    def item_row(self, item_id: str) -> Optional[ItemRow]:
+        raise NotImplementedError
+
+    def get_item(self, item_id: str, *, with_pages: bool = True) -> Item:
+        raise NotImplementedError
+
+    def pages(self, item_id: str, first: int = 0, last: Optional[int] = None) -> list[Page]:
+        raise NotImplementedError
+
+    def page_labels(self, item_id: str) -> list[tuple[int, str]]:
+        raise NotImplementedError
+
+    def get_page(self, item_id: str, order: int) -> Page:
+        raise NotImplementedError
+
+    def put_item(self, item: Item, *, version_path: str, source_hash: str,
+                 fixity: Iterable[FixityRecord], run_id: Optional[int] = None) -> Optional[str]:
+        raise NotImplementedError
+
+    def delete_item(self, item_id: str) -> Optional[str]:
+        raise NotImplementedError
+
+    def mark_indexed(self, item_ids: Iterable[str], value: bool = True) -> None:
+        raise NotImplementedError
+
+    def unindexed(self) -> list[str]:
+        raise NotImplementedError
+
+    def fixity(self, item_id: Optional[str] = None) -> list[tuple[str, FixityRecord]]:
+        raise NotImplementedError
+
+    # --- collections -------------------------------------------------------------------------
+    def put_collection(self, coll: Collection) -> None:
+        raise NotImplementedError
+
+    def get_collection(self, cid: str, *, missing_ok: bool = False) -> Optional[Collection]:
+        raise NotImplementedError
+
+    def collections(self) -> list[Collection]:
+        raise NotImplementedError
+
+    # --- runs and events ---------------------------------------------------------------------
+    def start_run(self, batch: str) -> int:
+        raise NotImplementedError
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        raise NotImplementedError
+
+    def event(self, run_id: Optional[int], item_id: Optional[str], level: str,
+              message: str) -> None:
+        raise NotImplementedError
+
+    def events(self, item_id: Optional[str] = None) -> list[dict]:
+        raise NotImplementedError
+
+    # --- consistency and activities ----------------------------------------------------------
+    def page_count(self, item_id: str) -> int:
+        raise NotImplementedError
+
+    def forget_source_hash(self, item_id: str) -> bool:
+        raise NotImplementedError
+
+    def activity_count(self) -> int:
+        return activities.count(self.conn)
+
+    def activities(self, start: int, size: int) -> list[activities.Activity]:
+        raise NotImplementedError
+
+
+def translating(driver_error: type[BaseException],
+                translate: Callable[[BaseException], CatalogError]):
+    """A class decorator: the class's public methods (and ``__init__``) raise
+    ``translate(exc)`` for a ``driver_error``, chained to it."""
+    def wrap(fn):
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def gen(*args, **kwargs):
+                try:
+                    yield from fn(*args, **kwargs)
+                except driver_error as exc:
+                    raise translate(exc) from exc
+            return gen
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except driver_error as exc:
+                raise translate(exc) from exc
+        return call
+
+    def decorate(cls):
+        names = {name for klass in cls.__mro__[:-1] for name, fn in vars(klass).items()
+                 if (name == "__init__" or not name.startswith("_")) and inspect.isfunction(fn)}
+        for name in names:  # the shared methods too, wrapped for this class alone
+            setattr(cls, name, wrap(getattr(cls, name)))
+        return cls
+    return decorate
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+# --- the factory -----------------------------------------------------------------------------
+
+def is_postgres(settings: Settings) -> bool:
+    return bool(settings.catalog_url)
+
+
+def sqlite_path(settings: Settings) -> Path:
+    from library.store import Store
+    return Store(settings.library).catalog_path
+
+
+def open_catalog(settings: Settings, *, readonly: bool = False,
+                 empty_if_missing: bool = False) -> Catalogue:
+    """The catalogue the settings name. With ``empty_if_missing``, a library folder that has
+    no SQLite catalogue yet reads as an empty one, and nothing is written into the folder."""
+    if is_postgres(settings):
+        from .db_postgres import PostgresCatalog
+        return PostgresCatalog(settings.catalog_url, readonly=readonly)
+    from .db_sqlite import SQLiteCatalog
+    path = sqlite_path(settings)
+    if empty_if_missing and not path.is_file():
+        return SQLiteCatalog(":memory:")
+    return SQLiteCatalog(path, readonly=readonly)
+
+
+def catalog_exists(settings: Settings) -> bool:
+    """Whether the library has a catalogue to read: the SQLite file is there, or (PostgreSQL)
+    the server answers and the schema is in place."""
+    if is_postgres(settings):
+        from .db_postgres import schema_version
+        return schema_version(settings.catalog_url) > 0
+    return sqlite_path(settings).is_file()
+
+
+def where(settings: Settings) -> str:
+    """The catalogue as messages name it (never with a password)."""
+    if is_postgres(settings):
+        from .db_postgres import redacted
+        return redacted(settings.catalog_url)
+    return str(sqlite_path(settings))
+
+
+def ingest_lock(settings: Settings, store: "Store",
+                wait: bool = False) -> ContextManager[LockInfo]:
+    """The one-writer lock of the library: the folder's file lock with SQLite, a PostgreSQL
+    advisory lock (freed by the server when the holder's session ends) with PostgreSQL."""
+    if is_postgres(settings):
+        from .db_postgres import advisory_ingest_lock
+        return advisory_ingest_lock(settings.catalog_url, wait=wait)
+    return store.ingest_lock(wait=wait)
+

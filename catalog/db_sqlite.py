@@ -1,0 +1,307 @@
+"""The SQLite catalogue (the default): one file in the library folder, ``catalog.sqlite``.
+
+It is authoritative: the Whoosh index and every derived file can be rebuilt from it and the
+item versions it points at. Records are stored as JSON of the model dataclasses, with the
+columns needed for lookups beside them. WAL mode lets the server read while an ingest writes.
+The schema is brought up to date on opening (``catalog.migrations``); a read-only opening
+changes nothing.
+
+Rows are read through ``catalog.records``: a row that does not read as its record is, to the
+readers that list many (``item_ids``, ``items``, ``pages``, ``collections``), logged once and
+left out, so that one bad row never fails a page listing the library, an ingest or a reindex;
+to the readers of one record it is a NotFoundError saying why. Every ``sqlite3.Error`` leaves
+as a ``CatalogError`` (``catalog.catalogue.translating``).
+"""
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import time
+from pathlib import Path
+from typing import Iterable, Optional
+
+from library.errors import CatalogError, NotFoundError
+from library.models import Collection, Item, Page, Work, to_dict
+
+from . import activities, migrations
+from .catalogue import Catalogue, FixityRecord, ItemRow, _user, translating
+from .records import collection_record, item_record, page_record, work_record
+
+
+def _translate(exc: BaseException) -> CatalogError:
+    return CatalogError(f"the SQLite catalogue failed: {exc}")
+
+
+@translating(sqlite3.Error, _translate)
+class SQLiteCatalog(Catalogue):
+    """The SQLite catalogue. Use as a context manager or call ``close``."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            uri = f"file:{self.path}?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            migrations.migrate_sqlite(self.conn, str(self.path))
+            activities.backfill(self.conn)
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA synchronous=FULL")
+
+    # --- items -------------------------------------------------------------------------------
+    def item_row(self, item_id: str) -> Optional[ItemRow]:
+        r = self.conn.execute(
+            "SELECT id, version_path, source_hash, indexed, updated FROM items WHERE id=?",
+            (item_id,)).fetchone()
+        return ItemRow(r[0], r[1], r[2], bool(r[3]), r[4]) if r else None
+
+    def get_item(self, item_id: str, *, with_pages: bool = True) -> Item:
+        r = self.conn.execute("SELECT record FROM items WHERE id=?", (item_id,)).fetchone()
+        if not r:
+            raise NotFoundError(f"no item {item_id!r} in the library")
+        item = item_record(item_id, r[0])
+        item.works = self.work_ids_of(item_id)
+        if with_pages:
+            item.pages = self.pages(item_id)
+        return item
+
+    def pages(self, item_id: str, first: int = 0, last: Optional[int] = None) -> list[Page]:
+        """The pages of an item whose record reads, in order (those with ``first`` <= order <=
+        ``last`` when given); a bad row is left out."""
+        out = []
+        for order, record in self.conn.execute(
+                "SELECT ord, record FROM pages WHERE item_id=? AND ord>=? AND ord<=? ORDER BY ord",
+                (item_id, first, (1 << 62) if last is None else last)):
+            try:
+                out.append(page_record(item_id, order, record))
+            except NotFoundError as exc:
+                self._skip(exc)
+        return out
+
+    def page_labels(self, item_id: str) -> list[tuple[int, str]]:
+        """(order, label as written) of every page of an item, in order, from the lookup
+        columns: a 10,000-page item is listed in milliseconds, without reading its records."""
+        return self.conn.execute("SELECT ord, label FROM pages WHERE item_id=? ORDER BY ord",
+                                 (item_id,)).fetchall()
+
+    def get_page(self, item_id: str, order: int) -> Page:
+        r = self.conn.execute("SELECT record FROM pages WHERE item_id=? AND ord=?",
+                              (item_id, order)).fetchone()
+        if not r:
+            raise NotFoundError(f"no page {order} in item {item_id!r}")
+        return page_record(item_id, order, r[0])
+
+    def put_item(self, item: Item, *, version_path: str, source_hash: str,
+                 fixity: Iterable[FixityRecord], run_id: Optional[int] = None) -> Optional[str]:
+        """Insert or replace an item, its pages and fixity in one transaction.
+
+        Returns the version path it replaced, if any, so the caller can remove it.
+        """
+        now = time.time()
+        record = to_dict(item)
+        pages = record.pop("pages")
+        with self.conn:
+            old = self.conn.execute("SELECT version_path, created FROM items WHERE id=?",
+                                    (item.id,)).fetchone()
+            self.conn.execute("DELETE FROM pages WHERE item_id=?", (item.id,))
+            self.conn.execute("DELETE FROM fixity WHERE item_id=?", (item.id,))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO items (id, version_path, source_hash, record, indexed,"
+                " created, updated) VALUES (?,?,?,?,0,?,?)",
+                (item.id, version_path, source_hash, json.dumps(record, ensure_ascii=False),
+                 old[1] if old else now, now))
+            self.conn.executemany(
+                "INSERT INTO pages (item_id, ord, label, record) VALUES (?,?,?,?)",
+                [(item.id, p["order"], p["label"], json.dumps(p, ensure_ascii=False))
+                 for p in pages])
+            self.conn.executemany(
+                "INSERT INTO fixity (item_id, path, kind, size, sha256) VALUES (?,?,?,?,?)",
+                [(item.id, f.path, f.kind, f.size, f.sha256) for f in fixity])
+            for cid in item.collections:
+                self._add_to_collection(cid, item.id)
+            if run_id is not None:
+                self._event(run_id, item.id, "info",
+                            "replaced" if old else "ingested")
+            activities.record(self.conn, item.id, "Update" if old else "Create", now)
+        return old[0] if old and old[0] != version_path else None
+
+    def delete_item(self, item_id: str) -> Optional[str]:
+        with self.conn:
+            old = self.conn.execute("SELECT version_path FROM items WHERE id=?",
+                                    (item_id,)).fetchone()
+            self.conn.execute("DELETE FROM items WHERE id=?", (item_id,))
+            if old:
+                activities.record(self.conn, item_id, "Delete", time.time())
+        return old[0] if old else None
+
+    def mark_indexed(self, item_ids: Iterable[str], value: bool = True) -> None:
+        with self.conn:
+            self.conn.executemany("UPDATE items SET indexed=? WHERE id=?",
+                                  [(int(value), i) for i in item_ids])
+
+    def unindexed(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM items WHERE indexed=0")]
+
+    def fixity(self, item_id: Optional[str] = None) -> list[tuple[str, FixityRecord]]:
+        sql = "SELECT item_id, path, kind, size, sha256 FROM fixity"
+        rows = (self.conn.execute(sql + " WHERE item_id=? ORDER BY path", (item_id,))
+                if item_id else self.conn.execute(sql + " ORDER BY item_id, path"))
+        return [(r[0], FixityRecord(r[1], r[2], r[3], r[4])) for r in rows]
+
+    # --- collections -------------------------------------------------------------------------
+    def put_collection(self, coll: Collection) -> None:
+        existing = self.get_collection(coll.id, missing_ok=True)
+        if existing:
+            coll.items = list(dict.fromkeys(existing.items + coll.items))
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO collections VALUES (?,?)",
+                              (coll.id, json.dumps(to_dict(coll), ensure_ascii=False)))
+
+    def _add_to_collection(self, cid: str, item_id: str) -> None:
+        coll = self.get_collection(cid, missing_ok=True) or Collection(id=cid,
+                                                                       label={"en": cid})
+        if item_id not in coll.items:
+            coll.items.append(item_id)
+        self.conn.execute("INSERT OR REPLACE INTO collections VALUES (?,?)",
+                          (cid, json.dumps(to_dict(coll), ensure_ascii=False)))
+
+    def get_collection(self, cid: str, *, missing_ok: bool = False) -> Optional[Collection]:
+        """The collection ``cid``; with ``missing_ok``, None when absent or unreadable (a
+        writer then replaces the bad row)."""
+        r = self.conn.execute("SELECT record FROM collections WHERE id=?", (cid,)).fetchone()
+        if not r:
+            if missing_ok:
+                return None
+            raise NotFoundError(f"no collection {cid!r} in the library")
+        try:
+            return collection_record(cid, r[0])
+        except NotFoundError as exc:
+            if not missing_ok:
+                raise
+            self._skip(exc)
+            return None
+
+    def collections(self) -> list[Collection]:
+        """Every collection whose record reads, in id order; a bad row is left out."""
+        out = []
+        for cid, record in self.conn.execute("SELECT id, record FROM collections ORDER BY id"):
+            try:
+                out.append(collection_record(cid, record))
+            except NotFoundError as exc:
+                self._skip(exc)
+        return out
+
+    # --- works ---------------------------------------------------------------------------------
+    def put_work(self, work: Work) -> list[str]:
+        """Insert or replace a work and its volumes; return the items that became or stopped
+        being its volumes (their index documents carry the work, so they are reindexed)."""
+        before = set(self.conn.execute("SELECT item_id FROM work_volumes WHERE work_id=?",
+                                       (work.id,)).fetchall())
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO works (id, record, updated) VALUES (?,?,?)",
+                              (work.id, json.dumps(to_dict(work), ensure_ascii=False),
+                               time.time()))
+            self.conn.execute("DELETE FROM work_volumes WHERE work_id=?", (work.id,))
+            self.conn.executemany(
+                "INSERT INTO work_volumes (work_id, ord, item_id, label) VALUES (?,?,?,?)",
+                [(work.id, n, v.item, v.label) for n, v in enumerate(work.volumes, start=1)])
+        after = {(v.item,) for v in work.volumes}
+        return sorted(i for (i,) in before ^ after)
+
+    def _has_works(self) -> bool:
+        """Whether the works tables exist: a catalogue written before them and opened read-only
+        (the viewer's) has none, and then no works."""
+        if not getattr(self, "_works_tables", False):
+            self._works_tables = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='work_volumes'"
+            ).fetchone() is not None
+        return self._works_tables
+
+    def get_work(self, work_id: str) -> Work:
+        r = self.conn.execute("SELECT record FROM works WHERE id=?", (work_id,)).fetchone() \
+            if self._has_works() else None
+        if not r:
+            raise NotFoundError(f"no work {work_id!r} in the library")
+        return work_record(work_id, r[0])
+
+    def works(self) -> list[Work]:
+        """Every work whose record reads, in id order; a bad row is left out."""
+        out = []
+        if not self._has_works():
+            return out
+        for wid, record in self.conn.execute("SELECT id, record FROM works ORDER BY id"):
+            try:
+                out.append(work_record(wid, record))
+            except NotFoundError as exc:
+                self._skip(exc)
+        return out
+
+    def work_ids_of(self, item_id: str) -> list[str]:
+        """The works ``item_id`` is a volume of, in id order."""
+        if not self._has_works():
+            return []
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT work_id FROM work_volumes WHERE item_id=? ORDER BY work_id",
+            (item_id,))]
+
+    def work_stamps(self, item_id: str) -> list[tuple[str, float]]:
+        """(work id, when it was written) of each work ``item_id`` is a volume of: what a
+        cached manifest of the volume depends on besides the item's own version."""
+        if not self._has_works():
+            return []
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT DISTINCT w.id, w.updated FROM works w JOIN work_volumes v ON v.work_id = w.id"
+            " WHERE v.item_id=? ORDER BY w.id", (item_id,))]
+
+    # --- runs and events ---------------------------------------------------------------------
+    def start_run(self, batch: str) -> int:
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO runs (batch, user, host, started) VALUES (?,?,?,?)",
+                (batch, _user(), socket.gethostname(), time.time()))
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE runs SET finished=?, status=? WHERE id=?",
+                              (time.time(), status, run_id))
+
+    def event(self, run_id: Optional[int], item_id: Optional[str], level: str,
+              message: str) -> None:
+        with self.conn:
+            self._event(run_id, item_id, level, message)
+
+    def _event(self, run_id, item_id, level, message) -> None:
+        self.conn.execute("INSERT INTO events (run_id, item_id, level, message, time)"
+                          " VALUES (?,?,?,?,?)", (run_id, item_id, level, message, time.time()))
+
+    def events(self, item_id: Optional[str] = None) -> list[dict]:
+        sql = ("SELECT e.time, e.level, e.message, e.item_id, r.user, r.host, r.batch FROM events e"
+               " LEFT JOIN runs r ON r.id = e.run_id")
+        rows = (self.conn.execute(sql + " WHERE e.item_id=? ORDER BY e.id", (item_id,))
+                if item_id else self.conn.execute(sql + " ORDER BY e.id"))
+        keys = ("time", "level", "message", "item", "user", "host", "batch")
+        return [dict(zip(keys, r)) for r in rows]
+
+    # --- consistency (catalog/consistency.py) ------------------------------------------------
+    def page_count(self, item_id: str) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM pages WHERE item_id=?",
+                                 (item_id,)).fetchone()[0]
+
+    def forget_source_hash(self, item_id: str) -> bool:
+        """Make the next ingest of the item's batch replace it even if its sources did not
+        change (its copy in the library is damaged); False if it was forgotten already."""
+        with self.conn:
+            cur = self.conn.execute("UPDATE items SET source_hash='' WHERE id=? AND "
+                                    "source_hash != ''", (item_id,))
+        return cur.rowcount > 0
+
+    # --- activities (catalog/activities.py) ---------------------------------------------------
+    def activities(self, start: int, size: int) -> list[activities.Activity]:
+        """The logged publications and deletions at positions ``start`` .. ``start+size-1``,
+        oldest first (IIIF Change Discovery pages)."""
+        return activities.window(self.conn, start, size)
+

@@ -1,0 +1,165 @@
+"""The PostgreSQL catalogue in use: the sample ingested and served from it, the index rebuilt
+from it on a node, its advisory ingest lock, and what happens when the server is away."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from catalog.catalogue import ingest_lock, open_catalog
+from catalog.db_postgres import PostgresCatalog
+from cluster.postgres import restart
+from crashlib import build_batch
+from ingest.pipeline import ingest_batch
+from library.cli import cli
+from library.errors import CatalogUnavailableError, LibraryLockedError
+from library.settings import Settings
+from library.store import Store
+from pg_fixtures import free_port, new_pg_url, own_postgres, pg_server, pg_url  # noqa: F401
+from viewer import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(settings: Settings, *args: str):
+    env = {"SUDUR_CATALOG_URL": settings.catalog_url}
+    return CliRunner().invoke(cli, ["--library", str(settings.library), *args], env=env)
+
+
+def test_the_sample_is_ingested_into_postgres_and_served(tmp_path, sample_batch, pg_url):
+    settings = Settings.load(tmp_path / "node", catalog_url=pg_url)
+    summary = ingest_batch(sample_batch, settings, workers=2)
+    assert summary.ok and summary.ingested, summary.failed
+    # the node holds no catalogue of its own: every node reads the one in PostgreSQL
+    assert not (settings.library / "catalog.sqlite").exists()
+    with open_catalog(settings) as cat:
+        item = cat.get_item(cat.item_ids()[0])
+    word = next(w for p in item.pages for w in p.text.split() if len(w) > 2)
+    client = create_app({"SUDUR_SETTINGS": settings, "TESTING": True}).test_client()
+    manifest = client.get(f"/iiif/{item.id}/manifest")
+    assert manifest.status_code == 200
+    assert len(manifest.get_json(force=True)["items"]) == len(item.pages)
+    page = item.pages[0]
+    info = client.get(f"/iiif/3/{page.image_id}/info.json")
+    assert info.status_code == 200 and info.get_json(force=True)["width"] == page.width
+    tile = client.get(f"/iiif/3/{page.image_id}/0,0,256,256/256,/0/default.jpg")
+    assert tile.status_code == 200 and tile.data[:2] == b"\xff\xd8"
+    hits = client.get("/api/search", query_string={"q": word}).get_json(force=True)
+    assert hits["total"] >= 1 and item.id in {h["item"] for h in hits["hits"]}
+
+    # the index is the node's own, rebuilt from the PostgreSQL catalogue
+    index = Store(settings.library).index_dir  # a link to the current generation
+    shutil.rmtree(index.resolve())
+    index.unlink()
+    res = _cli(settings, "reindex")
+    assert res.exit_code == 0 and "indexed" in res.output, res.output
+    res = _cli(settings, "search", word, "--json")
+    assert res.exit_code == 0 and item.id in res.output, res.output
+    # a second node with an empty folder rebuilds its index from the same catalogue
+    node_b = Settings.load(tmp_path / "node-b", catalog_url=pg_url)
+    res = _cli(node_b, "reindex")
+    assert res.exit_code == 0, res.output
+    res = _cli(node_b, "search", word, "--json")
+    assert res.exit_code == 0 and item.id in res.output, res.output
+
+
+def test_a_second_writer_is_refused_and_a_killed_holder_frees_the_lock(tmp_path, pg_url):
+    settings = Settings.load(tmp_path / "lib", catalog_url=pg_url)
+    store = Store(settings.library)
+    open_catalog(settings).close()  # a catalogue to write into
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from catalog.db_postgres import advisory_ingest_lock\n"
+         "with advisory_ingest_lock(sys.argv[1]):\n"
+         "    print('held', flush=True)\n"
+         "    time.sleep(120)\n", pg_url],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LibraryLockedError, match=f"sudur ingest .* pid {holder.pid}"):
+            with ingest_lock(settings, store):
+                pass
+        res = _cli(settings, "reindex")  # a writer of the CLI is refused as well
+        assert res.exit_code == 2 and "being written by" in res.output
+    finally:
+        holder.kill()  # SIGKILL: no chance to release anything itself
+        holder.wait()
+        holder.stdout.close()
+    deadline = time.monotonic() + 10
+    while True:  # the server ends the killed process's session and frees its lock
+        try:
+            with ingest_lock(settings, store) as lock:
+                assert lock.took_over is None
+            break
+        except LibraryLockedError:
+            assert time.monotonic() < deadline, "the killed holder's lock was never freed"
+            time.sleep(0.1)
+
+
+def test_an_unreachable_catalogue_is_503_and_a_cli_message(tmp_path):
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/sudur"
+    settings = Settings.load(tmp_path / "lib", catalog_url=url)
+    with pytest.raises(CatalogUnavailableError, match="cannot reach the PostgreSQL catalogue"):
+        open_catalog(settings)
+    client = create_app({"SUDUR_SETTINGS": settings, "TESTING": True}).test_client()
+    for path in ("/iiif/jangar-ms-1/manifest", "/", "/api/search?q=x", "/iiif/discovery"):
+        resp = client.get(path)
+        assert resp.status_code == 503, path
+        assert int(resp.headers["Retry-After"]) > 0 and "no-store" in resp.headers.get(
+            "Cache-Control", ""), path
+    res = _cli(settings, "search", "x")
+    assert res.exit_code == 75, res.output
+    assert "PostgreSQL server is unreachable" in res.output + res.stderr
+
+
+def test_the_site_resumes_when_postgres_is_back(tmp_path, own_postgres):
+    settings = Settings.load(tmp_path / "lib", catalog_url=own_postgres.url())
+    open_catalog(settings).close()  # the schema in place
+    client = create_app({"SUDUR_SETTINGS": settings, "TESTING": True}).test_client()
+    first = client.get("/iiif/discovery")
+    assert first.status_code == 200, first.data
+    own_postgres.stop()
+    resp = client.get("/iiif/discovery")
+    assert resp.status_code == 503 and resp.headers["Retry-After"]
+    own_postgres.start()
+    back = client.get("/iiif/discovery")
+    assert back.status_code == 200, back.data
+
+
+def test_a_restart_during_ingest_fails_that_item_and_a_rerun_resumes(tmp_path, own_postgres,
+                                                                    monkeypatch):
+    batch = build_batch(tmp_path / "batch", 3, pages=1)
+    settings = Settings.load(tmp_path / "lib", catalog_url=own_postgres.url())
+    real_put = PostgresCatalog.put_item
+
+    def put_item(self, item, **kw):
+        if item.id == "crash-01":
+            restart(own_postgres.folder)  # every session ends, as in a failover
+        return real_put(self, item, **kw)
+    monkeypatch.setattr(PostgresCatalog, "put_item", put_item)
+    summary = ingest_batch(batch, settings)
+    assert summary.ingested == ["crash-00"] and list(summary.failed) == ["crash-01", "crash-02"]
+    assert "unreachable" in str(summary.failed["crash-01"][0])
+    # the next item connects again, but the run's ingest lock went with the restart: another
+    # writer may hold it now, so this run publishes nothing more
+    assert "ingest lock was lost" in str(summary.failed["crash-02"][0])
+    with open_catalog(settings) as cat:
+        assert cat.item_ids() == ["crash-00"]
+        live = {Path(v).name for v in cat.live_versions()}
+    # nothing of the failed item is published, in the catalogue or in the folder
+    on_disk = {p.name for p in Store(settings.library).items_dir.iterdir() if not p.is_symlink()}
+    assert on_disk == live
+
+    monkeypatch.setattr(PostgresCatalog, "put_item", real_put)
+    again = ingest_batch(batch, settings)
+    assert again.ingested == ["crash-01", "crash-02"] and again.skipped == ["crash-00"]
+    with open_catalog(settings) as cat:
+        assert cat.item_ids() == ["crash-00", "crash-01", "crash-02"]
+        assert cat.unindexed() == []
+    assert os.listdir(Store(settings.library).staging_dir) == []
