@@ -34,7 +34,7 @@ from library.errors import LibraryError as CatalogError
 from . import analysis, relevance
 from .deadline import Deadline
 from .facets import sorted_facets
-from .pg_search_query import to_tsquery
+from .pg_search_query import Lexicon, expanded, on_index, to_tsquery
 from .pg_search_write import TABLE, ensure_schema
 from .query_tree import compose
 from .querying import Understood, analyze_query
@@ -115,9 +115,11 @@ def _title_items(conn, value: str) -> list[str]:
     return found
 
 
-def _conditions(conn, req: SearchRequest, understood: Understood, tsq: Optional[str]
-                ) -> Optional[tuple[str, list]]:
-    """(SQL condition, parameters) a match satisfies, or None when nothing can match."""
+def _conditions(conn, req: SearchRequest, understood: Understood,
+                query: tuple[Optional[str], bool]) -> Optional[tuple[str, list, str]]:
+    """(SQL condition, parameters, reading order) a match satisfies, or None when nothing can
+    match; ``query`` is ``pg_search_query.to_tsquery``'s."""
+    tsq, ordered = query
     where, params = [], []
     if tsq is not None:
         where.append("keys @@ %s::tsquery")
@@ -142,7 +144,8 @@ def _conditions(conn, req: SearchRequest, understood: Understood, tsq: Optional[
                 params += [value, value]
     if tsq is None and not understood.filters:
         return None
-    return " AND ".join(where) or "TRUE", params
+    # the RUM index's order, unless the query is one it misses matches of in order
+    return " AND ".join(where) or "TRUE", params, "seq <=> 0" if ordered else "seq"
 
 
 class _Cancelled(Exception):
@@ -168,10 +171,10 @@ def _run(conn, sql: str, params: list, timeout: Optional[float]) -> list:
         raise _Cancelled() from exc
 
 
-def _matches(conn, cond: tuple[str, list], limit: Optional[int], hard: Deadline,
+def _matches(conn, cond: tuple[str, list, str], limit: Optional[int], hard: Deadline,
              columns: str = "seq") -> list:
-    where, params = cond
-    sql = f"SELECT {columns} FROM {TABLE} WHERE {where} ORDER BY seq <=> 0"
+    where, params, order = cond
+    sql = f"SELECT {columns} FROM {TABLE} WHERE {where} ORDER BY {order}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return _run(conn, sql, params, _remaining(hard))
@@ -181,9 +184,13 @@ def _matches(conn, cond: tuple[str, list], limit: Optional[int], hard: Deadline,
 # Searches
 # ---------------------------------------------------------------------------------------------
 
-def _compose(req: SearchRequest, exact: bool):
-    return compose(req.text, exact=exact, aliases_path=req.aliases,
-                   field_map=analysis.QUERY_FIELD_MAP)
+def _compose(s: PgSearcher, req: SearchRequest, exact: bool):
+    """(query over the key fields, as understood, the same over the rows' terms, the
+    lexicon read for it)."""
+    q, understood = compose(req.text, exact=exact, aliases_path=req.aliases,
+                            field_map=analysis.QUERY_FIELD_MAP)
+    lexicon = Lexicon(s.conn)
+    return q, understood, on_index(q, lexicon, understood), lexicon
 
 
 def search(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadline] = None):
@@ -194,14 +201,14 @@ def search(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadline] = 
     page, page_size = req.page, req.page_size
     start, stop = (page - 1) * page_size, page * page_size
     hard = deadline if deadline is not None else Deadline(req.deadline)
-    q, understood = _compose(req, req.exact)
-    cond = _conditions(s.conn, req, understood, to_tsquery(q))
+    q, understood, iq, lexicon = _compose(s, req, req.exact)
+    cond = _conditions(s.conn, req, understood, to_tsquery(iq))
     hits, total, estimate, counts = [], 0, False, [Counter() for _ in FACETS]
     try:
         if cond is not None:
             found = _first_page(s, req, understood, cond, start, stop, hard)
             rows = _rows(s.conn, [seq for seq, _ in found], hard)
-            seqs = query_sequences(q)
+            seqs = query_sequences(expanded(q, lexicon))
             hits = [_hit(rows[seq], score, seqs, first_only=True) for seq, score in found
                     if seq in rows]
             total, estimate, counts = _counts(s.conn, cond, req, t0, hard)
@@ -220,11 +227,11 @@ def _first_page(s: PgSearcher, req: SearchRequest, understood: Understood,
                 ) -> list[tuple[int, float]]:
     """(seq, score) of the page of results asked for."""
     if req.sort == "relevance":
-        where, params = cond
-        rank = cond[1][0] if cond[0].startswith("keys @@") else None
+        where, params, order = cond
+        rank = params[0] if where.startswith("keys @@") else None
         score = "ts_rank(keys, %s::tsquery)" if rank is not None else "0.0"
         sql = (f"SELECT seq, {score} AS r FROM (SELECT seq, keys FROM {TABLE} WHERE {where} "
-               f"ORDER BY seq <=> 0 LIMIT {relevance.MAX_CANDIDATES}) c "
+               f"ORDER BY {order} LIMIT {relevance.MAX_CANDIDATES}) c "
                f"ORDER BY r DESC, seq LIMIT {stop - start} OFFSET {start}")
         args = ([rank] if rank is not None else []) + params
         return [(seq, float(r)) for seq, r in _run(s.conn, sql, args, _remaining(hard))]
@@ -240,20 +247,20 @@ def _first_page(s: PgSearcher, req: SearchRequest, understood: Understood,
 def _exact_first(s: PgSearcher, req: SearchRequest, understood: Understood, hard: Deadline
                  ) -> list[int]:
     """The first page's worth of matches of the query's exact keys (``search._exact_first``)."""
-    xq, xunderstood = _compose(req, True)
+    _xq, xunderstood, ixq, _ = _compose(s, req, True)
     if (xunderstood.reading, xunderstood.phrase) != (understood.reading, understood.phrase):
         return []
-    tsq = to_tsquery(xq)
-    if tsq is None:
+    tsq = to_tsquery(ixq)
+    if tsq[0] is None:
         return []
     cond = _conditions(s.conn, req, xunderstood, tsq)
     return [seq for (seq,) in _matches(s.conn, cond, req.page_size, hard)] if cond else []
 
 
-def _counts(conn, cond: tuple[str, list], req: SearchRequest, t0: float, hard: Deadline
+def _counts(conn, cond: tuple[str, list, str], req: SearchRequest, t0: float, hard: Deadline
             ) -> tuple[int, bool, list[Counter]]:
     """(total, whether estimated, facet counts) of every match: exact within the budget."""
-    where, params = cond
+    where, params, order = cond
     facets = ", ".join(FACETS)
     budget = max(req.time_budget, MIN_COUNT_BUDGET) - (time.perf_counter() - t0)
     left = _remaining(hard)
@@ -266,7 +273,7 @@ def _counts(conn, cond: tuple[str, list], req: SearchRequest, t0: float, hard: D
         if hard.passed():
             raise
     sample = _run(conn, f"SELECT seq, {facets} FROM {TABLE} WHERE {where} "
-                  f"ORDER BY seq <=> 0 LIMIT {SAMPLE}", params, _remaining(hard))
+                  f"ORDER BY {order} LIMIT {SAMPLE}", params, _remaining(hard))
     lo, hi = conn.execute(f"SELECT min(seq), max(seq) FROM {TABLE}").fetchone()
     reach = (sample[-1][0] - lo + 1) if sample else 1
     scale = max(1.0, (hi - lo + 1) / reach) if len(sample) >= SAMPLE else 1.0
@@ -316,12 +323,12 @@ def page_matches(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadli
     if req.item is None:
         raise ValueError("page_matches needs a request for one item")
     hard = deadline if deadline is not None else Deadline(req.deadline)
-    q, understood = _compose(req, req.exact)
-    cond = _conditions(s.conn, req, understood, to_tsquery(q))
+    q, understood, iq, lexicon = _compose(s, req, req.exact)
+    cond = _conditions(s.conn, req, understood, to_tsquery(iq))
     hits = ItemMatches()
     if cond is None:
         return hits
-    seqs = query_sequences(q)
+    seqs = query_sequences(expanded(q, lexicon))
     try:
         for row in _matches(s.conn, cond, None, hard, columns=_ROW):
             hits.append(_hit(row, 0.0, seqs))

@@ -4,7 +4,8 @@ Sudur's own analysis (``catalog.analysis.document_postings``) gives each documen
 terms with their token positions; they are written as one ``tsvector`` literal built here
 (``'term':1,5 'other':2``), so PostgreSQL's parser never tokenises anything. The two index
 fields share the vector: an ``x`` term as the Whoosh index holds it (its ``X_ONLY`` /
-``L_ONLY`` marks included), a ``tr`` term behind ``TR_TAG``. Each row carries ``seq``, its
+``L_ONLY`` marks included), a ``tr`` term behind ``TR_TAG``. The lexicon (``TERMS``) keeps each lexeme's row count, so prefixes expand to the
+same terms as in Whoosh (its most frequent 64). Each row carries ``seq``, its
 place in reading order (the Whoosh index's document order: items as written, an item written
 again goes last), which the RUM index holds beside the vector, so the first matches in reading
 order come from the index.
@@ -23,6 +24,7 @@ catalogue commit that publishes an item publishes its search rows with it.
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Iterable
 
 from library.models import Item
@@ -30,7 +32,7 @@ from library.models import Item
 from . import analysis
 from .index import page_documents
 
-__all__ = ["TR_TAG", "MAX_POSITION", "SCHEMA", "ensure_schema", "tsvector_literal",
+__all__ = ["TR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "ensure_schema", "tsvector_literal",
            "write_items", "delete_items", "rebuild"]
 
 TR_TAG = "\x03"  # a transliteration term in the one vector (no x term starts with it)
@@ -38,6 +40,9 @@ MAX_POSITION = 16383
 _MAX_POSITIONS_PER_LEXEME = 256
 _MAX_LEXEME_BYTES = 2046
 TABLE = "search_docs"
+# the lexicon: every lexeme with the number of rows holding it, in code point order (what
+# the Whoosh index's term dictionary gives the query rewrite: ``pg_search_query.Lexicon``)
+TERMS = "search_terms"
 
 SCHEMA = f"""
 CREATE EXTENSION IF NOT EXISTS rum;
@@ -61,6 +66,10 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     keys TSVECTOR NOT NULL
 );
 CREATE INDEX IF NOT EXISTS {TABLE}_item ON {TABLE} (item, seq);
+CREATE TABLE IF NOT EXISTS {TERMS} (
+    term TEXT COLLATE "C" PRIMARY KEY,
+    docs INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS {TABLE}_seq_ix ON {TABLE} (seq);
 """
 # the RUM index: the vector, with the reading order attached (ORDER BY seq <=> 0 reads it)
@@ -85,11 +94,11 @@ def quote_lexeme(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsvector_literal(text: str, writing_system: str | None) -> tuple[str, bool]:
-    """The document's terms with their positions as a tsvector literal, and whether some
-    position was clamped or dropped (see the module's limits)."""
+def tsvector_literal(text: str, writing_system: str | None) -> tuple[str, bool, list[str]]:
+    """The document's terms with their positions as a tsvector literal, whether some
+    position was clamped or dropped (see the module's limits), and its lexemes."""
     px, ptr, _pairs = analysis.document_postings(text, writing_system or "")
-    parts = []
+    parts, lexemes = [], []
     clamped = False
     for tag, postings in (("", px), (TR_TAG, ptr)):
         for term, positions in postings.items():
@@ -102,12 +111,14 @@ def tsvector_literal(text: str, writing_system: str | None) -> tuple[str, bool]:
             pos = ",".join(str(min(p + 1, MAX_POSITION))
                            for p in positions[:_MAX_POSITIONS_PER_LEXEME])
             parts.append(f"{quote_lexeme(lexeme)}:{pos}")
-    return " ".join(parts), clamped
+            lexemes.append(lexeme)
+    return " ".join(parts), clamped, lexemes
 
 
-def _row(doc: dict, seq: int) -> tuple:
+def _row(doc: dict, seq: int, terms: Counter) -> tuple:
     body = str(doc["body"])
-    vector, clamped = tsvector_literal(body, doc.get("ws") or "")
+    vector, clamped, lexemes = tsvector_literal(body, doc.get("ws") or "")
+    terms.update(lexemes)
     facets = [[v for v in str(doc.get(name) or "").split(",") if v]
               for name in ("collection", "language", "script", "genre", "century")]
     return (doc["id"], seq, doc["kind"], doc["item"], int(doc["order"]), doc["label"] or "",
@@ -119,9 +130,22 @@ _COLUMNS = ("id, seq, kind, item, ord, label, title, ws, body, collection, langu
 
 
 def delete_items(conn, item_ids: Iterable[str]) -> None:
+    """Remove the rows of these items, and their lexemes' counts."""
     ids = list(item_ids)
-    if ids:
-        conn.execute(f"DELETE FROM {TABLE} WHERE item = ANY(%s)", (ids,))
+    if not ids:
+        return
+    conn.execute(f"UPDATE {TERMS} t SET docs = t.docs - o.n FROM (SELECT lexeme, count(*) AS n "
+                 f"FROM {TABLE}, unnest(keys) WHERE item = ANY(%s) GROUP BY lexeme) o "
+                 f"WHERE t.term = o.lexeme", (ids,))
+    conn.execute(f"DELETE FROM {TERMS} WHERE docs <= 0")
+    conn.execute(f"DELETE FROM {TABLE} WHERE item = ANY(%s)", (ids,))
+
+
+def _count_terms(conn, terms: Counter) -> None:
+    if terms:
+        conn.execute(f"INSERT INTO {TERMS} (term, docs) SELECT * FROM unnest(%s::text[], "
+                     f"%s::int[]) ON CONFLICT (term) DO UPDATE SET docs = {TERMS}.docs + "
+                     f"EXCLUDED.docs", (list(terms), list(terms.values())))
 
 
 def write_items(conn, items: Iterable[Item]) -> int:
@@ -135,9 +159,11 @@ def write_items(conn, items: Iterable[Item]) -> int:
                 docs = list(page_documents(item))
             first = cur.execute(f"SELECT setval('{TABLE}_seq', nextval('{TABLE}_seq') + %s)",
                                 (len(docs),)).fetchone()[0] - len(docs)
+            terms: Counter = Counter()
             with cur.copy(f"COPY {TABLE} ({_COLUMNS}) FROM STDIN") as copy:
                 for i, doc in enumerate(docs):
-                    copy.write_row(_row(doc, first + i))
+                    copy.write_row(_row(doc, first + i, terms))
+            _count_terms(cur, terms)
             n += len(docs)
     return n
 
@@ -147,4 +173,5 @@ def rebuild(conn, items: Iterable[Item]) -> int:
     readers see the old rows until it commits."""
     with conn.transaction():
         conn.execute(f"DELETE FROM {TABLE}")
+        conn.execute(f"DELETE FROM {TERMS}")
         return write_items(conn, items)
