@@ -264,14 +264,15 @@ def _counts(conn, cond: tuple[str, list, str], req: SearchRequest, t0: float, ha
     facets = ", ".join(FACETS)
     budget = max(req.time_budget, MIN_COUNT_BUDGET) - (time.perf_counter() - t0)
     left = _remaining(hard)
-    try:
-        rows = _run(conn, f"SELECT {facets}, count(*) FROM {TABLE} WHERE {where} "
-                    f"GROUP BY {facets}", params,
-                    max(0.01, budget if left is None else min(budget, left)))
-        return _facet_rows(rows, 1.0)
-    except _Cancelled:
-        if hard.passed():
-            raise
+    if budget > 0:
+        try:
+            rows = _run(conn, f"SELECT {facets}, count(*) FROM {TABLE} WHERE {where} "
+                        f"GROUP BY {facets}", params,
+                        max(0.01, budget if left is None else min(budget, left)))
+            return _facet_rows(rows, 1.0)
+        except _Cancelled:
+            if hard.passed():
+                raise
     sample = _run(conn, f"SELECT seq, {facets} FROM {TABLE} WHERE {where} "
                   f"ORDER BY {order} LIMIT {SAMPLE}", params, _remaining(hard))
     lo, hi = conn.execute(f"SELECT min(seq), max(seq) FROM {TABLE}").fetchone()

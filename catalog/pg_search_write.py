@@ -157,8 +157,9 @@ def write_items(conn, items: Iterable[Item]) -> int:
             delete_items(cur, [item.id])
             with analysis.writing_system(item.writing_system or ""):
                 docs = list(page_documents(item))
+            # the item's numbers, with no gap after the previous item's
             first = cur.execute(f"SELECT setval('{TABLE}_seq', nextval('{TABLE}_seq') + %s)",
-                                (len(docs),)).fetchone()[0] - len(docs)
+                                (len(docs) - 1,)).fetchone()[0] - (len(docs) - 1)
             terms: Counter = Counter()
             with cur.copy(f"COPY {TABLE} ({_COLUMNS}) FROM STDIN") as copy:
                 for i, doc in enumerate(docs):
