@@ -147,7 +147,9 @@ def test_tsvector_limits_are_kept_and_flagged():
     vector, clamped, _ = tsvector_literal(long_page, "")
     assert clamped and f"'w{MAX_POSITION + 3}':{MAX_POSITION}" in vector
     vector, _, lexemes = tsvector_literal("a" * 3000 + " b", "")
-    assert lexemes == ["b", "\x03b"]  # a 3000-byte token is no lexeme
+    # the 3000-byte token has no exact lexeme (its transliteration skeleton is short)
+    assert "b" in lexemes and "a" * 3000 not in lexemes
+    assert max(len(x.encode()) for x in lexemes) <= 2046
 
 
 def test_tsvector_literal_is_read_as_written(pg_url):  # noqa: F811
