@@ -176,3 +176,19 @@ def test_an_or_inside_a_phrase_is_found_in_reading_order(libraries):
     with PgSearcher(libraries["postgresql"]) as s:
         r = search(s, SearchRequest("ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ", page_size=5, time_budget=10.0))
         assert [(h.item_id, h.order) for h in r.hits] == [("mon", 1)]
+
+
+@pytest.mark.parametrize("sort", ["reading", "relevance"])
+def test_results_grouped_by_item_on_both_backends(backend, sort):
+    from catalog.grouped import search_items
+
+    r = search_items(backend, SearchRequest("ᠪᠢᠴᠢᠭ OR ᠡᠮᠡ OR ཆོས", sort=sort, page_size=10,
+                                            time_budget=10.0))
+    assert r.total_items == 3 and not r.total_items_is_estimate
+    assert r.total == 305 and dict(r.facets["collection"]) == {"c": 3}
+    assert {g.item_id for g in r.items} == {"tib", "mon", "m"}
+    assert all(1 <= len(g.hits) <= 3 for g in r.items)
+    if sort == "reading":
+        assert [g.item_id for g in r.items] == ["tib", "mon", "m"]
+        assert [h.order for h in r.items[0].hits] == [1, 2, 3]
+    json.dumps(r.to_json())
