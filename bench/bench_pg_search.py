@@ -26,15 +26,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_search  # noqa: E402  (bench/ is this script's folder)
+# (bench/ is this script's folder)
 from bench_search import FORMULA, corpus, dir_size, machine_line, pct, queries  # noqa: E402
 
 import psycopg  # noqa: E402
 
 from catalog import index as cindex  # noqa: E402
 from catalog.pg_search import PgSearcher  # noqa: E402
-from catalog.pg_search_write import (GIN_INDEX, RUM_INDEX, TABLE, TERMS, ensure_schema,  # noqa: E402
-                                     write_items)
+from catalog.pg_search_write import (  # noqa: E402
+    GIN_INDEX, RUM_INDEX, TABLE, TERMS, ensure_schema, write_items)
 from catalog.search import SearchRequest, open_searcher, search  # noqa: E402
 
 

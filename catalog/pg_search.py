@@ -204,6 +204,7 @@ def search(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadline] = 
     q, understood, iq, lexicon = _compose(s, req, req.exact)
     cond = _conditions(s.conn, req, understood, to_tsquery(iq))
     hits, total, estimate, counts = [], 0, False, [Counter() for _ in FACETS]
+    cut = False
     try:
         if cond is not None:
             found = _first_page(s, req, understood, cond, start, stop, hard)
@@ -213,13 +214,12 @@ def search(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadline] = 
                     if seq in rows]
             total, estimate, counts = _counts(s.conn, cond, req, t0, hard)
     except _Cancelled:
-        pass  # the hard deadline: what was found by then
+        cut = True  # the hard deadline: what was found by then
     return SearchResult(query=req.text, total=total, total_is_estimate=estimate, hits=hits,
                         items=group_by_item(hits), facets=sorted_facets(counts),
                         facets_are_estimates=estimate, understood=understood, page=page,
                         page_size=page_size, elapsed=time.perf_counter() - t0,
-                        partial=hard.passed() or (cond is not None and not hits and total > 0
-                                                   and start < total))
+                        partial=cut or hard.hit)
 
 
 def _first_page(s: PgSearcher, req: SearchRequest, understood: Understood,

@@ -4,8 +4,8 @@ Sudur's own analysis (``catalog.analysis.document_postings``) gives each documen
 terms with their token positions; they are written as one ``tsvector`` literal built here
 (``'term':1,5 'other':2``), so PostgreSQL's parser never tokenises anything. The two index
 fields share the vector: an ``x`` term as the Whoosh index holds it (its ``X_ONLY`` /
-``L_ONLY`` marks included), a ``tr`` term behind ``TR_TAG``. The lexicon (``TERMS``) keeps each lexeme's row count, so prefixes expand to the
-same terms as in Whoosh (its most frequent 64). Each row carries ``seq``, its
+``L_ONLY`` marks included), a ``tr`` term behind ``TR_TAG``. The lexicon (``TERMS``) keeps each lexeme's row count, so prefixes expand to
+the same terms as in Whoosh (its most frequent 64). Each row carries ``seq``, its
 place in reading order (the Whoosh index's document order: items as written, an item written
 again goes last), which the RUM index holds beside the vector, so the first matches in reading
 order come from the index.
@@ -32,8 +32,8 @@ from library.models import Item
 from . import analysis
 from .index import page_documents
 
-__all__ = ["TR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "ensure_schema", "tsvector_literal",
-           "write_items", "delete_items", "rebuild"]
+__all__ = ["TR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "ensure_schema",
+           "tsvector_literal", "write_items", "delete_items", "rebuild"]
 
 TR_TAG = "\x03"  # a transliteration term in the one vector (no x term starts with it)
 MAX_POSITION = 16383
