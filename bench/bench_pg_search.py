@@ -85,6 +85,32 @@ def _counting(conn, q: str) -> tuple[int, float]:
     return n, (time.perf_counter() - t0) * 1000
 
 
+def _bare(conn, sets, repeat: int) -> dict[str, list[float]]:
+    """Per class, the ms of the first 10 matches in page order alone (no snippet, total or
+    facet: what the prototype of issue 13 measured)."""
+    from catalog.pg_search import _compose
+    from catalog.pg_search_query import to_tsquery
+
+    class _S:  # the searcher's connection alone
+        pass
+
+    s = _S()
+    s.conn = conn
+    out: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        for cls, qs in sets.items():
+            for q in qs:
+                t0 = time.perf_counter()
+                _q, _u, iq, _lex = _compose(s, SearchRequest(q), False)
+                tsq, ordered = to_tsquery(iq)
+                if tsq is not None:
+                    conn.execute(f"SELECT seq FROM {TABLE} WHERE keys @@ %s::tsquery ORDER BY "
+                                 f"{'seq <=> 0' if ordered else 'seq'} LIMIT 10",
+                                 (tsq,)).fetchall()
+                out.setdefault(cls, []).append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=20000)
@@ -92,6 +118,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--budget", type=float, default=0.04)
     ap.add_argument("--url", default="postgresql://postgres@127.0.0.1:55432/postgres")
+    ap.add_argument("--no-whoosh", action="store_true",
+                    help="PostgreSQL alone (a size the Whoosh index takes too long to build)")
     args = ap.parse_args()
     print(machine_line())
     items = corpus(args.pages, args.chars)
@@ -105,12 +133,13 @@ def main() -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = _database(args.url, name)
     try:
-        t0, c0 = time.perf_counter(), time.process_time()
-        cindex.update_items(tmp / "ix", items, procs=1)
-        w_build = (time.perf_counter() - t0, time.process_time() - c0)
-        w_size = dir_size(tmp / "ix")
-        print(f"Whoosh: built in {w_build[0]:.1f} s ({w_build[1]:.1f} CPU s), "
-              f"{w_size / 2**20:.1f} MiB")
+        if not args.no_whoosh:
+            t0, c0 = time.perf_counter(), time.process_time()
+            cindex.update_items(tmp / "ix", items, procs=1)
+            w_build = (time.perf_counter() - t0, time.process_time() - c0)
+            w_size = dir_size(tmp / "ix")
+            print(f"Whoosh: built in {w_build[0]:.1f} s ({w_build[1]:.1f} CPU s), "
+                  f"{w_size / 2**20:.1f} MiB", flush=True)
 
         with psycopg.connect(url, autocommit=True) as conn:
             ensure_schema(conn, index="none")
@@ -129,38 +158,51 @@ def main() -> None:
             sizes = _size(conn)
         print(f"PostgreSQL: rows written in {rows[0]:.1f} s ({rows[1]:.1f} CPU s in Python), "
               f"GIN built in {gin_s:.1f} s, RUM in {rum_s:.1f} s")
-        print("  sizes: " + ", ".join(f"{k} {v / 2**20:.1f} MiB" for k, v in sizes.items()))
+        print("  sizes: " + ", ".join(f"{k} {v / 2**20:.1f} MiB" for k, v in sizes.items()),
+              flush=True)
 
-        with open_searcher(tmp / "ix") as w:
-            search(w, SearchRequest(FORMULA, page_size=10))  # the per-generation tables
-            w_times, w_first = _timed(w, sets, args.budget, args.repeat)
-        results = {"Whoosh": w_times}
+        results, w_first = {}, {}
+        if not args.no_whoosh:
+            with open_searcher(tmp / "ix") as w:
+                search(w, SearchRequest(FORMULA, page_size=10))  # the per-generation tables
+                results["Whoosh"], w_first = _timed(w, sets, args.budget, args.repeat)
         with PgSearcher(url) as p:
             search(p, SearchRequest(FORMULA, page_size=10))
             p.conn.execute(f"DROP INDEX {TABLE}_keys_gin")
             results["PostgreSQL RUM"], p_first = _timed(p, sets, args.budget, args.repeat)
             counted_rum = _counting(p.conn, FORMULA)
+            bare = {"RUM": _bare(p.conn, sets, args.repeat)}
             p.conn.execute(f"DROP INDEX {TABLE}_keys")
             p.conn.execute(GIN_INDEX)
             results["PostgreSQL GIN"], _ = _timed(p, sets, args.budget, args.repeat)
             counted_gin = _counting(p.conn, FORMULA)
+            bare["GIN"] = _bare(p.conn, sets, args.repeat)
         differ = [q for q in w_first if w_first[q] != p_first.get(q)]
-        print(f"first pages differing between Whoosh and PostgreSQL: {len(differ)} "
-              f"of {len(w_first)} {differ[:5]}")
+        if w_first:
+            print(f"first pages differing between Whoosh and PostgreSQL: {len(differ)} "
+                  f"of {len(w_first)} {differ[:5]}")
         print(f"counting every match of {FORMULA} ({counted_rum[0]} pages): RUM "
               f"{counted_rum[1]:.0f} ms, GIN {counted_gin[1]:.0f} ms")
         print()
+        def ratio(rum: list, whoosh: list) -> str:
+            return f" {pct(rum, 95) / max(1e-9, pct(whoosh, 95)):.2f} |" if whoosh else " - |"
+
         print("| query class | " + " | ".join(f"{k} p50 / p95 ms" for k in results)
               + " | RUM p95 / Whoosh p95 |")
         print("|---|" + "---|" * (len(results) + 1))
         for cls in sets:
             cells = [f"{pct(r[cls], 50):.1f} / {pct(r[cls], 95):.1f}" for r in results.values()]
-            ratio = pct(results["PostgreSQL RUM"][cls], 95) / max(1e-9, pct(w_times[cls], 95))
-            print(f"| {cls} | " + " | ".join(cells) + f" | {ratio:.2f} |")
+            print(f"| {cls} | " + " | ".join(cells) + " |"
+                  + ratio(results["PostgreSQL RUM"][cls], results.get("Whoosh", {}).get(cls)))
         every = {k: [x for xs in r.values() for x in xs] for k, r in results.items()}
         print("| all | " + " | ".join(f"{pct(v, 50):.1f} / {pct(v, 95):.1f}"
-                                     for v in every.values())
-              + f" | {pct(every['PostgreSQL RUM'], 95) / pct(every['Whoosh'], 95):.2f} |")
+                                     for v in every.values()) + " |"
+              + ratio(every["PostgreSQL RUM"], every.get("Whoosh")))
+        print()
+        print("first 10 matches in page order alone (query rewrite included, no snippet, "
+              "total or facet), p95 ms: " + "; ".join(
+                  f"{k}: " + ", ".join(f"{cls} {pct(v, 95):.1f}" for cls, v in b.items())
+                  for k, b in bare.items()))
         print(f"(mean of all: " + ", ".join(f"{k} {statistics.mean(v):.1f} ms"
                                            for k, v in every.items()) + ")")
     finally:
