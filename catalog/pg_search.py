@@ -30,6 +30,7 @@ from typing import Optional
 
 # (CatalogError once the PostgreSQL catalogue, branch pg, is merged)
 from library.errors import LibraryError as CatalogError
+from whoosh import query as wq
 
 from . import analysis, relevance
 from .deadline import Deadline
@@ -115,11 +116,13 @@ def _title_items(conn, value: str) -> list[str]:
     return found
 
 
-def _conditions(conn, req: SearchRequest, understood: Understood,
-                query: tuple[Optional[str], bool]) -> Optional[tuple[str, list, str]]:
-    """(SQL condition, parameters, reading order) a match satisfies, or None when nothing can
-    match; ``query`` is ``pg_search_query.to_tsquery``'s."""
-    tsq, ordered = query
+def _conditions(conn, req: SearchRequest, understood: Understood, q, iq
+                ) -> Optional[tuple[str, list, str]]:
+    """(SQL condition, parameters, reading order) a match of the query satisfies (``q`` as
+    composed, ``iq`` on the rows' terms), or None when nothing can match."""
+    tsq, ordered = to_tsquery(iq)
+    if tsq is None and q is not wq.NullQuery:
+        return None  # words no page holds (with filters or not): nothing matches
     where, params = [], []
     if tsq is not None:
         where.append("keys @@ %s::tsquery")
@@ -202,7 +205,7 @@ def search(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadline] = 
     start, stop = (page - 1) * page_size, page * page_size
     hard = deadline if deadline is not None else Deadline(req.deadline)
     q, understood, iq, lexicon = _compose(s, req, req.exact)
-    cond = _conditions(s.conn, req, understood, to_tsquery(iq))
+    cond = _conditions(s.conn, req, understood, q, iq)
     hits, total, estimate, counts = [], 0, False, [Counter() for _ in FACETS]
     cut = False
     try:
@@ -247,13 +250,12 @@ def _first_page(s: PgSearcher, req: SearchRequest, understood: Understood,
 def _exact_first(s: PgSearcher, req: SearchRequest, understood: Understood, hard: Deadline
                  ) -> list[int]:
     """The first page's worth of matches of the query's exact keys (``search._exact_first``)."""
-    _xq, xunderstood, ixq, _ = _compose(s, req, True)
+    xq, xunderstood, ixq, _ = _compose(s, req, True)
     if (xunderstood.reading, xunderstood.phrase) != (understood.reading, understood.phrase):
         return []
-    tsq = to_tsquery(ixq)
-    if tsq[0] is None:
+    if ixq is wq.NullQuery:
         return []
-    cond = _conditions(s.conn, req, xunderstood, tsq)
+    cond = _conditions(s.conn, req, xunderstood, xq, ixq)
     return [seq for (seq,) in _matches(s.conn, cond, req.page_size, hard)] if cond else []
 
 
@@ -325,7 +327,7 @@ def page_matches(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadli
         raise ValueError("page_matches needs a request for one item")
     hard = deadline if deadline is not None else Deadline(req.deadline)
     q, understood, iq, lexicon = _compose(s, req, req.exact)
-    cond = _conditions(s.conn, req, understood, to_tsquery(iq))
+    cond = _conditions(s.conn, req, understood, q, iq)
     hits = ItemMatches()
     if cond is None:
         return hits

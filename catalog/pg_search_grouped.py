@@ -43,8 +43,7 @@ def search_items(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadli
     t0 = time.perf_counter()
     hard = deadline if deadline is not None else Deadline(req.deadline)
     q, understood, iq, lexicon = _compose(s, req, req.exact)
-    tsq = to_tsquery(iq)
-    cond = _conditions(s.conn, req, understood, tsq)
+    cond = _conditions(s.conn, req, understood, q, iq)
     start, stop = (req.page - 1) * req.page_size, req.page * req.page_size
     shown: list = []
     hits: list = []
@@ -54,7 +53,7 @@ def search_items(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadli
         if cond is not None:
             groups, total, n_items, estimate, counts = _items(s.conn, cond, req, t0, hard)
             if req.sort == "relevance":
-                order, scores = _rank(s.conn, cond, tsq[0], groups, hard)
+                order, scores = _rank(s.conn, cond, to_tsquery(iq)[0], groups, hard)
             else:
                 order, scores = sorted(groups, key=lambda i: groups[i][1]), {}
             seqs = query_sequences(expanded(q, lexicon))

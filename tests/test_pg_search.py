@@ -192,3 +192,10 @@ def test_results_grouped_by_item_on_both_backends(backend, sort):
         assert [g.item_id for g in r.items] == ["tib", "mon", "m"]
         assert [h.order for h in r.items[0].hits] == [1, 2, 3]
     json.dumps(r.to_json())
+
+
+def test_words_no_page_holds_match_nothing_even_with_a_filter(backend):
+    r = search(backend, SearchRequest("ᠵᠠᠩᠭᠠᠷ collection:c", time_budget=10.0))
+    assert r.total == 0 and r.hits == []
+    r = search(backend, SearchRequest("ᠡᠮᠡ collection:c", time_budget=10.0))
+    assert r.total == 3  # (loose: ᠠᠮᠠ too)
