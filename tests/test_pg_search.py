@@ -199,3 +199,17 @@ def test_words_no_page_holds_match_nothing_even_with_a_filter(backend):
     assert r.total == 0 and r.hits == []
     r = search(backend, SearchRequest("ᠡᠮᠡ collection:c", time_budget=10.0))
     assert r.total == 3  # (loose: ᠠᠮᠠ too)
+
+
+def test_the_backend_follows_the_catalogue_url(libraries, tmp_path):
+    from types import SimpleNamespace
+
+    from catalog.pg_search import open_search_backend
+
+    with open_search_backend(SimpleNamespace(catalog_url=libraries["postgresql"],
+                                             library=tmp_path)) as s:
+        assert s.backend == "postgresql"
+        assert search(s, SearchRequest("ᠪᠢᠴᠢᠭ", time_budget=10.0)).total == 2
+    with open_search_backend(SimpleNamespace(catalog_url="", library=tmp_path / "lib")) as s:
+        assert getattr(s, "backend", "whoosh") != "postgresql"
+        assert search(s, SearchRequest("ᠪᠢᠴᠢᠭ", time_budget=10.0)).total == 0
