@@ -102,6 +102,9 @@ def search_items(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline
     (``req.sort == "relevance"``) or in library order, each with at most ``PAGES_PER_ITEM`` of
     its best pages (shown in reading order) as ``hits``; ``total`` counts pages,
     ``total_items`` items, and the facets count items."""
+    if getattr(s, "backend", None) == "postgresql":  # (the search backends: catalog.search)
+        from .pg_search_grouped import search_items as on_postgresql
+        return on_postgresql(s, req, deadline=deadline)
     t0 = time.perf_counter()
     reader = s.searcher.reader()
     q, understood, iq = _query(req, reader)

@@ -10,6 +10,11 @@ costs milliseconds (DESIGN.md, Search). Totals and facet counts are computed wit
 budget and flagged as estimates when it runs out: past the first page, the rest of the index
 is then sampled in windows spread over all of it.
 
+The search interface has two backends: this module's Whoosh index (the embedded default)
+and PostgreSQL (``catalog.pg_search``, a searcher whose ``backend`` is "postgresql"): each
+entry point below hands such a searcher to its namesake there (``_pg``), which shares the
+request, the query language, "understood", the snippets and the result records.
+
 This module composes the rooms of catalog/: the request (``request``), the query
 (``querying``, rewritten onto the index's terms by ``terms``), the matching over the posting
 lists (``matching``, narrowed by ``pairs``, read by ``postings``), the open index
@@ -157,6 +162,14 @@ def _plan(s: Searcher, q: wq.Query, iq: wq.Query, understood: Understood, restri
         highlight_plan(plan)
 
 
+def _pg(s):
+    """The PostgreSQL backend's module when ``s`` is its searcher, else None."""
+    if getattr(s, "backend", None) == "postgresql":
+        from . import pg_search
+        return pg_search
+    return None
+
+
 def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = None
            ) -> SearchResult:
     """Run a search of the library; the first page comes in reading order unless
@@ -169,6 +182,8 @@ def search(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline] = No
     ``_deadline``) the search stops wherever it is, first page or not, and its result is
     ``partial``.
     """
+    if (pg := _pg(s)) is not None:
+        return pg.search(s, req, deadline=deadline)
     t0 = time.perf_counter()
     page, page_size = req.page, req.page_size
     reader = s.searcher.reader()
@@ -318,6 +333,8 @@ def page_matches(s: Searcher, req: SearchRequest, *, deadline: Optional[Deadline
                  ) -> ItemMatches:
     """Every page of the request's item that matches, with every span, in reading order;
     past the deadline (``req.deadline`` unless given), those found by then, ``partial``."""
+    if (pg := _pg(s)) is not None:
+        return pg.page_matches(s, req, deadline=deadline)
     if req.item is None:
         raise ValueError("page_matches needs a request for one item")
     reader = s.searcher.reader()
@@ -346,6 +363,8 @@ def autocomplete(s: Searcher, req: SearchRequest, *, limit: int = 10,
     """Words of the request's item starting with the request's text (in the exact field),
     with their counts; past the deadline (``req.deadline`` unless given), those counted by
     then."""
+    if (pg := _pg(s)) is not None:
+        return pg.autocomplete(s, req, limit=limit, deadline=deadline)
     hard = deadline if deadline is not None else Deadline(req.deadline)
     prefix = req.text.strip()
     if not prefix or req.item is None:

@@ -1,0 +1,215 @@
+"""Search on PostgreSQL against the Whoosh index, in the same run on the same pages: build time
+and size of each, and search p95 per query class (bench/bench_search.py's generated corpus and
+query classes, imported), with the PostgreSQL rows indexed by RUM (the reading order
+attached) and, for comparison, by a plain GIN index. Each search is a whole first page, as the
+site asks it: ten hits with snippets, the total and the facets (time budget ``--budget``).
+The pages both backends return first are compared, and a query whose first page differs is
+named. Figures go to docs/benchmarks-cluster.md (section "Search on PostgreSQL").
+
+    .venv/bin/python bench/bench_pg_search.py --pages 20000 \\
+        --url postgresql://postgres@127.0.0.1:55432/postgres
+
+``--url`` names a server with the ``rum`` extension; the benchmark creates a database of its
+own there and drops it at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# (bench/ is this script's folder)
+from bench_search import FORMULA, corpus, dir_size, machine_line, pct, queries  # noqa: E402
+
+import psycopg  # noqa: E402
+
+from catalog import index as cindex  # noqa: E402
+from catalog.pg_search import PgSearcher  # noqa: E402
+from catalog.pg_search_write import (  # noqa: E402
+    GIN_INDEX, RUM_INDEX, TABLE, TERMS, ensure_schema, write_items)
+from catalog.search import SearchRequest, open_searcher, search  # noqa: E402
+
+
+def _database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def _size(conn) -> dict[str, int]:
+    """Bytes of the rows (with TOAST), of each index of theirs, and of the lexicon."""
+    out = {"rows": conn.execute(f"SELECT pg_table_size('{TABLE}')").fetchone()[0],
+           "lexicon": conn.execute(f"SELECT pg_total_relation_size('{TERMS}')").fetchone()[0]}
+    for name, size in conn.execute(
+            "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index "
+            f"WHERE indrelid = '{TABLE}'::regclass"):
+        out[name] = size
+    return out
+
+
+def _timed(s, sets, budget: float, repeat: int) -> tuple[dict, dict]:
+    """Per class, the wall ms of every search; and every query's first page."""
+    times: dict[str, list[float]] = {}
+    first: dict[str, list] = {}
+    for _ in range(repeat):
+        for cls, qs in sets.items():
+            for q in qs:
+                t0 = time.perf_counter()
+                r = search(s, SearchRequest(q, page_size=10, time_budget=budget))
+                times.setdefault(cls, []).append((time.perf_counter() - t0) * 1000)
+                first[q] = [(h.item_id, h.order) for h in r.hits]
+    return times, first
+
+
+def _counting(conn, q: str) -> tuple[int, float]:
+    """(matching pages, ms) of counting every match of ``q``'s tsquery, no budget."""
+    from catalog.pg_search import _compose
+
+    class _S:  # the searcher's connection alone
+        pass
+
+    s = _S()
+    s.conn = conn
+    _q, _u, iq, _lex = _compose(s, SearchRequest(q), False)
+    from catalog.pg_search_query import to_tsquery
+    tsq = to_tsquery(iq)[0]
+    t0 = time.perf_counter()
+    n = conn.execute(f"SELECT count(*) FROM {TABLE} WHERE keys @@ %s::tsquery",
+                     (tsq,)).fetchone()[0]
+    return n, (time.perf_counter() - t0) * 1000
+
+
+def _bare(conn, sets, repeat: int) -> dict[str, list[float]]:
+    """Per class, the ms of the first 10 matches in page order alone (no snippet, total or
+    facet: what the prototype of issue 13 measured)."""
+    from catalog.pg_search import _compose
+    from catalog.pg_search_query import to_tsquery
+
+    class _S:  # the searcher's connection alone
+        pass
+
+    s = _S()
+    s.conn = conn
+    out: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        for cls, qs in sets.items():
+            for q in qs:
+                t0 = time.perf_counter()
+                _q, _u, iq, _lex = _compose(s, SearchRequest(q), False)
+                tsq, ordered = to_tsquery(iq)
+                if tsq is not None:
+                    conn.execute(f"SELECT seq FROM {TABLE} WHERE keys @@ %s::tsquery ORDER BY "
+                                 f"{'seq <=> 0' if ordered else 'seq'} LIMIT 10",
+                                 (tsq,)).fetchall()
+                out.setdefault(cls, []).append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=20000)
+    ap.add_argument("--chars", type=int, default=1500)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--budget", type=float, default=0.04)
+    ap.add_argument("--url", default="postgresql://postgres@127.0.0.1:55432/postgres")
+    ap.add_argument("--no-whoosh", action="store_true",
+                    help="PostgreSQL alone (a size the Whoosh index takes too long to build)")
+    args = ap.parse_args()
+    print(machine_line())
+    items = corpus(args.pages, args.chars)
+    sets = queries(items)
+    n_pages = sum(len(i.pages) for i in items)
+    print(f"{n_pages} pages, {sum(len(qs) for qs in sets.values())} queries in "
+          f"{len(sets)} classes, {args.repeat} rounds")
+    tmp = Path(tempfile.mkdtemp(prefix="sudur-bench-pg-"))
+    name = f"sudur_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(args.url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _database(args.url, name)
+    try:
+        if not args.no_whoosh:
+            t0, c0 = time.perf_counter(), time.process_time()
+            cindex.update_items(tmp / "ix", items, procs=1)
+            w_build = (time.perf_counter() - t0, time.process_time() - c0)
+            w_size = dir_size(tmp / "ix")
+            print(f"Whoosh: built in {w_build[0]:.1f} s ({w_build[1]:.1f} CPU s), "
+                  f"{w_size / 2**20:.1f} MiB", flush=True)
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            ensure_schema(conn, index="none")
+            t0, c0 = time.perf_counter(), time.process_time()
+            with conn.transaction():
+                write_items(conn, items)
+            rows = (time.perf_counter() - t0, time.process_time() - c0)
+            conn.execute(f"VACUUM ANALYZE {TABLE}")
+            t0 = time.perf_counter()
+            conn.execute(GIN_INDEX)
+            gin_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            conn.execute(RUM_INDEX)
+            rum_s = time.perf_counter() - t0
+            conn.execute(f"ANALYZE {TABLE}")
+            sizes = _size(conn)
+        print(f"PostgreSQL: rows written in {rows[0]:.1f} s ({rows[1]:.1f} CPU s in Python), "
+              f"GIN built in {gin_s:.1f} s, RUM in {rum_s:.1f} s")
+        print("  sizes: " + ", ".join(f"{k} {v / 2**20:.1f} MiB" for k, v in sizes.items()),
+              flush=True)
+
+        results, w_first = {}, {}
+        if not args.no_whoosh:
+            with open_searcher(tmp / "ix") as w:
+                search(w, SearchRequest(FORMULA, page_size=10))  # the per-generation tables
+                results["Whoosh"], w_first = _timed(w, sets, args.budget, args.repeat)
+        with PgSearcher(url) as p:
+            search(p, SearchRequest(FORMULA, page_size=10))
+            p.conn.execute(f"DROP INDEX {TABLE}_keys_gin")
+            results["PostgreSQL RUM"], p_first = _timed(p, sets, args.budget, args.repeat)
+            counted_rum = _counting(p.conn, FORMULA)
+            bare = {"RUM": _bare(p.conn, sets, args.repeat)}
+            p.conn.execute(f"DROP INDEX {TABLE}_keys")
+            p.conn.execute(GIN_INDEX)
+            results["PostgreSQL GIN"], _ = _timed(p, sets, args.budget, args.repeat)
+            counted_gin = _counting(p.conn, FORMULA)
+            bare["GIN"] = _bare(p.conn, sets, args.repeat)
+        differ = [q for q in w_first if w_first[q] != p_first.get(q)]
+        if w_first:
+            print(f"first pages differing between Whoosh and PostgreSQL: {len(differ)} "
+                  f"of {len(w_first)} {differ[:5]}")
+        print(f"counting every match of {FORMULA} ({counted_rum[0]} pages): RUM "
+              f"{counted_rum[1]:.0f} ms, GIN {counted_gin[1]:.0f} ms")
+        print()
+        def ratio(rum: list, whoosh: list) -> str:
+            return f" {pct(rum, 95) / max(1e-9, pct(whoosh, 95)):.2f} |" if whoosh else " - |"
+
+        print("| query class | " + " | ".join(f"{k} p50 / p95 ms" for k in results)
+              + " | RUM p95 / Whoosh p95 |")
+        print("|---|" + "---|" * (len(results) + 1))
+        for cls in sets:
+            cells = [f"{pct(r[cls], 50):.1f} / {pct(r[cls], 95):.1f}" for r in results.values()]
+            print(f"| {cls} | " + " | ".join(cells) + " |"
+                  + ratio(results["PostgreSQL RUM"][cls], results.get("Whoosh", {}).get(cls)))
+        every = {k: [x for xs in r.values() for x in xs] for k, r in results.items()}
+        print("| all | " + " | ".join(f"{pct(v, 50):.1f} / {pct(v, 95):.1f}"
+                                     for v in every.values()) + " |"
+              + ratio(every["PostgreSQL RUM"], every.get("Whoosh")))
+        print()
+        print("first 10 matches in page order alone (query rewrite included, no snippet, "
+              "total or facet), p95 ms: " + "; ".join(
+                  f"{k}: " + ", ".join(f"{cls} {pct(v, 95):.1f}" for cls, v in b.items())
+                  for k, b in bare.items()))
+        print(f"(mean of all: " + ", ".join(f"{k} {statistics.mean(v):.1f} ms"
+                                           for k, v in every.items()) + ")")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        with psycopg.connect(args.url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

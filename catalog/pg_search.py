@@ -1,0 +1,373 @@
+"""Search on PostgreSQL: the same answers as the Whoosh index, from rows beside the catalogue.
+
+With ``catalog_url = postgresql://…`` the search index lives in the catalogue's database
+(``catalog.pg_search_write``: one row per page and per item, Sudur's keys as a tsvector with
+positions, a RUM index with the reading order attached), so web nodes hold no index.
+
+What is shared with the Whoosh backend (``catalog.search``): the request
+(``catalog.request``), the query language and its reading (``query_tree.compose``: "understood"
+comes from there), the snippets (``catalog.snippets``), the facet sorting and the result
+records. What is this backend's own: the composed query as a tsquery
+(``catalog.pg_search_query``), and the first page, totals and facets read by SQL.
+
+- First page in reading order: ``ORDER BY seq <=> 0`` with the RUM index (its attached column
+  gives the order, so the first matches come from the index without reading every match).
+  The exact keys' pages go first on a non-exact search, as ``search._exact_first`` does.
+- Totals and facets: counted by one grouped query within the request's time budget (at
+  least ``MIN_COUNT_BUDGET``), cancelled past it by its statement timeout; then estimated
+  from the first ``SAMPLE`` matches in reading order, scaled by how far into the library
+  they reach, and flagged as estimates.
+- Relevance: the first ``relevance.MAX_CANDIDATES`` matches in reading order, ranked by
+  PostgreSQL's ``ts_rank`` (not Whoosh's BM25F: the order among them may differ).
+- The hard deadline (``req.deadline``) is the statement timeout of each query; a query
+  cancelled by it ends the search with what was found, ``partial``.
+"""
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections import Counter
+from typing import Optional
+
+# (CatalogError once the PostgreSQL catalogue, branch pg, is merged)
+from library.errors import LibraryError as CatalogError
+from whoosh import query as wq
+
+from . import analysis, relevance
+from .deadline import Deadline
+from .facets import sorted_facets
+from .pg_search_query import Lexicon, expanded, on_index, to_tsquery
+from .pg_search_write import TABLE, ensure_schema
+from .query_tree import compose
+from .querying import Understood, analyze_query
+from .request import SearchRequest
+from .schema import FACETS
+from .snippets import make_snippet, match_spans
+from .terms import query_sequences
+
+__all__ = ["PgSearcher", "open_search_backend", "search", "page_matches", "autocomplete",
+           "MIN_COUNT_BUDGET", "SAMPLE"]
+
+# seconds: counting below this is never cut short (0: the request's time budget alone, as
+# the Whoosh backend; counting 10,000 matching pages of a phrase takes 0.2-0.8 s at 20,000
+# pages, docs/benchmarks-cluster.md)
+MIN_COUNT_BUDGET = 0.0
+SAMPLE = 256  # matches read in reading order to estimate a total past the budget
+
+
+def _psycopg():
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise CatalogError("catalog_url names PostgreSQL, but psycopg is not installed",
+                           hint="pip install -e '.[cluster]'") from exc
+    return psycopg
+
+
+class PgSearcher:
+    """An open connection to the search rows; closed at the end of a request or command."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = url
+        self.conn = _psycopg().connect(url, autocommit=True)
+        if create:
+            ensure_schema(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "PgSearcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_search_backend(settings):
+    """The search backend of a library: PostgreSQL when ``catalog_url`` names it, else the
+    library's Whoosh index."""
+    url = getattr(settings, "catalog_url", "") or ""
+    if url.startswith(("postgresql://", "postgres://")):
+        return PgSearcher(url)
+    from library.store import Store
+    from .searcher import open_library_searcher
+    return open_library_searcher(Store(settings.library))
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditions
+# ---------------------------------------------------------------------------------------------
+
+_ROW = "seq, kind, item, ord, label, title, ws, body"
+
+
+def _title_items(conn, value: str) -> list[str]:
+    """The items whose title holds the words of ``value`` in a row (loose keys), as the
+    Whoosh backend's ``title:`` filter (``query_tree.filter_terms``)."""
+    want, _ = analyze_query(value, "l")
+    if not want:
+        return []
+    found = []
+    for item, title in conn.execute(f"SELECT item, title FROM {TABLE} WHERE kind = 'item' "
+                                    "ORDER BY seq"):
+        seq, _ = analyze_query(unicodedata.normalize("NFC", title or ""), "l")
+        for i in range(len(seq) - len(want) + 1):
+            if all(set(a) & set(b) for a, b in zip(want, seq[i:i + len(want)])):
+                found.append(item)
+                break
+    return found
+
+
+def _conditions(conn, req: SearchRequest, understood: Understood, q, iq
+                ) -> Optional[tuple[str, list, str]]:
+    """(SQL condition, parameters, reading order) a match of the query satisfies (``q`` as
+    composed, ``iq`` on the rows' terms), or None when nothing can match."""
+    tsq, ordered = to_tsquery(iq)
+    if tsq is None and q is not wq.NullQuery:
+        return None  # words no page holds (with filters or not): nothing matches
+    where, params = [], []
+    if tsq is not None:
+        where.append("keys @@ %s::tsquery")
+        params.append(tsq)
+    if req.item is not None:
+        where.append("kind = 'page' AND item = %s")
+        params.append(req.item)
+    else:
+        for name, value in req.filters.items():
+            where.append(f"%s = ANY({name})")
+            params.append(value)
+    for name, values in understood.filters.items():
+        for value in values:
+            if name == "title":
+                where.append("item = ANY(%s)")
+                params.append(_title_items(conn, value))
+            elif name in FACETS or name in ("item", "kind"):
+                col = f"ARRAY[{name}]" if name in ("item", "kind") else name
+                # as indexed, or else without regard to case (script:tibt)
+                where.append(f"(%s = ANY({col}) OR lower(%s) = ANY(SELECT lower(v) "
+                             f"FROM unnest({col}) v))")
+                params += [value, value]
+    if tsq is None and not understood.filters:
+        return None
+    # the RUM index's order, unless the query is one it misses matches of in order
+    return " AND ".join(where) or "TRUE", params, "seq <=> 0" if ordered else "seq"
+
+
+class _Cancelled(Exception):
+    """A query cancelled by its statement timeout."""
+
+
+def _remaining(hard: Deadline) -> Optional[float]:
+    """Seconds left before the hard deadline (None: no deadline)."""
+    if hard.at is None:
+        return None
+    return max(0.0, hard.at - hard.clock())
+
+
+def _run(conn, sql: str, params: list, timeout: Optional[float]) -> list:
+    """Rows of ``sql``, cancelled after ``timeout`` seconds (None: no limit)."""
+    psycopg = _psycopg()
+    try:
+        with conn.transaction():
+            if timeout is not None:
+                conn.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
+            return conn.execute(sql, params).fetchall()
+    except psycopg.errors.QueryCanceled as exc:
+        raise _Cancelled() from exc
+
+
+def _matches(conn, cond: tuple[str, list, str], limit: Optional[int], hard: Deadline,
+             columns: str = "seq") -> list:
+    where, params, order = cond
+    sql = f"SELECT {columns} FROM {TABLE} WHERE {where} ORDER BY {order}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return _run(conn, sql, params, _remaining(hard))
+
+
+# ---------------------------------------------------------------------------------------------
+# Searches
+# ---------------------------------------------------------------------------------------------
+
+def _compose(s: PgSearcher, req: SearchRequest, exact: bool):
+    """(query over the key fields, as understood, the same over the rows' terms, the
+    lexicon read for it)."""
+    q, understood = compose(req.text, exact=exact, aliases_path=req.aliases,
+                            field_map=analysis.QUERY_FIELD_MAP)
+    lexicon = Lexicon(s.conn)
+    return q, understood, on_index(q, lexicon, understood), lexicon
+
+
+def search(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadline] = None):
+    """As ``catalog.search.search``, on PostgreSQL."""
+    from .search import SearchResult, group_by_item
+
+    t0 = time.perf_counter()
+    page, page_size = req.page, req.page_size
+    start, stop = (page - 1) * page_size, page * page_size
+    hard = deadline if deadline is not None else Deadline(req.deadline)
+    q, understood, iq, lexicon = _compose(s, req, req.exact)
+    cond = _conditions(s.conn, req, understood, q, iq)
+    hits, total, estimate, counts = [], 0, False, [Counter() for _ in FACETS]
+    cut = False
+    try:
+        if cond is not None:
+            found = _first_page(s, req, understood, cond, start, stop, hard)
+            rows = _rows(s.conn, [seq for seq, _ in found], hard)
+            seqs = query_sequences(expanded(q, lexicon))
+            hits = [_hit(rows[seq], score, seqs, first_only=True) for seq, score in found
+                    if seq in rows]
+            total, estimate, counts = _counts(s.conn, cond, req, t0, hard)
+    except _Cancelled:
+        cut = True  # the hard deadline: what was found by then
+    return SearchResult(query=req.text, total=total, total_is_estimate=estimate, hits=hits,
+                        items=group_by_item(hits), facets=sorted_facets(counts),
+                        facets_are_estimates=estimate, understood=understood, page=page,
+                        page_size=page_size, elapsed=time.perf_counter() - t0,
+                        partial=cut or hard.hit)
+
+
+def _first_page(s: PgSearcher, req: SearchRequest, understood: Understood,
+                cond: tuple[str, list], start: int, stop: int, hard: Deadline
+                ) -> list[tuple[int, float]]:
+    """(seq, score) of the page of results asked for."""
+    if req.sort == "relevance":
+        where, params, order = cond
+        rank = params[0] if where.startswith("keys @@") else None
+        score = "ts_rank(keys, %s::tsquery)" if rank is not None else "0.0"
+        sql = (f"SELECT seq, {score} AS r FROM (SELECT seq, keys FROM {TABLE} WHERE {where} "
+               f"ORDER BY {order} LIMIT {relevance.MAX_CANDIDATES}) c "
+               f"ORDER BY r DESC, seq LIMIT {stop - start} OFFSET {start}")
+        args = ([rank] if rank is not None else []) + params
+        return [(seq, float(r)) for seq, r in _run(s.conn, sql, args, _remaining(hard))]
+    order = [seq for (seq,) in _matches(s.conn, cond, stop, hard)]
+    if not req.exact and order:
+        first = _exact_first(s, req, understood, hard)
+        if first:
+            early = set(first)
+            order = first + [d for d in order if d not in early]
+    return [(seq, 0.0) for seq in order[start:stop]]
+
+
+def _exact_first(s: PgSearcher, req: SearchRequest, understood: Understood, hard: Deadline
+                 ) -> list[int]:
+    """The first page's worth of matches of the query's exact keys (``search._exact_first``)."""
+    xq, xunderstood, ixq, _ = _compose(s, req, True)
+    if (xunderstood.reading, xunderstood.phrase) != (understood.reading, understood.phrase):
+        return []
+    if ixq is wq.NullQuery:
+        return []
+    cond = _conditions(s.conn, req, xunderstood, xq, ixq)
+    return [seq for (seq,) in _matches(s.conn, cond, req.page_size, hard)] if cond else []
+
+
+def _counts(conn, cond: tuple[str, list, str], req: SearchRequest, t0: float, hard: Deadline
+            ) -> tuple[int, bool, list[Counter]]:
+    """(total, whether estimated, facet counts) of every match: exact within the budget."""
+    where, params, order = cond
+    facets = ", ".join(FACETS)
+    budget = max(req.time_budget, MIN_COUNT_BUDGET) - (time.perf_counter() - t0)
+    left = _remaining(hard)
+    if budget > 0:
+        try:
+            rows = _run(conn, f"SELECT {facets}, count(*) FROM {TABLE} WHERE {where} "
+                        f"GROUP BY {facets}", params,
+                        max(0.01, budget if left is None else min(budget, left)))
+            return _facet_rows(rows, 1.0)
+        except _Cancelled:
+            if hard.passed():
+                raise
+    sample = _run(conn, f"SELECT seq, {facets} FROM {TABLE} WHERE {where} "
+                  f"ORDER BY {order} LIMIT {SAMPLE}", params, _remaining(hard))
+    lo, hi = conn.execute(f"SELECT min(seq), max(seq) FROM {TABLE}").fetchone()
+    reach = (sample[-1][0] - lo + 1) if sample else 1
+    scale = max(1.0, (hi - lo + 1) / reach) if len(sample) >= SAMPLE else 1.0
+    total, _, counts = _facet_rows([r[1:] + (1,) for r in sample], scale)
+    return total, scale > 1.0, counts
+
+
+def _facet_rows(rows: list, scale: float) -> tuple[int, bool, list[Counter]]:
+    counts = [Counter() for _ in FACETS]
+    total = 0
+    for row in rows:
+        n = row[-1]
+        total += n
+        for i, values in enumerate(row[:-1]):
+            for v in values:
+                counts[i][v] += n
+    if scale > 1.0:
+        total = round(total * scale)
+        counts = [Counter({v: max(c, round(c * scale)) for v, c in col.items()})
+                  for col in counts]
+    return total, False, counts
+
+
+def _rows(conn, seqs: list[int], hard: Deadline) -> dict[int, tuple]:
+    if not seqs:
+        return {}
+    rows = _run(conn, f"SELECT {_ROW} FROM {TABLE} WHERE seq = ANY(%s)", [seqs],
+                _remaining(hard))
+    return {r[0]: r for r in rows}
+
+
+def _hit(row: tuple, score: float, seqs: list, first_only: bool = False):
+    from .search import PageHit
+
+    _seq, kind, item, order, label, title, ws, body = row
+    spans = match_spans(body, seqs, ws or "", first_only=first_only)
+    snippet, kwic = make_snippet(body, spans)
+    return PageHit(item_id=item, order=order, label=label, text=body, spans=spans,
+                   snippet=snippet, score=float(score), kind=kind, title=title, ws=ws,
+                   kwic=kwic)
+
+
+def page_matches(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadline] = None):
+    """As ``catalog.search.page_matches``, on PostgreSQL."""
+    from .search import ItemMatches
+
+    if req.item is None:
+        raise ValueError("page_matches needs a request for one item")
+    hard = deadline if deadline is not None else Deadline(req.deadline)
+    q, understood, iq, lexicon = _compose(s, req, req.exact)
+    cond = _conditions(s.conn, req, understood, q, iq)
+    hits = ItemMatches()
+    if cond is None:
+        return hits
+    seqs = query_sequences(expanded(q, lexicon))
+    try:
+        for row in _matches(s.conn, cond, None, hard, columns=_ROW):
+            hits.append(_hit(row, 0.0, seqs))
+    except _Cancelled:
+        pass
+    hits.sort(key=lambda h: h.order)
+    hits.partial = hard.passed()
+    return hits
+
+
+def autocomplete(s: PgSearcher, req: SearchRequest, *, limit: int = 10,
+                 deadline: Optional[Deadline] = None) -> list[tuple[str, int]]:
+    """As ``catalog.search.autocomplete``, on PostgreSQL: the item's exact-field words
+    starting with the request's last token, with the number of pages holding each."""
+    hard = deadline if deadline is not None else Deadline(req.deadline)
+    prefix = req.text.strip()
+    if not prefix or req.item is None:
+        return []
+    tokens = [t.text for t in analysis.analyzer("x")(prefix)]
+    if not tokens:
+        return []
+    key = tokens[-1]
+    try:
+        rows = _run(s.conn, f"SELECT t.lexeme, count(*) FROM {TABLE}, unnest(keys) t "
+                    "WHERE kind = 'page' AND item = %s AND (starts_with(t.lexeme, %s) OR "
+                    "starts_with(t.lexeme, %s)) GROUP BY t.lexeme ORDER BY t.lexeme LIMIT 200",
+                    [req.item, key, analysis.X_ONLY + key], _remaining(hard))
+    except _Cancelled:
+        return []
+    counts: Counter = Counter()
+    for lexeme, n in rows:
+        word = lexeme[1:] if lexeme.startswith(analysis.X_ONLY) else lexeme
+        counts[word] += n
+    out = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return out[:limit]

@@ -1,0 +1,178 @@
+"""Writing the PostgreSQL search rows: one row per page and one per item, as the Whoosh index.
+
+Sudur's own analysis (``catalog.analysis.document_postings``) gives each document's index
+terms with their token positions; they are written as one ``tsvector`` literal built here
+(``'term':1,5 'other':2``), so PostgreSQL's parser never tokenises anything. The two index
+fields share the vector: an ``x`` term as the Whoosh index holds it (its ``X_ONLY`` /
+``L_ONLY`` marks included), a ``tr`` term behind ``TR_TAG``. The lexicon (``TERMS``) keeps each lexeme's row count, so prefixes expand to
+the same terms as in Whoosh (its most frequent 64). Each row carries ``seq``, its
+place in reading order (the Whoosh index's document order: items as written, an item written
+again goes last), which the RUM index holds beside the vector, so the first matches in reading
+order come from the index.
+
+Limits of ``tsvector`` (PostgreSQL 15), and what happens here past them:
+- a position is at most 16383: tokens past it are written at 16383, so a phrase or NEAR that
+  involves them is not found (a page of more than 16,383 tokens; OCR pages hold a few
+  thousand); the row's ``clamped`` says so;
+- a lexeme keeps at most 256 positions (PostgreSQL drops the rest): the word still matches,
+  phrases through its 257th and later occurrences on that page do not (``clamped`` too);
+- a lexeme is at most 2046 bytes: a longer token (no real word) is left out of the vector;
+- a vector is at most 1 MB: a page that large is refused by PostgreSQL (the write fails).
+
+The rows of an item are written by ``write_items`` inside the caller's transaction, so the
+catalogue commit that publishes an item publishes its search rows with it.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+from library.models import Item
+
+from . import analysis
+from .index import page_documents
+
+__all__ = ["TR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "ensure_schema",
+           "tsvector_literal", "write_items", "delete_items", "rebuild"]
+
+TR_TAG = "\x03"  # a transliteration term in the one vector (no x term starts with it)
+MAX_POSITION = 16383
+_MAX_POSITIONS_PER_LEXEME = 256
+_MAX_LEXEME_BYTES = 2046
+TABLE = "search_docs"
+# the lexicon: every lexeme with the number of rows holding it, in code point order (what
+# the Whoosh index's term dictionary gives the query rewrite: ``pg_search_query.Lexicon``)
+TERMS = "search_terms"
+
+SCHEMA = f"""
+CREATE EXTENSION IF NOT EXISTS rum;
+CREATE SEQUENCE IF NOT EXISTS {TABLE}_seq;
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    id TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    item TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    title TEXT NOT NULL,
+    ws TEXT NOT NULL,
+    body TEXT NOT NULL,
+    collection TEXT[] NOT NULL,
+    language TEXT[] NOT NULL,
+    script TEXT[] NOT NULL,
+    genre TEXT[] NOT NULL,
+    century TEXT[] NOT NULL,
+    clamped BOOLEAN NOT NULL,
+    keys TSVECTOR NOT NULL
+);
+CREATE INDEX IF NOT EXISTS {TABLE}_item ON {TABLE} (item, seq);
+CREATE TABLE IF NOT EXISTS {TERMS} (
+    term TEXT COLLATE "C" PRIMARY KEY,
+    docs INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS {TABLE}_seq_ix ON {TABLE} (seq);
+"""
+# the RUM index: the vector, with the reading order attached (ORDER BY seq <=> 0 reads it)
+RUM_INDEX = (f"CREATE INDEX IF NOT EXISTS {TABLE}_keys ON {TABLE} "
+             f"USING rum (keys rum_tsvector_addon_ops, seq) WITH (attach = 'seq', to = 'keys')")
+GIN_INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_keys_gin ON {TABLE} USING gin (keys)"
+
+
+def ensure_schema(conn, *, index: str = "rum") -> None:
+    """Create the table and its indexes if missing (``index``: "rum", "gin" or "none")."""
+    with conn.transaction():
+        conn.execute(SCHEMA)
+        if index == "rum":
+            conn.execute(RUM_INDEX)
+        elif index == "gin":
+            conn.execute(GIN_INDEX)
+
+
+def quote_lexeme(term: str) -> str:
+    """A lexeme in a tsvector or tsquery literal: quoted, its quotes and backslashes doubled
+    (escaped)."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(text: str, writing_system: str | None) -> tuple[str, bool, list[str]]:
+    """The document's terms with their positions as a tsvector literal, whether some
+    position was clamped or dropped (see the module's limits), and its lexemes."""
+    px, ptr, _pairs = analysis.document_postings(text, writing_system or "")
+    parts, lexemes = [], []
+    clamped = False
+    for tag, postings in (("", px), (TR_TAG, ptr)):
+        for term, positions in postings.items():
+            lexeme = tag + term
+            if len(lexeme.encode("utf-8")) > _MAX_LEXEME_BYTES:
+                continue
+            if len(positions) > _MAX_POSITIONS_PER_LEXEME or positions[-1] >= MAX_POSITION:
+                clamped = True
+            # PostgreSQL counts positions from 1, Sudur from 0
+            pos = ",".join(str(min(p + 1, MAX_POSITION))
+                           for p in positions[:_MAX_POSITIONS_PER_LEXEME])
+            parts.append(f"{quote_lexeme(lexeme)}:{pos}")
+            lexemes.append(lexeme)
+    return " ".join(parts), clamped, lexemes
+
+
+def _row(doc: dict, seq: int, terms: Counter) -> tuple:
+    body = str(doc["body"])
+    vector, clamped, lexemes = tsvector_literal(body, doc.get("ws") or "")
+    terms.update(lexemes)
+    facets = [[v for v in str(doc.get(name) or "").split(",") if v]
+              for name in ("collection", "language", "script", "genre", "century")]
+    return (doc["id"], seq, doc["kind"], doc["item"], int(doc["order"]), doc["label"] or "",
+            doc["title"] or "", doc["ws"] or "", body, *facets, clamped, vector)
+
+
+_COLUMNS = ("id, seq, kind, item, ord, label, title, ws, body, collection, language, script, "
+            "genre, century, clamped, keys")
+
+
+def delete_items(conn, item_ids: Iterable[str]) -> None:
+    """Remove the rows of these items, and their lexemes' counts."""
+    ids = list(item_ids)
+    if not ids:
+        return
+    conn.execute(f"UPDATE {TERMS} t SET docs = t.docs - o.n FROM (SELECT lexeme, count(*) AS n "
+                 f"FROM {TABLE}, unnest(keys) WHERE item = ANY(%s) GROUP BY lexeme) o "
+                 f"WHERE t.term = o.lexeme", (ids,))
+    conn.execute(f"DELETE FROM {TERMS} WHERE docs <= 0")
+    conn.execute(f"DELETE FROM {TABLE} WHERE item = ANY(%s)", (ids,))
+
+
+def _count_terms(conn, terms: Counter) -> None:
+    if terms:
+        conn.execute(f"INSERT INTO {TERMS} (term, docs) SELECT * FROM unnest(%s::text[], "
+                     f"%s::int[]) ON CONFLICT (term) DO UPDATE SET docs = {TERMS}.docs + "
+                     f"EXCLUDED.docs", (list(terms), list(terms.values())))
+
+
+def write_items(conn, items: Iterable[Item]) -> int:
+    """Replace the rows of ``items`` (in the caller's transaction); the number of rows
+    written. Each item's rows go after every row already there, as in the Whoosh index."""
+    n = 0
+    with conn.cursor() as cur:
+        for item in items:
+            delete_items(cur, [item.id])
+            with analysis.writing_system(item.writing_system or ""):
+                docs = list(page_documents(item))
+            # the item's numbers, with no gap after the previous item's
+            first = cur.execute(f"SELECT setval('{TABLE}_seq', nextval('{TABLE}_seq') + %s)",
+                                (len(docs) - 1,)).fetchone()[0] - (len(docs) - 1)
+            terms: Counter = Counter()
+            with cur.copy(f"COPY {TABLE} ({_COLUMNS}) FROM STDIN") as copy:
+                for i, doc in enumerate(docs):
+                    copy.write_row(_row(doc, first + i, terms))
+            _count_terms(cur, terms)
+            n += len(docs)
+    return n
+
+
+def rebuild(conn, items: Iterable[Item]) -> int:
+    """Recreate every row from ``items`` (the catalogue's, in its order) in one transaction:
+    readers see the old rows until it commits."""
+    with conn.transaction():
+        conn.execute(f"DELETE FROM {TABLE}")
+        conn.execute(f"DELETE FROM {TERMS}")
+        return write_items(conn, items)

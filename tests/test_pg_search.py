@@ -1,0 +1,215 @@
+"""Search on both backends: the search tests' cases run on the Whoosh index and on PostgreSQL
+(``backend``), the PostgreSQL rows' tsvector limits, and the query written as tsquery.
+
+Needs ``SUDUR_TEST_PG_URL`` (tests/pg_search_fixtures.py)."""
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+from catalog import index as cindex, pg_search
+from catalog.pg_search import PgSearcher
+from catalog.pg_search_query import to_tsquery
+from catalog.pg_search_write import (MAX_POSITION, TERMS, delete_items, rebuild,
+                                     tsvector_literal, write_items)
+from catalog.search import SearchRequest, autocomplete, open_searcher, page_matches, search
+from whoosh import query as wq
+
+from pg_search_fixtures import pg_url  # noqa: F401
+from test_search import _item
+
+TIB = [f"ཆོས་{i}་བྱང་ཆུབ་སེམས་དཔའ་ཞེས་བྱ། སངས་རྒྱས་" for i in range(300)]
+
+
+def _items():
+    return [_item("tib", TIB, "bo"), _item("mon", ["ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ ᠪᠢᠴᠢᠭ", "ᠪᠢᠴᠢᠭ"], "mn-Mong"),
+            _item("m", ["ᠡᠮᠡ", "ᠠᠮᠠ", "ᠡᠮᠡ ᠠᠮᠠ"], "mn-Mong")]
+
+
+@pytest.fixture(scope="module")
+def libraries(pg_url, tmp_path_factory):  # noqa: F811
+    """The same items in a Whoosh index and in PostgreSQL."""
+    d = tmp_path_factory.mktemp("ix") / "index"
+    cindex.update_items(d, _items())
+    with PgSearcher(pg_url) as pg:
+        rebuild(pg.conn, _items())
+    return {"whoosh": d, "postgresql": pg_url}
+
+
+@pytest.fixture(params=["whoosh", "postgresql"])
+def backend(request, libraries):
+    """An open searcher of each backend."""
+    where = libraries[request.param]
+    s = open_searcher(where) if request.param == "whoosh" else PgSearcher(where)
+    yield s
+    s.close()
+
+
+def test_first_page_in_reading_order_and_totals(backend):
+    r = search(backend, SearchRequest("བྱང་ཆུབ་སེམས་དཔའ", page_size=10, time_budget=10.0))
+    assert [h.order for h in r.hits] == list(range(1, 11))
+    assert r.total == 300 and not r.total_is_estimate and not r.facets_are_estimates
+    assert dict(r.facets["collection"]) == {"c": 300}
+    h = r.hits[0]
+    assert h.text[h.spans[0][0]:h.spans[0][1]] == "བྱང་ཆུབ་སེམས་དཔའ"
+    assert "<mark>བྱང་ཆུབ་སེམས་དཔའ</mark>" in h.snippet
+    r2 = search(backend, SearchRequest("བྱང་ཆུབ་སེམས་དཔའ", page=3, page_size=10,
+                                       time_budget=10.0))
+    assert [h.order for h in r2.hits] == list(range(21, 31))
+    json.dumps(r.to_json())
+
+
+def test_relevance_sort_is_still_offered(backend):
+    r = search(backend, SearchRequest("ᠪᠢᠴᠢᠭ", sort="relevance", time_budget=10.0))
+    assert {h.order for h in r.hits} == {1, 2} and r.total == 2
+    assert all(h.score > 0 for h in r.hits)
+
+
+def test_shape_query_matches_through_the_shared_field(backend):
+    # o typed as u: matched by the shape (and loose) key only
+    assert [h.order for h in page_matches(backend, SearchRequest("ᠮᠤᠩᠭᠤᠯ", item="mon"))] == [1]
+    assert page_matches(backend, SearchRequest("ᠮᠤᠩᠭᠤᠯ", item="mon", exact=True)) == []
+
+
+def test_exact_and_loose_keys_sharing_a_field_stay_apart(backend):
+    def orders(text, **kw):
+        return [h.order for h in page_matches(backend, SearchRequest(text, item="m", **kw))]
+
+    assert orders("ᠠᠮᠠ", exact=True) == [2, 3]
+    assert orders("ᠡᠮᠡ", exact=True) == [1, 3]
+    assert orders("ᠡᠮᠡ") == [1, 2, 3]
+    assert orders("ᠡᠮᠡ ᠠᠮᠠ", exact=True) == [3]
+    assert dict(autocomplete(backend, SearchRequest("ᠡ", item="m"))) == {"ᠡᠮᠡ": 2}
+
+
+@pytest.mark.parametrize("text, total", [
+    ("ཆོས NEAR/2 བྱང", 300),  # NEAR: 2 tokens apart, either order
+    ("བྱང NEAR/2 ཆོས", 300),
+    ("ཆོས NEAR/1 བྱང", 0),
+    ("ཆོས* -ᠪᠢᠴᠢᠭ", 300),  # a prefix (the number after ཆོས is no part of it) and NOT
+    ("ᠪᠢᠴᠢᠭ OR ᠡᠮᠡ", 5),
+    ("ᠪᠢᠴᠢᠭ -ᠮᠣᠩᠭᠣᠯ", 1),
+    ("བྱང NEAR/3 ཆོས* title:tib", 300),
+    ("ᠪᠢᠴᠢᠭ title:tib", 0),
+    ("sangs rgyas", 300),  # Wylie
+])
+def test_operators_filters_and_transliteration(backend, text, total):
+    r = search(backend, SearchRequest(text, page_size=5, time_budget=10.0))
+    assert r.total == total and len(r.hits) == min(5, total)
+
+
+def test_estimates_are_flagged_when_the_budget_runs_out(libraries, monkeypatch):
+    monkeypatch.setattr(pg_search, "MIN_COUNT_BUDGET", 0.0)
+    monkeypatch.setattr(pg_search, "SAMPLE", 16)
+    with PgSearcher(libraries["postgresql"]) as s:
+        r = search(s, SearchRequest("སངས་རྒྱས", page_size=10, time_budget=0.0))
+    assert [h.order for h in r.hits] == list(range(1, 11))
+    assert r.total_is_estimate and r.facets_are_estimates
+    # 16 matches in the first 16 rows of 308: scaled to the whole library
+    assert r.total == 308 and dict(r.facets["collection"]) == {"c": 308}
+
+
+def test_both_backends_give_the_same_first_page_facets_snippets_and_understood(libraries):
+    queries = ["བྱང་ཆུབ་སེམས་དཔའ", "ᠮᠣᠩᠭᠣᠯ", "sangs rgyas", "ཆོས NEAR/2 བྱང", "ཆོས* -ᠪᠢᠴᠢᠭ",
+               "ᠮᠣᠩ*", "ᠡᠮᠡ", "ᠡᠮᠡ ᠠᠮᠠ", "\"ᠡᠮᠡ ᠠᠮᠠ\"", "ᠪᠢᠴᠢᠭ OR ᠡᠮᠡ"]
+    with open_searcher(libraries["whoosh"]) as w, PgSearcher(libraries["postgresql"]) as p:
+        for text in queries:
+            for exact in (False, True):
+                req = SearchRequest(text, exact=exact, page_size=10, time_budget=10.0)
+                a, b = search(w, req).to_json(), search(p, req).to_json()
+                assert a == b, text
+
+
+def test_rows_are_replaced_and_the_lexicon_counts_follow(pg_url):  # noqa: F811
+    with PgSearcher(pg_url) as s, s.conn.transaction():
+        # (the item record holds its title, "once": the pages alone hold gesar and khan)
+        write_items(s.conn, [_item("once", ["gesar khan", "gesar"])])
+        docs = s.conn.execute(f"SELECT docs FROM {TERMS} WHERE term = 'gesar'").fetchone()
+        assert docs == (2,)
+        write_items(s.conn, [_item("once", ["gesar"])])  # written again: 1 page
+        docs = s.conn.execute(f"SELECT docs FROM {TERMS} WHERE term = 'gesar'").fetchone()
+        assert docs == (1,)
+        assert s.conn.execute(f"SELECT docs FROM {TERMS} WHERE term = 'khan'").fetchone() is None
+        delete_items(s.conn, ["once"])
+        assert s.conn.execute(f"SELECT docs FROM {TERMS} WHERE term = 'gesar'").fetchone() is None
+        raise psycopg.Rollback()
+
+
+def test_tsvector_limits_are_kept_and_flagged():
+    vector, clamped, _ = tsvector_literal("ka'i x " * 3, "")
+    assert not clamped and "'\x02ka''i':1,3,5" in vector  # (an exact key only: X_ONLY)
+    vector, clamped, _ = tsvector_literal("ཆོས་" * 300, "bo")
+    # at most 256 positions a lexeme (two lexemes: the key and its transliteration)
+    assert clamped and vector.count(",") == 2 * 255 and vector.endswith(",256")
+    long_page = " ".join(f"w{i}" for i in range(MAX_POSITION + 5))
+    vector, clamped, _ = tsvector_literal(long_page, "")
+    assert clamped and f"'w{MAX_POSITION + 3}':{MAX_POSITION}" in vector
+    vector, _, lexemes = tsvector_literal("a" * 3000 + " b", "")
+    # the 3000-byte token has no exact lexeme (its transliteration skeleton is short)
+    assert "b" in lexemes and "a" * 3000 not in lexemes
+    assert max(len(x.encode()) for x in lexemes) <= 2046
+
+
+def test_tsvector_literal_is_read_as_written(pg_url):  # noqa: F811
+    vector, _, _ = tsvector_literal("ka'i x ཆོས་", "bo")
+    with psycopg.connect(pg_url) as c:
+        assert c.execute("SELECT %s::tsvector @@ %s::tsquery",
+                         (vector, "'\x02ka''i' <-> 'x' <-> 'ཆོས'")).fetchone()[0] is True
+        assert c.execute("SELECT %s::tsvector @@ %s::tsquery",
+                         (vector, "'\x02ka''i' <-> 'ཆོས'")).fetchone()[0] is False
+
+
+def test_ors_inside_phrases_are_written_out_for_the_rum_index():
+    q = wq.Sequence([wq.Or([wq.Term("x", "a"), wq.Term("x", "b")]), wq.Term("x", "c")])
+    text, ordered = to_tsquery(q)
+    assert ordered and text == "((a) <-> (c) | (b) <-> (c))".replace("a", "'a'").replace(
+        "b", "'b'").replace("c)", "'c')")
+    many = wq.Sequence([wq.Or([wq.Term("x", f"{p}{i}") for i in range(8)]) for p in "abc"])
+    text, ordered = to_tsquery(many)  # 512 phrases: ORs stay inside, not read in order
+    assert not ordered and text.count("<->") == 2
+
+
+def test_an_or_inside_a_phrase_is_found_in_reading_order(libraries):
+    # through the RUM index's ordered scan, which misses ``(a|b) <-> c`` (see MAX_DISJUNCTS)
+    with PgSearcher(libraries["postgresql"]) as s:
+        r = search(s, SearchRequest("ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ", page_size=5, time_budget=10.0))
+        assert [(h.item_id, h.order) for h in r.hits] == [("mon", 1)]
+
+
+@pytest.mark.parametrize("sort", ["reading", "relevance"])
+def test_results_grouped_by_item_on_both_backends(backend, sort):
+    from catalog.grouped import search_items
+
+    r = search_items(backend, SearchRequest("ᠪᠢᠴᠢᠭ OR ᠡᠮᠡ OR ཆོས", sort=sort, page_size=10,
+                                            time_budget=10.0))
+    assert r.total_items == 3 and not r.total_items_is_estimate
+    assert r.total == 305 and dict(r.facets["collection"]) == {"c": 3}
+    assert {g.item_id for g in r.items} == {"tib", "mon", "m"}
+    assert all(1 <= len(g.hits) <= 3 for g in r.items)
+    if sort == "reading":
+        assert [g.item_id for g in r.items] == ["tib", "mon", "m"]
+        assert [h.order for h in r.items[0].hits] == [1, 2, 3]
+    json.dumps(r.to_json())
+
+
+def test_words_no_page_holds_match_nothing_even_with_a_filter(backend):
+    r = search(backend, SearchRequest("ᠵᠠᠩᠭᠠᠷ collection:c", time_budget=10.0))
+    assert r.total == 0 and r.hits == []
+    r = search(backend, SearchRequest("ᠡᠮᠡ collection:c", time_budget=10.0))
+    assert r.total == 3  # (loose: ᠠᠮᠠ too)
+
+
+def test_the_backend_follows_the_catalogue_url(libraries, tmp_path):
+    from types import SimpleNamespace
+
+    from catalog.pg_search import open_search_backend
+
+    with open_search_backend(SimpleNamespace(catalog_url=libraries["postgresql"],
+                                             library=tmp_path)) as s:
+        assert s.backend == "postgresql"
+        assert search(s, SearchRequest("ᠪᠢᠴᠢᠭ", time_budget=10.0)).total == 2
+    with open_search_backend(SimpleNamespace(catalog_url="", library=tmp_path / "lib")) as s:
+        assert getattr(s, "backend", "whoosh") != "postgresql"
+        assert search(s, SearchRequest("ᠪᠢᠴᠢᠭ", time_budget=10.0)).total == 0
