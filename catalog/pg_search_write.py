@@ -30,6 +30,7 @@ from typing import Iterable
 from library.models import Item
 
 from . import analysis
+from .schema import FACETS
 from .index import page_documents
 
 __all__ = ["TR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "ensure_schema",
@@ -44,6 +45,8 @@ TABLE = "search_docs"
 # the Whoosh index's term dictionary gives the query rewrite: ``pg_search_query.Lexicon``)
 TERMS = "search_terms"
 
+# one array column per facet of the index schema (catalog/schema.py), in its order
+_FACET_COLUMNS = "\n".join(f"    {name} TEXT[] NOT NULL," for name in FACETS)
 SCHEMA = f"""
 CREATE EXTENSION IF NOT EXISTS rum;
 CREATE SEQUENCE IF NOT EXISTS {TABLE}_seq;
@@ -57,11 +60,7 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     title TEXT NOT NULL,
     ws TEXT NOT NULL,
     body TEXT NOT NULL,
-    collection TEXT[] NOT NULL,
-    language TEXT[] NOT NULL,
-    script TEXT[] NOT NULL,
-    genre TEXT[] NOT NULL,
-    century TEXT[] NOT NULL,
+{_FACET_COLUMNS}
     clamped BOOLEAN NOT NULL,
     keys TSVECTOR NOT NULL
 );
@@ -120,13 +119,13 @@ def _row(doc: dict, seq: int, terms: Counter) -> tuple:
     vector, clamped, lexemes = tsvector_literal(body, doc.get("ws") or "")
     terms.update(lexemes)
     facets = [[v for v in str(doc.get(name) or "").split(",") if v]
-              for name in ("collection", "language", "script", "genre", "century")]
+              for name in FACETS]
     return (doc["id"], seq, doc["kind"], doc["item"], int(doc["order"]), doc["label"] or "",
             doc["title"] or "", doc["ws"] or "", body, *facets, clamped, vector)
 
 
-_COLUMNS = ("id, seq, kind, item, ord, label, title, ws, body, collection, language, script, "
-            "genre, century, clamped, keys")
+_COLUMNS = ("id, seq, kind, item, ord, label, title, ws, body, " + ", ".join(FACETS)
+            + ", clamped, keys")
 
 
 def delete_items(conn, item_ids: Iterable[str]) -> None:

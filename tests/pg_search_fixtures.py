@@ -1,41 +1,29 @@
-"""PostgreSQL for the search tests: ``pg_url`` is a database of its own (created empty, with the
-``rum`` extension, dropped afterwards) on the server that ``SUDUR_TEST_PG_URL`` names.
+"""PostgreSQL for the search tests: ``pg_url`` is a database of its own (created empty, dropped
+after the module), on the session's server from ``pg_fixtures`` (``SUDUR_TEST_PG_URL`` when
+set, else a throwaway cluster that fixture starts). The search backend creates the ``rum``
+extension in it (Debian ``postgresql-15-rum``, installed by .ci/run); without PostgreSQL the
+tests fail saying why, never a silent skip.
 
-Without that variable the tests that use it fail with the reason (never a silent skip): set it
-to a PostgreSQL 15 server with the ``rum`` extension (Debian ``postgresql-15-rum``), e.g.
-``postgresql://postgres@127.0.0.1:55432/postgres``. Import the fixtures into a test module with
-``from pg_search_fixtures import pg_url  # noqa: F401``.
+Import the fixtures into a test module with
+``from pg_search_fixtures import pg_server, pg_url  # noqa: F401``.
 """
 from __future__ import annotations
 
-import os
 import uuid
 from typing import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-ENV_URL = "SUDUR_TEST_PG_URL"
+from pg_fixtures import Server, _create_database, _drop_database, pg_server  # noqa: F401
 
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
+__all__ = ["pg_server", "pg_url"]
 
 
 @pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    server = os.environ.get(ENV_URL, "")
-    if not server:
-        pytest.fail(f"{ENV_URL} is not set: the PostgreSQL search tests need a PostgreSQL 15 "
-                    f"server with the rum extension (postgresql://USER@HOST:PORT/DB)")
-    import psycopg
-
+def pg_url(pg_server: Server) -> Iterator[str]:  # noqa: F811  (pg_server is a fixture)
     name = f"sudur_search_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    _create_database(pg_server.url, name)
     try:
-        yield _with_database(server, name)
+        yield pg_server.database_url(name)
     finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(pg_server.url, name)

@@ -17,7 +17,7 @@ from catalog.pg_search_write import (MAX_POSITION, TERMS, delete_items, rebuild,
 from catalog.search import SearchRequest, autocomplete, open_searcher, page_matches, search
 from whoosh import query as wq
 
-from pg_search_fixtures import pg_url  # noqa: F401
+from pg_search_fixtures import pg_server, pg_url  # noqa: F401
 from test_search import _item
 
 TIB = [f"ཆོས་{i}་བྱང་ཆུབ་སེམས་དཔའ་ཞེས་བྱ། སངས་རྒྱས་" for i in range(300)]

@@ -13,7 +13,7 @@ from catalog.pg_search import PgSearcher
 from catalog.pg_search_write import rebuild
 from catalog.search import SearchRequest, open_searcher, page_matches, search
 
-from pg_search_fixtures import pg_url  # noqa: F401
+from pg_search_fixtures import pg_server, pg_url  # noqa: F401
 from test_search import _item
 from text_cases import decode, load_cases
 
