@@ -55,6 +55,9 @@ def test_results_in_the_other_interfaces(page, live, code):
     assert page.locator("html").get_attribute("lang") == code
     assert page.locator(".result-item").count() == 3
     assert "Most relevant" not in page.locator(".result-order").inner_text()  # translated
+    for img in page.locator(".result-thumb img").all():  # lazy: the mn columns run off-screen
+        img.scroll_into_view_if_needed()
+    page.evaluate("scrollTo(0, 0)")
     page.wait_for_function("() => [...document.querySelectorAll('.result-thumb img')]"
                            ".every(i => i.complete && i.naturalWidth > 0)", timeout=10000)
     shot(page, f"search-results-{code}")
