@@ -27,7 +27,7 @@ from typing import Mapping, Optional, Sequence
 from iiif_prezi3 import (Annotation, AnnotationPage, Collection as PreziCollection, CollectionRef,
                          Manifest, ManifestRef, TextualBody)
 
-from . import langtags
+from . import langtags, roles
 from .errors import NotFoundError
 from .models import Box, Collection, Item, LangMap, Page, TocEntry
 from .urls import (annotation_page_url, autocomplete1_url, autocomplete_url, canvas_url,
@@ -36,7 +36,7 @@ from .urls import (annotation_page_url, autocomplete1_url, autocomplete_url, can
                    thumbnail_url)
 
 # Bump when the shape of built manifests changes, so cached copies are rebuilt.
-MANIFEST_FORMAT = 4  # 4: the works a volume belongs to (partOf, structures)
+MANIFEST_FORMAT = 5  # 5: roles and genres in words, four languages; 4: works (partOf)
 
 PLACEHOLDER_BASE = "https://sudur.invalid"
 PREZI3_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
@@ -232,15 +232,17 @@ def _metadata(item: Item, rights_note: str) -> list[dict]:
     for r in item.responsibility:
         by_role.setdefault(r.role or "author", []).append(r.name)
     for role, names in by_role.items():
-        label = _label(role) if role in _LABELS else {"en": [role.capitalize()]}
+        words = roles.role_words(role)
+        label = lang_map(words) if words else _none(role)
         md.append({"label": label, "value": _none(*names)})
     date = item.date_text or _date_range(item)
+    genre = roles.genre_words(item.genre or "")  # a genre the table knows is given in words
     for key, value in (("date", date), ("place", item.place), ("institution", item.institution),
                        ("shelfmark", item.shelfmark), ("idno", item.idno),
                        ("extent", item.extent), ("genre", item.genre),
                        ("encoding", item.encoding_notes), ("rights", rights_note)):
         if value:
-            md.append(_pair(key, _none(value)))
+            md.append(_pair(key, lang_map(genre) if key == "genre" and genre else _none(value)))
     if item.languages:
         md.append(_pair("languages", _none(*item.languages)))
     if item.scripts:

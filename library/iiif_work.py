@@ -7,7 +7,8 @@ runs across volumes (the Kangyur's 'dul ba fills several) is given to each volum
 the volume's manifest gains a "contents of the work" Range whose members are the parts of the
 work's divisions in that volume, each a Range with the same id stem in every volume
 (``/iiif/work/<work>/range/<n>-<volume>``), and the manifest names the work in ``partOf``.
-The work's Collection carries the work-level Content Search services.
+The work's Collection carries the work-level Content Search services, and the rights
+statement its volumes share.
 
 Pure functions like ``library.iiif_presentation``, whose helpers it uses; no I/O.
 """
@@ -19,10 +20,9 @@ from typing import Optional, Sequence
 
 from iiif_prezi3 import Collection as PreziCollection, ManifestRef
 
-
 from .iiif_presentation import (PLACEHOLDER_BASE, PREZI3_CONTEXT, SEARCH1_PROFILE,
                                 SEARCH2_CONTEXT, _dump, _label, _provider, _thumbnail,
-                                build_manifest, lang_map)
+                                build_manifest, lang_map, normalize_rights)
 from .models import Item, Volume, Work, WorkPlace
 from .urls import (canvas_url, manifest_url, work_collection_url, work_range_url,
                    work_search1_url, work_search_url, work_url)
@@ -100,6 +100,15 @@ def work_search_services(base: str, work_id: str) -> list[dict]:
              "profile": SEARCH1_PROFILE}]
 
 
+def common_rights(items: Sequence[Item]) -> Optional[str]:
+    """The rights statement every volume states alike, so the work can say it too; None when
+    the volumes differ or one states none (a work must not promise more than a volume)."""
+    stated = {normalize_rights(item.rights) for item in items}
+    if len(stated) != 1 or None in stated:
+        return None
+    return stated.pop()
+
+
 def build_work_collection(base: str, work: Work, volumes: Sequence[tuple[Volume, Optional[Item]]],
                           *, thumb_width: int = 200) -> dict:
     """The work as a multi-part Collection of its volumes' manifests (an item with its first
@@ -120,6 +129,9 @@ def build_work_collection(base: str, work: Work, volumes: Sequence[tuple[Volume,
                                  "label": _label("record"), "format": "text/html"}]}
     if work.summary:
         props["summary"] = lang_map(work.summary)
+    rights = common_rights([item for _, item in volumes if item is not None])
+    if rights:
+        props["rights"] = rights
     data = _dump(PreziCollection(id=work_collection_url(base, work.id), items=members, **props))
     data["service"] = work_search_services(base, work.id)
     data["@context"] = [SEARCH2_CONTEXT, PREZI3_CONTEXT]

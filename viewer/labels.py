@@ -1,75 +1,21 @@
 """Words for people, not codes: the one home of each table that turns a code the catalogue
 stores into a label in the reader's language.
 
-TEI roles (``translatorMain``, ``TEImarkupEditor``, the roles the 84000 and CBETA headers use),
-IIIF viewing directions and behaviours, genres, collection ids, the parts of a search's
-"understood" explanation and the editorial readings of an edition. A code no table knows is
-shown as it is written (a role such as "Electronic Version by" is already words). The catalogue
-keeps codes; only the viewer translates.
+Collection ids, the parts of a search's "understood" explanation and the editorial readings of
+an edition. TEI roles (``translatorMain``, ``TEImarkupEditor``), IIIF viewing terms and genres
+have their one table in library.roles (the manifests speak them too); this module picks the
+reader's language from it. A code no table knows is shown as it is written. The catalogue keeps
+codes; only the viewer translates.
 """
 from __future__ import annotations
 
-import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from flask_babel import gettext, lazy_gettext as _l
 
+from library import roles
+
 from . import i18n
-
-# TEI roles, keyed by the code folded (lower case, letters and digits only): "translatorMain",
-# "translator-main" and "Translator main" are one role.
-ROLE_NAMES = {
-    "author": _l("Author"),
-    "translator": _l("Translator"),
-    "scribe": _l("Scribe"),
-    "editor": _l("Editor"),
-    "bard": _l("Bard"),
-    "publisher": _l("Publisher"),
-    "contributor": _l("Contributor"),
-    "translatormain": _l("Main translator"),
-    "translatoreng": _l("Translator into English"),
-    "translatortib": _l("Translator into Tibetan"),
-    "teimarkupeditor": _l("TEI mark-up editor"),
-    "advisor": _l("Advisor"),
-    "associateeditor": _l("Associate editor"),
-    "copyeditor": _l("Copy editor"),
-    "dharmamaster": _l("Dharma master"),
-    "finalreviewer": _l("Final reviewer"),
-    "projecteditor": _l("Project editor"),
-    "projectmanager": _l("Project manager"),
-    "proofreader": _l("Proofreader"),
-    "reviser": _l("Reviser"),
-    "corrections": _l("Corrections"),
-}
-
-# IIIF Presentation 3.0 viewingDirection and behavior values.
-DIRECTION_NAMES = {
-    "left-to-right": _l("Left to right"),
-    "right-to-left": _l("Right to left"),
-    "top-to-bottom": _l("Top to bottom"),
-    "bottom-to-top": _l("Bottom to top"),
-}
-BEHAVIOR_NAMES = {
-    "paged": _l("Bound pages, turned in pairs"),
-    "individuals": _l("Loose leaves, one at a time"),
-    "continuous": _l("One continuous scroll"),
-    "unordered": _l("In no particular order"),
-    "multi-part": _l("Volumes of one set"),
-    "facing-pages": _l("Facing pages"),
-    "non-paged": _l("Not part of the page sequence"),
-}
-
-GENRE_NAMES = {
-    "epic": _l("Epic"),
-    "sutra": _l("Sutra"),
-    "tantra": _l("Tantra"),
-    "novel": _l("Novel"),
-    "archival document": _l("Archival document"),
-    "memorial": _l("Memorial to the throne"),
-    "chronicle": _l("Chronicle"),
-    "letter": _l("Letter"),
-    "newspaper": _l("Newspaper"),
-}
 
 # The editorial readings of a choice or an apparatus (library.edition.READING_KINDS).
 READING_NAMES = {
@@ -111,27 +57,25 @@ FILTER_NAMES = {
 }
 
 
-def _fold(code: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", code.lower())
+def _word(words: Optional[roles.Words], code: str) -> str:
+    return i18n.pick(words)[1] if words else code
 
 
 def role_name(role: str) -> str:
     """A responsibility's role in the reader's language (the code itself when unknown)."""
-    name = ROLE_NAMES.get(_fold(role))
-    return str(name) if name is not None else role
+    return _word(roles.role_words(role), role)
 
 
 def direction_name(code: str) -> str:
-    return str(DIRECTION_NAMES.get(code, code))
+    return _word(roles.direction_words(code), code)
 
 
 def behavior_name(code: str) -> str:
-    return str(BEHAVIOR_NAMES.get(code, code))
+    return _word(roles.behavior_words(code), code)
 
 
 def genre_name(genre: str) -> str:
-    name = GENRE_NAMES.get(genre.strip().lower())
-    return str(name) if name is not None else genre
+    return _word(roles.genre_words(genre), genre)
 
 
 def reading_name(kind: str) -> str:

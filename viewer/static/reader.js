@@ -527,6 +527,36 @@
     });
   }
 
+  // The download menu's panel hangs from its summary (downloads.css); where the bar has wrapped
+  // and the menu stands near an edge of the window (its start, or in vertical lines its foot), it
+  // would reach past it. Keep it on the screen: moved in from the edge, never larger than the
+  // window (it scrolls within itself if it must).
+  function keepOnScreen(menu) {
+    var panel = menu.querySelector(".download-panel");
+    if (!menu.open || !panel) { return; }
+    var margin = 8;
+    var vw = document.documentElement.clientWidth, vh = document.documentElement.clientHeight;
+    var st = panel.style;
+    st.left = st.right = st.top = st.bottom = "";
+    st.maxWidth = (vw - 2 * margin) + "px";
+    st.maxHeight = (vh - 2 * margin) + "px";
+    st.overflow = "auto";
+    var r = panel.getBoundingClientRect(), m = menu.getBoundingClientRect();
+    if (r.left < margin) {
+      st.right = "auto"; st.left = (margin - m.left) + "px";
+    } else if (r.right > vw - margin) {
+      st.left = "auto"; st.right = (m.right - vw + margin) + "px";
+    }
+    if (r.bottom > vh - margin) {
+      st.bottom = "auto"; st.top = (vh - margin - r.height - m.top) + "px";
+    }
+  }
+  var menu = root.querySelector(".reader-bar .download-menu");
+  if (menu) {
+    menu.addEventListener("toggle", function () { keepOnScreen(menu); });
+    window.addEventListener("resize", function () { keepOnScreen(menu); });
+  }
+
   // --- start --------------------------------------------------------------------------------
   enhanceEdition();
   viewer = makeViewer();
