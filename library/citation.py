@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from library import urls
-from library.models import Item
+from library.models import Item, Work
 
 # What a person did, as a citation groups them. A TEI role is read by the words it holds, so
 # codes such as 84000's translatorMain, translatorTib and TEImarkupEditor find their kind.
@@ -92,6 +92,15 @@ def locator(label: str) -> str:
     return f"f. {label}" if _FOLIO_RE.fullmatch(label) else f"p. {label}"
 
 
+def _volume_of(item_id: str, work: Optional[Work]) -> dict:
+    """The work's title (English first, as the citation's other words) and the volume's label,
+    when ``item_id`` is a volume of ``work``."""
+    if work is None:
+        return {}
+    label = next((v.label for v in work.volumes if v.item == item_id), "")
+    return {"work_title": work.title(), "volume": label} if label else {}
+
+
 def date_parts(value: str) -> list[int]:
     """``YYYY[-MM[-DD]]`` as numbers (empty when ``value`` is not such a date)."""
     m = _ISO_RE.fullmatch(value or "")
@@ -128,10 +137,15 @@ class Citation:
     accessed: _dt.date
     page_label: str = ""  # as written on the leaf; "" for the whole item
     page_order: Optional[int] = None
+    # the multi-volume work this item is a volume of (issue 15): scholars cite the work, the
+    # volume and the folio ("vol. ka, f. 12a")
+    work_title: str = ""
+    volume: str = ""
 
     @classmethod
     def of(cls, item: Item, base: str, *, page_label: str = "", page_order: Optional[int] = None,
-           page_address: str = "", accessed: Optional[_dt.date] = None) -> "Citation":
+           page_address: str = "", accessed: Optional[_dt.date] = None,
+           work: Optional[Work] = None) -> "Citation":
         """The citation of ``item``, or of its page ``page_order`` (``page_label`` as written,
         ``page_address`` the reader's ``page`` value that opens it: see viewer/pagelist.py)."""
         tag, title, english = _title(item)
@@ -152,7 +166,13 @@ class Citation:
             rights=item.rights, manuscript=bool(item.shelfmark or item.repository),
             record_url=record, url=url, manifest_url=urls.manifest_url(base, item.id),
             accessed=accessed or _dt.datetime.now(_dt.timezone.utc).date(),
-            page_label=page_label if page_order is not None else "", page_order=page_order)
+            page_label=page_label if page_order is not None else "", page_order=page_order,
+            **_volume_of(item.id, work))
+
+    @property
+    def volume_locator(self) -> str:
+        """``vol. ka`` of a volume of a work, else ""."""
+        return f"vol. {self.volume}" if self.volume else ""
 
     @property
     def key(self) -> str:

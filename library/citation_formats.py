@@ -43,6 +43,9 @@ def text(c: Citation) -> str:
     if names:
         parts.append(names)
     parts.append(c.full_title)
+    if c.volume:  # a volume is cited in its work: "In Kangyur, vol. ka"
+        parts.append(", ".join(x for x in (f"In {c.work_title}" if c.work_title else "",
+                                           c.volume_locator) if x))
     what = ", ".join(x for x in ("Manuscript" if c.manuscript else "", c.date_text) if x)
     if what:
         parts.append(what)
@@ -76,6 +79,7 @@ def ris(c: Citation) -> str:
     rows += [(tag, value) for tag, value in (
         ("PB", c.publisher), ("CY", c.place), ("AV", c.holding), ("CN", c.shelfmark),
         ("LA", c.language), ("M3", "Manuscript" if c.manuscript else ""), ("KW", c.genre),
+        ("T2", c.work_title), ("VL", c.volume),
         ("SP", c.page_label), ("AB", c.summary), ("UR", c.url),
         ("Y2", c.accessed.strftime("%Y/%m/%d")), ("N1", f"IIIF manifest: {c.manifest_url}"),
     ) if value]
@@ -127,6 +131,8 @@ def bibtex(c: Citation) -> str:
         ("date", date),
         ("publisher", tex(c.publisher)), ("location", tex(c.place)),
         ("library", tex(c.holding)), ("language", tex(c.language)),
+        ("maintitle", "{" + tex(c.work_title) + "}" if c.work_title else ""),
+        ("volume", tex(c.volume)),
         ("pages", tex(c.page_label)), ("note", tex(note)),
         ("url", c.url), ("urldate", c.accessed.isoformat()),
     ]
@@ -162,7 +168,8 @@ def csl_json(c: Citation) -> list[dict]:
     for key, value in (("publisher", c.publisher), ("publisher-place", c.place),
                        ("archive", c.institution), ("archive-place", c.settlement),
                        ("archive_location", c.shelfmark), ("language", c.language),
-                       ("genre", c.genre), ("page", c.page_label), ("abstract", c.summary),
+                       ("genre", c.genre), ("container-title", c.work_title),
+                       ("volume", c.volume), ("page", c.page_label), ("abstract", c.summary),
                        ("URL", c.url), ("note", f"IIIF manifest: {c.manifest_url}")):
         if value:
             out[key] = value
@@ -185,7 +192,8 @@ def meta_tags(c: Citation) -> list[tuple[str, str]]:
         tags.append(("citation_online_date", c.published.replace("-", "/")))
     tags += [(name, value) for name, value in (
         ("citation_publisher", c.publisher), ("citation_language", c.language),
-        ("citation_firstpage", c.page_label), ("citation_keywords", c.genre),
+        ("citation_volume", c.volume), ("citation_firstpage", c.page_label),
+        ("citation_keywords", c.genre),
         ("citation_public_url", c.url), ("citation_abstract_html_url", c.record_url),
     ) if value]
     return [(name, _one_line(value)) for name, value in tags]

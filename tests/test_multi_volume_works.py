@@ -8,6 +8,7 @@ division runs from kha 1b to ga 1b, and ཡི་གེ་ཉུང་ངུ occ
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -345,3 +346,21 @@ def test_a_work_search_past_the_deadline_answers_what_it_has(sample_library):
     resp = hurried.get(f"/iiif/work/{WORK}/search?q={FEW}")
     assert resp.status_code == 200 and resp.get_json()["items"] == []
     assert hurried.get(f"/iiif/work/{WORK}/search1?q={FEW}").get_json()["within"]["total"] == 0
+
+
+def test_a_volume_is_cited_in_its_work_with_its_volume_and_folio(client):
+    # scholars cite a volume and a folio ("vol. kha, f. 1a"): the suggested citation and every
+    # export of a page of a volume name the work and the volume (issue 15)
+    text = client.get(f"/items/{VOLS[1]}/cite.txt?page=1a").get_data(as_text=True)
+    assert re.search(r"\. In [^.]+, vol\. kha\. .*f\. 1a\.", text), text
+    ris = client.get(f"/items/{VOLS[1]}/cite.ris?page=1a").get_data(as_text=True)
+    assert "VL  - kha" in ris and "SP  - 1a" in ris and "T2  - " in ris
+    bib = client.get(f"/items/{VOLS[1]}/cite.bib?page=1a").get_data(as_text=True)
+    assert "volume = {kha}" in bib and "maintitle = {" in bib
+    csl = client.get(f"/items/{VOLS[1]}/cite.json?page=1a").get_json()[0]
+    assert csl["volume"] == "kha" and csl["container-title"] and csl["page"] == "1a"
+    record = client.get(f"/items/{VOLS[1]}").get_data(as_text=True)
+    assert '<meta name="citation_volume" content="kha">' in record
+    # an item in no work names no volume
+    plain = client.get("/items/jangar-ms-1/cite.ris").get_data(as_text=True)
+    assert "VL  - " not in plain and "T2  - " not in plain

@@ -17,10 +17,11 @@ from flask import Blueprint, Response, g, request
 from library import citation_formats as forms
 from library import urls
 from library.citation import Citation
-from library.models import Item, Page
+from library.errors import NotFoundError
+from library.models import Item, Page, Work
 
 from .pagelist import PageIndex
-from .resources import load_item, public_base
+from .resources import get_catalog, load_item, public_base
 
 bp = Blueprint("citations", __name__)
 
@@ -30,13 +31,25 @@ _SAFE_NAME_RE = re.compile(r"[A-Za-z0-9._-]+")
 def build(item: Item, order: Optional[int] = None,
           index: Optional[PageIndex] = None) -> Citation:
     """The citation of ``item``, or of its page ``order`` (addressed as the reader is)."""
+    work = _work_of(item)
     if order is None:
-        return Citation.of(item, public_base())
+        return Citation.of(item, public_base(), work=work)
     index = index or PageIndex.of(item.id)
     pos = index.position(order)
     label = index.labels[pos] if pos is not None else str(order)
     return Citation.of(item, public_base(), page_label=label, page_order=order,
-                       page_address=index.address(order))
+                       page_address=index.address(order), work=work)
+
+
+def _work_of(item: Item) -> Optional[Work]:
+    """The first work ``item`` is a volume of, for its citation (a volume is cited in its
+    work); None when it is in none, or the work's record cannot be read."""
+    for work_id in item.works:
+        try:
+            return get_catalog().get_work(work_id)
+        except NotFoundError:
+            continue
+    return None
 
 
 @bp.app_template_global()
