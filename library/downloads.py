@@ -207,7 +207,10 @@ class Downloads:
         if self.pdf_path(spec).is_file():
             return Job.of(spec, state=DONE, done=spec.pages,
                           bytes=self.pdf_path(spec).stat().st_size)
-        return self.read_job(self._record_path(spec))
+        job = self.read_job(self._record_path(spec))
+        if job is not None and job.state == DONE:
+            return None  # its PDF is gone (evicted, or removed by hand): it is built again
+        return job
 
     @staticmethod
     def read_job(path: Path) -> Optional[Job]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-pypdf = pytest.importorskip("pypdf")
+import pypdf  # noqa: E402  (the test extra has it)
 
 from catalog.db import Catalog  # noqa: E402
 from library import downloads as dl  # noqa: E402
@@ -44,6 +44,10 @@ class Buffered:
 
 def make_client(settings, **changes) -> Buffered:
     from viewer import create_app
+
+    # a build waits this long before the answer turns into a progress page: long enough for a
+    # loaded test machine, so a test that wants the PDF gets it (tests of progress set 0)
+    changes.setdefault("download_wait_seconds", 120.0)
 
     app = create_app({"SUDUR_SETTINGS": dataclasses.replace(settings, **changes),
                       "TESTING": True})
@@ -392,3 +396,18 @@ def test_zip_at_a_size_and_of_a_range(sample_library) -> None:
         images = [n for n in zf.namelist() if "/images/" in n]
         assert images == ["kangyur-vol-1/images/0002.jpg", "kangyur-vol-1/images/0003.jpg"]
         assert {_jpeg_width(zf.read(n)) for n in images} == {1800}  # narrowest level >= 1000
+
+
+def test_a_pdf_removed_from_the_cache_is_built_again(sample_library) -> None:
+    # a record that says "done" for a PDF no longer on disk (removed by hand, or a record left
+    # behind) must not send the reader to a progress page that never ends
+    client = make_client(sample_library)
+    url = "/items/kangyur-vol-1/download.pdf?pages=1-2&size=1000"
+    assert client.get(url).status_code == 200
+    root = Store(sample_library.library).cache_dir / "downloads"
+    pdfs = [p for p in root.rglob("*.pdf") if p.with_suffix(".json").is_file()]
+    assert pdfs
+    for p in pdfs:
+        p.unlink()
+    again = client.get(url)
+    assert again.status_code == 200 and again.data.startswith(b"%PDF-")

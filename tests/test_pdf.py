@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-pypdf = pytest.importorskip("pypdf")
-pdfminer_high = pytest.importorskip("pdfminer.high_level")
+import pypdf  # noqa: E402  (the test extra has both)
+import pdfminer.high_level as pdfminer_high  # noqa: E402
 
 from library import imaging  # noqa: E402
 from library.imaging import Derivatives  # noqa: E402

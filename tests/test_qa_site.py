@@ -46,7 +46,7 @@ def downloads_client(sample_library, **changes):
 @pytest.mark.parametrize("pages, count, name", [("2b-4a", None, None), ("1b-2b", 3, "2-4"),
                                                 ("2b", 1, "4-4"), ("1b–2a", 2, "2-3")])
 def test_a_pdf_range_may_name_the_leaves_as_the_reader_does(sample_library, pages, count, name):
-    pypdf = pytest.importorskip("pypdf")
+    import pypdf
     import io
 
     client = downloads_client(sample_library)
@@ -127,7 +127,7 @@ def test_a_refused_pdf_says_what_to_ask_for_instead(sample_library, accept):
 def test_the_pdf_of_a_text_only_item_has_its_text(library):
     """A TEI without images (CBETA, 84000, a hand-made edition): its PDF's pages are blank
     paper, and their text layer was empty too; now the transcription can be found in it."""
-    pypdf = pytest.importorskip("pypdf")
+    import pypdf
     import io
 
     from test_downloads_http import make_client, squash
