@@ -135,7 +135,7 @@ def test_mirador_opens_the_work_collection(page, mirador_live, requests_seen):
     page.goto(mirador_live + TEST_PAGE)
     # Mirador shows a multi-part collection as a window to choose one of its volumes from
     show = page.get_by_role("button", name="Show collection")
-    show.wait_for(timeout=20000)
+    show.wait_for(timeout=60000)  # Mirador is a large script: slow to start on a loaded machine
     show.click()
     page.get_by_text("3 manifests").wait_for(timeout=10000)
     listed = page.get_by_text("Kangyur, Perfection of Wisdom miscellany, volume")
