@@ -53,20 +53,31 @@ def test_the_sample_is_ingested_into_postgres_and_served(tmp_path, sample_batch,
     hits = client.get("/api/search", query_string={"q": word}).get_json(force=True)
     assert hits["total"] >= 1 and item.id in {h["item"] for h in hits["hits"]}
 
-    # the index is the node's own, rebuilt from the PostgreSQL catalogue
-    index = Store(settings.library).index_dir  # a link to the current generation
-    shutil.rmtree(index.resolve())
-    index.unlink()
-    res = _cli(settings, "reindex")
-    assert res.exit_code == 0 and "indexed" in res.output, res.output
+    # the search rows live in PostgreSQL beside the catalogue: the node holds no index
+    assert not Store(settings.library).index_dir.exists()
     res = _cli(settings, "search", word, "--json")
     assert res.exit_code == 0 and item.id in res.output, res.output
-    # a second node with an empty folder rebuilds its index from the same catalogue
+    # a second node with an empty folder searches the same rows, with nothing to rebuild
     node_b = Settings.load(tmp_path / "node-b", catalog_url=pg_url)
-    res = _cli(node_b, "reindex")
-    assert res.exit_code == 0, res.output
     res = _cli(node_b, "search", word, "--json")
     assert res.exit_code == 0 and item.id in res.output, res.output
+    # an item removed from the catalogue leaves search in the same commit
+    with PostgresCatalog(pg_url) as cat:
+        cat.delete_item(item.id)
+    res = _cli(node_b, "search", word, "--json")
+    assert res.exit_code == 0 and item.id not in res.output, res.output
+    # `sudur reindex` rebuilds the rows from the catalogue: lost rows come back
+    with PostgresCatalog(pg_url) as cat:
+        left = cat.item_ids()
+        cat.conn.execute("DELETE FROM search_docs")
+    res = _cli(node_b, "search", word, "--json")
+    assert res.exit_code == 0 and '"total": 0' in res.output, res.output
+    res = _cli(node_b, "reindex")
+    assert res.exit_code == 0 and "indexed" in res.output, res.output
+    assert not Store(node_b.library).index_dir.exists()
+    with PostgresCatalog(pg_url) as cat:
+        rows = {r[0] for r in cat.conn.execute("SELECT DISTINCT item FROM search_docs")}
+    assert rows == set(left) and left
 
 
 def test_a_second_writer_is_refused_and_a_killed_holder_frees_the_lock(tmp_path, pg_url):
