@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalog.catalogue import ingest_lock, open_catalog
+from catalog.consistency import check_library, repair
 from catalog.db_postgres import PostgresCatalog
 from cluster.postgres import restart
 from crashlib import build_batch
@@ -78,6 +79,18 @@ def test_the_sample_is_ingested_into_postgres_and_served(tmp_path, sample_batch,
     with PostgresCatalog(pg_url) as cat:
         rows = {r[0] for r in cat.conn.execute("SELECT DISTINCT item FROM search_docs")}
     assert rows == set(left) and left
+    # the consistency check compares the rows with the catalogue, and repair rebuilds them
+    store = Store(settings.library)
+    with PostgresCatalog(pg_url) as cat:
+        assert not [f for f in check_library(store, cat) if f.kind == "index"]
+        cat.conn.execute("DELETE FROM search_docs WHERE item = %s", (left[0],))
+        found = [f for f in check_library(store, cat) if f.kind == "index"]
+        assert [(f.item_id, f.problem) for f in found] == [
+            (left[0], f"the index holds 0 of its {cat.page_count(left[0])} pages and not its "
+             "record")]
+        done = repair(store, cat, found, tile_size=256, thumb_width=200)
+        assert done and "search rows" in done[-1]
+        assert not [f for f in check_library(store, cat) if f.kind == "index"]
 
 
 def test_a_second_writer_is_refused_and_a_killed_holder_frees_the_lock(tmp_path, pg_url):
