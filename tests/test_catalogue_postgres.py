@@ -187,3 +187,29 @@ def test_a_restart_during_ingest_fails_that_item_and_a_rerun_resumes(tmp_path, o
         assert cat.item_ids() == ["crash-00", "crash-01", "crash-02"]
         assert cat.unindexed() == []
     assert os.listdir(Store(settings.library).staging_dir) == []
+
+
+def test_search_rows_follow_put_item_put_work_and_delete_item(pg_url):
+    """The rows are written by the catalogue's own commits: an item is found once put, its
+    volume facet follows its work, and it is gone once deleted."""
+    from catalog.pg_search import PgSearcher
+    from catalog.search import SearchRequest, search
+    from library.models import Volume, Work
+    from test_search import _item
+
+    def hits(**facets) -> set[str]:
+        with PgSearcher(pg_url, create=False) as s:
+            r = search(s, SearchRequest("zebra", page_size=10, time_budget=10.0, **facets))
+        return {h.item_id for h in r.hits}
+
+    with PostgresCatalog(pg_url) as cat:
+        cat.put_item(_item("vol-a", ["a zebra here", "none"]), version_path="items/vol-a@1",
+                     source_hash="h", fixity=[])
+        cat.put_item(_item("other", ["zebra too"]), version_path="items/other@1",
+                     source_hash="h", fixity=[])
+        assert hits() == {"vol-a", "other"}
+        assert hits(filters={"work": "w1"}) == set()
+        cat.put_work(Work(id="w1", titles={"en": "W"}, volumes=[Volume("vol-a", "ka")]))
+        assert hits(filters={"work": "w1"}) == {"vol-a"}
+        cat.delete_item("vol-a")
+        assert hits() == {"other"}
