@@ -53,6 +53,16 @@ def test_the_sample_is_ingested_into_postgres_and_served(tmp_path, sample_batch,
     assert tile.status_code == 200 and tile.data[:2] == b"\xff\xd8"
     hits = client.get("/api/search", query_string={"q": word}).get_json(force=True)
     assert hits["total"] >= 1 and item.id in {h["item"] for h in hits["hits"]}
+    # every search of the site reads the PostgreSQL rows: the results page, the reader's
+    # in-item search, IIIF Content Search and its autocomplete
+    page_html = client.get("/search", query_string={"q": word})
+    assert page_html.status_code == 200 and f"/items/{item.id}" in page_html.get_data(True)
+    inside = client.get(f"/api/items/{item.id}/search", query_string={"q": word})
+    assert inside.status_code == 200 and inside.get_json(force=True), inside.data[:300]
+    content = client.get(f"/iiif/{item.id}/search", query_string={"q": word})
+    assert content.status_code == 200 and content.get_json(force=True)["items"]
+    auto = client.get(f"/iiif/{item.id}/autocomplete", query_string={"q": word[:2]})
+    assert auto.status_code == 200 and auto.get_json(force=True)["items"], auto.data[:300]
 
     # the search rows live in PostgreSQL beside the catalogue: the node holds no index
     assert not Store(settings.library).index_dir.exists()
