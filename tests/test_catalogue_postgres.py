@@ -3,7 +3,6 @@ from it on a node, its advisory ingest lock, and what happens when the server is
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time

@@ -19,8 +19,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 from catalog.catalogue import open_catalog
 from cluster_fixtures import s3_endpoint, s3_url  # noqa: F401  (fixtures)
 from library.settings import Settings
@@ -83,7 +81,6 @@ def _digests(folder: Path) -> set[str]:
             for p in folder.rglob("*") if p.is_file() and not p.is_symlink()}
 
 
-@pytest.mark.slow
 def test_node_b_serves_what_node_a_ingested_and_outlives_it(tmp_path, sample_batch, pg_url,
                                                             s3_endpoint, s3_url):
     shared = dict(catalog_url=pg_url, store_url=s3_url, s3_endpoint_url=s3_endpoint.url)
