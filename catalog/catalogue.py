@@ -67,6 +67,9 @@ class Catalogue:
 
     path: object
     conn: object
+    # True: put_item, put_work and delete_item keep the search rows themselves (PostgreSQL),
+    # so there is no Whoosh index to update
+    holds_search: bool = False
 
     def close(self) -> None:
         self.conn.close()

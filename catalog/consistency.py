@@ -133,8 +133,15 @@ def _leftovers(store: Store, live: set[str], item_ids: set[str]) -> list[Finding
 
 def _check_index(store: Store, catalog: Catalog, rows: dict) -> list[Finding]:
     """The index's version, and its documents per item against the catalogue's pages."""
-    index = _rel(store, store.index_dir)
     rebuild_it = "rebuild the index from the catalogue"
+    if catalog.holds_search:  # the search rows in PostgreSQL: the node has no index
+        from .pg_search_write import TABLE
+        index = f"{catalog.path} {TABLE}"
+        found = {item: (pages, has_record) for item, pages, has_record in catalog.conn.execute(
+            f"SELECT item, count(*) FILTER (WHERE kind = 'page'), bool_or(kind = 'item') "
+            f"FROM {TABLE} GROUP BY item")}
+        return _compare(catalog, rows, found, index, rebuild_it)
+    index = _rel(store, store.index_dir)
     if not windex.exists_in(str(store.index_dir)):
         if not rows:
             return []  # an empty library needs no index
@@ -143,7 +150,12 @@ def _check_index(store: Store, catalog: Catalog, rows: dict) -> list[Finding]:
         check_version(store.index_dir)
     except IndexVersionError as exc:
         return [Finding("", index, exc.message, rebuild_it, True, "index")]
-    found = index_counts(store.index_dir)
+    return _compare(catalog, rows, index_counts(store.index_dir), index, rebuild_it)
+
+
+def _compare(catalog: Catalog, rows: dict, found: dict[str, tuple[int, bool]], index: str,
+             rebuild_it: str) -> list[Finding]:
+    """The index's documents per item (``index_counts``) against the catalogue's pages."""
     out: list[Finding] = []
     for item_id, row in rows.items():
         pages = catalog.page_count(item_id)
@@ -235,7 +247,12 @@ def repair(store: Store, catalog: Catalog, findings: list[Finding], *, tile_size
     for item_id in sorted({f.item_id for f in findings if f.kind == "derivative"}):
         paths = {f.path for f in findings if f.kind == "derivative" and f.item_id == item_id}
         done += _recut(store, catalog, item_id, paths, tile_size, thumb_width)
-    if "index" in kinds:
+    if "index" in kinds and catalog.holds_search:
+        from .pg_search_write import rebuild as rebuild_rows
+        n = rebuild_rows(catalog.conn, catalog.items(with_pages=True))
+        catalog.mark_indexed(catalog.item_ids())
+        done.append(f"rebuilt the search rows from the catalogue ({n} documents)")
+    elif "index" in kinds:
         n = rebuild(store.index_dir, catalog)
         done.append(f"rebuilt the search index from the catalogue ({n} documents)")
     for item_id in sorted({f.item_id for f in findings if f.kind in ("master", "version")}):

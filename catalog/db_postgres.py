@@ -32,7 +32,7 @@ from library.processes import LockInfo
 if TYPE_CHECKING:
     from library.models import Work  # the works branch's model
 
-from . import activities, migrations
+from . import activities, migrations, pg_search_write
 from .catalogue import Catalogue, FixityRecord, ItemRow, _user, translating
 from .records import collection_record, item_record, page_record
 
@@ -114,6 +114,8 @@ def _driver_error() -> type[BaseException]:
 class PostgresCatalog(Catalogue):
     """The PostgreSQL catalogue. Use as a context manager or call ``close``."""
 
+    holds_search = True  # the search rows are written with each item (catalog.pg_search)
+
     def __init__(self, url: str, *, readonly: bool = False) -> None:
         self.url = url
         self.path = redacted(url)
@@ -122,6 +124,9 @@ class PostgresCatalog(Catalogue):
         self._conn = connect(url, readonly=readonly)
         if not readonly and url not in _MIGRATED:
             migrations.migrate_postgres(self._conn, self.path)
+            # the search rows live beside the catalogue (catalog.pg_search): a writer makes
+            # their tables, so that readers never take the DDL's locks behind an ingest
+            pg_search_write.ensure_schema(self._conn)
             _MIGRATED.add(url)
 
     @property
@@ -216,6 +221,8 @@ class PostgresCatalog(Catalogue):
             if run_id is not None:
                 self._event(run_id, item.id, "info", "replaced" if old else "ingested")
             self._activity(item.id, "Update" if old else "Create", now)
+            # its search rows are published by the same commit as the item
+            pg_search_write.write_items(conn, [item])
             _check_locks_held()
         return old[0] if old and old[0] != version_path else None
 
@@ -225,6 +232,7 @@ class PostgresCatalog(Catalogue):
                           (item_id,)).fetchone()
             if old:
                 self._activity(item_id, "Delete", time.time())
+            pg_search_write.delete_items(self.conn, [item_id])
         return old[0] if old else None
 
     def mark_indexed(self, item_ids: Iterable[str], value: bool = True) -> None:
@@ -301,8 +309,11 @@ class PostgresCatalog(Catalogue):
                     "INSERT INTO work_volumes (work_id, ord, item_id, label) "
                     "VALUES (%s,%s,%s,%s)",
                     [(work.id, n, v.item, v.label) for n, v in enumerate(work.volumes, start=1)])
-        after = {(v.item,) for v in work.volumes}
-        return sorted(i for (i,) in before ^ after)
+            changed = sorted(i for (i,) in before ^ {(v.item,) for v in work.volumes})
+            # the volumes' search rows carry their works (facets work and volume)
+            pg_search_write.write_items(self.conn, [self.get_item(i) for i in changed
+                                                    if self.item_row(i)])
+        return changed
 
     def get_work(self, work_id: str) -> "Work":
         from .records import work_record

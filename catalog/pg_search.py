@@ -30,7 +30,7 @@ from collections import Counter
 from typing import Optional
 
 # (CatalogError once the PostgreSQL catalogue, branch pg, is merged)
-from library.errors import LibraryError as CatalogError
+from library.errors import CatalogUnavailableError, LibraryError as CatalogError
 from whoosh import query as wq
 
 from . import analysis, relevance
@@ -71,7 +71,8 @@ class PgSearcher:
 
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
-        self.conn = _psycopg().connect(url, autocommit=True)
+        from .db_postgres import connect  # unreachable: CatalogUnavailableError, a 503
+        self.conn = connect(url, purpose="search")
         if create:
             ensure_schema(self.conn)
 
@@ -90,7 +91,9 @@ def open_search_backend(settings):
     library's Whoosh index."""
     url = getattr(settings, "catalog_url", "") or ""
     if url.startswith(("postgresql://", "postgres://")):
-        return PgSearcher(url)
+        # the catalogue's first writable open made the tables (PostgresCatalog): a reader
+        # running the DDL would wait for its table lock behind every ingest transaction
+        return PgSearcher(url, create=False)
     from library.store import Store
     from .searcher import open_library_searcher
     return open_library_searcher(Store(settings.library))
@@ -176,6 +179,9 @@ def _run(conn, sql: str, params: list, timeout: Optional[float]) -> list:
             return conn.execute(sql, params).fetchall()
     except psycopg.errors.QueryCanceled as exc:
         raise _Cancelled() from exc
+    except psycopg.OperationalError as exc:  # the server went away: a 503, as the catalogue
+        raise CatalogUnavailableError(f"the PostgreSQL search rows are unreachable: "
+                                      f"{str(exc).strip()[:200]}") from exc
 
 
 def _matches(conn, cond: tuple[str, list, str], limit: Optional[int], hard: Deadline,

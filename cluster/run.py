@@ -1,22 +1,23 @@
 """A throwaway Sudur cluster on 127.0.0.1 to try the "beyond one machine" layout (make cluster).
 
-    python cluster/run.py [--dir DIR] [--sample] [--s3-port 8333] [--dask-port 8786]
-                          [--web-ports 5001,5002]
+    python cluster/run.py [--dir DIR] [--sample] [--s3-port 8333] [--pg-port 5433]
+                          [--dask-port 8786] [--web-ports 5001,5002]
 
 Starts, each in its own process group and all on 127.0.0.1:
 
 - SeaweedFS as the S3 store (cluster/seaweed.py; bucket ``sudur``, prefix ``library``);
-- PostgreSQL for the catalogue, when cluster/postgres.py is there to start it (it comes with the
-  catalogue work of issue 13); until then the catalogue and search index stay SQLite and Whoosh
-  in one library folder that both web nodes share, which one machine allows;
+- PostgreSQL for the catalogue and the search rows (cluster/postgres.py, database ``sudur``);
 - a Dask scheduler and two single-threaded Dask workers (``dask scheduler``/``dask worker``);
 - two Sudur web nodes (gunicorn when it is installed, else ``sudur serve``) on 5001 and 5002,
-  pointing at the same store.
+  reading the same catalogue and store, each with a library folder of its own (``DIR/node-N``:
+  its caches alone); ingest runs as a third node on ``DIR/library``.
 
 It prints the addresses and the environment an ingest needs; ``--sample`` also ingests the
 built-in sample through the Dask workers. Ctrl-C (or SIGTERM) stops everything it started, last
 started first; so does any one of them dying. DIR (default: a new temporary folder, removed at
-the end) holds every engine's data and logs.
+the end) holds every engine's data and logs; run as root, PostgreSQL's data is in a temporary
+folder of its own instead (its server runs as the ``postgres`` user, who may not be able to
+enter DIR), removed at the end.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ from typing import Optional
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from seaweed import Seaweed  # noqa: E402  (cluster/ is not a package)
+from postgres import Postgres  # noqa: E402  (cluster/ is not a package)
+from seaweed import Seaweed  # noqa: E402
 
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 30.0
@@ -64,12 +66,14 @@ class Child:
 
 
 class Cluster:
-    def __init__(self, root: Path, s3_port: int, dask_port: int, web_ports: list[int]) -> None:
+    def __init__(self, root: Path, s3_port: int, dask_port: int, web_ports: list[int],
+                 pg_port: int = 5433) -> None:
         self.root = root
         self.s3_port, self.dask_port, self.web_ports = s3_port, dask_port, web_ports
+        self.pg_port = pg_port
         self.children: list[Child] = []
         self.seaweed: Optional[Seaweed] = None
-        self.postgres = None
+        self.postgres: Optional[Postgres] = None
         self.env = dict(os.environ)
 
     @property
@@ -108,27 +112,31 @@ class Cluster:
                                             "--name", f"sudur-{n}"])
         self.library.mkdir(parents=True, exist_ok=True)
         for n, port in enumerate(self.web_ports, 1):
-            child = self.spawn(f"web-{n}", self._web_command(port))
+            node = self.root / f"node-{n}"
+            node.mkdir(parents=True, exist_ok=True)
+            child = self.spawn(f"web-{n}", self._web_command(port, node))
             _wait_http(f"http://127.0.0.1:{port}/", f"web node {n}", child)
         self._wait_workers(2)
         print(f"cluster up in {time.monotonic() - t0:.1f} s (data and logs in {self.root})")
 
     def _start_postgres(self) -> None:
-        if not (HERE / "postgres.py").is_file():
-            print("PostgreSQL: not started (cluster/postgres.py is not there yet); the catalogue "
-                  "stays SQLite in the shared library folder")
-            return
-        import postgres  # cluster/postgres.py, same shape as cluster/seaweed.py
+        folder = (Path(tempfile.mkdtemp(prefix="sudur-cluster-pg-")) if os.geteuid() == 0
+                  else self.root / "postgres")
+        self.postgres = Postgres(folder, self.pg_port)
+        self.postgres.start()
+        self.env["SUDUR_CATALOG_URL"] = self.postgres.url()
+        # the schema (catalogue and search rows) made once, before any node reads it
+        subprocess.run([str(BIN / "python"), "-c", "from catalog.catalogue import open_catalog;"
+                        "from library.settings import Settings;"
+                        f"open_catalog(Settings.load({str(self.library)!r})).close()"],
+                       check=True, env=self.env, cwd=HERE.parent)
 
-        self.postgres = postgres.Postgres(self.root / "postgres", 5433).start()
-        self.env.update(self.postgres.env())
-
-    def _web_command(self, port: int) -> list[str]:
+    def _web_command(self, port: int, node: Path) -> list[str]:
         gunicorn = BIN / "gunicorn"
         if gunicorn.is_file():
             return [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--env",
-                    f"SUDUR_LIBRARY={self.library}", "viewer:create_app()"]
-        return [str(BIN / "sudur"), "--library", str(self.library), "serve", "--host",
+                    f"SUDUR_LIBRARY={node}", "viewer:create_app()"]
+        return [str(BIN / "sudur"), "--library", str(node), "serve", "--host",
                 "127.0.0.1", "--port", str(port)]
 
     def _wait_workers(self, n: int) -> None:
@@ -170,6 +178,8 @@ class Cluster:
             child.stop()
         if self.postgres is not None:
             self.postgres.stop()
+            if self.postgres.folder != self.root / "postgres":
+                shutil.rmtree(self.postgres.folder, ignore_errors=True)
         if self.seaweed is not None:
             self.seaweed.stop()
 
@@ -208,6 +218,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--dir", type=Path, help="data and logs (default: a temporary folder)")
     ap.add_argument("--sample", action="store_true", help="ingest the sample through Dask")
     ap.add_argument("--s3-port", type=int, default=8333)
+    ap.add_argument("--pg-port", type=int, default=5433)
     ap.add_argument("--dask-port", type=int, default=8786)
     ap.add_argument("--web-ports", default="5001,5002")
     ap.add_argument("--once", action="store_true", help="start, print, stop (a smoke test)")
@@ -215,7 +226,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     root = (args.dir or Path(tempfile.mkdtemp(prefix="sudur-cluster-"))).resolve()
     root.mkdir(parents=True, exist_ok=True)
     cluster = Cluster(root, args.s3_port, args.dask_port,
-                      [int(p) for p in args.web_ports.split(",")])
+                      [int(p) for p in args.web_ports.split(",")], args.pg_port)
 
     def on_signal(signum, _frame):
         raise KeyboardInterrupt

@@ -322,7 +322,8 @@ def publish(prep: Prepared, store: Store, catalog: Catalog, run_id: Optional[int
                                 f"({exc}); the next ingest fixes it", prep.item_id, None,
                                 "link-pending"))
     try:
-        cindex.update_items(store.index_dir, [prep.item])
+        if not catalog.holds_search:  # else published with the item by put_item
+            cindex.update_items(store.index_dir, [prep.item])
         catalog.mark_indexed([prep.item.id])
     except (OSError, CatalogError) as exc:
         notes.append(Diagnostic("warning", f"ingested, but the search index was not updated "
@@ -462,6 +463,7 @@ def recover(store: Store, catalog: Catalog) -> list[str]:
     pending = catalog.unindexed()
     if pending:
         # a record that cannot be read is logged and left out, never wedges the library
-        cindex.update_items(store.index_dir, list(catalog.items(pending, with_pages=True)))
+        if not catalog.holds_search:
+            cindex.update_items(store.index_dir, list(catalog.items(pending, with_pages=True)))
         catalog.mark_indexed(pending)
     return removed

@@ -83,5 +83,6 @@ def _reindex(catalog: Catalog, index_dir: Path, item_ids: Iterable[str]) -> None
     ids = list(item_ids)
     if ids:
         catalog.mark_indexed(ids, False)
-        cindex.update_items(index_dir, list(catalog.items(ids, with_pages=True)))
+        if not catalog.holds_search:  # else put_work rewrote their search rows
+            cindex.update_items(index_dir, list(catalog.items(ids, with_pages=True)))
         catalog.mark_indexed(ids)

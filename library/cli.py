@@ -157,7 +157,7 @@ def search(settings: Settings, query: str, exact: bool, as_json: bool, limit: in
     """Full-text search in any script or transliteration."""
     from catalog.request import MAX_PAGE_SIZE
     from catalog.search import SearchRequest, search as run
-    from catalog.catalogue import catalog_exists, open_catalog, where
+    from catalog.catalogue import catalog_exists, is_postgres, open_catalog, where
     from catalog.searcher import open_library_searcher
     from .store import Store
 
@@ -171,7 +171,12 @@ def search(settings: Settings, query: str, exact: bool, as_json: bool, limit: in
     def holds_items() -> bool:
         with open_catalog(settings, readonly=True) as cat:
             return bool(cat.item_ids())
-    with open_library_searcher(Store(settings.library), holds_items=holds_items) as s:
+    if is_postgres(settings):  # the search rows live in the catalogue's database
+        from catalog.pg_search import open_search_backend
+        searcher = open_search_backend(settings)
+    else:
+        searcher = open_library_searcher(Store(settings.library), holds_items=holds_items)
+    with searcher as s:
         result = run(s, req)
     if as_json:
         data = result.to_json()
@@ -215,7 +220,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
 @click.pass_obj
 def reindex(settings: Settings) -> None:
     """Rebuild the search index from the catalogue."""
-    from catalog.catalogue import catalog_exists, ingest_lock, open_catalog, where
+    from catalog.catalogue import catalog_exists, ingest_lock, is_postgres, open_catalog, where
     from catalog.index import rebuild
     from .store import Store
 
@@ -226,7 +231,12 @@ def reindex(settings: Settings) -> None:
     store.root.mkdir(parents=True, exist_ok=True)  # a new node of a shared catalogue
     with ingest_lock(settings, store) as lock, open_catalog(settings) as cat:
         _echo_took_over(lock)
-        n = rebuild(store.index_dir, cat)
+        if is_postgres(settings):  # the search rows beside the catalogue, in one commit
+            from catalog import pg_search_write
+            n = pg_search_write.rebuild(cat.conn, cat.items(with_pages=True))
+            cat.mark_indexed(cat.item_ids())
+        else:
+            n = rebuild(store.index_dir, cat)
     click.echo(f"indexed {n} documents")
 
 

@@ -3,7 +3,6 @@ from it on a node, its advisory ingest lock, and what happens when the server is
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalog.catalogue import ingest_lock, open_catalog
+from catalog.consistency import check_library, repair
 from catalog.db_postgres import PostgresCatalog
 from cluster.postgres import restart
 from crashlib import build_batch
@@ -52,21 +52,54 @@ def test_the_sample_is_ingested_into_postgres_and_served(tmp_path, sample_batch,
     assert tile.status_code == 200 and tile.data[:2] == b"\xff\xd8"
     hits = client.get("/api/search", query_string={"q": word}).get_json(force=True)
     assert hits["total"] >= 1 and item.id in {h["item"] for h in hits["hits"]}
+    # every search of the site reads the PostgreSQL rows: the results page, the reader's
+    # in-item search, IIIF Content Search and its autocomplete
+    page_html = client.get("/search", query_string={"q": word})
+    assert page_html.status_code == 200 and f"/items/{item.id}" in page_html.get_data(True)
+    inside = client.get(f"/api/items/{item.id}/search", query_string={"q": word})
+    assert inside.status_code == 200 and inside.get_json(force=True), inside.data[:300]
+    content = client.get(f"/iiif/{item.id}/search", query_string={"q": word})
+    assert content.status_code == 200 and content.get_json(force=True)["items"]
+    auto = client.get(f"/iiif/{item.id}/autocomplete", query_string={"q": word[:2]})
+    assert auto.status_code == 200 and auto.get_json(force=True)["items"], auto.data[:300]
 
-    # the index is the node's own, rebuilt from the PostgreSQL catalogue
-    index = Store(settings.library).index_dir  # a link to the current generation
-    shutil.rmtree(index.resolve())
-    index.unlink()
-    res = _cli(settings, "reindex")
-    assert res.exit_code == 0 and "indexed" in res.output, res.output
+    # the search rows live in PostgreSQL beside the catalogue: the node holds no index
+    assert not Store(settings.library).index_dir.exists()
     res = _cli(settings, "search", word, "--json")
     assert res.exit_code == 0 and item.id in res.output, res.output
-    # a second node with an empty folder rebuilds its index from the same catalogue
+    # a second node with an empty folder searches the same rows, with nothing to rebuild
     node_b = Settings.load(tmp_path / "node-b", catalog_url=pg_url)
-    res = _cli(node_b, "reindex")
-    assert res.exit_code == 0, res.output
     res = _cli(node_b, "search", word, "--json")
     assert res.exit_code == 0 and item.id in res.output, res.output
+    # an item removed from the catalogue leaves search in the same commit
+    with PostgresCatalog(pg_url) as cat:
+        cat.delete_item(item.id)
+    res = _cli(node_b, "search", word, "--json")
+    assert res.exit_code == 0 and item.id not in res.output, res.output
+    # `sudur reindex` rebuilds the rows from the catalogue: lost rows come back
+    with PostgresCatalog(pg_url) as cat:
+        left = cat.item_ids()
+        cat.conn.execute("DELETE FROM search_docs")
+    res = _cli(node_b, "search", word, "--json")
+    assert res.exit_code == 0 and '"total": 0' in res.output, res.output
+    res = _cli(node_b, "reindex")
+    assert res.exit_code == 0 and "indexed" in res.output, res.output
+    assert not Store(node_b.library).index_dir.exists()
+    with PostgresCatalog(pg_url) as cat:
+        rows = {r[0] for r in cat.conn.execute("SELECT DISTINCT item FROM search_docs")}
+    assert rows == set(left) and left
+    # the consistency check compares the rows with the catalogue, and repair rebuilds them
+    store = Store(settings.library)
+    with PostgresCatalog(pg_url) as cat:
+        assert not [f for f in check_library(store, cat) if f.kind == "index"]
+        cat.conn.execute("DELETE FROM search_docs WHERE item = %s", (left[0],))
+        found = [f for f in check_library(store, cat) if f.kind == "index"]
+        assert [(f.item_id, f.problem) for f in found] == [
+            (left[0], f"the index holds 0 of its {cat.page_count(left[0])} pages and not its "
+             "record")]
+        done = repair(store, cat, found, tile_size=256, thumb_width=200)
+        assert done and "search rows" in done[-1]
+        assert not [f for f in check_library(store, cat) if f.kind == "index"]
 
 
 def test_a_second_writer_is_refused_and_a_killed_holder_frees_the_lock(tmp_path, pg_url):
@@ -163,3 +196,29 @@ def test_a_restart_during_ingest_fails_that_item_and_a_rerun_resumes(tmp_path, o
         assert cat.item_ids() == ["crash-00", "crash-01", "crash-02"]
         assert cat.unindexed() == []
     assert os.listdir(Store(settings.library).staging_dir) == []
+
+
+def test_search_rows_follow_put_item_put_work_and_delete_item(pg_url):
+    """The rows are written by the catalogue's own commits: an item is found once put, its
+    volume facet follows its work, and it is gone once deleted."""
+    from catalog.pg_search import PgSearcher
+    from catalog.search import SearchRequest, search
+    from library.models import Volume, Work
+    from test_search import _item
+
+    def hits(**facets) -> set[str]:
+        with PgSearcher(pg_url, create=False) as s:
+            r = search(s, SearchRequest("zebra", page_size=10, time_budget=10.0, **facets))
+        return {h.item_id for h in r.hits}
+
+    with PostgresCatalog(pg_url) as cat:
+        cat.put_item(_item("vol-a", ["a zebra here", "none"]), version_path="items/vol-a@1",
+                     source_hash="h", fixity=[])
+        cat.put_item(_item("other", ["zebra too"]), version_path="items/other@1",
+                     source_hash="h", fixity=[])
+        assert hits() == {"vol-a", "other"}
+        assert hits(filters={"work": "w1"}) == set()
+        cat.put_work(Work(id="w1", titles={"en": "W"}, volumes=[Volume("vol-a", "ka")]))
+        assert hits(filters={"work": "w1"}) == {"vol-a"}
+        cat.delete_item("vol-a")
+        assert hits() == {"other"}

@@ -251,8 +251,8 @@ def test_a_dask_worker_that_dies_fails_its_item_alone_and_a_rerun_resumes(
 
 @pytest.mark.slow
 def test_cluster_run_starts_everything_ingests_through_dask_and_stops(tmp_path):
-    """cluster/run.py --once --sample: SeaweedFS, Dask, two web nodes serving the sample's
-    manifest from one store; nothing it started is left running."""
+    """cluster/run.py --once --sample: SeaweedFS, PostgreSQL, Dask, two web nodes serving the
+    sample's manifest from one store and catalogue; nothing it started is left running."""
     import socket
     import subprocess
     import sys
@@ -263,10 +263,10 @@ def test_cluster_run_starts_everything_ingests_through_dask_and_stops(tmp_path):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             return s.getsockname()[1]
-    ports = [free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(4)]
     res = subprocess.run([sys.executable, "cluster/run.py", "--once", "--sample", "--dir",
                           str(tmp_path / "c"), "--s3-port", str(free_port_block()),
-                          "--dask-port", str(ports[0]),
+                          "--dask-port", str(ports[0]), "--pg-port", str(ports[3]),
                           "--web-ports", f"{ports[1]},{ports[2]}"],
                          capture_output=True, text=True, timeout=300,
                          cwd=Path(__file__).resolve().parents[1])
@@ -274,6 +274,7 @@ def test_cluster_run_starts_everything_ingests_through_dask_and_stops(tmp_path):
     from library.sample_items import ITEMS
     assert f"{len(ITEMS)} items ingested" in res.stdout
     assert res.stdout.count("/manifest -> 200") == 2
+    assert "PostgreSQL    postgresql://" in res.stdout  # the catalogue and search rows there
     for port in ports:
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"

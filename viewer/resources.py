@@ -87,11 +87,17 @@ def read_source(item_id: str, rel: str) -> bytes:
 
 
 def get_searcher():
-    """A Whoosh-backed searcher from catalog.search, opened once per request."""
+    """The library's searcher for catalog.search, opened once per request: the search rows
+    in PostgreSQL when the catalogue is there (a web node holds no index), else Whoosh."""
     if "searcher" not in g:
+        from catalog.catalogue import is_postgres
         from catalog.searcher import open_library_searcher
-        g.searcher = open_library_searcher(get_store(),
-                                           holds_items=lambda: bool(get_catalog().item_ids()))
+        if is_postgres(get_settings()):
+            from catalog.pg_search import open_search_backend
+            g.searcher = open_search_backend(get_settings())
+        else:
+            g.searcher = open_library_searcher(
+                get_store(), holds_items=lambda: bool(get_catalog().item_ids()))
     return g.searcher
 
 
