@@ -171,7 +171,8 @@ def ignored_params(args: Mapping[str, str]) -> list[str]:
 
 # --- Content Search 2.0 ----------------------------------------------------------------------
 
-def _page_url(service: str, q: str, page: int = 0) -> str:
+def page_url(service: str, q: str, page: int = 0) -> str:
+    """A page of a search service's results (0: the whole, unpaged)."""
     return with_query(service, {"q": q, "page": page} if page else {"q": q})
 
 
@@ -199,8 +200,6 @@ def search2_response(matches: Sequence[Match], *, base: str, item_id: str, q: st
     annotation per region (so a match over two lines gives two), ``annotations`` one per match.
     """
     service = search_url(base, item_id)
-    npages = max(1, -(-total // page_size))
-    paged = npages > 1
     items, contexts = [], []
     for m in matches:
         parts = m.parts(base, item_id)
@@ -212,20 +211,31 @@ def search2_response(matches: Sequence[Match], *, base: str, item_id: str, q: st
                           "body": body, "target": target})
         contexts.append({"id": f"{m.anno_id(base, item_id)}/context", "type": "Annotation",
                          "motivation": "contextualizing", "target": _context_target(m, parts)})
+    return annotation_page(service, q, items, contexts, total=total, page=page,
+                           page_size=page_size, ignored=ignored)
+
+
+def annotation_page(service: str, q: str, items: list[dict], contexts: list[dict], *,
+                    total: int, page: int, page_size: int, ignored: Sequence[str] = ()) -> dict:
+    """One Search 2.0 AnnotationPage of ``total`` matches, ``page_size`` to a page: the paging
+    links (partOf, first, last, next, prev, startIndex) only when there is more than one page.
+    Shared by the item's and the work's search service."""
+    npages = max(1, -(-total // page_size))
+    paged = npages > 1
     out: dict = {"@context": SEARCH2_CONTEXT,
-                 "id": _page_url(service, q, page if paged else 0),
+                 "id": page_url(service, q, page if paged else 0),
                  "type": "AnnotationPage"}
     if ignored:
         out["ignored"] = list(ignored)
     if paged:
-        out["partOf"] = {"id": _page_url(service, q), "type": "AnnotationCollection",
+        out["partOf"] = {"id": page_url(service, q), "type": "AnnotationCollection",
                          "total": total,
-                         "first": {"id": _page_url(service, q, 1), "type": "AnnotationPage"},
-                         "last": {"id": _page_url(service, q, npages), "type": "AnnotationPage"}}
+                         "first": {"id": page_url(service, q, 1), "type": "AnnotationPage"},
+                         "last": {"id": page_url(service, q, npages), "type": "AnnotationPage"}}
         if page < npages:
-            out["next"] = {"id": _page_url(service, q, page + 1), "type": "AnnotationPage"}
+            out["next"] = {"id": page_url(service, q, page + 1), "type": "AnnotationPage"}
         if page > 1:
-            out["prev"] = {"id": _page_url(service, q, page - 1), "type": "AnnotationPage"}
+            out["prev"] = {"id": page_url(service, q, page - 1), "type": "AnnotationPage"}
         out["startIndex"] = (page - 1) * page_size
     out["items"] = items
     if contexts:
@@ -237,12 +247,12 @@ def term_page(terms: Sequence[tuple[str, int]], *, base: str, item_id: str, q: s
               ignored: Sequence[str] = ()) -> dict:
     """The autocomplete TermPage; each term links to its search."""
     out: dict = {"@context": SEARCH2_CONTEXT,
-                 "id": _page_url(autocomplete_url(base, item_id), q),
+                 "id": page_url(autocomplete_url(base, item_id), q),
                  "type": "TermPage"}
     if ignored:
         out["ignored"] = list(ignored)
     out["items"] = [{"type": "Term", "value": term, "total": int(count),
-                     "service": [{"id": _page_url(search_url(base, item_id), term),
+                     "service": [{"id": page_url(search_url(base, item_id), term),
                                   "type": "SearchService2"}]}
                     for term, count in terms]
     return out
@@ -272,16 +282,16 @@ def search1_response(matches: Sequence[Match], *, base: str, item_id: str, q: st
             hit["after"] = m.suffix
         hits.append(hit)
     out: dict = {"@context": SEARCH1_CONTEXT,
-                 "@id": _page_url(service, q, page if paged else 0),
+                 "@id": page_url(service, q, page if paged else 0),
                  "@type": "sc:AnnotationList"}
     if paged:
         out["within"] = {"@type": "sc:Layer", "total": total,
-                         "first": _page_url(service, q, 1),
-                         "last": _page_url(service, q, npages)}
+                         "first": page_url(service, q, 1),
+                         "last": page_url(service, q, npages)}
         if page < npages:
-            out["next"] = _page_url(service, q, page + 1)
+            out["next"] = page_url(service, q, page + 1)
         if page > 1:
-            out["prev"] = _page_url(service, q, page - 1)
+            out["prev"] = page_url(service, q, page - 1)
         out["startIndex"] = (page - 1) * page_size
     else:
         out["within"] = {"@type": "sc:Layer", "total": total}
@@ -296,10 +306,10 @@ def term_list1(terms: Sequence[tuple[str, int]], *, base: str, item_id: str, q: 
                ignored: Sequence[str] = ()) -> dict:
     """The Search 1.0 autocomplete TermList; each term links to its 1.0 search."""
     out: dict = {"@context": "http://iiif.io/api/search/1/context.json",
-                 "@id": _page_url(autocomplete1_url(base, item_id), q),
+                 "@id": page_url(autocomplete1_url(base, item_id), q),
                  "@type": "search:TermList"}
     if ignored:
         out["ignored"] = list(ignored)
-    out["terms"] = [{"match": term, "url": _page_url(search1_url(base, item_id), term),
+    out["terms"] = [{"match": term, "url": page_url(search1_url(base, item_id), term),
                      "count": int(count)} for term, count in terms]
     return out

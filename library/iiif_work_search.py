@@ -11,13 +11,9 @@ from __future__ import annotations
 from typing import Sequence
 
 from . import iiif_search as cs
-from .urls import with_query, work_search1_url, work_search_url
+from .urls import work_search1_url, work_search_url
 
 VolumeMatches = tuple[str, Sequence[cs.Match]]  # (item id, its matches on this result page)
-
-
-def _page_url(service: str, q: str, page: int = 0) -> str:
-    return with_query(service, {"q": q, "page": page} if page else {"q": q})
 
 
 def search2_response(groups: Sequence[VolumeMatches], *, base: str, work_id: str, q: str,
@@ -25,7 +21,6 @@ def search2_response(groups: Sequence[VolumeMatches], *, base: str, work_id: str
                      language: str = "", ignored: Sequence[str] = ()) -> dict:
     """The Search 2.0 AnnotationPage of one result page of a work's ``total`` matches."""
     service = work_search_url(base, work_id)
-    npages = max(1, -(-total // page_size))
     items: list[dict] = []
     contexts: list[dict] = []
     for item_id, matches in groups:
@@ -35,25 +30,8 @@ def search2_response(groups: Sequence[VolumeMatches], *, base: str, work_id: str
         items += one["items"]
         for page_of in one.get("annotations", []):
             contexts += page_of["items"]
-    out: dict = {"@context": cs.SEARCH2_CONTEXT,
-                 "id": _page_url(service, q, page if npages > 1 else 0),
-                 "type": "AnnotationPage"}
-    if ignored:
-        out["ignored"] = list(ignored)
-    if npages > 1:
-        out["partOf"] = {"id": _page_url(service, q), "type": "AnnotationCollection",
-                         "total": total,
-                         "first": {"id": _page_url(service, q, 1), "type": "AnnotationPage"},
-                         "last": {"id": _page_url(service, q, npages), "type": "AnnotationPage"}}
-        if page < npages:
-            out["next"] = {"id": _page_url(service, q, page + 1), "type": "AnnotationPage"}
-        if page > 1:
-            out["prev"] = {"id": _page_url(service, q, page - 1), "type": "AnnotationPage"}
-        out["startIndex"] = (page - 1) * page_size
-    out["items"] = items
-    if contexts:
-        out["annotations"] = [{"type": "AnnotationPage", "items": contexts}]
-    return out
+    return cs.annotation_page(service, q, items, contexts, total=total, page=page,
+                              page_size=page_size, ignored=ignored)
 
 
 def search1_response(groups: Sequence[VolumeMatches], *, base: str, work_id: str, q: str,
@@ -70,15 +48,15 @@ def search1_response(groups: Sequence[VolumeMatches], *, base: str, work_id: str
         resources += one["resources"]
         hits += one["hits"]
     out: dict = {"@context": cs.SEARCH1_CONTEXT,
-                 "@id": _page_url(service, q, page if npages > 1 else 0),
+                 "@id": cs.page_url(service, q, page if npages > 1 else 0),
                  "@type": "sc:AnnotationList",
                  "within": {"@type": "sc:Layer", "total": total}}
     if npages > 1:
-        out["within"].update(first=_page_url(service, q, 1), last=_page_url(service, q, npages))
+        out["within"].update(first=cs.page_url(service, q, 1), last=cs.page_url(service, q, npages))
         if page < npages:
-            out["next"] = _page_url(service, q, page + 1)
+            out["next"] = cs.page_url(service, q, page + 1)
         if page > 1:
-            out["prev"] = _page_url(service, q, page - 1)
+            out["prev"] = cs.page_url(service, q, page - 1)
         out["startIndex"] = (page - 1) * page_size
     if ignored:
         out["ignored"] = list(ignored)
