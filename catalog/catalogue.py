@@ -8,7 +8,8 @@ server frees when the holder's session ends, however it ends.
 
 Backends raise only ``CatalogError`` (``CatalogUnavailableError`` when the server cannot be
 reached): ``translating`` wraps a backend class's public methods so that its driver's errors
-never leave ``catalog/``.
+never leave ``catalog/``. ``guarding_writes`` makes the writing methods refuse while the
+catalogue's schema is newer than this code (readable, not writable: ``catalog.migrations``).
 
 The methods defined here are shared by both backends: they send only parameter-free SQL of the
 common dialect through ``self.conn.execute`` (sqlite3 and psycopg connections both have it) and
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, ContextManager, Iterable, Iterator, Optional
 
-from library.errors import CatalogError, NotFoundError
+from library.errors import CatalogError, CatalogVersionError, NotFoundError
 from library.models import Collection, Item, Page
 from library.processes import LockInfo
 from library.settings import Settings
@@ -70,6 +71,9 @@ class Catalogue:
     # True: put_item, put_work and delete_item keep the search rows themselves (PostgreSQL),
     # so there is no Whoosh index to update
     holds_search: bool = False
+    # False when the schema is newer than this code but readable by it (a rolling upgrade
+    # under way): the writing methods refuse (``guarding_writes``)
+    writable: bool = True
 
     def close(self) -> None:
         self.conn.close()
@@ -237,6 +241,29 @@ def _user() -> str:
         return "unknown"
 
 
+WRITES = ("put_item", "delete_item", "mark_indexed", "put_collection", "put_work", "start_run",
+          "finish_run", "event", "forget_source_hash")
+
+
+def guarding_writes(cls):
+    """A class decorator: the class's writing methods (``WRITES``) raise CatalogVersionError
+    while the catalogue is not ``writable``, before they touch anything."""
+    def guard(fn):
+        @functools.wraps(fn)
+        def call(self, *args, **kwargs):
+            if not self.writable:
+                raise CatalogVersionError(
+                    f"the catalogue {self.path} has a newer schema than this Sudur: it reads "
+                    "it but does not write it", hint="upgrade Sudur on this node")
+            return fn(self, *args, **kwargs)
+        return call
+
+    for name in WRITES:
+        if hasattr(cls, name):
+            setattr(cls, name, guard(getattr(cls, name)))
+    return cls
+
+
 # --- the factory -----------------------------------------------------------------------------
 
 def is_postgres(settings: Settings) -> bool:
@@ -260,6 +287,34 @@ def open_catalog(settings: Settings, *, readonly: bool = False,
     if empty_if_missing and not path.is_file():
         return SQLiteCatalog(":memory:")
     return SQLiteCatalog(path, readonly=readonly)
+
+
+def schema_version(settings: Settings) -> int:
+    """The schema version of the library's catalogue (0: there is none yet)."""
+    if is_postgres(settings):
+        from .db_postgres import schema_version as pg_version
+        return pg_version(settings.catalog_url)
+    path = sqlite_path(settings)
+    if not path.is_file():
+        return 0
+    import sqlite3
+    from . import migrations
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return migrations.sqlite_state(conn)[0]
+    except sqlite3.Error as exc:
+        raise CatalogError(f"the SQLite catalogue {path} failed: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def migrate(settings: Settings) -> tuple[int, int]:
+    """Bring the library's catalogue to this code's schema (making it if there is none):
+    (version before, version after)."""
+    before = schema_version(settings)
+    with open_catalog(settings):
+        pass  # a writable opening migrates (catalog.migrations)
+    return before, schema_version(settings)
 
 
 def catalog_exists(settings: Settings) -> bool:

@@ -32,8 +32,8 @@ from library.processes import LockInfo
 if TYPE_CHECKING:
     from library.models import Work  # the works branch's model
 
-from . import activities, migrations, pg_search_write
-from .catalogue import Catalogue, FixityRecord, ItemRow, _user, translating
+from . import activities, migrations, pg_pool, pg_search_write
+from .catalogue import Catalogue, FixityRecord, ItemRow, _user, guarding_writes, translating
 from .records import collection_record, item_record, page_record
 
 # the key of the session advisory lock held by the one writer ("Sudu"); one catalogue is one
@@ -110,6 +110,7 @@ def _driver_error() -> type[BaseException]:
     return psycopg.Error
 
 
+@guarding_writes
 @translating(_driver_error(), _translate)
 class PostgresCatalog(Catalogue):
     """The PostgreSQL catalogue. Use as a context manager or call ``close``."""
@@ -121,24 +122,41 @@ class PostgresCatalog(Catalogue):
         self.path = redacted(url)
         self.readonly = readonly
         self._closed = False
-        self._conn = connect(url, readonly=readonly)
-        if not readonly and url not in _MIGRATED:
-            migrations.migrate_postgres(self._conn, self.path)
-            # the search rows live beside the catalogue (catalog.pg_search): a writer makes
-            # their tables, so that readers never take the DDL's locks behind an ingest
-            pg_search_write.ensure_schema(self._conn)
-            _MIGRATED.add(url)
+        self._conn = self._open()
+
+    def _open(self):
+        """A connection from this process's pool, the schema checked on it: migrated once per
+        process by a writer, and on every opening compared with this code (a rolling upgrade
+        may have moved it since the last request)."""
+        conn = pg_pool.acquire(self.url, self.readonly, "catalogue",
+                               lambda: connect(self.url, readonly=self.readonly))
+        try:
+            if not self.readonly and self.url not in _MIGRATED:
+                migrations.migrate_postgres(conn, self.path)
+                if migrations.may_write(*migrations.postgres_state(conn), self.path):
+                    # the search rows live beside the catalogue (catalog.pg_search): a writer
+                    # makes their tables, so that readers never take the DDL's locks behind
+                    # an ingest
+                    pg_search_write.ensure_schema(conn)
+                _MIGRATED.add(self.url)
+            self.writable = migrations.may_write(*migrations.postgres_state(conn), self.path,
+                                                 reading=self.readonly)
+        except BaseException:
+            pg_pool.release(conn)
+            raise
+        return conn
 
     @property
     def conn(self):
         """The connection, made again if the server dropped the last one (a restart)."""
         if self._conn.closed and not self._closed:
-            self._conn = connect(self.url, readonly=self.readonly)
+            self._conn = self._open()
         return self._conn
 
     def close(self) -> None:
-        self._closed = True
-        self._conn.close()
+        if not self._closed:
+            self._closed = True
+            pg_pool.release(self._conn)
 
     def _x(self, sql: str, params: tuple = ()):
         return self.conn.execute(sql, params)

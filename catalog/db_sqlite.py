@@ -25,7 +25,7 @@ from library.errors import CatalogError, NotFoundError
 from library.models import Collection, Item, Page, Work, to_dict
 
 from . import activities, migrations
-from .catalogue import Catalogue, FixityRecord, ItemRow, _user, translating
+from .catalogue import Catalogue, FixityRecord, ItemRow, _user, guarding_writes, translating
 from .records import collection_record, item_record, page_record, work_record
 
 
@@ -33,6 +33,7 @@ def _translate(exc: BaseException) -> CatalogError:
     return CatalogError(f"the SQLite catalogue failed: {exc}")
 
 
+@guarding_writes
 @translating(sqlite3.Error, _translate)
 class SQLiteCatalog(Catalogue):
     """The SQLite catalogue. Use as a context manager or call ``close``."""
@@ -42,12 +43,17 @@ class SQLiteCatalog(Catalogue):
         if readonly:
             uri = f"file:{self.path}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+            self.writable = migrations.may_write(*migrations.sqlite_state(self.conn),
+                                                 str(self.path), reading=True)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             migrations.migrate_sqlite(self.conn, str(self.path))
-            activities.backfill(self.conn)
+            self.writable = migrations.may_write(*migrations.sqlite_state(self.conn),
+                                                 str(self.path))
+            if self.writable:
+                activities.backfill(self.conn)
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA synchronous=FULL")
 

@@ -16,11 +16,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from library.errors import CatalogError
+from typing import Optional
+
+from library.errors import CatalogVersionError
 
 from . import activities
 
 VERSION_KEY = "schema_version"
+READERS_KEY = "readers_from"  # the oldest schema version whose code reads this catalogue
 # the key of PostgreSQL's transaction-scoped advisory lock taken while migrating ("SudurMig")
 PG_MIGRATION_LOCK = 0x5375_6475_724D_6967 & 0x7FFF_FFFF_FFFF_FFFF
 
@@ -33,6 +36,9 @@ class Step:
     what: str
     sqlite: str
     postgres: str
+    # True when code that knows only the earlier steps still reads a catalogue with this step
+    # correctly (the step only adds): such nodes keep serving during a rolling upgrade
+    old_readers_ok: bool = False
 
 
 _SQLITE_1 = """
@@ -181,9 +187,11 @@ CREATE INDEX IF NOT EXISTS work_volumes_item ON work_volumes (item_id)
 STEPS: tuple[Step, ...] = (
     Step(1, "items, pages, collections, fixity, runs, events", _SQLITE_1, _POSTGRES_1),
     # a library of version 1 made after the activity log existed has its table already
-    Step(2, "the activity log (IIIF Change Discovery)", activities.SCHEMA, _POSTGRES_2),
+    Step(2, "the activity log (IIIF Change Discovery)", activities.SCHEMA, _POSTGRES_2,
+         old_readers_ok=True),
     # a library of version 1 made after the works branch has these tables already
-    Step(3, "multi-volume works and their volumes", _SQLITE_3, _POSTGRES_3),
+    Step(3, "multi-volume works and their volumes", _SQLITE_3, _POSTGRES_3,
+         old_readers_ok=True),
 )
 LATEST = STEPS[-1].number
 
@@ -192,34 +200,64 @@ def statements(sql: str) -> list[str]:
     return [s.strip() for s in sql.split(";") if s.strip()]
 
 
-def _refuse_newer(found: int, where: str) -> None:
+def readers_from(version: int) -> int:
+    """The oldest schema version whose code reads a catalogue of ``version`` correctly."""
+    return max((s.number for s in STEPS if s.number <= version and not s.old_readers_ok),
+               default=0)
+
+
+def may_write(found: int, readers: Optional[int], where: str, *, reading: bool = False) -> bool:
+    """Whether this code may write (after migrating) a catalogue of schema ``found`` whose
+    ``readers_from`` is ``readers``; False when it may only read it. CatalogVersionError when
+    it may not even read it: a newer schema whose readers must be newer, or (``reading``: a
+    reader, which never migrates) an older one."""
     if found > LATEST:
-        raise CatalogError(f"the catalogue {where} has schema version {found}, newer than this "
-                           f"Sudur knows ({LATEST})", hint="upgrade Sudur on this machine")
+        if readers is not None and readers <= LATEST:
+            return False
+        raise CatalogVersionError(
+            f"the catalogue {where} has schema version {found}, which this Sudur (schema "
+            f"{LATEST}) cannot read", hint="upgrade Sudur on this node to the version the "
+            "other nodes run")
+    if reading and 0 < found < LATEST:
+        raise CatalogVersionError(
+            f"the catalogue {where} has schema version {found}, older than this Sudur's "
+            f"({LATEST}); a reader does not migrate it",
+            hint="run `sudur migrate` (or any ingest) once to bring the catalogue up to date")
+    return True
+
+
+def _readers_row(readers: Optional[str]) -> Optional[int]:
+    return int(readers) if readers is not None and readers.isdigit() else None
 
 
 # --- SQLite ----------------------------------------------------------------------------------
 
-def _sqlite_version(conn: sqlite3.Connection) -> int:
+def sqlite_state(conn: sqlite3.Connection) -> tuple[int, Optional[int]]:
+    """(schema version, readers_from) of a SQLite catalogue ((0, None) when it is empty)."""
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
                         ).fetchone():
-        return 0
-    row = conn.execute("SELECT value FROM meta WHERE key=?", (VERSION_KEY,)).fetchone()
-    return int(row[0]) if row else 0
+        return 0, None
+    rows = dict(conn.execute("SELECT key, value FROM meta WHERE key IN (?, ?)",
+                             (VERSION_KEY, READERS_KEY)).fetchall())
+    return int(rows.get(VERSION_KEY) or 0), _readers_row(rows.get(READERS_KEY))
+
+
+def _sqlite_version(conn: sqlite3.Connection) -> int:
+    return sqlite_state(conn)[0]
 
 
 def migrate_sqlite(conn: sqlite3.Connection, where: str = "") -> list[int]:
     """Bring a SQLite catalogue to ``LATEST``; the numbers of the steps applied."""
-    found = _sqlite_version(conn)
-    _refuse_newer(found, where)
+    found, readers = sqlite_state(conn)
+    may_write(found, readers, where)
     if found >= LATEST:
         return []  # the common case, read without taking the write lock
     # a new catalogue's tables all appear in this one transaction: a reader never finds some
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(_META)
-        found = _sqlite_version(conn)
-        _refuse_newer(found, where)
+        found, readers = sqlite_state(conn)
+        may_write(found, readers, where)
         done = []
         for step in STEPS:
             if step.number > found:
@@ -228,6 +266,8 @@ def migrate_sqlite(conn: sqlite3.Connection, where: str = "") -> list[int]:
                 done.append(step.number)
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                      (VERSION_KEY, str(max(found, LATEST))))
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                     (READERS_KEY, str(readers_from(max(found, LATEST)))))
         conn.commit()
     except BaseException:
         conn.rollback()
@@ -237,33 +277,40 @@ def migrate_sqlite(conn: sqlite3.Connection, where: str = "") -> list[int]:
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 
+def postgres_state(conn) -> tuple[int, Optional[int]]:
+    """(schema version, readers_from) of a PostgreSQL catalogue ((0, None) with no tables)."""
+    if not conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]:
+        return 0, None
+    values = dict(conn.execute("SELECT key, value FROM meta WHERE key = ANY(%s)",
+                               ([VERSION_KEY, READERS_KEY],)).fetchall())
+    return int(values.get(VERSION_KEY) or 0), _readers_row(values.get(READERS_KEY))
+
+
 def postgres_version(conn) -> int:
     """The schema version of a PostgreSQL catalogue (0 when it has no tables yet)."""
-    exists = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]
-    if not exists:
-        return 0
-    row = conn.execute("SELECT value FROM meta WHERE key=%s", (VERSION_KEY,)).fetchone()
-    return int(row[0]) if row else 0
+    return postgres_state(conn)[0]
 
 
 def migrate_postgres(conn, where: str = "") -> list[int]:
     """Bring a PostgreSQL catalogue (an autocommit psycopg connection) to ``LATEST``; the
     numbers of the steps applied."""
-    found = postgres_version(conn)
-    _refuse_newer(found, where)
+    found, readers = postgres_state(conn)
+    may_write(found, readers, where)
     if found >= LATEST:
         return []
     done = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (PG_MIGRATION_LOCK,))
         conn.execute(_META)
-        found = postgres_version(conn)
-        _refuse_newer(found, where)
+        found, readers = postgres_state(conn)
+        may_write(found, readers, where)
         for step in STEPS:
             if step.number > found:
                 for sql in statements(step.postgres):
                     conn.execute(sql)
                 done.append(step.number)
-        conn.execute("INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET "
-                     "value = EXCLUDED.value", (VERSION_KEY, str(max(found, LATEST))))
+        for key, value in ((VERSION_KEY, max(found, LATEST)),
+                           (READERS_KEY, readers_from(max(found, LATEST)))):
+            conn.execute("INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET "
+                         "value = EXCLUDED.value", (key, str(value)))
     return done

@@ -30,7 +30,8 @@ from collections import Counter
 from typing import Optional
 
 # (CatalogError once the PostgreSQL catalogue, branch pg, is merged)
-from library.errors import CatalogUnavailableError, LibraryError as CatalogError
+from library.errors import CatalogUnavailableError, IndexVersionError
+from library.errors import LibraryError as CatalogError
 from whoosh import query as wq
 
 from . import analysis, relevance
@@ -64,6 +65,19 @@ def _psycopg():
     return psycopg
 
 
+_READY: set[str] = set()  # catalogue URLs whose search tables this process has seen
+
+
+def _require_tables(conn, url: str) -> None:
+    """IndexVersionError (503, "run `sudur reindex`") when no writer has made the search
+    tables yet: a catalogue made by a version before them, or never opened by a writer."""
+    found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()[0]
+    if not found:
+        from .db_postgres import redacted
+        raise IndexVersionError(f"the catalogue {redacted(url)} holds no search rows yet",
+                                hint="run `sudur reindex` (or any ingest) on one node")
+
+
 class PgSearcher:
     """An open connection to the search rows; closed at the end of a request or command."""
 
@@ -71,13 +85,31 @@ class PgSearcher:
 
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
+        from . import pg_pool
         from .db_postgres import connect  # unreachable: CatalogUnavailableError, a 503
-        self.conn = connect(url, purpose="search")
-        if create:
-            ensure_schema(self.conn)
+        self.conn = pg_pool.acquire(url, False, "search", lambda: connect(url, purpose="search"))
+        try:
+            if create:
+                ensure_schema(self.conn)
+            else:  # the schema as the catalogue's readers check it (a rolling upgrade)
+                from . import migrations
+                from .db_postgres import redacted
+                migrations.may_write(*migrations.postgres_state(self.conn), redacted(url),
+                                     reading=True)
+                if url not in _READY:
+                    _require_tables(self.conn, url)
+        except _psycopg().Error as exc:
+            from .db_postgres import _translate
+            pg_pool.release(self.conn)
+            raise _translate(exc) from exc
+        except BaseException:
+            pg_pool.release(self.conn)
+            raise
+        _READY.add(url)
 
     def close(self) -> None:
-        self.conn.close()
+        from . import pg_pool
+        pg_pool.release(self.conn)
 
     def __enter__(self) -> "PgSearcher":
         return self

@@ -241,6 +241,22 @@ def reindex(settings: Settings) -> None:
 
 
 @cli.command()
+@click.pass_obj
+def migrate(settings: Settings) -> None:
+    """Bring the catalogue's schema up to this Sudur's version (in a rolling upgrade, once,
+    from one upgraded node, before the others are upgraded)."""
+    from catalog.catalogue import migrate as migrate_catalogue
+    from catalog.catalogue import where
+
+    before, after = migrate_catalogue(settings)
+    if before == after:
+        click.echo(f"the catalogue {where(settings)} is at schema version {after}: "
+                   "nothing to do")
+    else:
+        click.echo(f"the catalogue {where(settings)}: schema version {before} → {after}")
+
+
+@cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
 def sample(out: str) -> None:
     """Write the built-in sample batch to OUT."""

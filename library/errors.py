@@ -102,6 +102,7 @@ class LibraryLockedError(LibraryError):
 
 class IndexVersionError(LibraryError):
     http_status = 503
+    retry_after = 30  # seconds, sent as Retry-After: a reindex is the usual cure
     hint = "run `sudur reindex`"
 
 
@@ -130,6 +131,16 @@ class CatalogUnavailableError(CatalogError):
     retry_after = 10  # seconds, sent as Retry-After
     hint = ("the catalogue's PostgreSQL server is unreachable: start it (or check catalog_url),"
             " then run the same command again")
+
+
+class CatalogVersionError(CatalogError):
+    """The catalogue's schema and this Sudur do not match: a newer schema this code cannot
+    read (or must not write), or an older one it does not migrate from a reader. In a rolling
+    upgrade it is passing: the node answers 503 until it runs the same version."""
+
+    http_status = 503
+    retry_after = 30  # seconds, sent as Retry-After
+    hint = "run the same Sudur version on every node: upgrade this one, or run `sudur migrate`"
 
 
 # --- requests --------------------------------------------------------------------------------

@@ -105,6 +105,8 @@ def new_pg_url(pg_server: Server) -> Iterator[Callable[[], str]]:
         made.append(name)
         return pg_server.database_url(name)
     yield make
+    from catalog import pg_pool
+    pg_pool.clear()  # this process's idle connections to them, before they go
     for name in made:
         _drop_database(pg_server.url, name)
 

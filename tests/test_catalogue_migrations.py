@@ -1,5 +1,6 @@
 """Versioned schema migrations: a SQLite catalogue written by the code before them opens and is
-brought up to date in place; a newer one is refused; PostgreSQL migrates once under a lock."""
+brought up to date in place; a newer one is read but not written when its steps only added
+(a rolling upgrade), else refused; PostgreSQL migrates once under a lock."""
 from __future__ import annotations
 
 import sqlite3
@@ -10,7 +11,7 @@ import pytest
 from catalog import migrations
 from catalog.catalogue import open_catalog
 from catalog.db import Catalog
-from library.errors import CatalogError
+from library.errors import CatalogVersionError
 from library.settings import Settings
 from pg_fixtures import new_pg_url, pg_server, pg_url  # noqa: F401  (fixtures)
 
@@ -90,20 +91,91 @@ def test_only_the_missing_steps_are_applied(tmp_path):
     conn.close()
 
 
-def test_a_catalogue_newer_than_the_code_is_refused_unchanged(tmp_path):
+def _age(path, version: int, readers: int | None) -> None:
+    """Make the SQLite catalogue at ``path`` look written by another version of Sudur."""
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
+    conn.execute("DELETE FROM meta WHERE key='readers_from'")
+    if readers is not None:
+        conn.execute("INSERT INTO meta VALUES ('readers_from', ?)", (str(readers),))
+    conn.commit()
+    conn.close()
+
+
+def _meta(path) -> dict:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT key, value FROM meta"))
+    finally:
+        conn.close()
+
+
+def test_migrating_records_which_readers_can_read_the_result(tmp_path):
+    with Catalog(tmp_path / "c.sqlite"):
+        pass
+    meta = _meta(tmp_path / "c.sqlite")
+    assert meta["schema_version"] == str(migrations.LATEST)
+    # every step after the first only adds, so code of schema 1 still reads the catalogue
+    assert meta["readers_from"] == str(migrations.readers_from(migrations.LATEST)) == "1"
+
+
+def test_a_catalogue_this_code_cannot_read_is_refused_unchanged(tmp_path):
     path = tmp_path / "c.sqlite"
     with Catalog(path):
         pass
+    newer = migrations.LATEST + 1
+    _age(path, newer, readers=newer)  # the new step changed what old readers rely on
+    before = _meta(path)
+    for readonly in (False, True):
+        with pytest.raises(CatalogVersionError, match="cannot read") as info:
+            Catalog(path, readonly=readonly)
+        assert info.value.http_status == 503 and info.value.retry_after
+        assert "upgrade Sudur" in info.value.hint
+    assert _meta(path) == before
+
+
+def test_a_newer_catalogue_old_readers_can_read_is_served_but_not_written(tmp_path):
+    """A rolling upgrade: the new nodes migrated the catalogue with a step that only adds;
+    a node still on this version keeps reading it and refuses every write, unchanged."""
+    path = tmp_path / "c.sqlite"
+    with Catalog(path) as cat:
+        cat.start_run("batch")
+    _age(path, migrations.LATEST + 1, readers=migrations.LATEST)
+    before = _meta(path)
+    with Catalog(path) as cat:
+        assert cat.writable is False
+        assert cat.item_ids() == [] and cat.collections() == []
+        with pytest.raises(CatalogVersionError, match="does not write it"):
+            cat.start_run("another batch")
+        with pytest.raises(CatalogVersionError):
+            cat.forget_source_hash("x")
+    assert _meta(path) == before
     conn = sqlite3.connect(path)
-    newer = str(migrations.LATEST + 1)
-    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (newer,))
-    conn.commit()
+    assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
     conn.close()
-    with pytest.raises(CatalogError, match="newer than this Sudur"):
-        Catalog(path)
-    conn = sqlite3.connect(path)
-    assert _version(conn) == newer
-    conn.close()
+
+
+def test_a_reader_finding_an_older_catalogue_says_to_migrate(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from library.cli import cli
+
+    lib = tmp_path / "lib"
+    settings = Settings.load(lib)
+    with open_catalog(settings):
+        pass
+    _age(lib / "catalog.sqlite", migrations.LATEST - 1, readers=1)
+    with pytest.raises(CatalogVersionError, match="older than this Sudur") as info:
+        open_catalog(settings, readonly=True)
+    assert "sudur migrate" in info.value.hint
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--library", str(lib), "migrate"])
+    assert out.exit_code == 0, out.output
+    assert f"schema version {migrations.LATEST - 1} → {migrations.LATEST}" in out.output
+    with open_catalog(settings, readonly=True) as cat:
+        assert cat.item_ids() == []
+    again = runner.invoke(cli, ["--library", str(lib), "migrate"])
+    assert again.exit_code == 0 and "nothing to do" in again.output
 
 
 def test_each_step_has_both_dialects_numbered_in_order():

@@ -16,7 +16,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from library import urls
-from library.errors import CatalogUnavailableError, StoreUnavailableError, SudurError
+from library.errors import SudurError
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,9 @@ def init_app(app: Flask) -> None:
         if exc.hint:  # what to ask for instead ("ask for a range, such as pages=1-100")
             payload["hint"] = exc.hint
         resp, status = _respond(exc.http_status, payload)
-        if isinstance(exc, (StoreUnavailableError, CatalogUnavailableError)):
-            # the object store or the catalogue's server is down: clients and proxies retry, nothing is cached
+        if getattr(exc, "retry_after", None):
+            # the object store or the catalogue's server is down, or a rolling upgrade is
+            # under way: clients and proxies retry, nothing is cached
             resp = current_app.make_response(resp)
             resp.headers["Retry-After"] = str(exc.retry_after)
             resp.cache_control.no_store = True
