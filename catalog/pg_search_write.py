@@ -140,10 +140,10 @@ def delete_items(conn, item_ids: Iterable[str]) -> None:
     conn.execute(f"DELETE FROM {TABLE} WHERE item = ANY(%s)", (ids,))
 
 
-def _count_terms(conn, terms: Counter) -> None:
+def _count_terms(conn, terms: Counter, table: str = TERMS) -> None:
     if terms:
-        conn.execute(f"INSERT INTO {TERMS} (term, docs) SELECT * FROM unnest(%s::text[], "
-                     f"%s::int[]) ON CONFLICT (term) DO UPDATE SET docs = {TERMS}.docs + "
+        conn.execute(f"INSERT INTO {table} (term, docs) SELECT * FROM unnest(%s::text[], "
+                     f"%s::int[]) ON CONFLICT (term) DO UPDATE SET docs = {table}.docs + "
                      f"EXCLUDED.docs", (list(terms), list(terms.values())))
 
 
@@ -169,9 +169,46 @@ def write_items(conn, items: Iterable[Item]) -> int:
 
 
 def rebuild(conn, items: Iterable[Item]) -> int:
-    """Recreate every row from ``items`` (the catalogue's, in its order) in one transaction:
-    readers see the old rows until it commits."""
+    """Recreate every row from ``items`` (the catalogue's, in its order); the number of rows.
+
+    The rows go into fresh tables with no index, the indexes are built once over all of them
+    (at 20,000 pages: 92 s of rows and 5 s of RUM index, against 373 s writing into an indexed
+    table), and the fresh tables replace the old ones by renaming, in one short transaction:
+    readers see the old rows until then, and a rebuild that dies leaves them untouched (its
+    half-written tables are dropped by the next one). ``conn`` is in autocommit mode; the
+    caller holds the ingest lock, so no item is published meanwhile."""
+    nxt, nterms = f"{TABLE}_next", f"{TERMS}_next"
+    conn.execute(f"DROP TABLE IF EXISTS {nxt}, {nterms}")
+    conn.execute(f"CREATE TABLE {nxt} (LIKE {TABLE} INCLUDING DEFAULTS)")
+    conn.execute(f"CREATE TABLE {nterms} (LIKE {TERMS} INCLUDING DEFAULTS)")
+    conn.execute(f"ALTER TABLE {nterms} ADD CONSTRAINT {nterms}_pkey PRIMARY KEY (term)")
+    n = 0
+    terms: Counter = Counter()
+    with conn.transaction(), conn.cursor() as cur:
+        # one COPY per item: ``items`` may be read from this same connection (the catalogue's),
+        # which cannot run a query while a COPY is open
+        for item in items:
+            with analysis.writing_system(item.writing_system or ""):
+                docs = list(page_documents(item))
+            with cur.copy(f"COPY {nxt} ({_COLUMNS}) FROM STDIN") as copy:
+                for doc in docs:
+                    n += 1
+                    copy.write_row(_row(doc, n, terms))
+        _count_terms(cur, terms, table=nterms)
+    indexes = {"pkey": f"ALTER TABLE {nxt} ADD CONSTRAINT {nxt}_pkey PRIMARY KEY (id)",
+               "item": f"CREATE INDEX {nxt}_item ON {nxt} (item, seq)",
+               "seq_ix": f"CREATE INDEX {nxt}_seq_ix ON {nxt} (seq)",
+               "keys": RUM_INDEX.replace(f"{TABLE}_keys ON {TABLE}", f"{nxt}_keys ON {nxt}")}
+    for sql in indexes.values():
+        conn.execute(sql)
+    conn.execute(f"ANALYZE {nxt}")
     with conn.transaction():
-        conn.execute(f"DELETE FROM {TABLE}")
-        conn.execute(f"DELETE FROM {TERMS}")
-        return write_items(conn, items)
+        conn.execute(f"LOCK TABLE {TABLE}, {TERMS} IN ACCESS EXCLUSIVE MODE")
+        conn.execute(f"DROP TABLE {TABLE}, {TERMS}")
+        conn.execute(f"ALTER TABLE {nxt} RENAME TO {TABLE}")
+        conn.execute(f"ALTER TABLE {nterms} RENAME TO {TERMS}")
+        for suffix in indexes:
+            conn.execute(f"ALTER INDEX {nxt}_{suffix} RENAME TO {TABLE}_{suffix}")
+        conn.execute(f"ALTER INDEX {nterms}_pkey RENAME TO {TERMS}_pkey")
+        conn.execute(f"SELECT setval('{TABLE}_seq', %s, %s)", (max(n, 1), n > 0))
+    return n

@@ -17,6 +17,7 @@ from catalog.pg_search_write import (MAX_POSITION, TERMS, delete_items, rebuild,
 from catalog.search import SearchRequest, autocomplete, open_searcher, page_matches, search
 from whoosh import query as wq
 
+from pg_fixtures import new_pg_url  # noqa: F401
 from pg_search_fixtures import pg_server, pg_url  # noqa: F401
 from test_search import _item
 
@@ -135,6 +136,38 @@ def test_rows_are_replaced_and_the_lexicon_counts_follow(pg_url):  # noqa: F811
         delete_items(s.conn, ["once"])
         assert s.conn.execute(f"SELECT docs FROM {TERMS} WHERE term = 'gesar'").fetchone() is None
         raise psycopg.Rollback()
+
+
+def _indexes(conn) -> dict[str, str]:
+    return dict(conn.execute(
+        "SELECT indexrelid::regclass::text, am.amname FROM pg_index i JOIN pg_class c ON "
+        "c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+        "WHERE indrelid = ANY(%s::regclass[])",
+        ([pg_search.TABLE, TERMS],)).fetchall())
+
+
+def test_a_rebuild_swaps_in_fresh_tables_with_the_same_indexes(new_pg_url):  # noqa: F811
+    with PgSearcher(new_pg_url()) as s:  # a database of its own: the module's is shared
+        made = _indexes(s.conn)
+        assert made[f"{pg_search.TABLE}_keys"] == "rum"
+        # a rebuild killed half way left its tables behind: the next one starts afresh
+        s.conn.execute(f"CREATE TABLE {pg_search.TABLE}_next (x int)")
+        assert rebuild(s.conn, [_item("a", ["gesar khan", "gesar"]), _item("b", ["khan"])]) == 5
+        assert _indexes(s.conn) == made
+        left = s.conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE %s",
+                              ("%\\_next%",)).fetchone()[0]
+        assert left == 0
+        seqs = [r[0] for r in s.conn.execute(f"SELECT seq FROM {pg_search.TABLE} ORDER BY seq")]
+        assert seqs == [1, 2, 3, 4, 5]
+        assert s.conn.execute(f"SELECT docs FROM {TERMS} WHERE term = 'khan'").fetchone() == (2,)
+        # an item written after the rebuild goes last, as in the Whoosh index
+        with s.conn.transaction():
+            write_items(s.conn, [_item("c", ["khan"])])
+        last = s.conn.execute(f"SELECT item FROM {pg_search.TABLE} ORDER BY seq DESC "
+                              "LIMIT 1").fetchone()
+        assert last == ("c",)
+        found = search(s, SearchRequest("khan", page_size=10))
+        assert [h.item_id for h in found.hits] == ["a", "b", "c"]
 
 
 def test_tsvector_limits_are_kept_and_flagged():
