@@ -1,6 +1,10 @@
 """Shared fixtures: the shared corpora, the built-in sample batch and a library ingested from it.
 
 The sample is the same one `sudur sample` writes (library/sample.py), built once per session.
+
+A test that starts SeaweedFS or a Dask cluster (it uses ``s3_endpoint`` or ``dask_address``) is
+marked ``cluster``, as browser tests are marked ``browser``: `make test` leaves both to `make
+test-e2e` so that the default suite stays within a few minutes; CI runs both.
 """
 from __future__ import annotations
 
@@ -11,6 +15,14 @@ import pytest
 from library.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+CLUSTER_FIXTURES = frozenset({"s3_endpoint", "dask_address"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.cluster)
 
 
 @pytest.fixture(scope="session")

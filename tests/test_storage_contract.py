@@ -16,7 +16,7 @@ from library.storage import object_key, open_objects
 from library.store import Store
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.cluster)])
 def store(request, tmp_path) -> Store:
     overrides = {}
     if request.param == "s3":
