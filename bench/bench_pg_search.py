@@ -10,7 +10,9 @@ named. Figures go to docs/benchmarks-cluster.md (section "Search on PostgreSQL")
         --url postgresql://postgres@127.0.0.1:55432/postgres
 
 ``--url`` names a server with the ``rum`` extension; the benchmark creates a database of its
-own there and drops it at the end.
+own there and drops it at the end. Without ``--url`` it starts a throwaway cluster
+(cluster/postgres.py, Debian ``postgresql-15`` and ``postgresql-15-rum``) and stops it at the
+end: its default settings (128 MB of shared buffers) suit the smaller sizes only.
 """
 from __future__ import annotations
 
@@ -117,7 +119,7 @@ def main() -> None:
     ap.add_argument("--chars", type=int, default=1500)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--budget", type=float, default=0.04)
-    ap.add_argument("--url", default="postgresql://postgres@127.0.0.1:55432/postgres")
+    ap.add_argument("--url", default="", help="a server's URL (default: a throwaway cluster)")
     ap.add_argument("--no-whoosh", action="store_true",
                     help="PostgreSQL alone (a size the Whoosh index takes too long to build)")
     args = ap.parse_args()
@@ -128,6 +130,14 @@ def main() -> None:
     print(f"{n_pages} pages, {sum(len(qs) for qs in sets.values())} queries in "
           f"{len(sets)} classes, {args.repeat} rounds")
     tmp = Path(tempfile.mkdtemp(prefix="sudur-bench-pg-"))
+    own = None
+    if not args.url:
+        sys.path[:0] = [str(Path(__file__).resolve().parents[1]),
+                        str(Path(__file__).resolve().parents[1] / "tests")]
+        from cluster.postgres import Postgres
+        from pg_fixtures import free_port
+        own = Postgres(tmp / "pg", free_port()).start()
+        args.url = own.url("postgres")
     name = f"sudur_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -206,9 +216,11 @@ def main() -> None:
         print(f"(mean of all: " + ", ".join(f"{k} {statistics.mean(v):.1f} ms"
                                            for k, v in every.items()) + ")")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
         with psycopg.connect(args.url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if own is not None:
+            own.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

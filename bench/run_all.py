@@ -32,6 +32,11 @@ SMALL: dict[str, list[str]] = {
     "bench_pdf": ["--pages", "20"],
     "bench_search": ["--pages", "600", "--repeat", "1", "--procs", "2"],
     "bench_results": ["--pages", "600", "--repeat", "1", "--procs", "2"],
+    "bench_dask": ["--pages", "4", "--size", "1600x1200", "--rounds", "1"],
+    "bench_store": ["--rounds", "1"],
+    "bench_pg_pool": ["--requests", "20", "--rounds", "1"],
+    "bench_pg_search": ["--pages", "600", "--repeat", "1"],
+    "bench_visibility": ["--items", "2", "--pages", "2"],
 }
 SHARED_CORPORA = ROOT.parent / "shared" / "corpora"
 NEEDS_CORPORA = {"bench_search", "bench_results"}  # vocabulary from ../shared/corpora
