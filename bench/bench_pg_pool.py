@@ -55,7 +55,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; load average "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     tmp = Path(tempfile.mkdtemp(prefix="bench-pool-"))
-    pg = Postgres(tmp / "pg", free_port()).start()
+    pg = Postgres(Path(tempfile.mkdtemp(prefix="sudur-pg-")), free_port()).start()
     try:
         write_sample(tmp / "batch")
         settings = Settings.load(tmp / "lib", catalog_url=pg.url())
@@ -88,6 +88,7 @@ def main() -> None:
     finally:
         pg_pool.clear()
         pg.stop()
+        shutil.rmtree(pg.folder, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

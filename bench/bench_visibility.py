@@ -97,7 +97,7 @@ def main() -> None:
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     use_test_credentials()
     tmp = Path(tempfile.mkdtemp(prefix="bench-visibility-"))
-    pg = Postgres(tmp / "pg", free_port()).start()
+    pg = Postgres(Path(tempfile.mkdtemp(prefix="sudur-pg-")), free_port()).start()
     s3 = Seaweed(tmp / "seaweed", free_port_block()).start()
     web = None
     try:
@@ -159,6 +159,7 @@ def main() -> None:
             web.wait(10)
         s3.stop()
         pg.stop()
+        shutil.rmtree(pg.folder, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

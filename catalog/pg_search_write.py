@@ -133,10 +133,15 @@ def delete_items(conn, item_ids: Iterable[str]) -> None:
     ids = list(item_ids)
     if not ids:
         return
-    conn.execute(f"UPDATE {TERMS} t SET docs = t.docs - o.n FROM (SELECT lexeme, count(*) AS n "
-                 f"FROM {TABLE}, unnest(keys) WHERE item = ANY(%s) GROUP BY lexeme) o "
-                 f"WHERE t.term = o.lexeme", (ids,))
-    conn.execute(f"DELETE FROM {TERMS} WHERE docs <= 0")
+    counted = conn.execute(
+        f"UPDATE {TERMS} t SET docs = t.docs - o.n FROM (SELECT lexeme, count(*) AS n "
+        f"FROM {TABLE}, unnest(keys) WHERE item = ANY(%s) GROUP BY lexeme) o "
+        f"WHERE t.term = o.lexeme RETURNING t.term, t.docs", (ids,)).fetchall()
+    # only the lexemes these items held can have dropped to none: a scan of the whole lexicon
+    # per item made writing N items cost N times the lexicon
+    gone = [term for term, docs in counted if docs <= 0]
+    if gone:
+        conn.execute(f"DELETE FROM {TERMS} WHERE term = ANY(%s)", (gone,))
     conn.execute(f"DELETE FROM {TABLE} WHERE item = ANY(%s)", (ids,))
 
 
