@@ -1,5 +1,6 @@
-"""Words for people, not codes: the one table of the words for TEI roles, IIIF viewing terms
-and genres, in the four interface languages (en, zh-Hans, bo, mn-Mong).
+"""Words for people, not codes: the one table of the words for TEI roles, IIIF viewing terms,
+genres, languages and scripts, in the four interface languages (en, zh-Hans, bo, mn-Mong); and
+the one rule that tells a placeholder for an unknown agent ("Unknown scribe", 佚名) from a name.
 
 The manifests (library.iiif_presentation) give these words as IIIF language maps; the site
 (viewer.labels) picks the reader's language from the same entries. A code no table knows is
@@ -101,3 +102,28 @@ def genre_words(genre: str) -> Optional[Words]:
 def as_written(code: str) -> Words:
     """An unknown code's stand-in entry: the code itself, in every language."""
     return {lang: code for lang in LANGUAGES}
+
+
+# --- agents without a name -------------------------------------------------------------------
+
+# What records write where nobody knows the name: "Unknown scribe", "an unnamed bard",
+# "Anonymous", "[unknown]", 佚名, 不详, 无名氏. Such an agent is information for the record page
+# but never a creator in a citation or a harvested record: Zotero, given "Unknown scribe",
+# makes a person of that name, and an anonymous work is one without creators.
+_UNNAMED_EN = re.compile(r"(?:(?:an?|the|some)\s+)?(?:unknown|unnamed|anonymous|anon\b|"
+                         r"unidentified|unattributed|not\s+known|n\.\s?n(?:\.|$))(?![a-z])",
+                         re.IGNORECASE)
+_UNNAMED_ZH = ("佚名", "不详", "不詳", "无名氏", "無名氏", "未详", "未詳", "阙名", "闕名", "失名",
+               "未知")
+_OPENING = " \t\r\n[](){}（）【】〔〕?？.。,，:：;；-–—\"'“”‘’"
+
+
+def unnamed(name: str) -> bool:
+    """Whether ``name`` stands in for an agent whose name is not known (or is empty): it opens,
+    brackets and an article aside, with "unknown", "unnamed", "anonymous", "unidentified" ...
+    or with 佚名, 不详, 无名氏, 未详, 阙名, 失名. A name that merely contains such a word later
+    ("Lama Unknown-Born") is a name."""
+    text = (name or "").strip(_OPENING)
+    if not text:
+        return True
+    return bool(_UNNAMED_EN.match(text)) or text.startswith(_UNNAMED_ZH)
