@@ -2,9 +2,10 @@
 
 ``Citation.of`` gathers what a reference needs from the catalogue record: the responsible
 persons the TEI records (bard, author, translator, scribe, editor, ... as ``Person``s sorted by
-what they did), the title in the item's own language with an English rendering, the date, the
-publisher of the electronic text, the holding institution and shelfmark, the address of the
-record or page. ``library.citation_formats`` writes it out: the suggested citation as text, RIS,
+what they did; an agent the record leaves unnamed, "Unknown scribe", is none of them: every
+format then cites an anonymous work, without a creator), the title in the item's own language
+with an English rendering, the date, the publisher of the electronic text, the holding
+institution and shelfmark, the address of the record or page. ``library.citation_formats`` writes it out: the suggested citation as text, RIS,
 BibTeX, CSL-JSON and the Highwire ``citation_*`` meta tags. The citation speaks English (its
 style's language), whatever the interface language of the page showing it.
 """
@@ -149,8 +150,9 @@ class Citation:
         """The citation of ``item``, or of its page ``page_order`` (``page_label`` as written,
         ``page_address`` the reader's ``page`` value that opens it: see viewer/pagelist.py)."""
         tag, title, english = _title(item)
+        # an agent without a name ("Unknown scribe", 佚名) is no creator: the work is anonymous
         people = [Person(r.name, r.role, role_kind(r.role)) for r in item.responsibility
-                  if r.name]
+                  if r.named]
         people.sort(key=lambda p: KINDS.index(p.kind))  # stable: TEI order within a kind
         record = urls.record_url(base, item.id)
         url = (urls.reader_url(base, item.id, page=page_address or page_order)

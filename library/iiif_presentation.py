@@ -36,7 +36,7 @@ from .urls import (annotation_page_url, autocomplete1_url, autocomplete_url, can
                    thumbnail_url)
 
 # Bump when the shape of built manifests changes, so cached copies are rebuilt.
-MANIFEST_FORMAT = 5  # 5: roles and genres in words, four languages; 4: works (partOf)
+MANIFEST_FORMAT = 6  # 6: languages, scripts named; 5: roles, genres in words; 4: works
 
 PLACEHOLDER_BASE = "https://sudur.invalid"
 PREZI3_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
@@ -243,10 +243,10 @@ def _metadata(item: Item, rights_note: str) -> list[dict]:
                        ("encoding", item.encoding_notes), ("rights", rights_note)):
         if value:
             md.append(_pair(key, lang_map(genre) if key == "genre" and genre else _none(value)))
-    if item.languages:
-        md.append(_pair("languages", _none(*item.languages)))
+    if item.languages:  # named; the codes stay in each TextualBody's ``language``
+        md.append(_pair("languages", roles.language_names(item.languages)))
     if item.scripts:
-        md.append(_pair("scripts", _none(*item.scripts)))
+        md.append(_pair("scripts", roles.script_names(item.scripts)))
     return md
 
 

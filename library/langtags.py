@@ -371,8 +371,8 @@ def language_map_key(tag: Optional[str]) -> str:
     The IIIF Presentation 3 JSON schema admits only letters and hyphens in a key, so a tag with
     digits (a region such as ``419``, a variant such as ``1901``) is cut before its first such
     subtag: the broader tag RFC 4647 lookup falls back to (``es-419`` -> ``es``). The full tag
-    stays where the schema takes any string (the TextualBody ``language``, the Language
-    metadata). Tags of letters (``zh-Hant-TW``, ``bo-x-ewts``) are kept as written.
+    stays where the schema takes any string (the TextualBody ``language``; the Language
+    metadata, as written where it has no name). Tags of letters (``zh-Hant-TW``, ``bo-x-ewts``) are kept as written.
     """
     if not tag:
         return "none"

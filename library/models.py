@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
+from . import roles
 from .edition import Tree, tree_from_json
 
 # Used with fullmatch only: ``$`` would let a trailing newline through, and ``\d`` would accept
@@ -100,6 +101,12 @@ class Line:
 class Responsibility:
     role: str  # author, translator, scribe, editor, ...
     name: str
+
+    @property
+    def named(self) -> bool:
+        """Whether ``name`` names someone: "Unknown scribe" or 佚名 does not (the rule is
+        ``library.roles.unnamed``), and the exports leave such an agent out of the creators."""
+        return not roles.unnamed(self.name)
 
 
 @dataclass

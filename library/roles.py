@@ -1,15 +1,16 @@
-"""Words for people, not codes: the one table of the words for TEI roles, IIIF viewing terms
-and genres, in the four interface languages (en, zh-Hans, bo, mn-Mong).
+"""Words for people, not codes: the one table of the words for TEI roles, IIIF viewing terms,
+genres, languages and scripts, in the four interface languages (en, zh-Hans, bo, mn-Mong); and
+the one rule that tells a placeholder for an unknown agent ("Unknown scribe", 佚名) from a name.
 
 The manifests (library.iiif_presentation) give these words as IIIF language maps; the site
-(viewer.labels) picks the reader's language from the same entries. A code no table knows is
-shown as it is written (a role such as "Electronic Version by" is already words). The mn-Mong
-and bo words await a native speaker's review.
+(viewer.labels, viewer.i18n) picks the reader's language from the same entries. A code no
+table knows is shown as it is written (a role such as "Electronic Version by" is already
+words). The mn-Mong and bo words await a native speaker's review.
 """
 from __future__ import annotations
 
 import re
-from typing import Mapping, Optional
+from typing import Iterable, Mapping, Optional
 
 # language tag -> word
 Words = Mapping[str, str]
@@ -76,6 +77,38 @@ GENRES: dict[str, Words] = {
 }
 
 
+# Languages the catalogue records, keyed by BCP 47 tag (a tag of a language and a script that
+# is not listed is named from its parts: see language_words).
+LANGUAGE_NAMES: dict[str, Words] = {
+    "mn-Mong": {"en": "Mongolian (traditional script)", "zh-Hans": "蒙古语（传统蒙古文）", "bo": "སོག་སྐད། (སོག་ཡིག་རྙིང་པ།)", "mn-Mong": "ᠮᠣᠩᠭᠣᠯ ᠬᠡᠯᠡ (ᠬᠠᠭᠤᠴᠢᠨ ᠪᠢᠴᠢᠭ)"},
+    "mn": {"en": "Mongolian", "zh-Hans": "蒙古语", "bo": "སོག་སྐད།", "mn-Mong": "ᠮᠣᠩᠭᠣᠯ ᠬᠡᠯᠡ"},
+    "mn-Cyrl": {"en": "Mongolian (Cyrillic)", "zh-Hans": "蒙古语（西里尔文）", "bo": "སོག་སྐད། (ཀི་རིལ།)", "mn-Mong": "ᠮᠣᠩᠭᠣᠯ ᠬᠡᠯᠡ (ᠬᠢᠷᠢᠯᠯ ᠦᠰᠡᠭ)"},
+    "xal-Mong": {"en": "Oirat (Todo script)", "zh-Hans": "卫拉特语（托忒文）", "bo": "ཨོ་ཡི་རད་སྐད། (ཐོ་ཏོ་ཡིག)", "mn-Mong": "ᠣᠶᠢᠷᠠᠳ ᠬᠡᠯᠡ (ᠲᠣᠳᠣ ᠪᠢᠴᠢᠭ)"},
+    "xal": {"en": "Oirat", "zh-Hans": "卫拉特语", "bo": "ཨོ་ཡི་རད་སྐད།", "mn-Mong": "ᠣᠶᠢᠷᠠᠳ ᠬᠡᠯᠡ"},
+    "mnc-Mong": {"en": "Manchu", "zh-Hans": "满语", "bo": "མན་ཇུའི་སྐད།", "mn-Mong": "ᠮᠠᠨᠵᠤ ᠬᠡᠯᠡ"},
+    "mnc": {"en": "Manchu", "zh-Hans": "满语", "bo": "མན་ཇུའི་སྐད།", "mn-Mong": "ᠮᠠᠨᠵᠤ ᠬᠡᠯᠡ"},
+    "bo": {"en": "Tibetan", "zh-Hans": "藏语", "bo": "བོད་སྐད།", "mn-Mong": "ᠲᠥᠪᠡᠳ ᠬᠡᠯᠡ"},
+    "bo-x-ewts": {"en": "Tibetan (Wylie)", "zh-Hans": "藏语（威利转写）", "bo": "བོད་སྐད། (ཝ་ལི།)", "mn-Mong": "ᠲᠥᠪᠡᠳ ᠬᠡᠯᠡ (Wylie)"},
+    "zh": {"en": "Chinese", "zh-Hans": "汉语", "bo": "རྒྱ་སྐད།", "mn-Mong": "ᠬᠢᠲᠠᠳ ᠬᠡᠯᠡ"},
+    "zh-Hant": {"en": "Chinese (traditional)", "zh-Hans": "汉语（繁体）", "bo": "རྒྱ་སྐད། (ཡིག་གཟུགས་རྙིང་པ།)", "mn-Mong": "ᠬᠢᠲᠠᠳ ᠬᠡᠯᠡ (ᠪᠦᠷᠢᠨ)"},
+    "zh-Hans": {"en": "Chinese (simplified)", "zh-Hans": "汉语（简体）", "bo": "རྒྱ་སྐད། (ཡིག་གཟུགས་སྟབས་བདེ།)", "mn-Mong": "ᠬᠢᠲᠠᠳ ᠬᠡᠯᠡ (ᠬᠠᠯᠪᠠᠭᠠᠢ)"},
+    "lzh": {"en": "Classical Chinese", "zh-Hans": "文言文", "bo": "རྒྱ་ཡིག་རྙིང་པ།", "mn-Mong": "ᠡᠷᠲᠡᠨ ᠦ ᠬᠢᠲᠠᠳ ᠬᠡᠯᠡ"},
+    "sa": {"en": "Sanskrit", "zh-Hans": "梵语", "bo": "ལེགས་སྦྱར།", "mn-Mong": "ᠰᠠᠨᠰᠬᠷᠢᠲ ᠬᠡᠯᠡ"},
+    "en": {"en": "English", "zh-Hans": "英语", "bo": "དབྱིན་སྐད།", "mn-Mong": "ᠠᠩᠭᠭᠯᠢ ᠬᠡᠯᠡ"},
+}
+
+# Scripts, keyed by ISO 15924 code.
+SCRIPT_NAMES: dict[str, Words] = {
+    "Mong": {"en": "Mongolian script", "zh-Hans": "蒙古文", "bo": "སོག་ཡིག", "mn-Mong": "ᠮᠣᠩᠭᠣᠯ ᠪᠢᠴᠢᠭ"},
+    "Tibt": {"en": "Tibetan script", "zh-Hans": "藏文", "bo": "བོད་ཡིག", "mn-Mong": "ᠲᠥᠪᠡᠳ ᠪᠢᠴᠢᠭ"},
+    "Hani": {"en": "Chinese characters", "zh-Hans": "汉字", "bo": "རྒྱ་ཡིག", "mn-Mong": "ᠬᠢᠲᠠᠳ ᠦᠰᠡᠭ"},
+    "Hant": {"en": "Traditional Chinese characters", "zh-Hans": "繁体字", "bo": "རྒྱ་ཡིག་རྙིང་པ།", "mn-Mong": "ᠪᠦᠷᠢᠨ ᠬᠢᠲᠠᠳ ᠦᠰᠡᠭ"},
+    "Hans": {"en": "Simplified Chinese characters", "zh-Hans": "简体字", "bo": "རྒྱ་ཡིག་སྟབས་བདེ།", "mn-Mong": "ᠬᠠᠯᠪᠠᠭᠠᠢ ᠬᠢᠲᠠᠳ ᠦᠰᠡᠭ"},
+    "Latn": {"en": "Latin script", "zh-Hans": "拉丁字母", "bo": "ལ་ཏིན་ཡིག", "mn-Mong": "ᠯᠠᠲᠢᠨ ᠦᠰᠡᠭ"},
+    "Cyrl": {"en": "Cyrillic script", "zh-Hans": "西里尔字母", "bo": "ཀི་རིལ་ཡིག", "mn-Mong": "ᠬᠢᠷᠢᠯᠯ ᠦᠰᠡᠭ"},
+}
+
+
 def fold(code: str) -> str:
     """A role code as the table keys it."""
     return re.sub(r"[^0-9a-z]", "", code.lower())
@@ -98,6 +131,60 @@ def genre_words(genre: str) -> Optional[Words]:
     return GENRES.get(genre.strip().lower())
 
 
+def language_words(tag: str) -> Optional[Words]:
+    """The name of a BCP 47 tag; a language and a script the table lists apart are named from
+    their parts (``sa-Tibt``: "Sanskrit (Tibetan script)"); ``None`` for any other tag."""
+    if tag in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[tag]
+    parts = tag.split("-")
+    if len(parts) == 2 and parts[0] in LANGUAGE_NAMES and parts[1] in SCRIPT_NAMES:
+        language, script = LANGUAGE_NAMES[parts[0]], SCRIPT_NAMES[parts[1]]
+        return {lang: f"{language[lang]} ({script[lang]})" for lang in LANGUAGES}
+    return None
+
+
+def script_words(code: str) -> Optional[Words]:
+    return SCRIPT_NAMES.get(code)
+
+def language_names(tags: Iterable[str]) -> dict[str, list[str]]:
+    """The names of several language tags as one map of lists (language -> each name once, in
+    order; a tag without a name as it is written): the shape of a IIIF language map."""
+    return _listed([language_words(t) or as_written(t) for t in tags])
+
+
+def script_names(codes: Iterable[str]) -> dict[str, list[str]]:
+    """The names of several ISO 15924 codes, as ``language_names`` gives those of tags."""
+    return _listed([script_words(c) or as_written(c) for c in codes])
+
+
+def _listed(entries: list[Words]) -> dict[str, list[str]]:
+    return {lang: list(dict.fromkeys(e[lang] for e in entries)) for lang in LANGUAGES}
+
 def as_written(code: str) -> Words:
     """An unknown code's stand-in entry: the code itself, in every language."""
     return {lang: code for lang in LANGUAGES}
+
+
+# --- agents without a name -------------------------------------------------------------------
+
+# What records write where nobody knows the name: "Unknown scribe", "an unnamed bard",
+# "Anonymous", "[unknown]", 佚名, 不详, 无名氏. Such an agent is information for the record page
+# but never a creator in a citation or a harvested record: Zotero, given "Unknown scribe",
+# makes a person of that name, and an anonymous work is one without creators.
+_UNNAMED_EN = re.compile(r"(?:(?:an?|the|some)\s+)?(?:unknown|unnamed|anonymous|anon\b|"
+                         r"unidentified|unattributed|not\s+known|n\.\s?n(?:\.|$))(?![a-z])",
+                         re.IGNORECASE)
+_UNNAMED_ZH = ("佚名", "不详", "不詳", "无名氏", "無名氏", "未详", "未詳", "阙名", "闕名", "失名",
+               "未知")
+_OPENING = " \t\r\n[](){}（）【】〔〕?？.。,，:：;；-–—\"'“”‘’"
+
+
+def unnamed(name: str) -> bool:
+    """Whether ``name`` stands in for an agent whose name is not known (or is empty): it opens,
+    brackets and an article aside, with "unknown", "unnamed", "anonymous", "unidentified" ...
+    or with 佚名, 不详, 无名氏, 未详, 阙名, 失名. A name that merely contains such a word later
+    ("Lama Unknown-Born") is a name."""
+    text = (name or "").strip(_OPENING)
+    if not text:
+        return True
+    return bool(_UNNAMED_EN.match(text)) or text.startswith(_UNNAMED_ZH)

@@ -41,9 +41,11 @@ def test_a_manifest_with_es_419_builds_validates_and_keeps_the_tag(shared_dir, t
     assert data["label"] == {"es": ["Crónica (España)", "Crónica"], "zh-Hant-TW": ["編年史"],
                              "bo-x-ewts": ["lo rgyus"]}
     assert data["summary"] == {"es": ["Resumen"]}
-    # the full tag is kept wherever the schema takes any string
+    # the full tag is kept wherever the schema takes any string: the Language metadata names
+    # the tags it can (bo-x-ewts) and gives the others as written, in every language
     languages = next(m for m in data["metadata"] if m["label"]["en"] == ["Language"])
-    assert languages["value"] == {"none": ["es-419", "bo-x-ewts"]}
+    assert languages["value"]["en"] == ["es-419", "Tibetan (Wylie)"]
+    assert languages["value"]["zh-Hans"] == ["es-419", "藏语（威利转写）"]
     page = prezi.build_annotation_page(item, item.pages[0], "https://example.org")
     _validate_with_shared_tool(shared_dir, tmp_path, page)
     assert page["items"][0]["body"]["language"] == "es-419"

@@ -15,7 +15,7 @@ from flask import Flask, request
 from flask_babel import Babel, get_locale, lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from library import langtags
+from library import langtags, roles
 
 COOKIE = "sudur_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -180,33 +180,7 @@ def script_tags_for(writing_system: str) -> dict[str, str]:
 
 # --- names of languages, scripts and facets -------------------------------------------------
 
-LANGUAGE_NAMES = {
-    "mn-Mong": _l("Mongolian (traditional script)"),
-    "mn": _l("Mongolian"),
-    "mn-Cyrl": _l("Mongolian (Cyrillic)"),
-    "xal-Mong": _l("Oirat (Todo script)"),
-    "xal": _l("Oirat"),
-    "mnc-Mong": _l("Manchu"),
-    "mnc": _l("Manchu"),
-    "bo": _l("Tibetan"),
-    "bo-x-ewts": _l("Tibetan (Wylie)"),
-    "zh": _l("Chinese"),
-    "zh-Hant": _l("Chinese (traditional)"),
-    "zh-Hans": _l("Chinese (simplified)"),
-    "lzh": _l("Classical Chinese"),
-    "sa": _l("Sanskrit"),
-    "en": _l("English"),
-}
-
-SCRIPT_NAMES = {
-    "Mong": _l("Mongolian script"),
-    "Tibt": _l("Tibetan script"),
-    "Hani": _l("Chinese characters"),
-    "Hant": _l("Traditional Chinese characters"),
-    "Hans": _l("Simplified Chinese characters"),
-    "Latn": _l("Latin script"),
-    "Cyrl": _l("Cyrillic script"),
-}
+# The names of languages and scripts are library.roles's (the manifests give them too).
 
 FACET_NAMES = {
     "collection": _l("Collection"),
@@ -221,17 +195,14 @@ FACET_NAMES = {
 
 def language_name(tag: str) -> str:
     """The name of a BCP 47 tag in the interface language; an unlisted language-script pair is
-    named from its parts (``sa-Tibt``: Sanskrit (Tibetan script))."""
-    if tag in LANGUAGE_NAMES:
-        return str(LANGUAGE_NAMES[tag])
-    parts = tag.split("-")
-    if len(parts) == 2 and parts[0] in LANGUAGE_NAMES and parts[1] in SCRIPT_NAMES:
-        return f"{LANGUAGE_NAMES[parts[0]]} ({SCRIPT_NAMES[parts[1]]})"
-    return tag
+    named from its parts (``sa-Tibt``: Sanskrit (Tibetan script)); the tag when unnamed."""
+    words = roles.language_words(tag)
+    return pick(words)[1] if words else tag
 
 
 def script_name(code: str) -> str:
-    return str(SCRIPT_NAMES.get(code, code))
+    words = roles.script_words(code)
+    return pick(words)[1] if words else code
 
 
 # --- wiring ---------------------------------------------------------------------------------

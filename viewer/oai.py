@@ -111,7 +111,7 @@ def _dc(parent: etree._Element, item: Item) -> None:
 
     for k, v in item.titles.items():
         add("title", v, _lang_attrs(k))
-    for r in item.responsibility:
+    for r in (r for r in item.responsibility if r.named):  # "Unknown scribe" is nobody
         add("creator" if r.role in ("author", "creator") else "contributor", r.name)
     for k, v in item.summary.items():
         add("description", v, _lang_attrs(k))

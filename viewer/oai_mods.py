@@ -39,7 +39,7 @@ def mods(parent: etree._Element, item: Item, add: Add, *, record_url: str, manif
                                                         "xsi": XSI}, version="3.7")
     root.set(f"{{{XSI}}}schemaLocation", f"{MODS} {SCHEMA}")
     _titles(root, item, add, lang_attrs)
-    for r in item.responsibility:
+    for r in (r for r in item.responsibility if r.named):  # "Unknown scribe" is no name
         name = add(root, _m("name"))
         add(name, _m("namePart"), r.name)
         role = add(name, _m("role"))
