@@ -31,6 +31,7 @@ _Key = tuple[str, bool, str]
 _lock = threading.Lock()
 _idle: dict[_Key, list[tuple[object, float]]] = {}
 _keys: dict[int, _Key] = {}  # id(connection) -> its pool key, while it is handed out
+_owner: dict[int, int] = {}  # id(connection) -> the pid that made it (kept across fork)
 _pid = os.getpid()
 stats = {"connects": 0, "reused": 0, "dropped": 0}
 
@@ -71,6 +72,8 @@ def acquire(url: str, readonly: bool, purpose: str, connect: Callable[[], object
         if conn is None:
             conn = connect()
             stats["connects"] += 1
+            with _lock:
+                _owner[id(conn)] = os.getpid()
             break
         if time.monotonic() - since <= CHECK_AFTER and not conn.closed:
             stats["reused"] += 1
@@ -86,9 +89,14 @@ def acquire(url: str, readonly: bool, purpose: str, connect: Callable[[], object
 
 
 def release(conn) -> None:
-    """Hand ``conn`` back: kept for the next request if it is healthy and idle, else closed."""
+    """Hand ``conn`` back: kept for the next request if it is healthy and idle, else closed.
+    One made by the parent of this (forked) process is disowned, never closed on its socket."""
     with _lock:
         _after_fork()
+        if _owner.get(id(conn), os.getpid()) != os.getpid():
+            _owner.pop(id(conn), None)
+            _disown(conn)
+            return
         key = _keys.pop(id(conn), None)
         keep = (key is not None and not conn.closed and not getattr(conn, "broken", False)
                 and _idle_state(conn) and len(_idle.get(key, ())) < MAX_IDLE)
@@ -134,6 +142,7 @@ def _alive(conn) -> bool:
 
 def _close(conn) -> None:
     import psycopg
+    _owner.pop(id(conn), None)
     try:
         conn.close()
     except psycopg.Error:

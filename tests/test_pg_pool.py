@@ -108,6 +108,23 @@ def test_a_forked_child_leaves_its_parent_connections_alone(node):
         assert cat.conn.execute("SELECT pg_backend_pid()").fetchone()[0] == parent_pid
 
 
+def test_a_child_closing_an_inherited_catalogue_leaves_the_parent_session(node):
+    """An ingest forks its workers while its catalogue is open: a child closing its copy must
+    not end the parent's session (libpq's goodbye would go down the shared socket)."""
+    cat = PostgresCatalog(node.catalog_url)
+    backend = cat.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    pid = os.fork()
+    if pid == 0:
+        try:
+            cat.close()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert cat.conn.execute("SELECT pg_backend_pid()").fetchone()[0] == backend
+    assert cat.item_ids() == []
+    cat.close()
+
+
 def _set_schema(url: str, version: int, readers: int) -> None:
     import psycopg
     with psycopg.connect(url, autocommit=True) as conn:
