@@ -5,6 +5,9 @@ dialects), so every node of a cluster reads one catalogue and an item is publish
 them by one commit. Connections are in autocommit mode and every write is one explicit
 transaction: a reader never holds a snapshot open between statements.
 
+Connections come from the process's pool (``catalog.pg_pool``); each opening checks the
+schema against this code (``catalog.migrations.may_write``: a rolling upgrade may have moved it).
+
 Failures: a server that cannot be reached, or that goes away under a connection (a restart),
 is ``CatalogUnavailableError`` (HTTP 503 with Retry-After, CLI exit 75); the next use of the
 catalogue object connects again, so a web node resumes by itself when the server is back, and
@@ -12,8 +15,9 @@ an ingest fails only the item it was writing. Every other psycopg error is ``Cat
 
 The ingest lock is a session-level advisory lock on a connection of its own: the server frees
 it when that session ends, however the holder ended (killed, crashed, its machine gone).
-It relies on forked ingest workers never closing the inherited connection (multiprocessing
-ends its children with ``os._exit``, which runs no finaliser).
+It relies on forked ingest workers never closing that inherited connection (multiprocessing
+ends its children with ``os._exit``, which runs no finaliser); the catalogue's own connections
+come from ``catalog.pg_pool``, which never closes a parent's connection in a child.
 """
 from __future__ import annotations
 
