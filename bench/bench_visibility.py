@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from cluster.postgres import Postgres  # noqa: E402
-from cluster.seaweed import BUCKET, Seaweed  # noqa: E402
-from cluster_fixtures import free_port_block, use_test_credentials  # noqa: E402
+from cluster.seaweed import Seaweed  # noqa: E402
+from cluster_fixtures import BUCKET, free_port_block, use_test_credentials  # noqa: E402
 from crashlib import build_batch  # noqa: E402
 from pg_fixtures import free_port  # noqa: E402
 
