@@ -78,6 +78,12 @@ class Catalogue:
     def close(self) -> None:
         self.conn.close()
 
+    def write_refusal(self) -> CatalogError:
+        """Why a writing method refuses while the catalogue is not ``writable``."""
+        return CatalogVersionError(
+            f"the catalogue {self.path} has a newer schema than this Sudur: it reads it but "
+            "does not write it", hint="upgrade Sudur on this node")
+
     def __enter__(self) -> "Catalogue":
         return self
 
@@ -252,9 +258,7 @@ def guarding_writes(cls):
         @functools.wraps(fn)
         def call(self, *args, **kwargs):
             if not self.writable:
-                raise CatalogVersionError(
-                    f"the catalogue {self.path} has a newer schema than this Sudur: it reads "
-                    "it but does not write it", hint="upgrade Sudur on this node")
+                raise self.write_refusal()
             return fn(self, *args, **kwargs)
         return call
 

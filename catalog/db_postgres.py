@@ -135,7 +135,9 @@ class PostgresCatalog(Catalogue):
         conn = pg_pool.acquire(self.url, self.readonly, "catalogue",
                                lambda: connect(self.url, readonly=self.readonly))
         try:
-            if not self.readonly and self.url not in _MIGRATED:
+            # a read replica (a hot standby) is read as is: the primary's writers migrate it
+            self.standby = bool(conn.execute("SELECT pg_is_in_recovery()").fetchone()[0])
+            if not self.readonly and not self.standby and self.url not in _MIGRATED:
                 migrations.migrate_postgres(conn, self.path)
                 if migrations.may_write(*migrations.postgres_state(conn), self.path):
                     # the search rows live beside the catalogue (catalog.pg_search): a writer
@@ -143,8 +145,9 @@ class PostgresCatalog(Catalogue):
                     # an ingest
                     pg_search_write.ensure_schema(conn)
                 _MIGRATED.add(self.url)
-            self.writable = migrations.may_write(*migrations.postgres_state(conn), self.path,
-                                                 reading=self.readonly)
+            self.writable = migrations.may_write(
+                *migrations.postgres_state(conn), self.path,
+                reading=self.readonly or self.standby) and not self.standby
         except BaseException:
             pg_pool.release(conn)
             raise
@@ -161,6 +164,14 @@ class PostgresCatalog(Catalogue):
         if not self._closed:
             self._closed = True
             pg_pool.release(self._conn)
+
+    def write_refusal(self) -> CatalogError:
+        if self.standby:
+            return CatalogError(f"the catalogue {self.path} is a read replica (a PostgreSQL "
+                                "standby): it is written through the primary",
+                                hint="point the writers (ingest, reindex, withdraw, verify "
+                                     "--repair) at the primary's catalog_url")
+        return super().write_refusal()
 
     def _x(self, sql: str, params: tuple = ()):
         return self.conn.execute(sql, params)

@@ -80,12 +80,34 @@ class Postgres:
 
     def start(self) -> "Postgres":
         t0 = time.monotonic()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:  # the server's user must own its folders
-            shutil.chown(self.folder, SUPERUSER, SUPERUSER)
+        self._own_folder()
         if not (self.data / "PG_VERSION").is_file():
             _run([find_bin("initdb"), "-D", str(self.data), "-U", SUPERUSER, "-A", "trust",
                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], "initdb")
+        self._launch()
+        self.create_db(self.db)
+        if time.monotonic() - t0 > START_TIMEOUT:
+            raise PostgresError(f"PostgreSQL took {time.monotonic() - t0:.0f} s to start")
+        return self
+
+    def start_replica(self, folder: Path, port: int) -> "Postgres":
+        """A hot standby of this (running) cluster in ``folder`` on ``port``: a base backup
+        streamed from it (``pg_basebackup -R``), then started; it follows by streaming
+        replication and answers reads only, as a production read replica does."""
+        replica = Postgres(Path(folder), port, self.db)
+        replica._own_folder()
+        _run([find_bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+              SUPERUSER, "-D", str(replica.data), "-R", "-X", "stream", "-c", "fast", "--no-sync"],
+             "pg_basebackup")
+        replica._launch()
+        return replica
+
+    def _own_folder(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:  # the server's user must own its folders
+            shutil.chown(self.folder, SUPERUSER, SUPERUSER)
+
+    def _launch(self) -> None:
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} "
                    # fsync off: the data is thrown away, and the OS never loses what the
                    # server wrote; commits stay synchronous so a stop (even immediate) or a
@@ -94,10 +116,6 @@ class Postgres:
                    "-c max_connections=200")
         _run([find_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"),
               "-o", options, "-w", "-t", str(int(START_TIMEOUT)), "start"], "pg_ctl start")
-        self.create_db(self.db)
-        if time.monotonic() - t0 > START_TIMEOUT:
-            raise PostgresError(f"PostgreSQL took {time.monotonic() - t0:.0f} s to start")
-        return self
 
     def create_db(self, name: str) -> str:
         """Create database ``name`` if missing; its URL."""
