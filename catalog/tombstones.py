@@ -65,7 +65,8 @@ class Tombstone:
         """What every URL of the item answers (HTTP 410)."""
         return WithdrawnError(f"the item {self.item_id!r} was withdrawn: {self.reason}",
                               item_id=self.item_id, title=self.title,
-                              withdrawn=self.withdrawn, reason=self.reason)
+                              withdrawn=self.withdrawn, reason=self.reason,
+                              titles=self.titles)
 
 
 def _row(r) -> Tombstone:

@@ -157,10 +157,11 @@ class WithdrawnError(NotFoundError):
     hint = "the item was withdrawn from the library; cite it as it was, with the date it went"
 
     def __init__(self, message: str, *, item_id: str, title: str, withdrawn: float,
-                 reason: str) -> None:
+                 reason: str, titles: Optional[dict[str, str]] = None) -> None:
         super().__init__(message)
         self.item_id = item_id
         self.title = title
+        self.titles = dict(titles or {})  # by language, for a page in the reader's language
         self.withdrawn = withdrawn  # seconds since the epoch (UTC)
         self.reason = reason
 
