@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from catalog.db import Catalog
+from cluster_fixtures import s3_endpoint, s3_url  # noqa: F401  (fixtures)
 from crashlib import SUDUR, build_batch, clean_env, sudur
 from library import urls
 from library.cli import cli
@@ -213,3 +214,39 @@ def test_withdraw_on_postgres(tmp_path, new_pg_url):  # noqa: F811
     assert checked.exit_code == 0 and "0 problems" in checked.output, checked.output
     assert ingest_batch(batch, settings, workers=1).ingested == ["crash-01"]
     assert client.get("/iiif/crash-01/manifest").status_code == 200
+
+
+def test_withdraw_from_an_s3_store(tmp_path, s3_endpoint, s3_url, monkeypatch):  # noqa: F811
+    """The versions of a withdrawn item leave the object store with the garbage collection
+    (which otherwise leaves alone the versions of items the catalogue does not list), and verify
+    finds nothing to report."""
+    from ingest.pipeline import ingest_batch
+    from library.storage import open_store
+
+    settings = Settings.load(tmp_path / "node", s3_endpoint_url=s3_endpoint.url,
+                             store_url=s3_url)
+    batch = build_batch(tmp_path / "batch", 2, pages=1)
+    assert ingest_batch(batch, settings, workers=1).ok
+    objects = open_store(settings).objects
+    kept = {n for n in objects.versions() if n.startswith("crash-00@")}
+    assert len(objects.versions()) == 2 and len(kept) == 1
+    monkeypatch.setenv("SUDUR_STORE_URL", settings.store_url)
+    monkeypatch.setenv("SUDUR_S3_ENDPOINT_URL", settings.s3_endpoint_url)
+    res = CliRunner().invoke(cli, ["--library", str(settings.library), "withdraw", "crash-01",
+                                   "--reason", "a duplicate"])
+    assert res.exit_code == 0, res.output
+    assert set(objects.versions()) == kept
+    res = CliRunner().invoke(cli, ["--library", str(settings.library), "verify", "--quick"])
+    assert res.exit_code == 0 and ", 0 problems" in res.output, res.output
+    # a version of it left behind (a store that was away at the withdrawal) is collectable
+    stray = open_store(settings)
+    staged = stray.new_staging("crash-01")
+    (staged / "source").mkdir()
+    (staged / "source" / "crash-01.xml").write_bytes(b"<TEI/>")
+    stray.publish(staged)
+    assert len(objects.versions()) == 2
+    res = CliRunner().invoke(cli, ["--library", str(settings.library), "verify", "--quick"])
+    assert res.exit_code == 1 and "does not reference" in res.output, res.output
+    res = CliRunner().invoke(cli, ["--library", str(settings.library), "verify", "--repair"])
+    assert res.exit_code == 0, res.output
+    assert set(objects.versions()) == kept
