@@ -159,7 +159,8 @@ class Catalogue:
     def delete_item(self, item_id: str) -> Optional[str]:
         raise NotImplementedError
 
-    def withdraw_item(self, item_id: str, reason: str) -> tuple[tomb_sql.Tombstone, str]:
+    def withdraw_item(self, item_id: str, reason: str,
+                      run_id: Optional[int] = None) -> tuple[tomb_sql.Tombstone, str]:
         raise NotImplementedError
 
     def tombstone(self, item_id: str) -> Optional[tomb_sql.Tombstone]:

@@ -255,7 +255,8 @@ class PostgresCatalog(Catalogue):
             pg_search_write.delete_items(self.conn, [item_id])
         return old[0] if old else None
 
-    def withdraw_item(self, item_id: str, reason: str) -> tuple[tombstones.Tombstone, str]:
+    def withdraw_item(self, item_id: str, reason: str,
+                      run_id: Optional[int] = None) -> tuple[tombstones.Tombstone, str]:
         """As the SQLite catalogue's, its search rows removed by the same commit."""
         with self.conn.transaction():
             r = self._x("SELECT record FROM items WHERE id=%s FOR UPDATE", (item_id,)).fetchone()
@@ -264,7 +265,7 @@ class PostgresCatalog(Catalogue):
             tomb = tombstones.of_record(item_id, r[0], time.time(), reason)
             old = self.delete_item(item_id)  # a savepoint within this transaction
             tombstones.insert(self.conn, self.param, tomb)
-            self._event(None, item_id, "info", f"withdrawn: {reason}")
+            self._event(run_id, item_id, "info", f"withdrawn: {reason}")
         return tomb, old
 
     def mark_indexed(self, item_ids: Iterable[str], value: bool = True) -> None:

@@ -147,7 +147,8 @@ class SQLiteCatalog(Catalogue):
             activities.record(self.conn, item_id, "Delete", time.time())
         return old[0] if old else None
 
-    def withdraw_item(self, item_id: str, reason: str) -> tuple[tombstones.Tombstone, str]:
+    def withdraw_item(self, item_id: str, reason: str,
+                      run_id: Optional[int] = None) -> tuple[tombstones.Tombstone, str]:
         """Delete the item, record its tombstone and an event, in one transaction: (the
         tombstone, the version path no longer referenced). NotFoundError if there is none."""
         with self.conn:
@@ -157,7 +158,7 @@ class SQLiteCatalog(Catalogue):
             tomb = tombstones.of_record(item_id, r[0], time.time(), reason)
             old = self._delete(item_id)
             tombstones.insert(self.conn, self.param, tomb)
-            self._event(None, item_id, "info", f"withdrawn: {reason}")
+            self._event(run_id, item_id, "info", f"withdrawn: {reason}")
         return tomb, old
 
     def mark_indexed(self, item_ids: Iterable[str], value: bool = True) -> None:

@@ -61,7 +61,13 @@ def withdraw(settings: Settings, store: Store, item_id: str, reason: str) -> Wit
             raise NotFoundError(f"no item {item_id!r} in the library",
                                 hint="item ids are as in the item's URLs (/items/ID)")
         works = cat.work_ids_of(item_id)
-        tomb, _old = cat.withdraw_item(item_id, reason)
+        run_id = cat.start_run(f"withdraw {item_id}")  # the event says who withdrew it, where
+        try:
+            tomb, _old = cat.withdraw_item(item_id, reason, run_id)
+        except BaseException:
+            cat.finish_run(run_id, "failed")
+            raise
+        cat.finish_run(run_id, "ok")
         done = Withdrawal(tomb, works=works, warnings=notes)
         if not cat.holds_search:
             try:

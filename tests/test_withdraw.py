@@ -95,8 +95,9 @@ def test_withdraw_with_a_relative_library_then_ingest_again(lib, sample_batch):
     assert _hits(lib, PHRASE) == {GONE, "kangyur-vol-3"}
     with Catalog(lib / "catalog.sqlite", readonly=True) as cat:
         assert cat.tombstones() == [] and cat.get_item(GONE, with_pages=False).works == [WORK]
-        assert [e["message"] for e in cat.events(GONE)][-2:] == [f"withdrawn: {REASON}",
-                                                                  "ingested"]
+        events = cat.events(GONE)
+        assert [e["message"] for e in events][-2:] == [f"withdrawn: {REASON}", "ingested"]
+        assert events[-2]["batch"] == f"withdraw {GONE}" and events[-2]["user"]
     assert run("verify").returncode == 0
 
 
