@@ -31,6 +31,7 @@ from library.processes import LockInfo
 from library.settings import Settings
 
 from . import activities
+from . import tombstones as tomb_sql
 
 if TYPE_CHECKING:
     from library.store import Store
@@ -74,6 +75,8 @@ class Catalogue:
     # False when the schema is newer than this code but readable by it (a rolling upgrade
     # under way): the writing methods refuse (``guarding_writes``)
     writable: bool = True
+    # the driver's parameter mark, for the SQL both backends share (catalog.tombstones)
+    param: str = "?"
 
     def close(self) -> None:
         self.conn.close()
@@ -162,6 +165,24 @@ class Catalogue:
     def delete_item(self, item_id: str) -> Optional[str]:
         raise NotImplementedError
 
+    def withdraw_item(self, item_id: str, reason: str,
+                      run_id: Optional[int] = None) -> tuple[tomb_sql.Tombstone, str]:
+        raise NotImplementedError
+
+    def tombstone(self, item_id: str) -> Optional[tomb_sql.Tombstone]:
+        """The tombstone of a withdrawn item; None for an item never withdrawn, or published
+        again since."""
+        return tomb_sql.get(self.conn, self.param, item_id)
+
+    def tombstones(self) -> list[tomb_sql.Tombstone]:
+        """Every withdrawn item's tombstone, in id order."""
+        return tomb_sql.every(self.conn)
+
+    def withdrawn_ids(self) -> list[str]:
+        """The ids of the withdrawn items: garbage collection removes their versions too."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT item_id FROM tombstones ORDER BY item_id")]
+
     def mark_indexed(self, item_ids: Iterable[str], value: bool = True) -> None:
         raise NotImplementedError
 
@@ -247,8 +268,8 @@ def _user() -> str:
         return "unknown"
 
 
-WRITES = ("put_item", "delete_item", "mark_indexed", "put_collection", "put_work", "start_run",
-          "finish_run", "event", "forget_source_hash")
+WRITES = ("put_item", "delete_item", "withdraw_item", "mark_indexed", "put_collection",
+          "put_work", "start_run", "finish_run", "event", "forget_source_hash")
 
 
 def guarding_writes(cls):

@@ -56,6 +56,7 @@ def check_library(store: Store, catalog: Catalog) -> list[Finding]:
     findings: list[Finding] = []
     rows = {i: catalog.item_row(i) for i in catalog.item_ids()}
     live = {Path(r.version_path).name for r in rows.values()}
+    withdrawn = set(catalog.withdrawn_ids())  # their versions are garbage, theirs to collect
     for item_id, row in rows.items():
         if not store.has_version(row.version_path):
             findings.append(Finding(item_id, row.version_path, "the item's version folder is "
@@ -77,17 +78,19 @@ def check_library(store: Store, catalog: Catalog) -> list[Finding]:
                                     f"{os.readlink(link)}, not at {target}",
                                     f"point it at {target}", True, "link"))
     if not rows and store.items_dir.is_dir() and any(
-            "@" in p.name for p in store.items_dir.iterdir() if not p.is_symlink()):
+            "@" in p.name and _item_of(p.name) not in withdrawn
+            for p in store.items_dir.iterdir() if not p.is_symlink()):
         # every version unreferenced: far likelier a wrong or lost catalogue than leftovers
         return [Finding("", _rel(store, store.catalog_path), "the catalogue lists no items, "
                         "but item versions are on disk", "check --library; restore "
                         "catalog.sqlite from a backup; nothing was removed", False)]
-    findings += _leftovers(store, live, set(rows))
+    findings += _leftovers(store, live, set(rows), withdrawn)
     findings += _check_index(store, catalog, rows)
     return findings
 
 
-def _leftovers(store: Store, live: set[str], item_ids: set[str]) -> list[Finding]:
+def _leftovers(store: Store, live: set[str], item_ids: set[str],
+               withdrawn: set[str]) -> list[Finding]:
     """Folders and links the catalogue does not reference."""
     out: list[Finding] = []
     if store.staging_dir.is_dir():
@@ -111,7 +114,7 @@ def _leftovers(store: Store, live: set[str], item_ids: set[str]) -> list[Finding
                 out.append(Finding("", _rel(store, p), "not part of the library",
                                    "move it out of the library's items folder", False))
     if not store.is_local:
-        collectable = set(store.remote_orphans(live))
+        collectable = set(store.remote_orphans(live, withdrawn))
         for name in store.objects.versions():
             if name in collectable:
                 out.append(Finding(_item_of(name), version_key(name), "an item version the "
@@ -235,8 +238,10 @@ def repair(store: Store, catalog: Catalog, findings: list[Finding], *, tile_size
     forgotten, so ingesting the original batch replaces it)."""
     done: list[str] = []
     kinds = {f.kind for f in findings if f.repairable}
-    if "orphan" in kinds and catalog.item_ids():  # never with a catalogue that lost its items
-        removed = store.collect_garbage(catalog.live_versions())
+    withdrawn = catalog.withdrawn_ids()
+    # never with a catalogue that lost its items (one whose items were all withdrawn has not)
+    if "orphan" in kinds and (catalog.item_ids() or withdrawn):
+        removed = store.collect_garbage(catalog.live_versions(), withdrawn)
         done += [f"removed {_rel(store, Path(p))}" for p in removed]
     elif "orphan" in kinds:  # an ingest killed before its first item: staging is still its own
         done += [f"removed {_rel(store, Path(p))}" for p in store.clear_staging()]

@@ -36,7 +36,7 @@ from library.processes import LockInfo
 if TYPE_CHECKING:
     from library.models import Work  # the works branch's model
 
-from . import activities, migrations, pg_pool, pg_search_write
+from . import activities, migrations, pg_pool, pg_search_write, tombstones
 from .catalogue import Catalogue, FixityRecord, ItemRow, _user, guarding_writes, translating
 from .records import collection_record, item_record, page_record
 
@@ -120,6 +120,7 @@ class PostgresCatalog(Catalogue):
     """The PostgreSQL catalogue. Use as a context manager or call ``close``."""
 
     holds_search = True  # the search rows are written with each item (catalog.pg_search)
+    param = "%s"
 
     def __init__(self, url: str, *, readonly: bool = False) -> None:
         self.url = url
@@ -254,6 +255,7 @@ class PostgresCatalog(Catalogue):
             if run_id is not None:
                 self._event(run_id, item.id, "info", "replaced" if old else "ingested")
             self._activity(item.id, "Update" if old else "Create", now)
+            tombstones.forget(conn, self.param, item.id)  # published again
             # its search rows are published by the same commit as the item
             pg_search_write.write_items(conn, [item])
             _check_locks_held()
@@ -267,6 +269,19 @@ class PostgresCatalog(Catalogue):
                 self._activity(item_id, "Delete", time.time())
             pg_search_write.delete_items(self.conn, [item_id])
         return old[0] if old else None
+
+    def withdraw_item(self, item_id: str, reason: str,
+                      run_id: Optional[int] = None) -> tuple[tombstones.Tombstone, str]:
+        """As the SQLite catalogue's, its search rows removed by the same commit."""
+        with self.conn.transaction():
+            r = self._x("SELECT record FROM items WHERE id=%s FOR UPDATE", (item_id,)).fetchone()
+            if not r:
+                raise NotFoundError(f"no item {item_id!r} in the library")
+            tomb = tombstones.of_record(item_id, r[0], time.time(), reason)
+            old = self.delete_item(item_id)  # a savepoint within this transaction
+            tombstones.insert(self.conn, self.param, tomb)
+            self._event(run_id, item_id, "info", f"withdrawn: {reason}")
+        return tomb, old
 
     def mark_indexed(self, item_ids: Iterable[str], value: bool = True) -> None:
         with self.conn.transaction():

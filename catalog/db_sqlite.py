@@ -24,7 +24,7 @@ from typing import Iterable, Optional
 from library.errors import CatalogError, NotFoundError
 from library.models import Collection, Item, Page, Work, to_dict
 
-from . import activities, migrations
+from . import activities, migrations, tombstones
 from .catalogue import Catalogue, FixityRecord, ItemRow, _user, guarding_writes, translating
 from .records import collection_record, item_record, page_record, work_record
 
@@ -132,16 +132,34 @@ class SQLiteCatalog(Catalogue):
                 self._event(run_id, item.id, "info",
                             "replaced" if old else "ingested")
             activities.record(self.conn, item.id, "Update" if old else "Create", now)
+            tombstones.forget(self.conn, self.param, item.id)  # published again
         return old[0] if old and old[0] != version_path else None
 
     def delete_item(self, item_id: str) -> Optional[str]:
         with self.conn:
-            old = self.conn.execute("SELECT version_path FROM items WHERE id=?",
-                                    (item_id,)).fetchone()
-            self.conn.execute("DELETE FROM items WHERE id=?", (item_id,))
-            if old:
-                activities.record(self.conn, item_id, "Delete", time.time())
+            return self._delete(item_id)
+
+    def _delete(self, item_id: str) -> Optional[str]:
+        old = self.conn.execute("SELECT version_path FROM items WHERE id=?",
+                                (item_id,)).fetchone()
+        self.conn.execute("DELETE FROM items WHERE id=?", (item_id,))
+        if old:
+            activities.record(self.conn, item_id, "Delete", time.time())
         return old[0] if old else None
+
+    def withdraw_item(self, item_id: str, reason: str,
+                      run_id: Optional[int] = None) -> tuple[tombstones.Tombstone, str]:
+        """Delete the item, record its tombstone and an event, in one transaction: (the
+        tombstone, the version path no longer referenced). NotFoundError if there is none."""
+        with self.conn:
+            r = self.conn.execute("SELECT record FROM items WHERE id=?", (item_id,)).fetchone()
+            if not r:
+                raise NotFoundError(f"no item {item_id!r} in the library")
+            tomb = tombstones.of_record(item_id, r[0], time.time(), reason)
+            old = self._delete(item_id)
+            tombstones.insert(self.conn, self.param, tomb)
+            self._event(run_id, item_id, "info", f"withdrawn: {reason}")
+        return tomb, old
 
     def mark_indexed(self, item_ids: Iterable[str], value: bool = True) -> None:
         with self.conn:

@@ -1,7 +1,7 @@
 """Writing the Whoosh index: page and item documents from catalogue records.
 
 The index is derived data: ``rebuild`` recreates it from the catalogue, ``update_items``
-replaces the documents of some items. Each document's text is analysed once for all its keys
+replaces the documents of some items, ``delete_items`` removes those of withdrawn ones. Each document's text is analysed once for all its keys
 (``postings_write.KeyedText``) and carries its writing system with it (``schema.WSText``), so
 Todo and Manchu are never shaped as Hudum, in worker processes too. The writer is Whoosh's,
 with a pool that keeps postings per term and uncompressed posting blocks
@@ -93,6 +93,28 @@ def update_items(index_dir: Path, items: Iterable[Item], procs: int = 1) -> int:
     ``procs`` > 1 writes with that many processes (see ``writer``).
     """
     return _write(open_for_writing(index_dir), items, procs, replace=True)
+
+
+def delete_items(index_dir: Path, item_ids: Iterable[str]) -> int:
+    """Remove every document of ``item_ids`` (withdrawn items) in one commit; the number of
+    documents removed. No index yet: nothing to remove."""
+    if not windex.exists_in(str(index_dir)):
+        return 0
+    check_version(index_dir)
+    ix = windex.open_dir(str(index_dir))
+    try:
+        w = writer(ix)
+        n = 0
+        try:
+            for item_id in item_ids:
+                n += w.delete_by_term("item", item_id)
+        except BaseException:
+            w.cancel()
+            raise
+        w.commit()
+    finally:
+        ix.close()
+    return n
 
 
 def _write(ix, items: Iterable[Item], procs: int, *, replace: bool) -> int:

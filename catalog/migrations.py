@@ -20,7 +20,7 @@ from typing import Optional
 
 from library.errors import CatalogVersionError
 
-from . import activities
+from . import activities, tombstones
 
 VERSION_KEY = "schema_version"
 READERS_KEY = "readers_from"  # the oldest schema version whose code reads this catalogue
@@ -191,6 +191,9 @@ STEPS: tuple[Step, ...] = (
          old_readers_ok=True),
     # a library of version 1 made after the works branch has these tables already
     Step(3, "multi-volume works and their volumes", _SQLITE_3, _POSTGRES_3,
+         old_readers_ok=True),
+    # older code does not read it: a withdrawn item is simply not found there (404, not 410)
+    Step(4, "tombstones of withdrawn items", tombstones.SQLITE, tombstones.POSTGRES,
          old_readers_ok=True),
 )
 LATEST = STEPS[-1].number

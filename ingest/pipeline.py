@@ -454,7 +454,7 @@ def _land(prep: Prepared, store: Store, catalog: Catalog, run_id: int,
 
 def recover(store: Store, catalog: Catalog) -> list[str]:
     """After a crash: drop unreferenced folders and index what the catalogue holds."""
-    removed = store.collect_garbage(catalog.live_versions())
+    removed = store.collect_garbage(catalog.live_versions(), catalog.withdrawn_ids())
     for item_id in (catalog.item_ids() if store.is_local else ()):
         link = store.items_dir / item_id
         target = catalog.version_path(item_id)

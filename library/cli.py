@@ -241,6 +241,39 @@ def reindex(settings: Settings) -> None:
 
 
 @cli.command()
+@click.argument("item")
+@click.option("--reason", required=True, metavar="TEXT",
+              help="why (a rights claim, a duplicate, an error): shown at the item's URLs")
+@click.pass_obj
+def withdraw(settings: Settings, item: str, reason: str) -> None:
+    """Withdraw a published item: its URLs answer 410 Gone with the date and the reason, OAI
+    lists it as deleted; ingesting it again publishes it again."""
+    from datetime import datetime, timezone
+
+    from catalog.withdrawal import withdraw as run
+    from .storage import open_store
+
+    done = run(settings, open_store(settings), item, reason)
+    for note in done.warnings:
+        click.echo(f"! {note}", err=True)
+    tomb = done.tombstone
+    when = datetime.fromtimestamp(tomb.withdrawn, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if done.already:
+        click.echo(f"{tomb.item_id} is already withdrawn (since {when}: {tomb.reason}); "
+                   "nothing done")
+        return
+    click.echo(f"withdrew {tomb.item_id} ({tomb.title}) at {when}: {tomb.reason}")
+    click.echo("  removed from the catalogue and from search"
+               + (f" ({done.index_documents} index documents)" if done.index_documents else ""))
+    click.echo("  its URLs answer 410 Gone; OAI-PMH and IIIF Change Discovery list it as deleted")
+    for work in done.works:
+        click.echo(f"  work {work} keeps its other volumes and shows this one as not in the "
+                   "library")
+    click.echo(f"  removed {len(done.removed)} unreferenced files or folders (garbage collection)")
+    click.echo("  → `sudur ingest` of its batch publishes it again")
+
+
+@cli.command()
 @click.pass_obj
 def migrate(settings: Settings) -> None:
     """Bring the catalogue's schema up to this Sudur's version (in a rolling upgrade, once,

@@ -149,6 +149,32 @@ class NotFoundError(SudurError):
     http_status = 404
 
 
+class WithdrawnError(NotFoundError):
+    """The item was published and has been withdrawn (a rights claim, a duplicate, an error):
+    its persistent URLs answer 410 Gone, saying when and why, instead of 404."""
+
+    http_status = 410
+    hint = "the item was withdrawn from the library; cite it as it was, with the date it went"
+
+    def __init__(self, message: str, *, item_id: str, title: str, withdrawn: float,
+                 reason: str, titles: Optional[dict[str, str]] = None) -> None:
+        super().__init__(message)
+        self.item_id = item_id
+        self.title = title
+        self.titles = dict(titles or {})  # by language, for a page in the reader's language
+        self.withdrawn = withdrawn  # seconds since the epoch (UTC)
+        self.reason = reason
+
+    def to_dict(self) -> dict:
+        from datetime import datetime, timezone
+
+        d = super().to_dict()
+        d.update(item=self.item_id, title=self.title, reason=self.reason,
+                 withdrawn=datetime.fromtimestamp(self.withdrawn, timezone.utc)
+                 .strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return d
+
+
 class BadRequestError(SudurError):
     http_status = 400
 

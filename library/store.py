@@ -190,13 +190,14 @@ class Store:
         if link.is_symlink():
             link.unlink()
 
-    def collect_garbage(self, live_versions: Iterable[str]) -> list[str]:
+    def collect_garbage(self, live_versions: Iterable[str],
+                        withdrawn: Iterable[str] = ()) -> list[str]:
         """Delete staging leftovers and item versions the catalogue does not reference, in the
-        library folder and in the object store."""
+        library folder and in the object store (``withdrawn``: see ``remote_orphans``)."""
         live = {version_name(v) for v in live_versions}
         removed = self.clear_staging()
         if not self.is_local:
-            for name in self.remote_orphans(live):
+            for name in self.remote_orphans(live, withdrawn):
                 self.objects.delete_version(version_key(name))
                 removed.append(f"{self.objects.describe()}/{version_key(name)}")
         if self.items_dir.is_dir():
@@ -221,12 +222,13 @@ class Store:
         removed += self._index_leftovers()
         return removed
 
-    def remote_orphans(self, live: set[str]) -> list[str]:
+    def remote_orphans(self, live: set[str], withdrawn: Iterable[str] = ()) -> list[str]:
         """Versions in the object store that garbage collection may remove: unreferenced ones
-        of the items the catalogue lists. A store may be shared (several libraries under one
-        prefix by mistake, or a catalogue restored from an old backup), so a version of an item
-        this catalogue has never heard of is left alone: ``sudur verify`` reports it."""
-        items = {item_of_version(n) for n in live}
+        of the items the catalogue lists or has withdrawn (``withdrawn``: ids it keeps a
+        tombstone of). A store may be shared (several libraries under one prefix by mistake, or
+        a catalogue restored from an old backup), so a version of an item this catalogue has
+        never heard of is left alone: ``sudur verify`` reports it."""
+        items = {item_of_version(n) for n in live} | set(withdrawn)
         return [n for n in self.objects.versions()
                 if n not in live and item_of_version(n) in items]
 

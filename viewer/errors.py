@@ -3,7 +3,8 @@
 An HTML error is a page of the site (``templates/error.html`` in the base layout) that says in
 the reader's language what happened and where to go next; the library's own message, which is
 English and technical, follows it marked as English. A 500 says nothing of its cause. Should
-the page itself fail to render, a bare page is sent instead.
+the page itself fail to render, a bare page is sent instead. A withdrawn item (410) has a page of
+its own (``templates/withdrawn.html``): when and why it was withdrawn, and how to cite it.
 """
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import logging
 from flask import Flask, current_app, jsonify, render_template, render_template_string, request
 from flask_babel import lazy_gettext as _l
 from jinja2 import TemplateError
-from markupsafe import escape
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from library import urls
-from library.errors import SudurError
+from library.errors import SudurError, WithdrawnError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ _WORDS = {
              "existed. Search the library or browse it from the home page.")),
     405: (_l("Not allowed"), _l("This address cannot be opened here.")),
     413: (_l("Too large"), _l("The request asks for more than the site gives at once.")),
+    410: (_l("Withdrawn"), _l("This item was withdrawn from the library.")),
     500: (_l("Something went wrong on our side"),
           _l("The page could not be made. Try again in a moment; if it keeps happening, "
              "tell the library.")),
@@ -56,6 +58,25 @@ def _html(status: int, message: str, hint: str = ""):
         return render_template_string(_BARE, status=status, message=escape(detail))
 
 
+def _withdrawn_page(exc: WithdrawnError):
+    """The page of a withdrawn item: when and why it went, and how to cite it."""
+    from datetime import datetime, timezone
+
+    from .resources import public_base
+
+    when = datetime.fromtimestamp(exc.withdrawn, timezone.utc)
+    try:
+        date = when.strftime("%Y-%m-%d")
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        time_html = Markup(f'<time datetime="{stamp}">{date}</time>')
+        return render_template("withdrawn.html", gone=exc, date=date, time_html=time_html,
+                               titles=exc.titles or {"": exc.title},
+                               record_url=urls.record_url(public_base(), exc.item_id))
+    except (TemplateError, LookupError, RuntimeError, ValueError) as err:
+        log.error("the withdrawn page could not be rendered: %s", err)
+        return _html(410, exc.message)
+
+
 def _respond(status: int, payload: dict):
     if _wants_json():
         resp = jsonify(payload)
@@ -71,6 +92,8 @@ def init_app(app: Flask) -> None:
         payload.pop("file", None)  # server-side paths are not for the public
         if exc.hint:  # what to ask for instead ("ask for a range, such as pages=1-100")
             payload["hint"] = exc.hint
+        if isinstance(exc, WithdrawnError) and not _wants_json():
+            return _withdrawn_page(exc), 410
         resp, status = _respond(exc.http_status, payload)
         if getattr(exc, "retry_after", None):
             # the object store or the catalogue's server is down, or a rolling upgrade is

@@ -45,7 +45,7 @@ from library.storage import object_key
 from library.store import page_derived_dir, resolve_inside, source_dir
 
 from .image_cache import MB, ImageCache, ObjectCache
-from .resources import get_catalog, get_settings, get_store, public_base
+from .resources import get_catalog, get_settings, get_store, load_item_row, public_base
 
 bp = Blueprint("iiif_image", __name__)
 
@@ -72,12 +72,10 @@ class _Image:
         self.item, self.order = parsed
         self.ident = image_id(self.item, self.order)
         catalog = get_catalog()
+        row = load_item_row(self.item)  # 404, or 410 for a withdrawn item
         self.page = catalog.get_page(self.item, self.order)
         if not self.page.image:
             raise NotFoundError(f"page {self.order} of {self.item!r} has no image")
-        row = catalog.item_row(self.item)
-        if row is None:
-            raise NotFoundError(f"no item {self.item!r} in the library")
         self.version_path = row.version_path
         # the version and its commit time: the same answer on every node
         self.updated = repr(row.updated)

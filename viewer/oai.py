@@ -1,5 +1,7 @@
 """OAI-PMH 2.0 for catalogue harvesting (``oai_dc`` and MODS 3.7, viewer/oai_mods.py), over the
-catalogue's item records."""
+catalogue's item records. A withdrawn item (its tombstone, catalog.tombstones) stays a deleted
+record for good (``deletedRecord`` = ``persistent``): a header with ``status="deleted"``, dated
+when it was withdrawn, and no metadata."""
 from __future__ import annotations
 
 import re
@@ -12,6 +14,7 @@ from lxml import etree
 
 from library import urls
 from library.errors import BadRequestError
+from catalog.tombstones import Tombstone
 from library.models import Item
 from library.numbers import parse_int
 
@@ -93,6 +96,14 @@ def _header(parent: etree._Element, item: Item, updated: float) -> None:
     _el(header, f"{{{OAI}}}identifier", _oai_id(item.id))
     _el(header, f"{{{OAI}}}datestamp", _stamp(updated))
     for c in item.collections:
+        _el(header, f"{{{OAI}}}setSpec", c)
+
+
+def _deleted_header(parent: etree._Element, tomb: Tombstone) -> None:
+    header = _el(parent, f"{{{OAI}}}header", attrs={"status": "deleted"})
+    _el(header, f"{{{OAI}}}identifier", _oai_id(tomb.item_id))
+    _el(header, f"{{{OAI}}}datestamp", _stamp(tomb.withdrawn))
+    for c in tomb.collections:
         _el(header, f"{{{OAI}}}setSpec", c)
 
 
@@ -179,11 +190,12 @@ def oai() -> Response:
         for tag, text in (("repositoryName", "Sudur"), ("baseURL", public_base() + urls.OAI.path()),
                           ("protocolVersion", "2.0"), ("adminEmail", "admin@localhost"),
                           ("earliestDatestamp", "1970-01-01T00:00:00Z"),
-                          ("deletedRecord", "no"), ("granularity", "YYYY-MM-DDThh:mm:ssZ")):
+                          ("deletedRecord", "persistent"), ("granularity", "YYYY-MM-DDThh:mm:ssZ")):
             _el(body, f"{{{OAI}}}{tag}", text)
         return _envelope(body, args)
     if verb == "ListMetadataFormats":
-        if "identifier" in args and _lookup(cat, args["identifier"]) is None:
+        if "identifier" in args and _lookup(cat, args["identifier"]) is None and \
+                _deleted(cat, args["identifier"]) is None:
             return _error("idDoesNotExist", "unknown identifier", args)
         body = _verb("ListMetadataFormats")
         for prefix, (schema, namespace, _write) in FORMATS.items():
@@ -208,11 +220,15 @@ def oai() -> Response:
         if args["metadataPrefix"] not in FORMATS:
             return _error("cannotDisseminateFormat", _NOT_OFFERED, args)
         found = _lookup(cat, args["identifier"])
-        if found is None:
+        gone = _deleted(cat, args["identifier"]) if found is None else None
+        if found is None and gone is None:
             return _error("idDoesNotExist", "unknown identifier", args)
-        item, updated = found
         body = _verb("GetRecord")
         record = _el(body, f"{{{OAI}}}record")
+        if gone is not None:
+            _deleted_header(record, gone)
+            return _envelope(body, args)
+        item, updated = found
         _header(record, item, updated)
         FORMATS[args["metadataPrefix"]][2](record, item)
         return _envelope(body, args)
@@ -249,12 +265,22 @@ def oai() -> Response:
         if set_spec and set_spec not in item.collections:
             continue
         rows.append((item, row.updated))
+    for tomb in cat.tombstones():
+        if t_from is not None and tomb.withdrawn < t_from or t_until is not None and \
+                tomb.withdrawn > t_until or set_spec and set_spec not in tomb.collections:
+            continue
+        rows.append((tomb, tomb.withdrawn))
+    # in id order, the deleted among the others: a resumption token's offset stays valid
+    rows.sort(key=lambda r: r[0].id if isinstance(r[0], Item) else r[0].item_id)
     if not rows:
         return _error("noRecordsMatch", "no records match", args)
     chunk = rows[offset:offset + PAGE]
     body = _verb(verb)
     for item, updated in chunk:
-        if verb == "ListIdentifiers":
+        if isinstance(item, Tombstone):
+            _deleted_header(body if verb == "ListIdentifiers" else
+                            _el(body, f"{{{OAI}}}record"), item)
+        elif verb == "ListIdentifiers":
             _header(body, item, updated)
         else:
             record = _el(body, f"{{{OAI}}}record")
@@ -275,3 +301,11 @@ def _lookup(cat, identifier: str):
     if row is None or identifier != _oai_id(item_id):
         return None
     return cat.get_item(item_id, with_pages=False), row.updated
+
+
+def _deleted(cat, identifier: str) -> Optional[Tombstone]:
+    """The tombstone of the withdrawn item ``identifier`` names, if it is one."""
+    item_id = identifier.rsplit(":", 1)[-1]
+    if identifier != _oai_id(item_id) or cat.item_row(item_id) is not None:
+        return None
+    return cat.tombstone(item_id)

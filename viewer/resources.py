@@ -1,6 +1,7 @@
 """Per-request resources (flaskr style): the settings, the store, a catalogue connection and an
 index searcher, opened lazily on ``g`` and closed at teardown; and the one way every view loads
-the item a URL names (404 for an id that is malformed or not in the library)."""
+the item a URL names (404 for an id that is malformed or not in the library, 410 for one that
+was withdrawn)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +11,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from catalog.catalogue import Catalogue, ItemRow, open_catalog
-from library.errors import NotFoundError
+from library.errors import NotFoundError, WithdrawnError
 from library.models import Item, is_item_id
 from library.settings import Settings
 from library.storage import object_key, open_store
@@ -57,18 +58,37 @@ def get_catalog() -> Catalogue:
 
 
 def load_item(item_id: str, *, with_pages: bool = True) -> Item:
-    """The item a URL names, from the catalogue; NotFoundError (404) if there is none."""
+    """The item a URL names, from the catalogue; NotFoundError (404) if there is none,
+    WithdrawnError (410) if it was withdrawn."""
     if not is_item_id(item_id):
         raise NotFoundError(f"no item {item_id!r} in the library")
-    return get_catalog().get_item(item_id, with_pages=with_pages)
+    try:
+        return get_catalog().get_item(item_id, with_pages=with_pages)
+    except NotFoundError as exc:
+        gone = withdrawn(item_id)
+        if gone is None:
+            raise
+        raise gone from exc
 
 
 def load_item_row(item_id: str) -> ItemRow:
-    """The catalogue row (current version) of the item a URL names, without reading the item."""
+    """The catalogue row (current version) of the item a URL names, without reading the item
+    (NotFoundError or WithdrawnError as ``load_item``)."""
     row: Optional[ItemRow] = get_catalog().item_row(item_id) if is_item_id(item_id) else None
     if row is None:
-        raise NotFoundError(f"no item {item_id!r} in the library")
+        raise withdrawn(item_id) or NotFoundError(f"no item {item_id!r} in the library")
     return row
+
+
+def withdrawn(item_id: str) -> Optional[WithdrawnError]:
+    """The 410 of an item that was withdrawn (its tombstone's, catalog.tombstones), None for
+    one that never was or is published again: the one place views learn it, asked only when
+    loading the item failed."""
+    catalog = get_catalog()
+    if not is_item_id(item_id) or catalog.item_row(item_id) is not None:
+        return None
+    tomb = catalog.tombstone(item_id)
+    return tomb.error() if tomb is not None else None
 
 
 def item_dir(item_id: str) -> Path:
