@@ -123,6 +123,12 @@ def main() -> None:
     ap.add_argument("--whoosh-index", default="",
                     help="keep the Whoosh index in this folder, and reuse it if it is there "
                          "(built from the same --pages and --chars: the corpus is seeded)")
+    ap.add_argument("--reuse-db", default="",
+                    help="search the rows already in this database of --url's server (built "
+                         "from the same --pages and --chars by an earlier run): no rebuild, "
+                         "the RUM index made if missing, the database kept")
+    ap.add_argument("--no-gin", action="store_true",
+                    help="no GIN comparison (at 200,000 pages each GIN search takes seconds)")
     ap.add_argument("--no-whoosh", action="store_true",
                     help="PostgreSQL alone (a size the Whoosh index takes too long to build)")
     args = ap.parse_args()
@@ -141,9 +147,10 @@ def main() -> None:
         from pg_fixtures import free_port
         own = Postgres(Path(tempfile.mkdtemp(prefix="sudur-pg-")), free_port()).start()
         args.url = own.url("postgres")
-    name = f"sudur_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    name = args.reuse_db or f"sudur_bench_{uuid.uuid4().hex[:8]}"
+    if not args.reuse_db:
+        with psycopg.connect(args.url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
     url = _database(args.url, name)
     try:
         ix = Path(args.whoosh_index) if args.whoosh_index else tmp / "ix"
@@ -157,28 +164,36 @@ def main() -> None:
                 print(f"Whoosh: built in {w_build[0]:.1f} s ({w_build[1]:.1f} CPU s), "
                       f"{dir_size(ix) / 2**20:.1f} MiB", flush=True)
 
-        with psycopg.connect(url, autocommit=True) as conn:
-            ensure_schema(conn, index="none")
-            # what `sudur reindex` does: rows into fresh tables, then every index (the b-trees
-            # and RUM) built once, then the swap
-            t0, c0 = time.perf_counter(), time.process_time()
-            rebuild(conn, items)
-            rows = (time.perf_counter() - t0, time.process_time() - c0)
-            conn.execute(f"VACUUM ANALYZE {TABLE}")
-            conn.execute(f"DROP INDEX {TABLE}_keys")
-            t0 = time.perf_counter()
-            conn.execute(RUM_INDEX)
-            rum_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            conn.execute(GIN_INDEX)
-            gin_s = time.perf_counter() - t0
-            conn.execute(f"ANALYZE {TABLE}")
-            sizes = _size(conn)
-        print(f"PostgreSQL: sudur reindex's rebuild (rows, b-trees, RUM, swap) in {rows[0]:.1f} s "
-              f"({rows[1]:.1f} CPU s in Python); the RUM index alone again {rum_s:.1f} s, "
-              f"a GIN index {gin_s:.1f} s")
-        print("  sizes: " + ", ".join(f"{k} {v / 2**20:.1f} MiB" for k, v in sizes.items()),
-              flush=True)
+        if args.reuse_db:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f"DROP INDEX IF EXISTS {TABLE}_keys_gin")
+                t0 = time.perf_counter()
+                conn.execute(RUM_INDEX)
+                print(f"PostgreSQL: reusing {name} (RUM index in place after "
+                      f"{time.perf_counter() - t0:.1f} s)", flush=True)
+        else:
+            with psycopg.connect(url, autocommit=True) as conn:
+                ensure_schema(conn, index="none")
+                # what `sudur reindex` does: rows into fresh tables, then every index (the
+                # b-trees and RUM) built once, then the swap
+                t0, c0 = time.perf_counter(), time.process_time()
+                rebuild(conn, items)
+                rows = (time.perf_counter() - t0, time.process_time() - c0)
+                conn.execute(f"VACUUM ANALYZE {TABLE}")
+                conn.execute(f"DROP INDEX {TABLE}_keys")
+                t0 = time.perf_counter()
+                conn.execute(RUM_INDEX)
+                rum_s = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                conn.execute(GIN_INDEX)
+                gin_s = time.perf_counter() - t0
+                conn.execute(f"ANALYZE {TABLE}")
+                sizes = _size(conn)
+            print(f"PostgreSQL: sudur reindex's rebuild (rows, b-trees, RUM, swap) in "
+                  f"{rows[0]:.1f} s ({rows[1]:.1f} CPU s in Python); the RUM index alone again "
+                  f"{rum_s:.1f} s, a GIN index {gin_s:.1f} s")
+            print("  sizes: " + ", ".join(f"{k} {v / 2**20:.1f} MiB" for k, v in sizes.items()),
+                  flush=True)
 
         results, w_first = {}, {}
         if not args.no_whoosh:
@@ -187,15 +202,17 @@ def main() -> None:
                 results["Whoosh"], w_first = _timed(w, sets, args.budget, args.repeat)
         with PgSearcher(url) as p:
             search(p, SearchRequest(FORMULA, page_size=10))
-            p.conn.execute(f"DROP INDEX {TABLE}_keys_gin")
+            p.conn.execute(f"DROP INDEX IF EXISTS {TABLE}_keys_gin")
             results["PostgreSQL RUM"], p_first = _timed(p, sets, args.budget, args.repeat)
             counted_rum = _counting(p.conn, FORMULA)
             bare = {"RUM": _bare(p.conn, sets, args.repeat)}
-            p.conn.execute(f"DROP INDEX {TABLE}_keys")
-            p.conn.execute(GIN_INDEX)
-            results["PostgreSQL GIN"], _ = _timed(p, sets, args.budget, args.repeat)
-            counted_gin = _counting(p.conn, FORMULA)
-            bare["GIN"] = _bare(p.conn, sets, args.repeat)
+            counted_gin = (0, float("nan"))
+            if not args.no_gin:
+                p.conn.execute(f"DROP INDEX {TABLE}_keys")
+                p.conn.execute(GIN_INDEX)
+                results["PostgreSQL GIN"], _ = _timed(p, sets, args.budget, args.repeat)
+                counted_gin = _counting(p.conn, FORMULA)
+                bare["GIN"] = _bare(p.conn, sets, args.repeat)
         differ = [q for q in w_first if w_first[q] != p_first.get(q)]
         if w_first:
             print(f"first pages differing between Whoosh and PostgreSQL: {len(differ)} "
@@ -225,8 +242,9 @@ def main() -> None:
         print(f"(mean of all: " + ", ".join(f"{k} {statistics.mean(v):.1f} ms"
                                            for k, v in every.items()) + ")")
     finally:
-        with psycopg.connect(args.url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not args.reuse_db:
+            with psycopg.connect(args.url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if own is not None:
             own.stop()
         shutil.rmtree(own.folder, ignore_errors=True)
