@@ -247,7 +247,7 @@ def main() -> None:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if own is not None:
             own.stop()
-        shutil.rmtree(own.folder, ignore_errors=True)
+            shutil.rmtree(own.folder, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
