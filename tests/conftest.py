@@ -2,8 +2,8 @@
 
 The sample is the same one `sudur sample` writes (library/sample.py), built once per session.
 
-A test that starts SeaweedFS or a Dask cluster (it uses ``s3_endpoint`` or ``dask_address``) is
-marked ``cluster``, as browser tests are marked ``browser``: `make test` leaves both to `make
+A test that starts SeaweedFS or a Dask cluster (it uses ``s3_endpoint`` or ``dask_address``, or
+is in tests/test_storage_s3.py) is marked ``cluster``, as browser tests are marked ``browser``: `make test` leaves both to `make
 test-e2e` so that the default suite stays within a few minutes; CI runs both.
 """
 from __future__ import annotations
@@ -16,12 +16,14 @@ from library.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CLUSTER_FIXTURES = frozenset({"s3_endpoint", "dask_address"})
+CLUSTER_MODULES = frozenset({"test_storage_s3.py"})  # (it also starts SeaweedFS of its own)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
-        if CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if (CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or item.path.name in CLUSTER_MODULES):
             item.add_marker(pytest.mark.cluster)
 
 
