@@ -7,7 +7,7 @@ LIBRARY ?= sudur-library
 # `make bench BENCH_ARGS=--full` runs the benchmarks at the sizes docs/benchmarks.md reports
 BENCH_ARGS ?=
 
-.PHONY: demo test test-e2e test-all install install-test assets serve bench cluster clean
+.PHONY: demo test test-e2e test-slow test-all install install-test assets serve bench cluster clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,16 @@ install-test: $(VENV)/.installed-test assets
 demo: install
 	$(VENV)/bin/sudur --library $(LIBRARY) demo
 
-# the default suite (a few minutes on 2 cores); then the browser and cluster tests; CI runs both
+# the default suite (a few minutes on 2 cores); the browser and cluster tests; the slow ones.
+# CI runs all three
 test: install-test
 	$(VENV)/bin/pytest -q -m "not slow and not browser and not cluster"
 
 test-e2e: install-test
 	$(VENV)/bin/pytest -q -m "(browser or cluster) and not slow"
+
+test-slow: install-test
+	$(VENV)/bin/pytest -q -m slow
 
 test-all: install-test
 	$(VENV)/bin/pytest -q

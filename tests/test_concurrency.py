@@ -41,6 +41,7 @@ def test_a_second_ingest_refuses_while_the_library_is_locked(root):
     assert library_state(lib, QUERIES) == before
 
 
+@pytest.mark.slow  # seconds of end-to-end work: `make test-slow`, and CI, run it
 def test_two_ingests_at_once_one_refuses_nothing_corrupts(tmp_path):
     # on disk, not tmpfs: the fsyncs make the first ingest last long enough to be overlapped
     batch = build_batch(tmp_path / "batch", 30)
@@ -201,6 +202,7 @@ def test_search_never_fails_during_an_ingest(during_ingest):
     assert errors == []
 
 
+@pytest.mark.slow  # seconds of end-to-end work: `make test-slow`, and CI, run it
 def test_search_answers_during_a_reindex(root):
     """`sudur reindex` rebuilds the index aside and swaps it in; readers must never miss it.
 

@@ -224,6 +224,7 @@ def run_trials(n: int, reference) -> list[dict]:
     return results
 
 
+@pytest.mark.slow  # seconds of end-to-end work: `make test-slow`, and CI, run it
 def test_crash_trials_fast(reference):
     results = run_trials(5, reference)
     assert all(r["looks"] > 0 for r in results)

@@ -4,6 +4,8 @@ kind of canvas and range; and a 10,000-page manifest is built without the models
 cost (its time is measured in bench/bench_pages.py, not asserted here)."""
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from iiif_prezi3 import (Annotation, AnnotationBody, AnnotationPage, AnnotationPageRef, Canvas,
@@ -90,6 +92,7 @@ def test_ranges_are_what_the_models_build_and_stay_inside_the_item() -> None:
     assert json.dumps(toc, ensure_ascii=False) == _text(expected)
 
 
+@pytest.mark.slow  # seconds of end-to-end work: `make test-slow`, and CI, run it
 def test_a_ten_thousand_page_manifest_has_every_canvas() -> None:
     pages = [Page(item_id="big", order=n, label=str(n), image="p.tif", width=2400, height=600,
                   text="ཀ") for n in range(1, 10_001)]

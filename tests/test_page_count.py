@@ -58,6 +58,7 @@ def test_check_refuses_an_item_with_more_pages_than_the_limit(tmp_path) -> None:
     assert not check_batch(batch, exactly, validate_tei=False)[0].errors
 
 
+@pytest.mark.slow  # seconds of end-to-end work: `make test-slow`, and CI, run it
 def test_the_issues_thirty_thousand_empty_pages_are_refused_by_default(tmp_path) -> None:
     batch = _tei_batch(tmp_path, "x", 30_000, text=False)  # ~0.5 MB, as in the issue
     [plan] = check_batch(batch, Settings.load(tmp_path / "lib"), validate_tei=False)

@@ -266,6 +266,7 @@ def _same_files(a: Path, b: Path) -> None:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
 
 
+@pytest.mark.slow  # seconds of end-to-end work: `make test-slow`, and CI, run it
 def test_output_is_deterministic(batch: Path, tmp_path: Path,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     assert write_sample(tmp_path / "direct") == EXPECTED
