@@ -364,7 +364,7 @@ def ingest_lock(settings: Settings, store: "Store",
     """The one-writer lock of the library: the folder's file lock with SQLite, a PostgreSQL
     advisory lock (freed by the server when the holder's session ends) with PostgreSQL."""
     if is_postgres(settings):
-        from .db_postgres import advisory_ingest_lock
+        from .pg_lock import advisory_ingest_lock
         return advisory_ingest_lock(settings.catalog_url, wait=wait)
     return store.ingest_lock(wait=wait)
 

@@ -13,11 +13,11 @@ is ``CatalogUnavailableError`` (HTTP 503 with Retry-After, CLI exit 75); the nex
 catalogue object connects again, so a web node resumes by itself when the server is back, and
 an ingest fails only the item it was writing. Every other psycopg error is ``CatalogError``.
 
-The ingest lock is a session-level advisory lock on a connection of its own: the server frees
-it when that session ends, however the holder ended (killed, crashed, its machine gone).
-It relies on forked ingest workers never closing that inherited connection (multiprocessing
-ends its children with ``os._exit``, which runs no finaliser); the catalogue's own connections
-come from ``catalog.pg_pool``, which never closes a parent's connection in a child.
+The ingest lock is a session-level advisory lock on a connection of its own
+(``catalog.pg_lock``). It relies on forked ingest workers never closing that inherited
+connection (multiprocessing ends its children with ``os._exit``, which runs no finaliser);
+the catalogue's own connections come from ``catalog.pg_pool``, which never closes a parent's
+connection in a child.
 """
 from __future__ import annotations
 
@@ -25,13 +25,11 @@ import json
 import os
 import socket
 import time
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 from urllib.parse import urlsplit, urlunsplit
 
-from library.errors import CatalogError, CatalogUnavailableError, LibraryLockedError, NotFoundError
+from library.errors import CatalogError, CatalogUnavailableError, NotFoundError
 from library.models import Collection, Item, Page, to_dict
-from library.processes import LockInfo
 
 if TYPE_CHECKING:
     from library.models import Work  # the works branch's model
@@ -40,13 +38,7 @@ from . import activities, migrations, pg_pool, pg_search_write, tombstones
 from .catalogue import Catalogue, FixityRecord, ItemRow, _user, guarding_writes, translating
 from .records import collection_record, item_record, page_record
 
-# the key of the session advisory lock held by the one writer ("Sudu"); one catalogue is one
-# database, so one key serves every library
-INGEST_LOCK = 0x5375_6475
 _MIGRATED: set[str] = set()  # catalogue URLs this process has brought up to date
-# the connections holding this process's ingest locks: a publication checks them before it
-# commits, so a writer whose lock went with a server restart stops publishing
-_HELD: list = []
 _LAST_ORDER = (1 << 31) - 1  # pages.ord is an INTEGER
 
 
@@ -258,7 +250,8 @@ class PostgresCatalog(Catalogue):
             tombstones.forget(conn, self.param, item.id)  # published again
             # its search rows are published by the same commit as the item
             pg_search_write.write_items(conn, [item])
-            _check_locks_held()
+            from .pg_lock import check_locks_held
+            check_locks_held()
         return old[0] if old and old[0] != version_path else None
 
     def delete_item(self, item_id: str) -> Optional[str]:
@@ -443,61 +436,3 @@ class PostgresCatalog(Catalogue):
         rows = self._x("SELECT item_id, type, end_time FROM activities ORDER BY id "
                        "LIMIT %s OFFSET %s", (size, start)).fetchall()
         return [activities.Activity(start + n, i, k, t) for n, (i, k, t) in enumerate(rows)]
-
-
-@contextmanager
-def advisory_ingest_lock(url: str, wait: bool = False) -> Iterator[LockInfo]:
-    """Hold the catalogue's one-writer lock for the block (LibraryLockedError if another
-    process holds it and ``wait`` is false). The server frees it when this session ends."""
-    conn = connect(url, purpose="ingest")
-    try:
-        try:
-            if wait:
-                conn.execute("SELECT pg_advisory_lock(%s)", (INGEST_LOCK,))
-            elif not conn.execute("SELECT pg_try_advisory_lock(%s)",
-                                  (INGEST_LOCK,)).fetchone()[0]:
-                raise LibraryLockedError(_locked_message(conn, url))
-        except _psycopg().Error as exc:
-            raise _translate(exc) from exc
-        _HELD.append(conn)
-        yield LockInfo()
-    finally:
-        if conn in _HELD:
-            _HELD.remove(conn)
-        _release(conn)
-
-
-def _check_locks_held() -> None:
-    """Raise CatalogUnavailableError if a lock this process took was lost with its session
-    (the server restarted): another writer may hold it now, so nothing more is published."""
-    for conn in _HELD:
-        try:
-            conn.execute("SELECT 1")
-        except _psycopg().Error as exc:
-            raise CatalogUnavailableError(
-                "the ingest lock was lost with its session (the PostgreSQL server restarted?):"
-                " nothing more is published by this run; run it again") from exc
-
-
-def _release(conn) -> None:
-    """Unlock, then close. Released here, not left to the server: it ends a closed session a
-    moment later, and the next writer (often this same program) must find the lock free."""
-    try:
-        if not conn.closed:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (INGEST_LOCK,))
-    except _psycopg().OperationalError:
-        pass  # the session is gone (a restart): the server freed the lock with it
-    finally:
-        conn.close()
-
-
-def _locked_message(conn, url: str) -> str:
-    holders = conn.execute(
-        "SELECT a.application_name, host(a.client_addr), a.pid FROM pg_locks l "
-        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-        "AND l.granted AND l.classid = 0 AND l.objid::bigint = %s", (INGEST_LOCK,)).fetchall()
-    who = "; ".join(f"{name or 'a client'} from {addr or 'a local socket'} (server pid {pid})"
-                    for name, addr, pid in holders) or "another session"
-    return (f"the catalogue {redacted(url)} is being written by {who}: the lock is freed when "
-            "that session ends (pg_terminate_backend(PID) ends it at once)")
-

@@ -108,7 +108,7 @@ def test_a_second_writer_is_refused_and_a_killed_holder_frees_the_lock(tmp_path,
     open_catalog(settings).close()  # a catalogue to write into
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time\n"
-         "from catalog.db_postgres import advisory_ingest_lock\n"
+         "from catalog.pg_lock import advisory_ingest_lock\n"
          "with advisory_ingest_lock(sys.argv[1]):\n"
          "    print('held', flush=True)\n"
          "    time.sleep(120)\n", pg_url],
