@@ -11,8 +11,8 @@ reached): ``translating`` wraps a backend class's public methods so that its dri
 never leave ``catalog/``. ``guarding_writes`` makes the writing methods refuse while the
 catalogue's schema is newer than this code (readable, not writable: ``catalog.migrations``).
 
-The methods defined here are shared by both backends: they send only parameter-free SQL of the
-common dialect through ``self.conn.execute`` (sqlite3 and psycopg connections both have it) and
+The methods defined here are shared by both backends: they send SQL of the common dialect
+(parameters written with ``self.param``) through ``self.conn.execute`` (sqlite3 and psycopg connections both have it) and
 build on the backend's own methods.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ from library.settings import Settings
 
 from . import activities
 from . import tombstones as tomb_sql
+from .records import collection_record
 
 if TYPE_CHECKING:
     from library.store import Store
@@ -197,10 +198,31 @@ class Catalogue:
         raise NotImplementedError
 
     def get_collection(self, cid: str, *, missing_ok: bool = False) -> Optional[Collection]:
-        raise NotImplementedError
+        """The collection ``cid``; with ``missing_ok``, None when absent or unreadable (a
+        writer then replaces the bad row)."""
+        r = self.conn.execute(f"SELECT record FROM collections WHERE id={self.param}",
+                              (cid,)).fetchone()
+        if not r:
+            if missing_ok:
+                return None
+            raise NotFoundError(f"no collection {cid!r} in the library")
+        try:
+            return collection_record(cid, r[0])
+        except NotFoundError as exc:
+            if not missing_ok:
+                raise
+            self._skip(exc)
+            return None
 
     def collections(self) -> list[Collection]:
-        raise NotImplementedError
+        """Every collection whose record reads, in id order; a bad row is left out."""
+        out = []
+        for cid, record in self.conn.execute("SELECT id, record FROM collections ORDER BY id"):
+            try:
+                out.append(collection_record(cid, record))
+            except NotFoundError as exc:
+                self._skip(exc)
+        return out
 
     # --- runs and events ---------------------------------------------------------------------
     def start_run(self, batch: str) -> int:

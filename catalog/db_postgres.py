@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 from . import activities, migrations, pg_pool, pg_search_write, tombstones
 from .catalogue import Catalogue, FixityRecord, ItemRow, _user, guarding_writes, translating
-from .records import collection_record, item_record, page_record
+from .records import item_record, page_record
 
 _MIGRATED: set[str] = set()  # catalogue URLs this process has brought up to date
 _LAST_ORDER = (1 << 31) - 1  # pages.ord is an INTEGER
@@ -307,32 +307,6 @@ class PostgresCatalog(Catalogue):
         if item_id not in coll.items:
             coll.items.append(item_id)
         self._write_collection(coll)
-
-    def get_collection(self, cid: str, *, missing_ok: bool = False) -> Optional[Collection]:
-        """The collection ``cid``; with ``missing_ok``, None when absent or unreadable (a
-        writer then replaces the bad row)."""
-        r = self._x("SELECT record FROM collections WHERE id=%s", (cid,)).fetchone()
-        if not r:
-            if missing_ok:
-                return None
-            raise NotFoundError(f"no collection {cid!r} in the library")
-        try:
-            return collection_record(cid, r[0])
-        except NotFoundError as exc:
-            if not missing_ok:
-                raise
-            self._skip(exc)
-            return None
-
-    def collections(self) -> list[Collection]:
-        """Every collection whose record reads, in id order; a bad row is left out."""
-        out = []
-        for cid, record in self._x("SELECT id, record FROM collections ORDER BY id"):
-            try:
-                out.append(collection_record(cid, record))
-            except NotFoundError as exc:
-                self._skip(exc)
-        return out
 
     # --- works (issue 15; the SQLite bodies are the works branch's) ---------------------------
     def put_work(self, work: "Work") -> list[str]:

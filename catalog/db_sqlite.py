@@ -26,7 +26,7 @@ from library.models import Collection, Item, Page, Work, to_dict
 
 from . import activities, migrations, tombstones
 from .catalogue import Catalogue, FixityRecord, ItemRow, _user, guarding_writes, translating
-from .records import collection_record, item_record, page_record, work_record
+from .records import item_record, page_record, work_record
 
 
 def _translate(exc: BaseException) -> CatalogError:
@@ -191,32 +191,6 @@ class SQLiteCatalog(Catalogue):
             coll.items.append(item_id)
         self.conn.execute("INSERT OR REPLACE INTO collections VALUES (?,?)",
                           (cid, json.dumps(to_dict(coll), ensure_ascii=False)))
-
-    def get_collection(self, cid: str, *, missing_ok: bool = False) -> Optional[Collection]:
-        """The collection ``cid``; with ``missing_ok``, None when absent or unreadable (a
-        writer then replaces the bad row)."""
-        r = self.conn.execute("SELECT record FROM collections WHERE id=?", (cid,)).fetchone()
-        if not r:
-            if missing_ok:
-                return None
-            raise NotFoundError(f"no collection {cid!r} in the library")
-        try:
-            return collection_record(cid, r[0])
-        except NotFoundError as exc:
-            if not missing_ok:
-                raise
-            self._skip(exc)
-            return None
-
-    def collections(self) -> list[Collection]:
-        """Every collection whose record reads, in id order; a bad row is left out."""
-        out = []
-        for cid, record in self.conn.execute("SELECT id, record FROM collections ORDER BY id"):
-            try:
-                out.append(collection_record(cid, record))
-            except NotFoundError as exc:
-                self._skip(exc)
-        return out
 
     # --- works ---------------------------------------------------------------------------------
     def put_work(self, work: Work) -> list[str]:
