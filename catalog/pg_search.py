@@ -38,7 +38,7 @@ from . import analysis, relevance
 from .deadline import Deadline
 from .facets import sorted_facets
 from .pg_search_query import Lexicon, expanded, on_index, to_tsquery
-from .pg_search_write import TABLE, ensure_schema
+from .pg_search_write import TABLE, check_format, ensure_schema
 from .query_tree import compose
 from .querying import Understood, analyze_query
 from .request import SearchRequest
@@ -86,18 +86,19 @@ class PgSearcher:
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
         from . import pg_pool
-        from .db_postgres import connect  # unreachable: CatalogUnavailableError, a 503
+        from .db_postgres import connect, redacted  # unreachable: CatalogUnavailableError
         self.conn = pg_pool.acquire(url, False, "search", lambda: connect(url, purpose="search"))
         try:
             if create:
                 ensure_schema(self.conn)
             else:  # the schema as the catalogue's readers check it (a rolling upgrade)
                 from . import migrations
-                from .db_postgres import redacted
                 migrations.may_write(*migrations.postgres_state(self.conn), redacted(url),
                                      reading=True)
                 if url not in _READY:
                     _require_tables(self.conn, url)
+            # every time: a node of another version may have rewritten the rows meanwhile
+            check_format(self.conn, redacted(url))
         except _psycopg().Error as exc:
             from .db_postgres import _translate
             pg_pool.release(self.conn)
@@ -156,9 +157,10 @@ def _title_items(conn, value: str) -> list[str]:
 
 
 def _conditions(conn, req: SearchRequest, understood: Understood, q, iq
-                ) -> Optional[tuple[str, list, str]]:
-    """(SQL condition, parameters, reading order) a match of the query satisfies (``q`` as
-    composed, ``iq`` on the rows' terms), or None when nothing can match."""
+                ) -> Optional[tuple[str, list, str, Optional[str]]]:
+    """(SQL condition, parameters, reading order, the tsquery to rank by or None) a match
+    of the query satisfies (``q`` as composed, ``iq`` on the rows' terms), or None when
+    nothing can match."""
     tsq, ordered = to_tsquery(iq)
     if tsq is None and q is not wq.NullQuery:
         return None  # words no page holds (with filters or not): nothing matches
@@ -187,7 +189,8 @@ def _conditions(conn, req: SearchRequest, understood: Understood, q, iq
     if tsq is None and not understood.filters:
         return None
     # the RUM index's order, unless the query is one it misses matches of in order
-    return " AND ".join(where) or "TRUE", params, "seq <=> 0" if ordered else "seq"
+    rank = to_tsquery(iq, with_pairs=False)[0] if tsq is not None else None
+    return (" AND ".join(where) or "TRUE", params, "seq <=> 0" if ordered else "seq", rank)
 
 
 class _Cancelled(Exception):
@@ -216,9 +219,9 @@ def _run(conn, sql: str, params: list, timeout: Optional[float]) -> list:
                                       f"{str(exc).strip()[:200]}") from exc
 
 
-def _matches(conn, cond: tuple[str, list, str], limit: Optional[int], hard: Deadline,
+def _matches(conn, cond: tuple, limit: Optional[int], hard: Deadline,
              columns: str = "seq") -> list:
-    where, params, order = cond
+    where, params, order, _rank = cond
     sql = f"SELECT {columns} FROM {TABLE} WHERE {where} ORDER BY {order}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
@@ -268,12 +271,11 @@ def search(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadline] = 
 
 
 def _first_page(s: PgSearcher, req: SearchRequest, understood: Understood,
-                cond: tuple[str, list], start: int, stop: int, hard: Deadline
+                cond: tuple, start: int, stop: int, hard: Deadline
                 ) -> list[tuple[int, float]]:
     """(seq, score) of the page of results asked for."""
     if req.sort == "relevance":
-        where, params, order = cond
-        rank = params[0] if where.startswith("keys @@") else None
+        where, params, order, rank = cond
         score = "ts_rank(keys, %s::tsquery)" if rank is not None else "0.0"
         sql = (f"SELECT seq, {score} AS r FROM (SELECT seq, keys FROM {TABLE} WHERE {where} "
                f"ORDER BY {order} LIMIT {relevance.MAX_CANDIDATES}) c "
@@ -301,10 +303,10 @@ def _exact_first(s: PgSearcher, req: SearchRequest, understood: Understood, hard
     return [seq for (seq,) in _matches(s.conn, cond, req.page_size, hard)] if cond else []
 
 
-def _counts(conn, cond: tuple[str, list, str], req: SearchRequest, t0: float, hard: Deadline
+def _counts(conn, cond: tuple, req: SearchRequest, t0: float, hard: Deadline
             ) -> tuple[int, bool, list[Counter]]:
     """(total, whether estimated, facet counts) of every match: exact within the budget."""
-    where, params, order = cond
+    where, params, order, _rank = cond
     facets = ", ".join(FACETS)
     budget = max(req.time_budget, MIN_COUNT_BUDGET) - (time.perf_counter() - t0)
     left = _remaining(hard)

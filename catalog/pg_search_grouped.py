@@ -25,7 +25,7 @@ from .facets import sorted_facets
 from .grouped import MAX_RANKED_ITEMS, PAGES_PER_ITEM, _item_score
 from .pg_search import (_Cancelled, _compose, _conditions, _hit, _remaining, _rows, _run,
                         PgSearcher)
-from .pg_search_query import expanded, to_tsquery
+from .pg_search_query import expanded
 from .pg_search_write import TABLE
 from .request import SearchRequest
 from .schema import FACETS
@@ -53,7 +53,7 @@ def search_items(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadli
         if cond is not None:
             groups, total, n_items, estimate, counts = _items(s.conn, cond, req, t0, hard)
             if req.sort == "relevance":
-                order, scores = _rank(s.conn, cond, to_tsquery(iq)[0], groups, hard)
+                order, scores = _rank(s.conn, cond, cond[3], groups, hard)
             else:
                 order, scores = sorted(groups, key=lambda i: groups[i][1]), {}
             seqs = query_sequences(expanded(q, lexicon))
@@ -86,7 +86,7 @@ def search_items(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadli
 def _items(conn, cond, req: SearchRequest, t0: float, hard: Deadline):
     """(item -> (matches, first match's seq), pages matched, items matched, whether these
     are estimates, facet counts of items)."""
-    where, params, order = cond
+    where, params, order, _ = cond
     facets = ", ".join(FACETS)
     budget = max(req.time_budget, pg_search.MIN_COUNT_BUDGET) - (time.perf_counter() - t0)
     left = _remaining(hard)
@@ -133,7 +133,7 @@ def _rank(conn, cond, tsq: Optional[str], groups: dict, hard: Deadline
     chosen = by_count[:MAX_RANKED_ITEMS]
     scores: dict[int, float] = {}
     if tsq is not None and chosen:
-        where, params, order = cond
+        where, params, order, _ = cond
         rows = _run(conn, f"SELECT seq, ts_rank(keys, %s::tsquery) FROM (SELECT seq, keys, "
                     f"row_number() OVER (PARTITION BY item ORDER BY seq) AS k FROM {TABLE} "
                     f"WHERE {where} AND item = ANY(%s)) c WHERE k <= {_CANDIDATES_PER_ITEM}",
@@ -153,7 +153,7 @@ def _rank(conn, cond, tsq: Optional[str], groups: dict, hard: Deadline
 
 def _best(conn, cond, item: str, scores: dict[int, float], hard: Deadline) -> list[int]:
     """The item's best matches: the highest scored, else its first in reading order."""
-    where, params, order = cond
+    where, params, order, _ = cond
     seqs = [seq for (seq,) in _run(conn, f"SELECT seq FROM {TABLE} WHERE {where} AND item = %s "
                                    f"ORDER BY seq LIMIT {_CANDIDATES_PER_ITEM}",
                                    params + [item], _remaining(hard))]

@@ -10,19 +10,22 @@ no page holds. ``to_tsquery`` then writes the rewritten tree:
 - a term is its lexeme (a ``tr`` term behind ``TR_TAG``);
 - a phrase or sequence is ``<->`` between its positions (alternatives OR-ed in a position);
 - OR is ``|``, AND ``&``, AND NOT ``& !``;
+- a plain phrase also asks for its adjacent pairs (``pg_search_write.PAIR_TAG``), which
+  bring a phrase of common words down to the pages holding it, from the index;
 - NEAR/n (one side starting at most n tokens after the other's end, either order, as
   ``boolscan``) is the OR of ``<1>`` … ``<n>`` both ways, as ``<k>`` in a tsquery means
   exactly k; past ``MAX_NEAR`` it is searched as NEAR/``MAX_NEAR``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import product
 from typing import Iterator
 
 from whoosh import query as wq
 
-from . import analysis
-from .pg_search_write import TERMS, TR_TAG, quote_lexeme
+from . import analysis, pairs
+from .pg_search_write import TERMS, TR_TAG, pair_lexeme, quote_lexeme
 from .query_tree import NearQuery, WordPrefix, index_tree
 from .querying import Understood
 from .terms import SLOT, text_of
@@ -147,6 +150,42 @@ def _key(field: str, term) -> str:
     return quote_lexeme(_lexeme(field, text_of(term)))
 
 
+@dataclass(frozen=True)
+class _Alt:
+    """One plain phrase (no OR inside): its tsquery text, the pair lexemes every page holding
+    it holds, and what its first and last positions are known by (``pairs.position_hashes``;
+    None: unknown, or not a single position)."""
+
+    text: str
+    pairs: frozenset = frozenset()
+    head: tuple | None = None
+    tail: tuple | None = None
+
+
+def _position(field: str, term) -> tuple | None:
+    return pairs.position_hashes(((field, text_of(term)),))
+
+
+def _pairs_between(a: tuple | None, b: tuple | None) -> frozenset:
+    """The pair lexeme of two adjacent positions, when the pairs can tell it."""
+    hashes = pairs.pair_hashes(a, b, pairs.WIDE_PAIR_MASK)
+    return frozenset(map(pair_lexeme, hashes)) if hashes and len(hashes) == 1 else frozenset()
+
+
+def _phrase(field: str, words: list) -> _Alt:
+    known = [_position(field, w) for w in words]
+    found = frozenset().union(*(_pairs_between(a, b) for a, b in zip(known, known[1:])))
+    return _Alt(" <-> ".join(_key(field, w) for w in words), found, known[0], known[-1])
+
+
+def _text(alt: _Alt, with_pairs: bool) -> str:
+    """The tsquery of a plain phrase, its pairs ANDed beside it (never inside a phrase
+    operand, and ``&`` costs the RUM index's reading order nothing)."""
+    if not with_pairs or not alt.pairs:
+        return alt.text
+    return "(" + " & ".join([alt.text] + [quote_lexeme(p) for p in sorted(alt.pairs)]) + ")"
+
+
 # A phrase's alternatives are written out as whole phrases, at most this many: the RUM index
 # (1.3, Debian postgresql-15-rum) misses every match of an OR inside a phrase operand when it
 # reads in order (``(a|b) <-> c`` finds nothing through ``ORDER BY seq <=> 0``, while
@@ -155,28 +194,33 @@ def _key(field: str, term) -> str:
 MAX_DISJUNCTS = 256
 
 
-def _disjuncts(q: wq.Query) -> list[str] | None:
+def _disjuncts(q: wq.Query) -> list[_Alt] | None:
     """Plain phrases (no OR inside) whose OR is ``q``, or None when ``q`` holds another
     operator or more than MAX_DISJUNCTS of them."""
     if isinstance(q, wq.Term):
-        return [_key(q.fieldname, q.text)]
+        at = _position(q.fieldname, q.text)
+        return [_Alt(_key(q.fieldname, q.text), frozenset(), at, at)]
     if isinstance(q, wq.Phrase):
-        return [" <-> ".join(_key(q.fieldname, w) for w in q.words)]
+        return [_phrase(q.fieldname, q.words)]
     if isinstance(q, (wq.Sequence, wq.Ordered)):
-        out = [""]
+        out: list = [None]
         for c in q.subqueries:
             alts = _disjuncts(c)
             if alts is None or len(out) * len(alts) > MAX_DISJUNCTS:
                 return None
-            out = [f"{a} <-> ({b})" if a else f"({b})" for a in out for b in alts]
+            out = [_Alt(f"({b.text})", b.pairs, b.head, b.tail) if a is None else
+                   _Alt(f"{a.text} <-> ({b.text})",
+                        a.pairs | b.pairs | _pairs_between(a.tail, b.head), a.head, b.tail)
+                   for a in out for b in alts]
         return out
     if isinstance(q, NearQuery):
         left, right = (_disjuncts(c) for c in q.qs)
         n = max(1, min(int(q.slop), MAX_NEAR))
         if left is None or right is None or 2 * n * len(left) * len(right) > MAX_DISJUNCTS:
             return None
-        return [f"({a}) <{k}> ({b})" for k in range(1, n + 1)
-                for x, y in product(left, right) for a, b in ((x, y), (y, x))]
+        return [_Alt(f"({a.text}) <{k}> ({b.text})", a.pairs | b.pairs)
+                for k in range(1, n + 1) for x, y in product(left, right)
+                for a, b in ((x, y), (y, x))]
     if type(q) is wq.Or:
         out = []
         for c in q.subqueries:
@@ -210,10 +254,12 @@ def _nested(q: wq.Query, flags: dict) -> str | None:
                                                                        (right, left))])
 
 
-def to_tsquery(q: wq.Query) -> tuple[str | None, bool]:
+def to_tsquery(q: wq.Query, *, with_pairs: bool = True) -> tuple[str | None, bool]:
     """The tsquery text of ``q`` (a tree on the index's terms), or None: it matches nothing;
-    and whether the RUM index may give its matches in reading order (see MAX_DISJUNCTS)."""
-    flags: dict = {}
+    and whether the RUM index may give its matches in reading order (see MAX_DISJUNCTS).
+    ``with_pairs``: each plain phrase asks for its pair lexemes too (to find; to rank, the
+    words alone, so that the pairs weigh nothing)."""
+    flags: dict = {"pairs": with_pairs}
     text = _tsq(q, flags)
     return text, not flags.get("unordered")
 
@@ -227,7 +273,7 @@ def _tsq(q: wq.Query, flags: dict) -> str | None:
             type(q) is wq.Or:
         alts = _disjuncts(q)
         if alts is not None:
-            return _or(alts)
+            return _or([_text(a, flags["pairs"]) for a in alts])
         if isinstance(q, (wq.Sequence, wq.Ordered, NearQuery)):
             return _nested(q, flags)
     if isinstance(q, wq.AndNot):

@@ -4,7 +4,10 @@ Sudur's own analysis (``catalog.analysis.document_postings``) gives each documen
 terms with their token positions; they are written as one ``tsvector`` literal built here
 (``'term':1,5 'other':2``), so PostgreSQL's parser never tokenises anything. The two index
 fields share the vector: an ``x`` term as the Whoosh index holds it (its ``X_ONLY`` /
-``L_ONLY`` marks included), a ``tr`` term behind ``TR_TAG``. The lexicon (``TERMS``) keeps each lexeme's row count, so prefixes expand to
+``L_ONLY`` marks included), a ``tr`` term behind ``TR_TAG``. Each pair of adjacent tokens
+is a lexeme too, without positions (``PAIR_TAG``, the hash of ``catalog.pairs.wide_pairs``):
+a phrase asks for its pairs beside its words, so its candidates come from the index, not
+from rechecking every page that holds all its words. The lexicon (``TERMS``) keeps each lexeme's row count, so prefixes expand to
 the same terms as in Whoosh (its most frequent 64). Each row carries ``seq``, its
 place in reading order (the Whoosh index's document order: items as written, an item written
 again goes last), which the RUM index holds beside the vector, so the first matches in reading
@@ -19,6 +22,10 @@ Limits of ``tsvector`` (PostgreSQL 15), and what happens here past them:
 - a lexeme is at most 2046 bytes: a longer token (no real word) is left out of the vector;
 - a vector is at most 1 MB: a page that large is refused by PostgreSQL (the write fails).
 
+The rows say what wrote them: their table's comment is ``FORMAT`` (this module's layout and
+the analyzer's version). Rows of another format are refused by searches and ingests alike,
+with "run `sudur reindex`", which writes them anew.
+
 The rows of an item are written by ``write_items`` inside the caller's transaction, so the
 catalogue commit that publishes an item publishes its search rows with it.
 """
@@ -29,14 +36,20 @@ from typing import Iterable
 
 from library.models import Item
 
-from . import analysis
+from library.errors import IndexVersionError
+
+from . import analysis, pairs
 from .schema import FACETS
 from .index import page_documents
 
-__all__ = ["TR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "ensure_schema",
-           "tsvector_literal", "write_items", "delete_items", "rebuild"]
+__all__ = ["TR_TAG", "PAIR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "FORMAT",
+           "ensure_schema", "check_format", "pair_lexeme", "tsvector_literal", "write_items",
+           "delete_items", "rebuild"]
 
 TR_TAG = "\x03"  # a transliteration term in the one vector (no x term starts with it)
+PAIR_TAG = "\x04"  # a pair of adjacent tokens (nor does any x or tr term start with it)
+# 2: the pair lexemes
+FORMAT = f"sudur-search-rows 2; {analysis.ANALYZER_VERSION}"
 MAX_POSITION = 16383
 _MAX_POSITIONS_PER_LEXEME = 256
 _MAX_LEXEME_BYTES = 2046
@@ -80,11 +93,38 @@ GIN_INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_keys_gin ON {TABLE} USING gin (
 def ensure_schema(conn, *, index: str = "rum") -> None:
     """Create the table and its indexes if missing (``index``: "rum", "gin" or "none")."""
     with conn.transaction():
+        new = conn.execute("SELECT to_regclass(%s) IS NULL", (TABLE,)).fetchone()[0]
         conn.execute(SCHEMA)
+        if new:
+            _stamp(conn, TABLE)
         if index == "rum":
             conn.execute(RUM_INDEX)
         elif index == "gin":
             conn.execute(GIN_INDEX)
+
+
+def _stamp(conn, table: str) -> None:
+    conn.execute(f"COMMENT ON TABLE {table} IS {quote_lexeme(FORMAT)}")
+
+
+def check_format(conn, where: str) -> None:
+    """IndexVersionError ("run `sudur reindex`") unless the rows are of this FORMAT (``where``
+    names the catalogue in the message); the rows must exist."""
+    found = conn.execute("SELECT obj_description(%s::regclass, 'pg_class')",
+                         (TABLE,)).fetchone()[0]
+    if found != FORMAT:
+        raise IndexVersionError(
+            f"the search rows of {where} were written by another version of Sudur "
+            f"({found or 'before the rows named theirs'}; this one writes {FORMAT})")
+
+
+def pair_lexeme(h: int) -> str:
+    """The lexeme of a wide pair hash (catalog.pairs.WIDE_PAIR_MASK): its 30 bits as five
+    characters of a 64-letter alphabet with no quote, behind PAIR_TAG."""
+    return PAIR_TAG + "".join(_DIGITS[(h >> s) & 63] for s in (24, 18, 12, 6, 0))
+
+
+_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/"
 
 
 def quote_lexeme(term: str) -> str:
@@ -96,7 +136,8 @@ def quote_lexeme(term: str) -> str:
 def tsvector_literal(text: str, writing_system: str | None) -> tuple[str, bool, list[str]]:
     """The document's terms with their positions as a tsvector literal, whether some
     position was clamped or dropped (see the module's limits), and its lexemes."""
-    px, ptr, _pairs = analysis.document_postings(text, writing_system or "")
+    px, ptr, wide = analysis.document_postings(text, writing_system or "",
+                                               pairs=pairs.wide_pairs)
     parts, lexemes = [], []
     clamped = False
     for tag, postings in (("", px), (TR_TAG, ptr)):
@@ -111,6 +152,8 @@ def tsvector_literal(text: str, writing_system: str | None) -> tuple[str, bool, 
                            for p in positions[:_MAX_POSITIONS_PER_LEXEME])
             parts.append(f"{quote_lexeme(lexeme)}:{pos}")
             lexemes.append(lexeme)
+    # (the pairs are no terms of the lexicon: the query rewrite never asks for them)
+    parts += (quote_lexeme(pair_lexeme(h)) for h in wide)
     return " ".join(parts), clamped, lexemes
 
 
@@ -157,6 +200,7 @@ def write_items(conn, items: Iterable[Item]) -> int:
     written. Each item's rows go after every row already there, as in the Whoosh index."""
     n = 0
     with conn.cursor() as cur:
+        check_format(cur, "this catalogue")
         for item in items:
             delete_items(cur, [item.id])
             with analysis.writing_system(item.writing_system or ""):
@@ -187,6 +231,7 @@ def rebuild(conn, items: Iterable[Item]) -> int:
     conn.execute(f"CREATE TABLE {nxt} (LIKE {TABLE} INCLUDING DEFAULTS)")
     conn.execute(f"CREATE TABLE {nterms} (LIKE {TERMS} INCLUDING DEFAULTS)")
     conn.execute(f"ALTER TABLE {nterms} ADD CONSTRAINT {nterms}_pkey PRIMARY KEY (term)")
+    _stamp(conn, nxt)
     n = 0
     terms: Counter = Counter()
     with conn.transaction(), conn.cursor() as cur:

@@ -174,8 +174,11 @@ def test_tsvector_limits_are_kept_and_flagged():
     vector, clamped, _ = tsvector_literal("ka'i x " * 3, "")
     assert not clamped and "'\x02ka''i':1,3,5" in vector  # (an exact key only: X_ONLY)
     vector, clamped, _ = tsvector_literal("ཆོས་" * 300, "bo")
-    # at most 256 positions a lexeme (two lexemes: the key and its transliteration)
-    assert clamped and vector.count(",") == 2 * 255 and vector.endswith(",256")
+    # at most 256 positions a lexeme (two lexemes: the key and its transliteration), and
+    # the pairs (ཆོས ཆོས, loose and transliterated) without positions
+    words, pairs = vector.split(" ", 2)[:2], vector.split(" ")[2:]
+    assert clamped and " ".join(words).count(",") == 2 * 255 and words[1].endswith(",256")
+    assert len(pairs) == 2 and all(p.startswith("'\x04") and ":" not in p for p in pairs)
     long_page = " ".join(f"w{i}" for i in range(MAX_POSITION + 5))
     vector, clamped, _ = tsvector_literal(long_page, "")
     assert clamped and f"'w{MAX_POSITION + 3}':{MAX_POSITION}" in vector
@@ -197,11 +200,56 @@ def test_tsvector_literal_is_read_as_written(pg_url):  # noqa: F811
 def test_ors_inside_phrases_are_written_out_for_the_rum_index():
     q = wq.Sequence([wq.Or([wq.Term("x", "a"), wq.Term("x", "b")]), wq.Term("x", "c")])
     text, ordered = to_tsquery(q)
-    assert ordered and text == "((a) <-> (c) | (b) <-> (c))".replace("a", "'a'").replace(
+    plain, _ = to_tsquery(q, with_pairs=False)  # (to rank by: the words alone)
+    assert ordered and plain == "((a) <-> (c) | (b) <-> (c))".replace("a", "'a'").replace(
         "b", "'b'").replace("c)", "'c')")
+    # to find, each plain phrase asks for its pair beside it, never inside the phrase
+    assert text.startswith("((('a') <-> ('c') & '\x04") and text.count("\x04") == 2
     many = wq.Sequence([wq.Or([wq.Term("x", f"{p}{i}") for i in range(8)]) for p in "abc"])
     text, ordered = to_tsquery(many)  # 512 phrases: ORs stay inside, not read in order
     assert not ordered and text.count("<->") == 2
+
+
+def test_a_phrase_asks_for_its_pairs_which_only_its_pages_hold(pg_url):  # noqa: F811
+    # four pages hold both words; only the first and last hold them side by side
+    pages = ["ᠮᠣᠩᠭᠣᠯ ᠪᠢᠴᠢᠭ", "ᠪᠢᠴᠢᠭ ᠮᠣᠩᠭᠣᠯ", "ᠮᠣᠩᠭᠣᠯ ᠤᠨ ᠪᠢᠴᠢᠭ", "ᠨᠢᠭᠡ ᠮᠣᠩᠭᠣᠯ ᠪᠢᠴᠢᠭ"]
+    with PgSearcher(pg_url) as s:
+        write_items(s.conn, [_item("pairs", pages, "mn-Mong")])
+        req = SearchRequest('"ᠮᠣᠩᠭᠣᠯ ᠪᠢᠴᠢᠭ"', item="pairs", time_budget=10.0)
+        assert [h.order for h in page_matches(s, req)] == [1, 4]
+        q, understood, iq, _ = pg_search._compose(s, req, False)
+        tsq, _ = to_tsquery(iq)
+        words, _ = to_tsquery(iq, with_pairs=False)
+        lexemes = [x for x in tsq.split("'") if x.startswith("\x04")]
+        assert lexemes and "\x04" not in words
+        # the pair lexemes alone (no positions read) already find just those pages
+        only_pairs = " & ".join(f"'{x}'" for x in lexemes)
+        found = s.conn.execute(f"SELECT ord FROM {pg_search.TABLE} WHERE item = 'pairs' AND "
+                               "kind = 'page' AND keys @@ %s::tsquery ORDER BY ord",
+                               (only_pairs,)).fetchall()
+        assert [o for (o,) in found] == [1, 4]
+        delete_items(s.conn, ["pairs"])
+        s.conn.commit()
+
+
+def test_rows_of_another_format_are_refused_until_a_reindex(new_pg_url):  # noqa: F811
+    from library.errors import IndexVersionError
+
+    url = new_pg_url()
+    with PgSearcher(url) as s:
+        write_items(s.conn, _items())
+        s.conn.execute(f"COMMENT ON TABLE {pg_search.TABLE} IS 'sudur-search-rows 1'")
+        s.conn.commit()
+    with pytest.raises(IndexVersionError) as searching:
+        PgSearcher(url, create=False)
+    assert "sudur-search-rows 1" in str(searching.value)
+    assert "sudur reindex" in searching.value.hint
+    with psycopg.connect(url) as conn, pytest.raises(IndexVersionError):
+        write_items(conn, _items())  # an ingest is refused as well: no rows of two formats
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert rebuild(conn, _items()) == 305 + 3  # (the pages, and a row per item)
+    with PgSearcher(url, create=False) as s:
+        assert search(s, SearchRequest("ᠪᠢᠴᠢᠭ", time_budget=10.0)).total == 2
 
 
 def test_an_or_inside_a_phrase_is_found_in_reading_order(libraries):
