@@ -34,7 +34,7 @@ from bench_search import FORMULA, corpus, dir_size, machine_line, pct, queries  
 import psycopg  # noqa: E402
 
 from catalog import index as cindex  # noqa: E402
-from catalog.pg_search import PgSearcher  # noqa: E402
+from catalog.pg_search import PgSearcher, _compose, _conditions  # noqa: E402
 from catalog.pg_search_write import (  # noqa: E402
     GIN_INDEX, RUM_INDEX, TABLE, TERMS, ensure_schema, rebuild)
 from catalog.search import SearchRequest, open_searcher, search  # noqa: E402
@@ -70,29 +70,25 @@ def _timed(s, sets, budget: float, repeat: int) -> tuple[dict, dict]:
 
 
 def _counting(conn, q: str) -> tuple[int, float]:
-    """(matching pages, ms) of counting every match of ``q``'s tsquery, no budget."""
-    from catalog.pg_search import _compose
+    """(matching pages, ms) of counting every match of ``q``, no budget."""
 
     class _S:  # the searcher's connection alone
         pass
 
     s = _S()
     s.conn = conn
-    _q, _u, iq, _lex = _compose(s, SearchRequest(q), False)
-    from catalog.pg_search_query import to_tsquery
-    tsq = to_tsquery(iq)[0]
+    req = SearchRequest(q)
+    q_, understood, iq, _lex = _compose(s, req, False)
+    where, params, _order, _rank = _conditions(conn, req, understood, q_, iq)
     t0 = time.perf_counter()
-    n = conn.execute(f"SELECT count(*) FROM {TABLE} WHERE keys @@ %s::tsquery",
-                     (tsq,)).fetchone()[0]
+    n = conn.execute(f"SELECT count(*) FROM {TABLE} WHERE {where}", params).fetchone()[0]
     return n, (time.perf_counter() - t0) * 1000
 
 
-def _bare(conn, sets, repeat: int) -> dict[str, list[float]]:
+def _bare(conn, sets, repeat: int, sql: dict | None = None) -> dict[str, list[float]]:
     """Per class, the ms of the first 10 matches in page order alone (no snippet, total or
-    facet: what the prototype of issue 13 measured)."""
-    from catalog.pg_search import _compose
-    from catalog.pg_search_query import to_tsquery
-
+    facet: what the prototype of issue 13 measured); ``sql`` gets the ms of the SQL query
+    alone (the rewrite, which reads the lexicon, left out)."""
     class _S:  # the searcher's connection alone
         pass
 
@@ -103,13 +99,18 @@ def _bare(conn, sets, repeat: int) -> dict[str, list[float]]:
         for cls, qs in sets.items():
             for q in qs:
                 t0 = time.perf_counter()
-                _q, _u, iq, _lex = _compose(s, SearchRequest(q), False)
-                tsq, ordered = to_tsquery(iq)
-                if tsq is not None:
-                    conn.execute(f"SELECT seq FROM {TABLE} WHERE keys @@ %s::tsquery ORDER BY "
-                                 f"{'seq <=> 0' if ordered else 'seq'} LIMIT 10",
-                                 (tsq,)).fetchall()
-                out.setdefault(cls, []).append((time.perf_counter() - t0) * 1000)
+                req = SearchRequest(q)
+                q_, understood, iq, _lex = _compose(s, req, False)
+                cond = _conditions(conn, req, understood, q_, iq)
+                t1 = time.perf_counter()
+                if cond is not None:
+                    where, params, order, _rank = cond
+                    conn.execute(f"SELECT seq FROM {TABLE} WHERE {where} ORDER BY {order} "
+                                 "LIMIT 10", params).fetchall()
+                t2 = time.perf_counter()
+                out.setdefault(cls, []).append((t2 - t0) * 1000)
+                if sql is not None:
+                    sql.setdefault(cls, []).append((t2 - t1) * 1000)
     return out
 
 
@@ -129,6 +130,8 @@ def main() -> None:
                          "the RUM index made if missing, the database kept")
     ap.add_argument("--no-gin", action="store_true",
                     help="no GIN comparison (at 200,000 pages each GIN search takes seconds)")
+    ap.add_argument("--keep-db", action="store_true",
+                    help="keep the database at the end (to run again with --reuse-db)")
     ap.add_argument("--no-whoosh", action="store_true",
                     help="PostgreSQL alone (a size the Whoosh index takes too long to build)")
     args = ap.parse_args()
@@ -205,7 +208,8 @@ def main() -> None:
             p.conn.execute(f"DROP INDEX IF EXISTS {TABLE}_keys_gin")
             results["PostgreSQL RUM"], p_first = _timed(p, sets, args.budget, args.repeat)
             counted_rum = _counting(p.conn, FORMULA)
-            bare = {"RUM": _bare(p.conn, sets, args.repeat)}
+            sql_alone: dict = {}
+            bare = {"RUM": _bare(p.conn, sets, args.repeat, sql_alone)}
             counted_gin = (0, float("nan"))
             if not args.no_gin:
                 p.conn.execute(f"DROP INDEX {TABLE}_keys")
@@ -239,10 +243,14 @@ def main() -> None:
               "total or facet), p95 ms: " + "; ".join(
                   f"{k}: " + ", ".join(f"{cls} {pct(v, 95):.1f}" for cls, v in b.items())
                   for k, b in bare.items()))
-        print(f"(mean of all: " + ", ".join(f"{k} {statistics.mean(v):.1f} ms"
+        print("the SQL query alone (RUM): " + ", ".join(
+            f"{cls} {pct(v, 95):.1f}" for cls, v in sql_alone.items()))
+        print("(mean of all: " + ", ".join(f"{k} {statistics.mean(v):.1f} ms"
                                            for k, v in every.items()) + ")")
     finally:
-        if not args.reuse_db:
+        if args.keep_db:
+            print(f"kept the database {name}")
+        elif not args.reuse_db:
             with psycopg.connect(args.url, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if own is not None:

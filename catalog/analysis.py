@@ -323,11 +323,9 @@ _TERMS_BY_TEXT_MAX = 1 << 18
 _TOKEN_TEXT_RE = re.compile(re.sub(r"\(\?P<\w+>", "(?:", TOKEN_RE.pattern))
 
 
-def document_postings(text: str, writing_system: str | None = None, pairs=None
+def document_postings(text: str, writing_system: str | None = None
                       ) -> tuple[dict[str, list[int]], ...]:
-    """term -> positions for each of INDEX_FIELDS, from one tokenisation of ``text``, and
-    its token pairs as ``pairs`` gives them (default ``catalog.pairs.pair_filter``; called
-    with the tokens' entries, in order).
+    """term -> positions for each of INDEX_FIELDS, from one tokenisation of ``text``.
 
     Equivalent to running the four field analyzers (tests check it), at a fraction of the
     cost: the text is tokenised once, each distinct token's terms are computed once per
@@ -365,9 +363,9 @@ def document_postings(text: str, writing_system: str | None = None, pairs=None
                     shared.append(have)
     for at in shared:
         at.sort()
-    if pairs is None:
-        from .pairs import pair_filter as pairs  # (catalog.pairs reads analysis: imported here)
-    return px, ptr, pairs(list(map(cache.__getitem__, tokens)))
+    from .pairs import pair_filter  # (catalog.pairs reads analysis: imported when used)
+
+    return px, ptr, pair_filter(list(map(cache.__getitem__, tokens)))
 
 
 def _token_entry(kind: str, text: str, system: str | None) -> tuple:

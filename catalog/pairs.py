@@ -12,9 +12,9 @@ some 7 %.
 Written: ``pair_filter`` (from ``analysis.document_postings``, once per document). Read:
 ``pair_constraints`` and ``pairs_ok`` (from ``catalog.matching``), over ``pair_table``.
 
-The PostgreSQL rows hold the same pairs as lexemes of their own (``catalog.pg_search_write``),
-hashed wider (``WIDE_PAIR_MASK``) since each is a posting list there, not a filter read per
-candidate: ``wide_pairs`` writes them, ``pair_hashes`` names those a phrase needs.
+The PostgreSQL rows keep the same pairs in a column, in little-endian order whatever the
+writer's (``portable``, ``portable_needle``), and ask for them in SQL before a phrase's
+positions are read (``catalog.pg_search_query``).
 """
 from __future__ import annotations
 
@@ -28,8 +28,6 @@ from . import analysis, terms
 from .searcher import Searcher, per_generation
 
 PAIR_HASH_MASK = 0xFFFF
-# 30 bits: with a few million distinct pairs, a lexeme stands for one pair but by rare chance
-WIDE_PAIR_MASK = 0x3FFFFFFF
 EMPTY_PAIRS = b""
 
 
@@ -45,21 +43,35 @@ def key_hash(key: str) -> int:
     return zlib.crc32(key.encode("utf-8"))
 
 
-def loose_pair_hash(a: int, b: int, mask: int = PAIR_HASH_MASK) -> int:
-    """The hash of two adjacent tokens' loose keys (by key_hash), 16 bits unless ``mask``."""
-    return hash((a, b)) & mask
+def loose_pair_hash(a: int, b: int) -> int:
+    """The 16-bit hash of two adjacent tokens' loose keys (by key_hash)."""
+    return hash((a, b)) & PAIR_HASH_MASK
 
 
-def tr_pair_hash(a: int, b: int, mask: int = PAIR_HASH_MASK) -> int:
-    """The hash of two adjacent tokens' transliteration terms (by key_hash), 16 bits unless
-    ``mask``."""
-    return hash((a, b, 1)) & mask
+def tr_pair_hash(a: int, b: int) -> int:
+    """The 16-bit hash of two adjacent tokens' transliteration terms (by key_hash)."""
+    return hash((a, b, 1)) & PAIR_HASH_MASK
 
 
 def pair_needle(h: int) -> bytes:
     """A pair hash as stored, to look for in a document's pairs (``needle in pairs``; a match
     straddling two stored hashes is a false hit, which the position check then drops)."""
     return h.to_bytes(2, sys.byteorder)
+
+
+def portable(stored: bytes) -> bytes:
+    """Stored pair hashes (pair_filter) in little-endian order, for machines of either order
+    to read."""
+    if sys.byteorder == "little":
+        return stored
+    swapped = array("H", stored)
+    swapped.byteswap()
+    return swapped.tobytes()
+
+
+def portable_needle(h: int) -> bytes:
+    """A pair hash as ``portable`` stores it."""
+    return h.to_bytes(2, "little")
 
 
 def pair_filter(found: list[tuple]) -> bytes:
@@ -77,21 +89,6 @@ def pair_filter(found: list[tuple]) -> bytes:
     return array("H", map(and_, hashes, repeat(PAIR_HASH_MASK))).tobytes()
 
 
-def wide_pairs(found: list[tuple]) -> set[int]:
-    """The wide pair hashes (WIDE_PAIR_MASK) of a document's tokens (as pair_filter): of the
-    loose keys, and of the transliteration terms where neither token is of the unpaired
-    group (never asked for, and a Han page would double its pairs)."""
-    if len(found) < 2:
-        return set()
-    loose = list(map(itemgetter(2), found))
-    out = set(map(and_, map(hash, zip(loose, loose[1:])), repeat(WIDE_PAIR_MASK)))
-    unpaired = unpaired_group()
-    first = [None if e[1] and e[1][0].startswith(unpaired) else e[4] for e in found]
-    out.update(tr_pair_hash(a, b, WIDE_PAIR_MASK) for a, b in zip(first, first[1:])
-               if a is not None and b is not None)
-    return out
-
-
 # --- the query side --------------------------------------------------------------------------
 
 def pair_constraints(seq: tuple) -> list[tuple[bytes, ...]]:
@@ -107,14 +104,13 @@ def pair_constraints(seq: tuple) -> list[tuple[bytes, ...]]:
     return out
 
 
-def pair_hashes(a: tuple | None, b: tuple | None, mask: int = PAIR_HASH_MASK
-                ) -> frozenset[int] | None:
+def pair_hashes(a: tuple | None, b: tuple | None) -> frozenset[int] | None:
     """The pair hashes one of which a page holds where a token known by ``a`` is followed by
     one known by ``b`` (each a position_hashes answer), or None when the pairs cannot tell."""
     if a is None or b is None or a[0] != b[0]:
         return None
     pair_hash = loose_pair_hash if a[0] == "l" else tr_pair_hash
-    return frozenset(pair_hash(x, y, mask) for x in a[1] for y in b[1])
+    return frozenset(pair_hash(x, y) for x in a[1] for y in b[1])
 
 
 def position_hashes(alts: tuple) -> tuple[str, frozenset[int]] | None:

@@ -37,7 +37,7 @@ from whoosh import query as wq
 from . import analysis, relevance
 from .deadline import Deadline
 from .facets import sorted_facets
-from .pg_search_query import Lexicon, expanded, on_index, to_tsquery
+from .pg_search_query import Lexicon, expanded, on_index, pair_sql, to_tsquery
 from .pg_search_write import TABLE, check_format, ensure_schema
 from .query_tree import compose
 from .querying import Understood, analyze_query
@@ -161,13 +161,14 @@ def _conditions(conn, req: SearchRequest, understood: Understood, q, iq
     """(SQL condition, parameters, reading order, the tsquery to rank by or None) a match
     of the query satisfies (``q`` as composed, ``iq`` on the rows' terms), or None when
     nothing can match."""
-    tsq, ordered = to_tsquery(iq)
-    if tsq is None and q is not wq.NullQuery:
+    written = to_tsquery(iq)
+    if written is None and q is not wq.NullQuery:
         return None  # words no page holds (with filters or not): nothing matches
     where, params = [], []
-    if tsq is not None:
+    if written is not None:
+        # what the RUM index answers alone, in reading order (the positions come last)
         where.append("keys @@ %s::tsquery")
-        params.append(tsq)
+        params.append(written.loose)
     if req.item is not None:
         where.append("kind = 'page' AND item = %s")
         params.append(req.item)
@@ -186,11 +187,16 @@ def _conditions(conn, req: SearchRequest, understood: Understood, q, iq
                 where.append(f"(%s = ANY({col}) OR lower(%s) = ANY(SELECT lower(v) "
                              f"FROM unnest({col}) v))")
                 params += [value, value]
-    if tsq is None and not understood.filters:
-        return None
-    # the RUM index's order, unless the query is one it misses matches of in order
-    rank = to_tsquery(iq, with_pairs=False)[0] if tsq is not None else None
-    return (" AND ".join(where) or "TRUE", params, "seq <=> 0" if ordered else "seq", rank)
+    if written is None:
+        return None if not understood.filters else (" AND ".join(where), params, "seq", None)
+    if written.phrased:
+        # a page's pairs first: its vector is unpacked only if they hold the phrase's
+        pairs_ok, args = pair_sql(written.pairs)
+        check = "ts_match_vq(keys, %s::tsquery)"
+        where.append(check if pairs_ok == "TRUE" else
+                     f"CASE WHEN {pairs_ok} THEN {check} ELSE false END")
+        params += ([] if pairs_ok == "TRUE" else args) + [written.text]
+    return " AND ".join(where), params, "seq <=> 0", written.text
 
 
 class _Cancelled(Exception):

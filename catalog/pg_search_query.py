@@ -10,11 +10,17 @@ no page holds. ``to_tsquery`` then writes the rewritten tree:
 - a term is its lexeme (a ``tr`` term behind ``TR_TAG``);
 - a phrase or sequence is ``<->`` between its positions (alternatives OR-ed in a position);
 - OR is ``|``, AND ``&``, AND NOT ``& !``;
-- a plain phrase also asks for its adjacent pairs (``pg_search_write.PAIR_TAG``), which
-  bring a phrase of common words down to the pages holding it, from the index;
 - NEAR/n (one side starting at most n tokens after the other's end, either order, as
   ``boolscan``) is the OR of ``<1>`` … ``<n>`` both ways, as ``<k>`` in a tsquery means
   exactly k; past ``MAX_NEAR`` it is searched as NEAR/``MAX_NEAR``.
+
+A query with positions in it (a phrase, a sequence, NEAR) is asked in three steps, as the
+Whoosh backend's ``catalog.matching`` does (``Written``): the RUM index answers it with its
+position operators relaxed to ``&`` (which it does alone, in reading order, without reading
+any row); of those pages, the ones whose pairs (``catalog.pairs``, the row's ``pairs``)
+hold the phrase's adjacent pairs; of those, the ones whose vector holds the positions.
+A page holding all the words of a rare phrase but never side by side is thus dropped by a
+look at its pairs, not by unpacking its vector (the RUM index keeps no positions here).
 """
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ from typing import Iterator
 from whoosh import query as wq
 
 from . import analysis, pairs
-from .pg_search_write import TERMS, TR_TAG, pair_lexeme, quote_lexeme
+from .pg_search_write import TERMS, TR_TAG, quote_lexeme
 from .query_tree import NearQuery, WordPrefix, index_tree
 from .querying import Understood
 from .terms import SLOT, text_of
@@ -152,12 +158,14 @@ def _key(field: str, term) -> str:
 
 @dataclass(frozen=True)
 class _Alt:
-    """One plain phrase (no OR inside): its tsquery text, the pair lexemes every page holding
-    it holds, and what its first and last positions are known by (``pairs.position_hashes``;
-    None: unknown, or not a single position)."""
+    """One plain phrase (no OR inside): its tsquery text; the same with its phrase
+    operators relaxed to ``&`` (which the index answers without reading a row); the pairs
+    (``pairs.portable_needle``) every page holding it holds; and what its first and last
+    positions are known by (``pairs.position_hashes``; None: unknown, or no one position)."""
 
     text: str
-    pairs: frozenset = frozenset()
+    loose: str
+    needles: frozenset = frozenset()
     head: tuple | None = None
     tail: tuple | None = None
 
@@ -166,31 +174,27 @@ def _position(field: str, term) -> tuple | None:
     return pairs.position_hashes(((field, text_of(term)),))
 
 
-def _pairs_between(a: tuple | None, b: tuple | None) -> frozenset:
-    """The pair lexeme of two adjacent positions, when the pairs can tell it."""
-    hashes = pairs.pair_hashes(a, b, pairs.WIDE_PAIR_MASK)
-    return frozenset(map(pair_lexeme, hashes)) if hashes and len(hashes) == 1 else frozenset()
+def _needles(a: tuple | None, b: tuple | None) -> frozenset:
+    """The pair two adjacent positions make, when the pairs can tell it."""
+    hashes = pairs.pair_hashes(a, b)
+    if not hashes or len(hashes) > 1:
+        return frozenset()
+    return frozenset(map(pairs.portable_needle, hashes))
 
 
 def _phrase(field: str, words: list) -> _Alt:
     known = [_position(field, w) for w in words]
-    found = frozenset().union(*(_pairs_between(a, b) for a, b in zip(known, known[1:])))
-    return _Alt(" <-> ".join(_key(field, w) for w in words), found, known[0], known[-1])
+    keys = [_key(field, w) for w in words]
+    found = frozenset().union(*(_needles(a, b) for a, b in zip(known, known[1:])))
+    return _Alt(" <-> ".join(keys), "(" + " & ".join(keys) + ")", found, known[0], known[-1])
 
 
-def _text(alt: _Alt, with_pairs: bool) -> str:
-    """The tsquery of a plain phrase, its pairs ANDed beside it (never inside a phrase
-    operand, and ``&`` costs the RUM index's reading order nothing)."""
-    if not with_pairs or not alt.pairs:
-        return alt.text
-    return "(" + " & ".join([alt.text] + [quote_lexeme(p) for p in sorted(alt.pairs)]) + ")"
-
-
-# A phrase's alternatives are written out as whole phrases, at most this many: the RUM index
-# (1.3, Debian postgresql-15-rum) misses every match of an OR inside a phrase operand when it
-# reads in order (``(a|b) <-> c`` finds nothing through ``ORDER BY seq <=> 0``, while
-# ``a <-> c | b <-> c`` finds them; tests/test_pg_search.py keeps the case). A query with more
-# is written with its ORs inside, flagged not to be read in order from the RUM index.
+# A phrase's alternatives are written out as whole phrases, at most this many, each with its
+# own pairs; a query with more keeps its ORs inside (and asks for no pairs there). (The RUM
+# index, 1.3 in Debian's postgresql-15-rum, misses every match of an OR inside a phrase
+# operand when it reads in order: ``(a|b) <-> c`` finds nothing through ``ORDER BY seq <=>
+# 0``. It never sees a phrase operator now, only the relaxed query; tests/test_pg_search.py
+# keeps the case.)
 MAX_DISJUNCTS = 256
 
 
@@ -198,8 +202,8 @@ def _disjuncts(q: wq.Query) -> list[_Alt] | None:
     """Plain phrases (no OR inside) whose OR is ``q``, or None when ``q`` holds another
     operator or more than MAX_DISJUNCTS of them."""
     if isinstance(q, wq.Term):
-        at = _position(q.fieldname, q.text)
-        return [_Alt(_key(q.fieldname, q.text), frozenset(), at, at)]
+        at, key = _position(q.fieldname, q.text), _key(q.fieldname, q.text)
+        return [_Alt(key, key, frozenset(), at, at)]
     if isinstance(q, wq.Phrase):
         return [_phrase(q.fieldname, q.words)]
     if isinstance(q, (wq.Sequence, wq.Ordered)):
@@ -208,17 +212,19 @@ def _disjuncts(q: wq.Query) -> list[_Alt] | None:
             alts = _disjuncts(c)
             if alts is None or len(out) * len(alts) > MAX_DISJUNCTS:
                 return None
-            out = [_Alt(f"({b.text})", b.pairs, b.head, b.tail) if a is None else
-                   _Alt(f"{a.text} <-> ({b.text})",
-                        a.pairs | b.pairs | _pairs_between(a.tail, b.head), a.head, b.tail)
+            out = [_Alt(f"({b.text})", b.loose, b.needles, b.head, b.tail) if a is None else
+                   _Alt(f"{a.text} <-> ({b.text})", f"{a.loose} & {b.loose}",
+                        a.needles | b.needles | _needles(a.tail, b.head), a.head, b.tail)
                    for a in out for b in alts]
+        out = [_Alt(a.text, f"({a.loose})", a.needles, a.head, a.tail) for a in out]
         return out
     if isinstance(q, NearQuery):
         left, right = (_disjuncts(c) for c in q.qs)
         n = max(1, min(int(q.slop), MAX_NEAR))
         if left is None or right is None or 2 * n * len(left) * len(right) > MAX_DISJUNCTS:
             return None
-        return [_Alt(f"({a.text}) <{k}> ({b.text})", a.pairs | b.pairs)
+        return [_Alt(f"({a.text}) <{k}> ({b.text})", f"({a.loose} & {b.loose})",
+                     a.needles | b.needles)
                 for k in range(1, n + 1) for x, y in product(left, right)
                 for a, b in ((x, y), (y, x))]
     if type(q) is wq.Or:
@@ -238,33 +244,75 @@ def _or(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
 
 
-def _nested(q: wq.Query, flags: dict) -> str | None:
+# The pair filter of a query: True (none), a needle, or ("and" | "or", (filters…)).
+Filter = object
+
+
+def _all(parts: list) -> Filter:
+    parts = list(dict.fromkeys(p for p in parts if p is not True))
+    return True if not parts else parts[0] if len(parts) == 1 else ("and", tuple(parts))
+
+
+def _any(parts: list) -> Filter:
+    if any(p is True for p in parts) or not parts:
+        return True
+    parts = list(dict.fromkeys(parts))
+    return parts[0] if len(parts) == 1 else ("or", tuple(parts))
+
+
+@dataclass(frozen=True)
+class Written:
+    """A query as the SQL asks it (``to_tsquery``)."""
+
+    text: str  # the tsquery a match satisfies, positions and all (and what ranks it)
+    loose: str  # the same, phrase operators relaxed to ``&``: the index answers it alone
+    pairs: Filter  # what a page's pairs must hold for it to match (catalog.pairs)
+
+    @property
+    def phrased(self) -> bool:
+        """Whether a match asks for positions: the rows the index finds are then checked."""
+        return self.loose != self.text
+
+
+def _nested(q: wq.Query) -> Written | None:
     """A phrase or NEAR with its ORs inside (too many alternatives to write out)."""
-    flags["unordered"] = True
     if isinstance(q, (wq.Sequence, wq.Ordered)):
-        parts = [_tsq(c, flags) for c in q.subqueries]
+        parts = [_written(c) for c in q.subqueries]
         if any(p is None for p in parts):
             return None
-        return "(" + " <-> ".join(parts) + ")"
-    left, right = (_tsq(c, flags) for c in q.qs)
+        return Written("(" + " <-> ".join(p.text for p in parts) + ")",
+                       "(" + " & ".join(p.loose for p in parts) + ")",
+                       _all([p.pairs for p in parts]))
+    left, right = (_written(c) for c in q.qs)
     if left is None or right is None:
         return None
     n = max(1, min(int(q.slop), MAX_NEAR))
-    return _or([f"{a} <{k}> {b}" for k in range(1, n + 1) for a, b in ((left, right),
-                                                                       (right, left))])
+    return Written(_or([f"{a} <{k}> {b}" for k in range(1, n + 1)
+                        for a, b in ((left.text, right.text), (right.text, left.text))]),
+                   f"({left.loose} & {right.loose})", _all([left.pairs, right.pairs]))
 
 
-def to_tsquery(q: wq.Query, *, with_pairs: bool = True) -> tuple[str | None, bool]:
-    """The tsquery text of ``q`` (a tree on the index's terms), or None: it matches nothing;
-    and whether the RUM index may give its matches in reading order (see MAX_DISJUNCTS).
-    ``with_pairs``: each plain phrase asks for its pair lexemes too (to find; to rank, the
-    words alone, so that the pairs weigh nothing)."""
-    flags: dict = {"pairs": with_pairs}
-    text = _tsq(q, flags)
-    return text, not flags.get("unordered")
+def to_tsquery(q: wq.Query) -> Written | None:
+    """``q`` (a tree on the index's terms) as tsqueries and a pair filter, or None: it
+    matches nothing."""
+    return _written(q)
 
 
-def _tsq(q: wq.Query, flags: dict) -> str | None:
+def pair_sql(f: Filter) -> tuple[str, list[bytes]]:
+    """A pair filter as an SQL condition on the rows' ``pairs`` and its parameters (a needle
+    is found at any byte offset: one straddling two stored pairs is a false hit, which the
+    positions then drop)."""
+    if f is True:
+        return "TRUE", []
+    if isinstance(f, bytes):
+        return "position(%s::bytea in pairs) > 0", [f]
+    op, parts = f
+    written = [pair_sql(p) for p in parts]
+    return ("(" + f" {op.upper()} ".join(w for w, _ in written) + ")",
+            [x for _, args in written for x in args])
+
+
+def _written(q: wq.Query) -> Written | None:
     if q is wq.NullQuery or q is None:
         return None
     if isinstance(q, WordPrefix):
@@ -273,20 +321,29 @@ def _tsq(q: wq.Query, flags: dict) -> str | None:
             type(q) is wq.Or:
         alts = _disjuncts(q)
         if alts is not None:
-            return _or([_text(a, flags["pairs"]) for a in alts])
+            return Written(_or([a.text for a in alts]), _or([a.loose for a in alts]),
+                           _any([_all(sorted(a.needles)) for a in alts]))
         if isinstance(q, (wq.Sequence, wq.Ordered, NearQuery)):
-            return _nested(q, flags)
+            return _nested(q)
     if isinstance(q, wq.AndNot):
-        pos, neg = _tsq(q.a, flags), _tsq(q.b, flags)
+        pos, neg = _written(q.a), _written(q.b)
         if pos is None or neg is None:
             return pos
-        return f"({pos} & !{neg})"
+        # relaxed, a phrase under NOT would refuse pages it does not match: left to the check
+        loose = pos.loose if neg.phrased else f"({pos.loose} & !({neg.loose}))"
+        # (``!`` binds tighter than ``<->``: the parentheses keep a phrase whole)
+        return Written(f"({pos.text} & !({neg.text}))", loose, pos.pairs)
     if isinstance(q, wq.And):
-        parts = [_tsq(c, flags) for c in q.subqueries]
+        parts = [_written(c) for c in q.subqueries]
         if any(p is None for p in parts):
             return None
-        return "(" + " & ".join(parts) + ")"
+        return Written("(" + " & ".join(p.text for p in parts) + ")",
+                       "(" + " & ".join(p.loose for p in parts) + ")",
+                       _all([p.pairs for p in parts]))
     if isinstance(q, wq.Or):
-        parts = [p for p in (_tsq(c, flags) for c in q.subqueries) if p is not None]
-        return _or(parts) if parts else None
+        parts = [p for p in (_written(c) for c in q.subqueries) if p is not None]
+        if not parts:
+            return None
+        return Written(_or([p.text for p in parts]), _or([p.loose for p in parts]),
+                       _any([p.pairs for p in parts]))
     raise ValueError(f"no tsquery for {q!r}")

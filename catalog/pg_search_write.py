@@ -4,10 +4,11 @@ Sudur's own analysis (``catalog.analysis.document_postings``) gives each documen
 terms with their token positions; they are written as one ``tsvector`` literal built here
 (``'term':1,5 'other':2``), so PostgreSQL's parser never tokenises anything. The two index
 fields share the vector: an ``x`` term as the Whoosh index holds it (its ``X_ONLY`` /
-``L_ONLY`` marks included), a ``tr`` term behind ``TR_TAG``. Each pair of adjacent tokens
-is a lexeme too, without positions (``PAIR_TAG``, the hash of ``catalog.pairs.wide_pairs``):
-a phrase asks for its pairs beside its words, so its candidates come from the index, not
-from rechecking every page that holds all its words. The lexicon (``TERMS``) keeps each lexeme's row count, so prefixes expand to
+``L_ONLY`` marks included), a ``tr`` term behind ``TR_TAG``. Beside it, ``pairs`` holds the
+page's adjacent token pairs as the Whoosh index's pair filter does (``catalog.pairs``, 16-bit
+hashes, little-endian): a phrase asks for them before its positions are read, so a page that
+holds all its words but not side by side costs a look at two kilobytes, not the unpacking of
+its whole vector (``catalog.pg_search_query``). The lexicon (``TERMS``) keeps each lexeme's row count, so prefixes expand to
 the same terms as in Whoosh (its most frequent 64). Each row carries ``seq``, its
 place in reading order (the Whoosh index's document order: items as written, an item written
 again goes last), which the RUM index holds beside the vector, so the first matches in reading
@@ -38,17 +39,16 @@ from library.models import Item
 
 from library.errors import IndexVersionError
 
-from . import analysis, pairs
+from . import analysis
+from .pairs import portable
 from .schema import FACETS
 from .index import page_documents
 
-__all__ = ["TR_TAG", "PAIR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "FORMAT",
-           "ensure_schema", "check_format", "pair_lexeme", "tsvector_literal", "write_items",
-           "delete_items", "rebuild"]
+__all__ = ["TR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "FORMAT", "ensure_schema",
+           "check_format", "tsvector_literal", "write_items", "delete_items", "rebuild"]
 
 TR_TAG = "\x03"  # a transliteration term in the one vector (no x term starts with it)
-PAIR_TAG = "\x04"  # a pair of adjacent tokens (nor does any x or tr term start with it)
-# 2: the pair lexemes
+# 2: the pairs column
 FORMAT = f"sudur-search-rows 2; {analysis.ANALYZER_VERSION}"
 MAX_POSITION = 16383
 _MAX_POSITIONS_PER_LEXEME = 256
@@ -60,11 +60,14 @@ TERMS = "search_terms"
 
 # one array column per facet of the index schema (catalog/schema.py), in its order
 _FACET_COLUMNS = "\n".join(f"    {name} TEXT[] NOT NULL," for name in FACETS)
-SCHEMA = f"""
-CREATE EXTENSION IF NOT EXISTS rum;
-CREATE SEQUENCE IF NOT EXISTS {TABLE}_seq;
-CREATE TABLE IF NOT EXISTS {TABLE} (
-    id TEXT PRIMARY KEY,
+
+
+def _table(name: str, key: str = " PRIMARY KEY") -> str:
+    """The rows' table (the one and its fresh copy a rebuild fills: ``key`` ""; the
+    primary key comes after the rows)."""
+    return f"""
+CREATE TABLE IF NOT EXISTS {name} (
+    id TEXT{key},
     seq BIGINT NOT NULL,
     kind TEXT NOT NULL,
     item TEXT NOT NULL,
@@ -75,8 +78,18 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     body TEXT NOT NULL,
 {_FACET_COLUMNS}
     clamped BOOLEAN NOT NULL,
-    keys TSVECTOR NOT NULL
+    keys TSVECTOR NOT NULL,
+    pairs BYTEA NOT NULL
 );
+-- kept in the row (two kilobytes a page), read before the vector, which is moved out
+ALTER TABLE {name} ALTER COLUMN pairs SET STORAGE MAIN;
+"""
+
+
+SCHEMA = f"""
+CREATE EXTENSION IF NOT EXISTS rum;
+CREATE SEQUENCE IF NOT EXISTS {TABLE}_seq;
+{_table(TABLE)}
 CREATE INDEX IF NOT EXISTS {TABLE}_item ON {TABLE} (item, seq);
 CREATE TABLE IF NOT EXISTS {TERMS} (
     term TEXT COLLATE "C" PRIMARY KEY,
@@ -118,26 +131,18 @@ def check_format(conn, where: str) -> None:
             f"({found or 'before the rows named theirs'}; this one writes {FORMAT})")
 
 
-def pair_lexeme(h: int) -> str:
-    """The lexeme of a wide pair hash (catalog.pairs.WIDE_PAIR_MASK): its 30 bits as five
-    characters of a 64-letter alphabet with no quote, behind PAIR_TAG."""
-    return PAIR_TAG + "".join(_DIGITS[(h >> s) & 63] for s in (24, 18, 12, 6, 0))
-
-
-_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/"
-
-
 def quote_lexeme(term: str) -> str:
     """A lexeme in a tsvector or tsquery literal: quoted, its quotes and backslashes doubled
     (escaped)."""
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsvector_literal(text: str, writing_system: str | None) -> tuple[str, bool, list[str]]:
+def tsvector_literal(text: str, writing_system: str | None
+                     ) -> tuple[str, bool, list[str], bytes]:
     """The document's terms with their positions as a tsvector literal, whether some
-    position was clamped or dropped (see the module's limits), and its lexemes."""
-    px, ptr, wide = analysis.document_postings(text, writing_system or "",
-                                               pairs=pairs.wide_pairs)
+    position was clamped or dropped (see the module's limits), its lexemes, and its pairs
+    (``catalog.pairs.portable``)."""
+    px, ptr, found = analysis.document_postings(text, writing_system or "")
     parts, lexemes = [], []
     clamped = False
     for tag, postings in (("", px), (TR_TAG, ptr)):
@@ -152,23 +157,21 @@ def tsvector_literal(text: str, writing_system: str | None) -> tuple[str, bool, 
                            for p in positions[:_MAX_POSITIONS_PER_LEXEME])
             parts.append(f"{quote_lexeme(lexeme)}:{pos}")
             lexemes.append(lexeme)
-    # (the pairs are no terms of the lexicon: the query rewrite never asks for them)
-    parts += (quote_lexeme(pair_lexeme(h)) for h in wide)
-    return " ".join(parts), clamped, lexemes
+    return " ".join(parts), clamped, lexemes, portable(found)
 
 
 def _row(doc: dict, seq: int, terms: Counter) -> tuple:
     body = str(doc["body"])
-    vector, clamped, lexemes = tsvector_literal(body, doc.get("ws") or "")
+    vector, clamped, lexemes, pairs = tsvector_literal(body, doc.get("ws") or "")
     terms.update(lexemes)
     facets = [[v for v in str(doc.get(name) or "").split(",") if v]
               for name in FACETS]
     return (doc["id"], seq, doc["kind"], doc["item"], int(doc["order"]), doc["label"] or "",
-            doc["title"] or "", doc["ws"] or "", body, *facets, clamped, vector)
+            doc["title"] or "", doc["ws"] or "", body, *facets, clamped, vector, pairs)
 
 
 _COLUMNS = ("id, seq, kind, item, ord, label, title, ws, body, " + ", ".join(FACETS)
-            + ", clamped, keys")
+            + ", clamped, keys, pairs")
 
 
 def delete_items(conn, item_ids: Iterable[str]) -> None:
@@ -228,7 +231,8 @@ def rebuild(conn, items: Iterable[Item]) -> int:
     caller holds the ingest lock, so no item is published meanwhile."""
     nxt, nterms = f"{TABLE}_next", f"{TERMS}_next"
     conn.execute(f"DROP TABLE IF EXISTS {nxt}, {nterms}")
-    conn.execute(f"CREATE TABLE {nxt} (LIKE {TABLE} INCLUDING DEFAULTS)")
+    # (not LIKE the table in place: it may be of an earlier format, which this replaces)
+    conn.execute(_table(nxt, key=""))
     conn.execute(f"CREATE TABLE {nterms} (LIKE {TERMS} INCLUDING DEFAULTS)")
     conn.execute(f"ALTER TABLE {nterms} ADD CONSTRAINT {nterms}_pkey PRIMARY KEY (term)")
     _stamp(conn, nxt)

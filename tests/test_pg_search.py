@@ -171,25 +171,24 @@ def test_a_rebuild_swaps_in_fresh_tables_with_the_same_indexes(new_pg_url):  # n
 
 
 def test_tsvector_limits_are_kept_and_flagged():
-    vector, clamped, _ = tsvector_literal("ka'i x " * 3, "")
+    vector, clamped, _, _ = tsvector_literal("ka'i x " * 3, "")
     assert not clamped and "'\x02ka''i':1,3,5" in vector  # (an exact key only: X_ONLY)
-    vector, clamped, _ = tsvector_literal("ཆོས་" * 300, "bo")
-    # at most 256 positions a lexeme (two lexemes: the key and its transliteration), and
-    # the pairs (ཆོས ཆོས, loose and transliterated) without positions
-    words, pairs = vector.split(" ", 2)[:2], vector.split(" ")[2:]
-    assert clamped and " ".join(words).count(",") == 2 * 255 and words[1].endswith(",256")
-    assert len(pairs) == 2 and all(p.startswith("'\x04") and ":" not in p for p in pairs)
+    vector, clamped, _, pairs = tsvector_literal("ཆོས་" * 300, "bo")
+    # at most 256 positions a lexeme (two lexemes: the key and its transliteration)
+    assert clamped and vector.count(",") == 2 * 255 and vector.endswith(",256")
+    # the pairs as the Whoosh index keeps them: 299 pairs, loose and transliterated, 2 bytes
+    assert len(pairs) == 299 * 2 * 2
     long_page = " ".join(f"w{i}" for i in range(MAX_POSITION + 5))
-    vector, clamped, _ = tsvector_literal(long_page, "")
+    vector, clamped, _, _ = tsvector_literal(long_page, "")
     assert clamped and f"'w{MAX_POSITION + 3}':{MAX_POSITION}" in vector
-    vector, _, lexemes = tsvector_literal("a" * 3000 + " b", "")
+    vector, _, lexemes, _ = tsvector_literal("a" * 3000 + " b", "")
     # the 3000-byte token has no exact lexeme (its transliteration skeleton is short)
     assert "b" in lexemes and "a" * 3000 not in lexemes
     assert max(len(x.encode()) for x in lexemes) <= 2046
 
 
 def test_tsvector_literal_is_read_as_written(pg_url):  # noqa: F811
-    vector, _, _ = tsvector_literal("ka'i x ཆོས་", "bo")
+    vector, _, _, _ = tsvector_literal("ka'i x ཆོས་", "bo")
     with psycopg.connect(pg_url) as c:
         assert c.execute("SELECT %s::tsvector @@ %s::tsquery",
                          (vector, "'\x02ka''i' <-> 'x' <-> 'ཆོས'")).fetchone()[0] is True
@@ -197,37 +196,46 @@ def test_tsvector_literal_is_read_as_written(pg_url):  # noqa: F811
                          (vector, "'\x02ka''i' <-> 'ཆོས'")).fetchone()[0] is False
 
 
-def test_ors_inside_phrases_are_written_out_for_the_rum_index():
+def test_ors_inside_phrases_are_written_out_and_relaxed_for_the_rum_index():
     q = wq.Sequence([wq.Or([wq.Term("x", "a"), wq.Term("x", "b")]), wq.Term("x", "c")])
-    text, ordered = to_tsquery(q)
-    plain, _ = to_tsquery(q, with_pairs=False)  # (to rank by: the words alone)
-    assert ordered and plain == "((a) <-> (c) | (b) <-> (c))".replace("a", "'a'").replace(
-        "b", "'b'").replace("c)", "'c')")
-    # to find, each plain phrase asks for its pair beside it, never inside the phrase
-    assert text.startswith("((('a') <-> ('c') & '\x04") and text.count("\x04") == 2
+    w = to_tsquery(q)
+    assert w.text == "(('a') <-> ('c') | ('b') <-> ('c'))"
+    # the index is asked without positions (nor the ORs inside phrases it misses in order)
+    assert w.loose == "(('a' & 'c') | ('b' & 'c'))" and w.phrased
+    # each written-out phrase with its own pair: a page needs one of them
+    assert w.pairs[0] == "or" and len(w.pairs[1]) == 2
+    assert all(isinstance(n, bytes) and len(n) == 2 for n in w.pairs[1])
     many = wq.Sequence([wq.Or([wq.Term("x", f"{p}{i}") for i in range(8)]) for p in "abc"])
-    text, ordered = to_tsquery(many)  # 512 phrases: ORs stay inside, not read in order
-    assert not ordered and text.count("<->") == 2
+    w = to_tsquery(many)  # 512 phrases: ORs stay inside, and no pairs are asked
+    assert w.text.count("<->") == 2 and "<->" not in w.loose and w.pairs is True
+    # a phrase under NOT stays whole (``!`` binds tighter than ``<->``), and is left out of
+    # the index's query, which would otherwise refuse pages holding its words apart
+    w = to_tsquery(wq.AndNot(wq.Term("x", "z"), wq.Phrase("x", ["a", "b"])))
+    assert w.text == "('z' & !('a' <-> 'b'))" and w.loose == "'z'"
+    w = to_tsquery(wq.AndNot(wq.Term("x", "z"), wq.Term("x", "a")))
+    assert w.loose == w.text == "('z' & !('a'))" and not w.phrased
 
 
 def test_a_phrase_asks_for_its_pairs_which_only_its_pages_hold(pg_url):  # noqa: F811
+    from catalog.pg_search_query import pair_sql
+
     # four pages hold both words; only the first and last hold them side by side
-    pages = ["ᠮᠣᠩᠭᠣᠯ ᠪᠢᠴᠢᠭ", "ᠪᠢᠴᠢᠭ ᠮᠣᠩᠭᠣᠯ", "ᠮᠣᠩᠭᠣᠯ ᠤᠨ ᠪᠢᠴᠢᠭ", "ᠨᠢᠭᠡ ᠮᠣᠩᠭᠣᠯ ᠪᠢᠴᠢᠭ"]
+    pages = ["སངས་རྒྱས་", "རྒྱས་སངས་", "སངས་ཆོས་རྒྱས་", "ཆོས་སངས་རྒྱས་"]
     with PgSearcher(pg_url) as s:
-        write_items(s.conn, [_item("pairs", pages, "mn-Mong")])
-        req = SearchRequest('"ᠮᠣᠩᠭᠣᠯ ᠪᠢᠴᠢᠭ"', item="pairs", time_budget=10.0)
+        write_items(s.conn, [_item("pairs", pages, "bo")])
+        req = SearchRequest('"སངས་རྒྱས"', item="pairs", time_budget=10.0)
         assert [h.order for h in page_matches(s, req)] == [1, 4]
         q, understood, iq, _ = pg_search._compose(s, req, False)
-        tsq, _ = to_tsquery(iq)
-        words, _ = to_tsquery(iq, with_pairs=False)
-        lexemes = [x for x in tsq.split("'") if x.startswith("\x04")]
-        assert lexemes and "\x04" not in words
-        # the pair lexemes alone (no positions read) already find just those pages
-        only_pairs = " & ".join(f"'{x}'" for x in lexemes)
+        w = to_tsquery(iq)
+        assert "<->" in w.text and "<->" not in w.loose and w.pairs is not True
+        # the pairs alone (no vector unpacked) already tell those pages from the others
+        cond, args = pair_sql(w.pairs)
         found = s.conn.execute(f"SELECT ord FROM {pg_search.TABLE} WHERE item = 'pairs' AND "
-                               "kind = 'page' AND keys @@ %s::tsquery ORDER BY ord",
-                               (only_pairs,)).fetchall()
+                               f"kind = 'page' AND {cond} ORDER BY ord", args).fetchall()
         assert [o for (o,) in found] == [1, 4]
+        # the phrase under NOT: the pages with the word but not the phrase
+        req = SearchRequest('རྒྱས NOT "སངས་རྒྱས"', item="pairs", time_budget=10.0)
+        assert [h.order for h in page_matches(s, req)] == [2, 3]
         delete_items(s.conn, ["pairs"])
         s.conn.commit()
 
@@ -247,9 +255,13 @@ def test_rows_of_another_format_are_refused_until_a_reindex(new_pg_url):  # noqa
     with psycopg.connect(url) as conn, pytest.raises(IndexVersionError):
         write_items(conn, _items())  # an ingest is refused as well: no rows of two formats
     with psycopg.connect(url, autocommit=True) as conn:
+        # rows of an earlier layout (no pairs column) are replaced by rows of this one
+        conn.execute(f"ALTER TABLE {pg_search.TABLE} DROP COLUMN pairs")
         assert rebuild(conn, _items()) == 305 + 3  # (the pages, and a row per item)
     with PgSearcher(url, create=False) as s:
         assert search(s, SearchRequest("ᠪᠢᠴᠢᠭ", time_budget=10.0)).total == 2
+        assert [h.order for h in page_matches(s, SearchRequest('"ᠮᠣᠩᠭᠣᠯ ᠤᠨ"', item="mon"))
+                ] == [1]
 
 
 def test_an_or_inside_a_phrase_is_found_in_reading_order(libraries):
