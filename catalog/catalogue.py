@@ -12,8 +12,8 @@ never leave ``catalog/``. ``guarding_writes`` makes the writing methods refuse w
 catalogue's schema is newer than this code (readable, not writable: ``catalog.migrations``).
 
 The methods defined here are shared by both backends: they send SQL of the common dialect
-(parameters written with ``self.param``) through ``self.conn.execute`` (sqlite3 and psycopg connections both have it) and
-build on the backend's own methods.
+(parameters written with ``self.param``) through ``self.conn.execute`` (sqlite3 and psycopg
+connections both have it) and build on the backend's own methods.
 """
 from __future__ import annotations
 
@@ -174,6 +174,11 @@ class Catalogue:
         """The tombstone of a withdrawn item; None for an item never withdrawn, or published
         again since."""
         return tomb_sql.get(self.conn, self.param, item_id)
+
+    def tombstones_of(self, item_ids: Iterable[str]) -> dict[str, tomb_sql.Tombstone]:
+        """The tombstones of those of ``item_ids`` that are withdrawn, by item id (a work's
+        withdrawn volumes)."""
+        return tomb_sql.among(self.conn, self.param, list(item_ids))
 
     def tombstones(self) -> list[tomb_sql.Tombstone]:
         """Every withdrawn item's tombstone, in id order."""
