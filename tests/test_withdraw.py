@@ -157,6 +157,9 @@ def test_the_work_shows_its_withdrawn_volume_with_when_and_why(lib):
     assert "Not in the library" not in html  # the other volumes are there
     assert 'href="/items/kangyur-vol-3/read?page=1a"' in html
     assert client.get(f"/items/{GONE}").status_code == 410  # where its link leads
+    cited = client.get(f"/works/{WORK}/read?volume=kha&page=1a")  # as a scholar cited it
+    assert cited.status_code == 410 and REASON in cited.get_data(as_text=True)
+    assert client.get(f"/works/{WORK}/read?volume=ga&page=1a").status_code == 302
     # in the reader's language
     client.get("/lang/zh-Hans")
     zh = client.get(f"/works/{WORK}").get_data(as_text=True)

@@ -23,7 +23,7 @@ from library.models import Item, Page, Volume, Work
 from . import i18n
 from .errors import withdrawn_time
 from .links import public_url, thumb_url
-from .resources import get_catalog
+from .resources import get_catalog, withdrawn
 
 bp = Blueprint("works", __name__)
 
@@ -138,14 +138,15 @@ def work_page(work: str):
 @bp.route(urls.WORK_READ.rule)
 def work_read(work: str):
     """The reader (or, with ``embed=1``, the embed) at a volume's page, both named as a
-    scholar cites them; 404 for a volume or page the work lacks."""
+    scholar cites them; 404 for a volume or page the work lacks, 410 for a withdrawn volume."""
     w = get_catalog().get_work(work)
     label = (request.args.get("volume") or "").strip()
     vol = w.volume_labelled(label) or (w.volumes[0] if not label and w.volumes else None)
     if vol is None:
         raise NotFoundError(f"work {w.id!r} has no volume {label!r}")
-    if vol.item not in set(get_catalog().item_ids()):
-        raise NotFoundError(f"volume {vol.label} of work {w.id!r} is not in the library")
+    if vol.item not in set(get_catalog().item_ids()):  # a withdrawn one: its 410, as cited
+        raise withdrawn(vol.item) or NotFoundError(
+            f"volume {vol.label} of work {w.id!r} is not in the library")
     wanted = (request.args.get("page") or "").strip()
     query = {}
     if wanted:
