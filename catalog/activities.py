@@ -37,11 +37,13 @@ class Activity:
     end_time: float
 
 
-def record(conn: sqlite3.Connection, item_id: str, kind: str, when: float) -> None:
-    """Log one activity (inside the caller's transaction)."""
+def record(conn: sqlite3.Connection, item_id: str, kind: str, when: float,
+           p: str = "?") -> None:
+    """Log one activity (inside the caller's transaction); ``p`` is the driver's parameter
+    mark (PostgreSQL's ``%s``)."""
     if kind not in TYPES:
         raise ValueError(f"not an activity type: {kind!r}")
-    conn.execute("INSERT INTO activities (item_id, type, end_time) VALUES (?,?,?)",
+    conn.execute(f"INSERT INTO activities (item_id, type, end_time) VALUES ({p},{p},{p})",
                  (item_id, kind, when))
 
 
@@ -76,9 +78,9 @@ def count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT COUNT(*) FROM activities").fetchone()[0]
 
 
-def window(conn: sqlite3.Connection, start: int, size: int) -> list[Activity]:
+def window(conn: sqlite3.Connection, start: int, size: int, p: str = "?") -> list[Activity]:
     """The activities at positions ``start`` .. ``start + size - 1``, oldest first."""
     rows = conn.execute("SELECT item_id, type, end_time FROM activities ORDER BY id "
-                        "LIMIT ? OFFSET ?", (size, start)).fetchall()
+                        f"LIMIT {p} OFFSET {p}", (size, start)).fetchall()
     return [Activity(start + n, i, k, t) for n, (i, k, t) in enumerate(rows)]
 

@@ -12,8 +12,9 @@ never leave ``catalog/``. ``guarding_writes`` makes the writing methods refuse w
 catalogue's schema is newer than this code (readable, not writable: ``catalog.migrations``).
 
 The methods defined here are shared by both backends: they send SQL of the common dialect
-(parameters written with ``self.param``) through ``self.conn.execute`` (sqlite3 and psycopg connections both have it) and
-build on the backend's own methods.
+(parameters written with ``self.param``) through ``self.conn.execute`` (sqlite3 and psycopg
+connections both have it) and build on the backend's own methods; so do the works readers
+(``catalog.work_readers``).
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from library.settings import Settings
 
 from . import activities
 from . import tombstones as tomb_sql
-from .records import collection_record
+from .records import collection_record, item_record, page_record
+from .work_readers import WorkReaders
 
 if TYPE_CHECKING:
     from library.store import Store
@@ -62,11 +64,11 @@ class ItemRow:
     updated: float
 
 
-class Catalogue:
+class Catalogue(WorkReaders):
     """A connection to the catalogue. Use as a context manager or call ``close``.
 
     A backend sets ``path`` (what log lines name) and ``conn``, and implements every method
-    that raises NotImplementedError here."""
+    that raises NotImplementedError here (and in ``catalog.work_readers``)."""
 
     path: object
     conn: object
@@ -78,6 +80,8 @@ class Catalogue:
     writable: bool = True
     # the driver's parameter mark, for the SQL both backends share (catalog.tombstones)
     param: str = "?"
+    # the largest page order a query names (``pages``): what the pages.ord column holds
+    last_order: int = 1 << 62
 
     def close(self) -> None:
         self.conn.close()
@@ -145,19 +149,47 @@ class Catalogue:
         return [r[0] for r in self.conn.execute("SELECT version_path FROM items")]
 
     def item_row(self, item_id: str) -> Optional[ItemRow]:
-        raise NotImplementedError
+        r = self.conn.execute("SELECT id, version_path, source_hash, indexed, updated FROM items"
+                              f" WHERE id={self.param}", (item_id,)).fetchone()
+        return ItemRow(r[0], r[1], r[2], bool(r[3]), r[4]) if r else None
 
     def get_item(self, item_id: str, *, with_pages: bool = True) -> Item:
-        raise NotImplementedError
+        r = self.conn.execute(f"SELECT record FROM items WHERE id={self.param}",
+                              (item_id,)).fetchone()
+        if not r:
+            raise NotFoundError(f"no item {item_id!r} in the library")
+        item = item_record(item_id, r[0])
+        item.works = self.work_ids_of(item_id)
+        if with_pages:
+            item.pages = self.pages(item_id)
+        return item
 
     def pages(self, item_id: str, first: int = 0, last: Optional[int] = None) -> list[Page]:
-        raise NotImplementedError
+        """The pages of an item whose record reads, in order (those with ``first`` <= order <=
+        ``last`` when given); a bad row is left out."""
+        p, out = self.param, []
+        for order, record in self.conn.execute(
+                f"SELECT ord, record FROM pages WHERE item_id={p} AND ord>={p} AND ord<={p} "
+                "ORDER BY ord", (item_id, first, self.last_order if last is None
+                                 else min(last, self.last_order))):
+            try:
+                out.append(page_record(item_id, order, record))
+            except NotFoundError as exc:
+                self._skip(exc)
+        return out
 
     def page_labels(self, item_id: str) -> list[tuple[int, str]]:
-        raise NotImplementedError
+        """(order, label as written) of every page of an item, in order, from the lookup
+        columns: a 10,000-page item is listed in milliseconds, without reading its records."""
+        return self.conn.execute(f"SELECT ord, label FROM pages WHERE item_id={self.param} "
+                                 "ORDER BY ord", (item_id,)).fetchall()
 
     def get_page(self, item_id: str, order: int) -> Page:
-        raise NotImplementedError
+        r = self.conn.execute(f"SELECT record FROM pages WHERE item_id={self.param} "
+                              f"AND ord={self.param}", (item_id, order)).fetchone()
+        if not r:
+            raise NotFoundError(f"no page {order} in item {item_id!r}")
+        return page_record(item_id, order, r[0])
 
     def put_item(self, item: Item, *, version_path: str, source_hash: str,
                  fixity: Iterable[FixityRecord], run_id: Optional[int] = None) -> Optional[str]:
@@ -175,6 +207,11 @@ class Catalogue:
         again since."""
         return tomb_sql.get(self.conn, self.param, item_id)
 
+    def tombstones_of(self, item_ids: Iterable[str]) -> dict[str, tomb_sql.Tombstone]:
+        """The tombstones of those of ``item_ids`` that are withdrawn, by item id (a work's
+        withdrawn volumes)."""
+        return tomb_sql.among(self.conn, self.param, list(item_ids))
+
     def tombstones(self) -> list[tomb_sql.Tombstone]:
         """Every withdrawn item's tombstone, in id order."""
         return tomb_sql.every(self.conn)
@@ -188,10 +225,13 @@ class Catalogue:
         raise NotImplementedError
 
     def unindexed(self) -> list[str]:
-        raise NotImplementedError
+        return [r[0] for r in self.conn.execute("SELECT id FROM items WHERE NOT indexed")]
 
     def fixity(self, item_id: Optional[str] = None) -> list[tuple[str, FixityRecord]]:
-        raise NotImplementedError
+        sql = "SELECT item_id, path, kind, size, sha256 FROM fixity"
+        rows = (self.conn.execute(sql + f" WHERE item_id={self.param} ORDER BY path", (item_id,))
+                if item_id else self.conn.execute(sql + " ORDER BY item_id, path"))
+        return [(r[0], FixityRecord(r[1], r[2], r[3], r[4])) for r in rows]
 
     # --- collections -------------------------------------------------------------------------
     def put_collection(self, coll: Collection) -> None:
@@ -236,11 +276,19 @@ class Catalogue:
         raise NotImplementedError
 
     def events(self, item_id: Optional[str] = None) -> list[dict]:
-        raise NotImplementedError
+        # "user" quoted: a reserved word to PostgreSQL, a plain column name to SQLite
+        sql = ('SELECT e.time, e.level, e.message, e.item_id, r."user", r.host, r.batch '
+               "FROM events e LEFT JOIN runs r ON r.id = e.run_id")
+        rows = (self.conn.execute(sql + f" WHERE e.item_id={self.param} ORDER BY e.id",
+                                  (item_id,))
+                if item_id else self.conn.execute(sql + " ORDER BY e.id"))
+        keys = ("time", "level", "message", "item", "user", "host", "batch")
+        return [dict(zip(keys, r)) for r in rows]
 
     # --- consistency and activities ----------------------------------------------------------
     def page_count(self, item_id: str) -> int:
-        raise NotImplementedError
+        return self.conn.execute(f"SELECT COUNT(*) FROM pages WHERE item_id={self.param}",
+                                 (item_id,)).fetchone()[0]
 
     def forget_source_hash(self, item_id: str) -> bool:
         raise NotImplementedError
@@ -249,7 +297,9 @@ class Catalogue:
         return activities.count(self.conn)
 
     def activities(self, start: int, size: int) -> list[activities.Activity]:
-        raise NotImplementedError
+        """The logged publications and deletions at positions ``start`` .. ``start+size-1``,
+        oldest first (IIIF Change Discovery pages)."""
+        return activities.window(self.conn, start, size, self.param)
 
 
 def translating(driver_error: type[BaseException],

@@ -29,14 +29,13 @@ from typing import TYPE_CHECKING, Iterable, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from library.errors import CatalogError, CatalogUnavailableError, NotFoundError
-from library.models import Collection, Item, Page, to_dict
+from library.models import Collection, Item, to_dict
 
 if TYPE_CHECKING:
     from library.models import Work  # the works branch's model
 
 from . import activities, migrations, pg_pool, pg_search_write, tombstones
-from .catalogue import Catalogue, FixityRecord, ItemRow, _user, guarding_writes, translating
-from .records import item_record, page_record
+from .catalogue import Catalogue, FixityRecord, _user, guarding_writes, translating
 
 _MIGRATED: set[str] = set()  # catalogue URLs this process has brought up to date
 _LAST_ORDER = (1 << 31) - 1  # pages.ord is an INTEGER
@@ -113,6 +112,7 @@ class PostgresCatalog(Catalogue):
 
     holds_search = True  # the search rows are written with each item (catalog.pg_search)
     param = "%s"
+    last_order = _LAST_ORDER
 
     def __init__(self, url: str, *, readonly: bool = False) -> None:
         self.url = url
@@ -170,46 +170,6 @@ class PostgresCatalog(Catalogue):
         return self.conn.execute(sql, params)
 
     # --- items -------------------------------------------------------------------------------
-    def item_row(self, item_id: str) -> Optional[ItemRow]:
-        r = self._x("SELECT id, version_path, source_hash, indexed, updated FROM items "
-                    "WHERE id=%s", (item_id,)).fetchone()
-        return ItemRow(r[0], r[1], r[2], bool(r[3]), r[4]) if r else None
-
-    def get_item(self, item_id: str, *, with_pages: bool = True) -> Item:
-        r = self._x("SELECT record FROM items WHERE id=%s", (item_id,)).fetchone()
-        if not r:
-            raise NotFoundError(f"no item {item_id!r} in the library")
-        item = item_record(item_id, r[0])
-        item.works = self.work_ids_of(item_id)
-        if with_pages:
-            item.pages = self.pages(item_id)
-        return item
-
-    def pages(self, item_id: str, first: int = 0, last: Optional[int] = None) -> list[Page]:
-        """The pages of an item whose record reads, in order (those with ``first`` <= order <=
-        ``last`` when given); a bad row is left out."""
-        out = []
-        for order, record in self._x(
-                "SELECT ord, record FROM pages WHERE item_id=%s AND ord>=%s AND ord<=%s "
-                "ORDER BY ord", (item_id, first, _LAST_ORDER if last is None
-                                 else min(last, _LAST_ORDER))):
-            try:
-                out.append(page_record(item_id, order, record))
-            except NotFoundError as exc:
-                self._skip(exc)
-        return out
-
-    def page_labels(self, item_id: str) -> list[tuple[int, str]]:
-        return [tuple(r) for r in self._x(
-            "SELECT ord, label FROM pages WHERE item_id=%s ORDER BY ord", (item_id,))]
-
-    def get_page(self, item_id: str, order: int) -> Page:
-        r = self._x("SELECT record FROM pages WHERE item_id=%s AND ord=%s",
-                    (item_id, order)).fetchone()
-        if not r:
-            raise NotFoundError(f"no page {order} in item {item_id!r}")
-        return page_record(item_id, order, r[0])
-
     def put_item(self, item: Item, *, version_path: str, source_hash: str,
                  fixity: Iterable[FixityRecord], run_id: Optional[int] = None) -> Optional[str]:
         """Insert or replace an item, its pages and fixity in one transaction.
@@ -280,15 +240,6 @@ class PostgresCatalog(Catalogue):
         with self.conn.transaction():
             self._x("UPDATE items SET indexed=%s WHERE id = ANY(%s)", (value, list(item_ids)))
 
-    def unindexed(self) -> list[str]:
-        return [r[0] for r in self._x("SELECT id FROM items WHERE NOT indexed")]
-
-    def fixity(self, item_id: Optional[str] = None) -> list[tuple[str, FixityRecord]]:
-        sql = "SELECT item_id, path, kind, size, sha256 FROM fixity"
-        rows = (self._x(sql + " WHERE item_id=%s ORDER BY path", (item_id,))
-                if item_id else self._x(sql + " ORDER BY item_id, path"))
-        return [(r[0], FixityRecord(r[1], r[2], r[3], r[4])) for r in rows]
-
     # --- collections -------------------------------------------------------------------------
     def put_collection(self, coll: Collection) -> None:
         existing = self.get_collection(coll.id, missing_ok=True)
@@ -308,7 +259,7 @@ class PostgresCatalog(Catalogue):
             coll.items.append(item_id)
         self._write_collection(coll)
 
-    # --- works (issue 15; the SQLite bodies are the works branch's) ---------------------------
+    # --- works (their readers: catalog.work_readers) ---------------------------------------------
     def put_work(self, work: "Work") -> list[str]:
         """Insert or replace a work and its volumes; return the items that became or stopped
         being its volumes (their index documents carry the work, so they are reindexed)."""
@@ -330,37 +281,6 @@ class PostgresCatalog(Catalogue):
                                                     if self.item_row(i)])
         return changed
 
-    def get_work(self, work_id: str) -> "Work":
-        from .records import work_record
-        r = self._x("SELECT record FROM works WHERE id=%s", (work_id,)).fetchone()
-        if not r:
-            raise NotFoundError(f"no work {work_id!r} in the library")
-        return work_record(work_id, r[0])
-
-    def works(self) -> list["Work"]:
-        """Every work whose record reads, in id order; a bad row is left out."""
-        from .records import work_record
-        out = []
-        for wid, record in self._x("SELECT id, record FROM works ORDER BY id"):
-            try:
-                out.append(work_record(wid, record))
-            except NotFoundError as exc:
-                self._skip(exc)
-        return out
-
-    def work_ids_of(self, item_id: str) -> list[str]:
-        """The works ``item_id`` is a volume of, in id order."""
-        return [r[0] for r in self._x(
-            "SELECT DISTINCT work_id FROM work_volumes WHERE item_id=%s ORDER BY work_id",
-            (item_id,))]
-
-    def work_stamps(self, item_id: str) -> list[tuple[str, float]]:
-        """(work id, when it was written) of each work ``item_id`` is a volume of: what a
-        cached manifest of the volume depends on besides the item's own version."""
-        return [(r[0], r[1]) for r in self._x(
-            "SELECT DISTINCT w.id, w.updated FROM works w JOIN work_volumes v ON v.work_id = w.id"
-            " WHERE v.item_id=%s ORDER BY w.id", (item_id,))]
-
     # --- runs and events ---------------------------------------------------------------------
     def start_run(self, batch: str) -> int:
         row = self._x('INSERT INTO runs (batch, "user", host, started) VALUES (%s,%s,%s,%s) '
@@ -379,18 +299,7 @@ class PostgresCatalog(Catalogue):
         self._x("INSERT INTO events (run_id, item_id, level, message, time) "
                 "VALUES (%s,%s,%s,%s,%s)", (run_id, item_id, level, message, time.time()))
 
-    def events(self, item_id: Optional[str] = None) -> list[dict]:
-        sql = ('SELECT e.time, e.level, e.message, e.item_id, r."user", r.host, r.batch '
-               "FROM events e LEFT JOIN runs r ON r.id = e.run_id")
-        rows = (self._x(sql + " WHERE e.item_id=%s ORDER BY e.id", (item_id,))
-                if item_id else self._x(sql + " ORDER BY e.id"))
-        keys = ("time", "level", "message", "item", "user", "host", "batch")
-        return [dict(zip(keys, r)) for r in rows]
-
     # --- consistency and activities ----------------------------------------------------------
-    def page_count(self, item_id: str) -> int:
-        return self._x("SELECT COUNT(*) FROM pages WHERE item_id=%s", (item_id,)).fetchone()[0]
-
     def forget_source_hash(self, item_id: str) -> bool:
         """Make the next ingest of the item's batch replace it even if its sources did not
         change (its copy in the library is damaged); False if it was forgotten already."""
@@ -399,14 +308,4 @@ class PostgresCatalog(Catalogue):
         return cur.rowcount > 0
 
     def _activity(self, item_id: str, kind: str, when: float) -> None:
-        if kind not in activities.TYPES:
-            raise ValueError(f"not an activity type: {kind!r}")
-        self._x("INSERT INTO activities (item_id, type, end_time) VALUES (%s,%s,%s)",
-                (item_id, kind, when))
-
-    def activities(self, start: int, size: int) -> list[activities.Activity]:
-        """The logged publications and deletions at positions ``start`` .. ``start+size-1``,
-        oldest first (IIIF Change Discovery pages)."""
-        rows = self._x("SELECT item_id, type, end_time FROM activities ORDER BY id "
-                       "LIMIT %s OFFSET %s", (size, start)).fetchall()
-        return [activities.Activity(start + n, i, k, t) for n, (i, k, t) in enumerate(rows)]
+        activities.record(self.conn, item_id, kind, when, self.param)

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from library.errors import CatalogError, NotFoundError
-from library.models import Collection, Item, Page, Work, to_dict
+from library.models import Collection, Item, Work, to_dict
 
 from . import activities, migrations, tombstones
-from .catalogue import Catalogue, FixityRecord, ItemRow, _user, guarding_writes, translating
-from .records import item_record, page_record, work_record
+from .catalogue import Catalogue, FixityRecord, _user, guarding_writes, translating
 
 
 def _translate(exc: BaseException) -> CatalogError:
@@ -58,48 +57,6 @@ class SQLiteCatalog(Catalogue):
         self.conn.execute("PRAGMA synchronous=FULL")
 
     # --- items -------------------------------------------------------------------------------
-    def item_row(self, item_id: str) -> Optional[ItemRow]:
-        r = self.conn.execute(
-            "SELECT id, version_path, source_hash, indexed, updated FROM items WHERE id=?",
-            (item_id,)).fetchone()
-        return ItemRow(r[0], r[1], r[2], bool(r[3]), r[4]) if r else None
-
-    def get_item(self, item_id: str, *, with_pages: bool = True) -> Item:
-        r = self.conn.execute("SELECT record FROM items WHERE id=?", (item_id,)).fetchone()
-        if not r:
-            raise NotFoundError(f"no item {item_id!r} in the library")
-        item = item_record(item_id, r[0])
-        item.works = self.work_ids_of(item_id)
-        if with_pages:
-            item.pages = self.pages(item_id)
-        return item
-
-    def pages(self, item_id: str, first: int = 0, last: Optional[int] = None) -> list[Page]:
-        """The pages of an item whose record reads, in order (those with ``first`` <= order <=
-        ``last`` when given); a bad row is left out."""
-        out = []
-        for order, record in self.conn.execute(
-                "SELECT ord, record FROM pages WHERE item_id=? AND ord>=? AND ord<=? ORDER BY ord",
-                (item_id, first, (1 << 62) if last is None else last)):
-            try:
-                out.append(page_record(item_id, order, record))
-            except NotFoundError as exc:
-                self._skip(exc)
-        return out
-
-    def page_labels(self, item_id: str) -> list[tuple[int, str]]:
-        """(order, label as written) of every page of an item, in order, from the lookup
-        columns: a 10,000-page item is listed in milliseconds, without reading its records."""
-        return self.conn.execute("SELECT ord, label FROM pages WHERE item_id=? ORDER BY ord",
-                                 (item_id,)).fetchall()
-
-    def get_page(self, item_id: str, order: int) -> Page:
-        r = self.conn.execute("SELECT record FROM pages WHERE item_id=? AND ord=?",
-                              (item_id, order)).fetchone()
-        if not r:
-            raise NotFoundError(f"no page {order} in item {item_id!r}")
-        return page_record(item_id, order, r[0])
-
     def put_item(self, item: Item, *, version_path: str, source_hash: str,
                  fixity: Iterable[FixityRecord], run_id: Optional[int] = None) -> Optional[str]:
         """Insert or replace an item, its pages and fixity in one transaction.
@@ -166,15 +123,6 @@ class SQLiteCatalog(Catalogue):
             self.conn.executemany("UPDATE items SET indexed=? WHERE id=?",
                                   [(int(value), i) for i in item_ids])
 
-    def unindexed(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT id FROM items WHERE indexed=0")]
-
-    def fixity(self, item_id: Optional[str] = None) -> list[tuple[str, FixityRecord]]:
-        sql = "SELECT item_id, path, kind, size, sha256 FROM fixity"
-        rows = (self.conn.execute(sql + " WHERE item_id=? ORDER BY path", (item_id,))
-                if item_id else self.conn.execute(sql + " ORDER BY item_id, path"))
-        return [(r[0], FixityRecord(r[1], r[2], r[3], r[4])) for r in rows]
-
     # --- collections -------------------------------------------------------------------------
     def put_collection(self, coll: Collection) -> None:
         existing = self.get_collection(coll.id, missing_ok=True)
@@ -192,7 +140,7 @@ class SQLiteCatalog(Catalogue):
         self.conn.execute("INSERT OR REPLACE INTO collections VALUES (?,?)",
                           (cid, json.dumps(to_dict(coll), ensure_ascii=False)))
 
-    # --- works ---------------------------------------------------------------------------------
+    # --- works (their readers: catalog.work_readers) ---------------------------------------------
     def put_work(self, work: Work) -> list[str]:
         """Insert or replace a work and its volumes; return the items that became or stopped
         being its volumes (their index documents carry the work, so they are reindexed)."""
@@ -218,42 +166,6 @@ class SQLiteCatalog(Catalogue):
             ).fetchone() is not None
         return self._works_tables
 
-    def get_work(self, work_id: str) -> Work:
-        r = self.conn.execute("SELECT record FROM works WHERE id=?", (work_id,)).fetchone() \
-            if self._has_works() else None
-        if not r:
-            raise NotFoundError(f"no work {work_id!r} in the library")
-        return work_record(work_id, r[0])
-
-    def works(self) -> list[Work]:
-        """Every work whose record reads, in id order; a bad row is left out."""
-        out = []
-        if not self._has_works():
-            return out
-        for wid, record in self.conn.execute("SELECT id, record FROM works ORDER BY id"):
-            try:
-                out.append(work_record(wid, record))
-            except NotFoundError as exc:
-                self._skip(exc)
-        return out
-
-    def work_ids_of(self, item_id: str) -> list[str]:
-        """The works ``item_id`` is a volume of, in id order."""
-        if not self._has_works():
-            return []
-        return [r[0] for r in self.conn.execute(
-            "SELECT DISTINCT work_id FROM work_volumes WHERE item_id=? ORDER BY work_id",
-            (item_id,))]
-
-    def work_stamps(self, item_id: str) -> list[tuple[str, float]]:
-        """(work id, when it was written) of each work ``item_id`` is a volume of: what a
-        cached manifest of the volume depends on besides the item's own version."""
-        if not self._has_works():
-            return []
-        return [(r[0], r[1]) for r in self.conn.execute(
-            "SELECT DISTINCT w.id, w.updated FROM works w JOIN work_volumes v ON v.work_id = w.id"
-            " WHERE v.item_id=? ORDER BY w.id", (item_id,))]
-
     # --- runs and events ---------------------------------------------------------------------
     def start_run(self, batch: str) -> int:
         with self.conn:
@@ -276,19 +188,7 @@ class SQLiteCatalog(Catalogue):
         self.conn.execute("INSERT INTO events (run_id, item_id, level, message, time)"
                           " VALUES (?,?,?,?,?)", (run_id, item_id, level, message, time.time()))
 
-    def events(self, item_id: Optional[str] = None) -> list[dict]:
-        sql = ("SELECT e.time, e.level, e.message, e.item_id, r.user, r.host, r.batch FROM events e"
-               " LEFT JOIN runs r ON r.id = e.run_id")
-        rows = (self.conn.execute(sql + " WHERE e.item_id=? ORDER BY e.id", (item_id,))
-                if item_id else self.conn.execute(sql + " ORDER BY e.id"))
-        keys = ("time", "level", "message", "item", "user", "host", "batch")
-        return [dict(zip(keys, r)) for r in rows]
-
     # --- consistency (catalog/consistency.py) ------------------------------------------------
-    def page_count(self, item_id: str) -> int:
-        return self.conn.execute("SELECT COUNT(*) FROM pages WHERE item_id=?",
-                                 (item_id,)).fetchone()[0]
-
     def forget_source_hash(self, item_id: str) -> bool:
         """Make the next ingest of the item's batch replace it even if its sources did not
         change (its copy in the library is damaged); False if it was forgotten already."""
@@ -296,10 +196,4 @@ class SQLiteCatalog(Catalogue):
             cur = self.conn.execute("UPDATE items SET source_hash='' WHERE id=? AND "
                                     "source_hash != ''", (item_id,))
         return cur.rowcount > 0
-
-    # --- activities (catalog/activities.py) ---------------------------------------------------
-    def activities(self, start: int, size: int) -> list[activities.Activity]:
-        """The logged publications and deletions at positions ``start`` .. ``start+size-1``,
-        oldest first (IIIF Change Discovery pages)."""
-        return activities.window(self.conn, start, size)
 

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS tombstones (
 """
 
 _COLUMNS = "item_id, title, titles, collections, withdrawn, reason"
+_CHUNK = 500  # ids a query names at most (old SQLite builds allow 999 parameters)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,21 @@ def get(conn, p: str, item_id: str) -> "Tombstone | None":
     r = conn.execute(f"SELECT {_COLUMNS} FROM tombstones WHERE item_id={p}",
                      (item_id,)).fetchone()
     return _row(r) if r else None
+
+
+def among(conn, p: str, item_ids: list[str]) -> dict[str, Tombstone]:
+    """The tombstones of those of ``item_ids`` that were withdrawn, by item id: one query per
+    500 ids (a work's volumes), under the smallest limit on parameters of either driver."""
+    out: dict[str, Tombstone] = {}
+    wanted = sorted(set(item_ids))
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start:start + _CHUNK]
+        marks = ",".join([p] * len(chunk))
+        for r in conn.execute(f"SELECT {_COLUMNS} FROM tombstones WHERE item_id IN ({marks})",
+                              tuple(chunk)).fetchall():
+            tomb = _row(r)
+            out[tomb.item_id] = tomb
+    return out
 
 
 def every(conn) -> list[Tombstone]:

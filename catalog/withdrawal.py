@@ -11,8 +11,9 @@ failure there leaves only derived leftovers that ``sudur verify --repair`` (or t
 clears, and is reported as a warning.
 
 A volume of a multi-volume work stays named by its work: the work keeps its volume list and its
-divisions (which may begin or end in that volume) unchanged, and shows the volume as not in the
-library, as it shows a volume not yet ingested; its other volumes are untouched. Ingesting the
+divisions (which may begin or end in that volume) unchanged; its page shows the volume as
+withdrawn, when and why (``Catalogue.tombstones_of``), and its IIIF Collection leaves it out,
+as it leaves out a volume not yet ingested; its other volumes are untouched. Ingesting the
 item again publishes it again, in its works, and removes the tombstone.
 """
 from __future__ import annotations

@@ -142,6 +142,34 @@ def test_every_url_of_a_withdrawn_item_answers_410(lib):
     assert client.get(f"/works/{WORK}").status_code == 200
 
 
+def test_the_work_shows_its_withdrawn_volume_with_when_and_why(lib):
+    assert sudur(lib, "withdraw", GONE, "--reason", REASON).returncode == 0
+    with Catalog(lib / "catalog.sqlite", readonly=True) as cat:
+        date = cat.tombstone(GONE).error().to_dict()["withdrawn"]
+    client = create_app({"SUDUR_SETTINGS": Settings.load(lib), "TESTING": True}).test_client()
+    html = client.get(f"/works/{WORK}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    entry = re.search(r'<li data-volume="kha" class="withdrawn-volume">(.*?)</li>', html, re.S)
+    assert entry, html
+    assert f'href="/items/{GONE}"' in entry[1] and "Volume kha" in entry[1]
+    assert (f'Withdrawn from the library on <time datetime="{date}">{date[:10]}</time>'
+            in entry[1])
+    assert REASON in entry[1] and "Why:" in entry[1]
+    assert "Not in the library" not in html  # the other volumes are there
+    assert 'href="/items/kangyur-vol-3/read?page=1a"' in html
+    assert client.get(f"/items/{GONE}").status_code == 410  # where its link leads
+    cited = client.get(f"/works/{WORK}/read?volume=kha&page=1a")  # as a scholar cited it
+    assert cited.status_code == 410 and REASON in cited.get_data(as_text=True)
+    assert client.get(f"/works/{WORK}/read?volume=ga&page=1a").status_code == 302
+    # in the reader's language
+    client.get("/lang/zh-Hans")
+    zh = client.get(f"/works/{WORK}").get_data(as_text=True)
+    assert f'已于 <time datetime="{date}">{date[:10]}</time> 从图书馆撤回' in zh
+    assert "原因：" in zh
+    # the IIIF Collection of the work lists the manifests that answer, not the 410
+    members = client.get(f"/iiif/work/{WORK}").get_json(force=True)["items"]
+    assert [m["id"].rsplit("/", 2)[-2] for m in members] == ["kangyur-vol-1", "kangyur-vol-3"]
+
+
 def test_oai_lists_a_withdrawn_item_as_deleted_and_discovery_shows_its_delete(lib):
     assert sudur(lib, "withdraw", GONE, "--reason", REASON).returncode == 0
     client = create_app({"SUDUR_SETTINGS": Settings.load(lib), "TESTING": True}).test_client()

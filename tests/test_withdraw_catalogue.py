@@ -95,6 +95,21 @@ def test_a_withdrawn_volume_stays_named_by_its_work(cat):
     assert [v.item for v in cat.get_work("kangyur").volumes] == ["vol-1", "vol-2", "vol-3"]
     assert cat.get_item("vol-1").works == ["kangyur"] == cat.get_item("vol-3").works
     assert cat.work_ids_of("vol-2") == ["kangyur"]  # re-ingesting it restores it in its work
+    # the work page asks for its absent volumes' tombstones at once
+    gone = cat.tombstones_of(v.item for v in cat.get_work("kangyur").volumes)
+    assert list(gone) == ["vol-2"] and gone["vol-2"] == cat.tombstone("vol-2")
+    assert gone["vol-2"].reason == "a rights claim" and cat.tombstones_of([]) == {}
+
+
+def test_tombstones_of_many_ids_are_asked_for_in_chunks(cat):
+    for n in (1, 700, 1299):  # in the first, second and third chunk of 500 ids
+        cat.put_item(_item(f"vol-{n:04}"), version_path=f"items/v{n}@1", source_hash="h",
+                     fixity=[])
+        cat.withdraw_item(f"vol-{n:04}", f"reason {n}")
+    asked = [f"vol-{n:04}" for n in range(1300)] + ["vol-0700"]  # a repeat is one id
+    gone = cat.tombstones_of(iter(asked))
+    assert sorted(gone) == ["vol-0001", "vol-0700", "vol-1299"]
+    assert [gone[i].reason for i in sorted(gone)] == ["reason 1", "reason 700", "reason 1299"]
 
 
 def test_a_withdrawal_is_refused_by_a_catalogue_that_may_not_write(cat):

@@ -58,17 +58,22 @@ def _html(status: int, message: str, hint: str = ""):
         return render_template_string(_BARE, status=status, message=escape(detail))
 
 
-def _withdrawn_page(exc: WithdrawnError):
-    """The page of a withdrawn item: when and why it went, and how to cite it."""
+def withdrawn_time(seconds: float) -> tuple[str, Markup]:
+    """The date an item was withdrawn, as its pages show it: (``2026-12-03``, that date in a
+    ``<time>`` element that carries the moment)."""
     from datetime import datetime, timezone
 
+    when = datetime.fromtimestamp(seconds, timezone.utc)
+    date = when.strftime("%Y-%m-%d")
+    return date, Markup(f'<time datetime="{when.strftime("%Y-%m-%dT%H:%M:%SZ")}">{date}</time>')
+
+
+def _withdrawn_page(exc: WithdrawnError):
+    """The page of a withdrawn item: when and why it went, and how to cite it."""
     from .resources import public_base
 
-    when = datetime.fromtimestamp(exc.withdrawn, timezone.utc)
     try:
-        date = when.strftime("%Y-%m-%d")
-        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-        time_html = Markup(f'<time datetime="{stamp}">{date}</time>')
+        date, time_html = withdrawn_time(exc.withdrawn)
         return render_template("withdrawn.html", gone=exc, date=date, time_html=time_html,
                                titles=exc.titles or {"": exc.title},
                                record_url=urls.record_url(public_base(), exc.item_id))

@@ -1,6 +1,7 @@
 """Multi-volume works on the site: the work page (``/works/<work>``: its volumes with
-thumbnails, its table of contents across volumes, one search over all of them), the citable way
-into a volume (``/works/<work>/read?volume=ka&page=12a``), and what the reader and the embed
+thumbnails, a withdrawn volume with when and why it went (its tombstone; its link leads to
+the 410 page), its table of contents across volumes, one search over all of them), the citable
+way into a volume (``/works/<work>/read?volume=ka&page=12a``), and what the reader and the embed
 show of the work they are reading in (``volume_nav``, a template function: the volume
 switcher, the neighbouring volumes to turn to at a volume's first and last leaf, the citation
 "vol. ka, f. 12a").
@@ -14,13 +15,15 @@ from urllib.parse import urlencode
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from catalog.tombstones import Tombstone
 from library import urls
 from library.errors import NotFoundError
 from library.models import Item, Page, Volume, Work
 
 from . import i18n
+from .errors import withdrawn_time
 from .links import public_url, thumb_url
-from .resources import get_catalog
+from .resources import get_catalog, withdrawn
 
 bp = Blueprint("works", __name__)
 
@@ -34,19 +37,26 @@ class VolumeView:
     first: Optional[Page] = None  # its first page (thumbnail, reading)
     pages: int = 0
     first_param: Optional[str] = None  # the reader's ``page`` naming the first page
+    gone: Optional[Tombstone] = None  # not in the library because it was withdrawn
 
     @property
     def present(self) -> bool:
         return self.item is not None
 
+    @property
+    def withdrawn_date(self) -> tuple[str, str]:
+        """(date, date as a ``<time>`` element) of its withdrawal; only for a ``gone`` one."""
+        return withdrawn_time(self.gone.withdrawn)
+
 
 def _volumes(work: Work, *, with_first: bool) -> list[VolumeView]:
     catalog = get_catalog()
     present = set(catalog.item_ids())
+    gone = catalog.tombstones_of(v.item for v in work.volumes if v.item not in present)
     out = []
     for vol in work.volumes:
         if vol.item not in present:
-            out.append(VolumeView(vol, None))
+            out.append(VolumeView(vol, None, gone=gone.get(vol.item)))
             continue
         item = catalog.get_item(vol.item, with_pages=False)
         labels = catalog.page_labels(vol.item)
@@ -128,14 +138,15 @@ def work_page(work: str):
 @bp.route(urls.WORK_READ.rule)
 def work_read(work: str):
     """The reader (or, with ``embed=1``, the embed) at a volume's page, both named as a
-    scholar cites them; 404 for a volume or page the work lacks."""
+    scholar cites them; 404 for a volume or page the work lacks, 410 for a withdrawn volume."""
     w = get_catalog().get_work(work)
     label = (request.args.get("volume") or "").strip()
     vol = w.volume_labelled(label) or (w.volumes[0] if not label and w.volumes else None)
     if vol is None:
         raise NotFoundError(f"work {w.id!r} has no volume {label!r}")
-    if vol.item not in set(get_catalog().item_ids()):
-        raise NotFoundError(f"volume {vol.label} of work {w.id!r} is not in the library")
+    if vol.item not in set(get_catalog().item_ids()):  # a withdrawn one: its 410, as cited
+        raise withdrawn(vol.item) or NotFoundError(
+            f"volume {vol.label} of work {w.id!r} is not in the library")
     wanted = (request.args.get("page") or "").strip()
     query = {}
     if wanted:
