@@ -179,3 +179,24 @@ def test_a_catalogue_without_search_rows_says_to_reindex(tmp_path, pg_url):
     env = {"SUDUR_CATALOG_URL": pg_url}
     res = CliRunner().invoke(cli, ["--library", str(settings.library), "search", "x"], env=env)
     assert res.exit_code == 2 and "run `sudur reindex`" in res.stderr, res.output
+
+
+def test_search_rows_of_an_earlier_format_say_to_reindex_until_reindexed(
+        tmp_path, new_pg_url):  # noqa: F811
+    url = new_pg_url()
+    settings = Settings.load(tmp_path / "node", catalog_url=url)
+    open_catalog(settings).close()
+    with PostgresCatalog(url) as cat:  # rows as an earlier Sudur wrote them
+        cat.conn.execute(f"ALTER TABLE {TABLE} DROP COLUMN pairs")
+        cat.conn.execute(f"COMMENT ON TABLE {TABLE} IS NULL")
+    client = _client(settings)
+    resp = client.get("/api/search?q=x")
+    assert resp.status_code == 503 and int(resp.headers["Retry-After"]) >= 1
+    assert "sudur reindex" in str(resp.get_json(force=True))
+    assert client.get("/search?q=x").status_code == 503
+    env = {"SUDUR_CATALOG_URL": url}
+    res = CliRunner().invoke(cli, ["--library", str(settings.library), "search", "x"], env=env)
+    assert res.exit_code == 2 and "run `sudur reindex`" in res.stderr, res.output
+    res = CliRunner().invoke(cli, ["--library", str(settings.library), "reindex"], env=env)
+    assert res.exit_code == 0, res.output
+    assert client.get("/api/search?q=x").status_code == 200
