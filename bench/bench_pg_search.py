@@ -34,7 +34,8 @@ from bench_search import FORMULA, corpus, dir_size, machine_line, pct, queries  
 import psycopg  # noqa: E402
 
 from catalog import index as cindex  # noqa: E402
-from catalog.pg_search import PgSearcher, _compose, _conditions  # noqa: E402
+from catalog.deadline import Deadline  # noqa: E402
+from catalog.pg_search import PgSearcher, _compose, _conditions, _dense, _matches  # noqa: E402
 from catalog.pg_search_write import (  # noqa: E402
     GIN_INDEX, RUM_INDEX, TABLE, TERMS, ensure_schema, rebuild)
 from catalog.search import SearchRequest, open_searcher, search  # noqa: E402
@@ -103,10 +104,8 @@ def _bare(conn, sets, repeat: int, sql: dict | None = None) -> dict[str, list[fl
                 q_, understood, iq, _lex = _compose(s, req, False)
                 cond = _conditions(conn, req, understood, q_, iq)
                 t1 = time.perf_counter()
-                if cond is not None:
-                    where, params, order, _rank = cond
-                    conn.execute(f"SELECT seq FROM {TABLE} WHERE {where} ORDER BY {order} "
-                                 "LIMIT 10", params).fetchall()
+                if cond is not None:  # as the search asks it (catalog.pg_search._matches)
+                    _matches(conn, cond, 10, Deadline(None), dense=_dense(conn, iq, _lex))
                 t2 = time.perf_counter()
                 out.setdefault(cls, []).append((t2 - t0) * 1000)
                 if sql is not None:

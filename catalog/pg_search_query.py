@@ -298,6 +298,16 @@ def to_tsquery(q: wq.Query) -> Written | None:
     return _written(q)
 
 
+def least_matches(q: wq.Query, lexicon: Lexicon) -> int:
+    """A lower bound of the rows matching ``q`` (a tree on the index's terms) by the
+    lexicon's counts: a term's rows, the most of an OR's terms'; 0 (unknown) otherwise."""
+    if isinstance(q, wq.Term) and not isinstance(q, WordPrefix) and q.fieldname in SLOT:
+        return lexicon.doc_frequency(q.fieldname, q.text)
+    if type(q) is wq.Or:
+        return max((least_matches(c, lexicon) for c in q.subqueries), default=0)
+    return 0
+
+
 def pair_sql(f: Filter) -> tuple[str, list[bytes]]:
     """A pair filter as an SQL condition on the rows' ``pairs`` and its parameters (a needle
     is found at any byte offset: one straddling two stored pairs is a false hit, which the

@@ -306,3 +306,26 @@ def test_the_backend_follows_the_catalogue_url(libraries, tmp_path):
     with open_search_backend(SimpleNamespace(catalog_url="", library=tmp_path / "lib")) as s:
         assert getattr(s, "backend", "whoosh") != "postgresql"
         assert search(s, SearchRequest("ᠪᠢᠴᠢᠭ", time_budget=10.0)).total == 0
+
+
+def test_a_frequent_word_is_first_looked_for_at_the_start_of_the_reading_order(
+        libraries, monkeypatch):
+    from catalog.deadline import Deadline
+
+    def first(text, limit=10):
+        req = SearchRequest(text)
+        q, understood, iq, lexicon = pg_search._compose(s, req, False)
+        cond = pg_search._conditions(s.conn, req, understood, q, iq)
+        plain = pg_search._matches(s.conn, cond, limit, Deadline(None))
+        return pg_search._dense(s.conn, iq, lexicon), plain, pg_search._matches(
+            s.conn, cond, limit, Deadline(None), dense=True)
+
+    with PgSearcher(libraries["postgresql"]) as s:
+        s.conn.execute(f"ANALYZE {pg_search.TABLE}")  # (the row count the share is of)
+        dense, plain, found = first("ཆོས")  # on 300 of 308 rows: found in the first rows
+        assert dense and found == plain and len(found) == 10
+        assert not first("ᠡᠮᠡ")[0]  # on 2 rows: the RUM index at once
+        # dense by the lexicon but not at the start (the last item's): the index after all
+        monkeypatch.setattr(pg_search, "DENSE_SHARE", 0.001)
+        dense, plain, found = first("ᠡᠮᠡ")
+        assert dense and found == plain and min(found) > (pg_search.PREFIX_ROWS,)
