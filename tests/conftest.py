@@ -137,14 +137,20 @@ def sample_batch(tmp_path_factory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def sample_library(tmp_path_factory, sample_batch) -> Iterator[Settings]:
-    """A library with the sample ingested (shared, read-only for tests)."""
-    from ingest.pipeline import ingest_batch
+    """A library with the sample ingested by `sudur ingest`, as a newcomer would (shared,
+    read-only for tests)."""
+    from click.testing import CliRunner
+
+    from library.cli import cli
 
     with _run_wide(tmp_path_factory, "sample") as root:
-        settings = Settings.load(root / "library")
+        settings = Settings.load(root / "library", catalog_url="")
         if not (root / "library.done").exists():
-            summary = ingest_batch(sample_batch, settings, workers=2)
-            assert summary.ok, summary.failed
+            res = CliRunner(env={"SUDUR_CATALOG_URL": ""}).invoke(
+                cli, ["--library", str(settings.library), "ingest", str(sample_batch),
+                      "--workers", "2"])
+            assert res.exit_code == 0, res.output
+            assert "8 items ingested, 0 unchanged, 0 failed" in res.output, res.output
             (root / "library.done").touch()
     built = _fingerprint(settings.library)
     yield settings
