@@ -17,26 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from click.testing import CliRunner
-
 from catalog.db import Catalog
 from crashlib import SUDUR, build_batch, clean_env, fast_tmp, library_state, orphans
 from crashlib import sudur as sudur_process
-from library.cli import cli
+# in this process: starting the installed program costs more than a verify of these small
+# libraries (it runs as a program of its own for a relative --library, and for the lock held
+# by this process)
+from crashlib import sudur_here as sudur
 
 QUERIES = ("common", "mark01", "page2")
-
-
-def sudur(lib: Path, *args: str) -> subprocess.CompletedProcess:
-    """`sudur --library LIB ARGS` in this process: starting the installed program costs more
-    than a verify of these small libraries. (It runs as a program of its own where that
-    matters: a relative --library, and the lock held by this process.)"""
-    res = CliRunner().invoke(cli, ["--library", str(lib), *args], env={
-        name: None for name in os.environ if name.startswith("SUDUR_")})
-    if res.exception is not None and not isinstance(res.exception, SystemExit):
-        raise res.exception
-    return subprocess.CompletedProcess(["sudur", "--library", str(lib), *args],
-                                       res.exit_code, res.stdout, res.stderr)
 
 
 @pytest.fixture(scope="module")
