@@ -34,7 +34,8 @@ CLUSTER_FIXTURES = frozenset({"s3_endpoint", "dask_address"})
 CLUSTER_MODULES = frozenset({"test_storage_s3.py"})  # (it also starts SeaweedFS of its own)
 
 # modules that load tei_all (ingest/checks.py compiles it once per process, ~10 s)
-SHARED_UNITS = {"test_check_report.py": "tei-all", "test_corpora_ingest.py": "tei-all"}
+SHARED_UNITS = {"test_check_report.py": "tei-all", "test_corpora_ingest.py": "tei-all",
+                "test_pipeline.py": "tei-all"}
 # the units that take longest (measured with --durations): scheduled first, longest first
 LONGEST_FIRST = ("tei-all", "test_consistency.py", "test_withdraw.py",
                  "test_catalogue_postgres.py", "test_end_to_end.py", "test_settings.py",
