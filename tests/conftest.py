@@ -1,27 +1,28 @@
 """Shared fixtures: the shared corpora, the built-in sample batch and a library ingested from it.
 
 The sample is the same one `sudur sample` writes (library/sample.py), built once per run: under
-pytest-xdist (`make test` runs two workers) the first worker to ask builds it in the run's
-common temporary folder, under a file lock, and the others use it. Tests only read it (a test
-that changes a library copies this one first): at the end of the session each worker checks that
-every file of the batch and of the library, but for the viewer's caches, is as it was built, and
-fails the last test that used it otherwise.
+pytest-xdist (`make test` runs a worker per core) the first worker to ask builds it in the
+run's common temporary folder, under a file lock, and the others use it. Tests only read it (a
+test that changes a library copies this one first): at the end of the session each worker
+checks that every file of the batch and of the library, but for the viewer's caches, is as it
+was built (the catalogue by its content), and fails the last test that used it otherwise.
 
 A test that starts SeaweedFS or a Dask cluster (it uses ``s3_endpoint`` or ``dask_address``, or
 is in tests/test_storage_s3.py) is marked ``cluster``, as browser tests are marked ``browser``: `make test` leaves both to `make
 test-e2e` so that the default suite stays within a few minutes; CI runs both.
 
 Under xdist (``--dist loadfile``) each test module is one unit of work, so its module-scoped
-fixtures (an ingest, say) are built once; modules that warm the same costly in-process cache share a unit
-(``SHARED_UNITS``), and the longest units are handed out first (``LONGEST_FIRST``) so that no
-worker is left with a long one at the end while the other idles.
+fixtures (an ingest, say) are built once; modules that warm the same costly in-process cache
+share a unit (``SHARED_UNITS``), and the longest units are handed out first
+(``LONGEST_FIRST``) so that no worker is left with a long one at the end while the other idles.
 """
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import re
-from contextlib import contextmanager
+import sqlite3
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -36,13 +37,12 @@ CLUSTER_MODULES = frozenset({"test_storage_s3.py"})  # (it also starts SeaweedFS
 # modules that load tei_all (ingest/checks.py compiles it once per process, ~10 s)
 SHARED_UNITS = {"test_check_report.py": "tei-all", "test_corpora_ingest.py": "tei-all",
                 "test_pipeline.py": "tei-all"}
-# the units that take longest (measured with --durations): scheduled first, longest first
-LONGEST_FIRST = ("tei-all", "test_consistency.py", "test_withdraw.py",
-                 "test_catalogue_postgres.py", "test_end_to_end.py", "test_settings.py",
-                 "test_crash.py", "test_full_disk.py", "test_concurrency.py",
-                 "test_tibetan_cases.py", "test_fixity.py", "test_viewer_iiif_search.py",
-                 "test_viewer_iiif_image.py", "test_hostile.py", "test_site.py",
-                 "test_downloads_http.py", "test_fuzz.py")
+# the units that take longest (`--durations=0`, added up by module): handed out first
+LONGEST_FIRST = ("tei-all", "test_withdraw.py", "test_catalogue_postgres.py",
+                 "test_full_disk.py", "test_concurrency.py", "test_hostile.py",
+                 "test_downloads_http.py", "test_crash.py", "test_viewer_iiif_search.py",
+                 "test_end_to_end.py", "test_viewer_iiif_image.py", "test_consistency.py",
+                 "test_pg_pool.py", "test_matching.py", "test_tibetan_cases.py")
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
@@ -97,9 +97,11 @@ def _run_wide(tmp_path_factory, name: str) -> Iterator[Path]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-# the viewer's own caches in a library (manifests beside a version, the cache folder) and
-# SQLite's shared-memory file: written by readers too; everything else must stay as built
-_CACHES = re.compile(r"^cache/|derived/(\.)?manifest\..*json(\..*\.tmp)?$|-shm$|^\.ingest\.lock$")
+# the viewer's own caches in a library (manifests beside a version, the cache folder), the
+# lock file and SQLite's own files beside the catalogue (its write-ahead log, which readers
+# open too, is compared as part of the catalogue's content): everything else stays as built
+_CACHES = re.compile(r"^cache/|derived/(\.)?manifest\..*json(\..*\.tmp)?$|\.sqlite-(wal|shm)$"
+                     r"|^\.ingest\.lock$")
 
 
 def _fingerprint(root: Path) -> dict[str, str]:
@@ -110,6 +112,10 @@ def _fingerprint(root: Path) -> dict[str, str]:
             continue
         if p.is_symlink():
             out[rel] = "-> " + str(p.readlink())
+        elif p.suffix == ".sqlite":  # what it holds, whether still in the log or not
+            with closing(sqlite3.connect(f"file:{p}?mode=ro", uri=True)) as conn:
+                dump = "\n".join(conn.iterdump())
+            out[rel] = hashlib.sha256(dump.encode()).hexdigest()
         elif p.is_file():
             out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out

@@ -1,6 +1,7 @@
 """Helpers shared by the crash, concurrency and full-disk tests: a batch of small items built in
-code, the `sudur` of this venv run as a subprocess (or in this process), and a comparable snapshot of a library
-(items, pages, checksums, index hits) plus a check that no orphan file is left."""
+code, the `sudur` of this venv run as a subprocess (or in this process), and a comparable
+snapshot of a library (items, pages, checksums, index hits) plus a check that no orphan file
+is left."""
 from __future__ import annotations
 
 import json
