@@ -28,10 +28,16 @@ install-test: $(VENV)/.installed-test assets
 demo: install
 	$(VENV)/bin/sudur --library $(LIBRARY) demo
 
-# the default suite (a few minutes on 2 cores); the browser and cluster tests; the slow ones.
-# CI runs all three
+# the default suite (a few minutes on 2 cores), on one pytest-xdist worker per core
+# (`make test TEST_WORKERS=0` runs it in one process), with bytecode caches even where
+# PYTHONDONTWRITEBYTECODE is set: without them each worker spends seconds rewriting the test
+# modules' asserts, and each `sudur` a test starts compiles the packages again; the browser and
+# cluster tests; the slow ones. CI runs all three
+TEST_WORKERS ?= auto
 test: install-test
-	$(VENV)/bin/pytest -q -m "not slow and not browser and not cluster"
+	env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/pytest -q \
+	    -m "not slow and not browser and not cluster" \
+	    -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-e2e: install-test
 	$(VENV)/bin/pytest -q -m "(browser or cluster) and not slow"

@@ -1,6 +1,7 @@
 """Helpers shared by the crash, concurrency and full-disk tests: a batch of small items built in
-code, the `sudur` of this venv run as a subprocess, and a comparable snapshot of a library
-(items, pages, checksums, index hits) plus a check that no orphan file is left."""
+code, the `sudur` of this venv run as a subprocess (or in this process), and a comparable
+snapshot of a library (items, pages, checksums, index hits) plus a check that no orphan file
+is left."""
 from __future__ import annotations
 
 import json
@@ -64,6 +65,22 @@ def clean_env() -> dict:
 def sudur(lib: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([SUDUR, "--library", str(lib), *args], capture_output=True,
                           text=True, timeout=timeout, env=clean_env())
+
+
+def sudur_here(lib: Path, *args: str) -> subprocess.CompletedProcess:
+    """`sudur --library LIB ARGS` run in this process, as ``sudur`` would report it: for tests
+    of small libraries, where starting the installed program costs more than the command. An
+    exception the command lets out is raised (the program would print it as a traceback)."""
+    from click.testing import CliRunner
+
+    from library.cli import cli
+
+    res = CliRunner().invoke(cli, ["--library", str(lib), *args],
+                             env={name: None for name in os.environ if name.startswith("SUDUR_")})
+    if res.exception is not None and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return subprocess.CompletedProcess([SUDUR, "--library", str(lib), *args], res.exit_code,
+                                       res.stdout, res.stderr)
 
 
 def start_ingest(lib: Path, batch: Path, workers: int = 1) -> subprocess.Popen:

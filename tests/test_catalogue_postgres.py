@@ -3,6 +3,7 @@ from it on a node, its advisory ingest lock, and what happens when the server is
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -33,8 +34,11 @@ def _cli(settings: Settings, *args: str):
 
 
 def test_the_sample_is_ingested_into_postgres_and_served(tmp_path, sample_batch, pg_url):
+    # two items of the sample will do: the end-to-end test ingests all of it into PostgreSQL
+    for item_id in ("geser-ms-1", "zh-archive-1"):
+        shutil.copytree(sample_batch / item_id, tmp_path / "batch" / item_id)
     settings = Settings.load(tmp_path / "node", catalog_url=pg_url)
-    summary = ingest_batch(sample_batch, settings, workers=2)
+    summary = ingest_batch(tmp_path / "batch", settings, workers=2)
     assert summary.ok and summary.ingested, summary.failed
     # the node holds no catalogue of its own: every node reads the one in PostgreSQL
     assert not (settings.library / "catalog.sqlite").exists()

@@ -17,14 +17,15 @@ from pg_search_fixtures import pg_server, pg_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def cli_library(request, tmp_path_factory) -> Settings:
+def cli_library(request, tmp_path_factory, sample_batch) -> Settings:
+    """The sample (`sudur sample`, tests/conftest.py) ingested with `sudur ingest`: on SQLite
+    that is the session's sample library; on PostgreSQL one of this module's own."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sample_library")
     root = tmp_path_factory.mktemp("e2e")
-    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else ""
-    runner = CliRunner(env={"SUDUR_CATALOG_URL": url})
-    res = runner.invoke(cli, ["sample", str(root / "batch")])
-    assert res.exit_code == 0, res.output
-    res = runner.invoke(cli, ["--library", str(root / "lib"), "ingest", str(root / "batch"),
-                              "--workers", "2"])
+    url = request.getfixturevalue("pg_url")
+    res = CliRunner(env={"SUDUR_CATALOG_URL": url}).invoke(
+        cli, ["--library", str(root / "lib"), "ingest", str(sample_batch), "--workers", "2"])
     assert res.exit_code == 0, res.output
     assert "0 failed" in res.output
     return Settings.load(root / "lib", catalog_url=url)

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from crashlib import SUDUR, build_batch, clean_env, fast_tmp, library_state, orphans, sudur
+from crashlib import SUDUR, build_batch, clean_env, fast_tmp, library_state, orphans
+from crashlib import sudur, sudur_here
 from catalog.db import Catalog
 from ingest import pipeline
 from ingest.pipeline import ingest_batch
@@ -163,9 +164,9 @@ def test_a_real_failing_write_in_a_subprocess(root):
     state = library_state(lib, QUERIES)
     assert sorted(state["items"]) == ["crash-00", "crash-02"]
     assert orphans(lib) == []
-    assert sudur(lib, "verify").returncode == 0
+    assert sudur_here(lib, "verify").returncode == 0
     # without the limit the rerun lands the big item too
-    again = sudur(lib, "ingest", str(batch))
+    again = sudur_here(lib, "ingest", str(batch))
     assert again.returncode == 0, again.stderr
     assert sorted(library_state(lib)["items"]) == ["crash-00", "crash-01", "crash-02"]
     assert orphans(lib) == []

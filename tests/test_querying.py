@@ -4,6 +4,7 @@ aliases, robustness, and that analysis never touches the network."""
 from __future__ import annotations
 
 import socket
+import uuid
 
 import pytest
 from hypothesis import given, settings
@@ -25,7 +26,9 @@ FIELD_OF = {"exact": "x", "shape": "s", "loose": "l", "translit": "tr"}
 def make_index(*docs: str, ws: str | None = None):
     schema = wf.Schema(id=wf.ID(stored=True), **{
         f: wf.TEXT(analyzer=analyzer(f), phrase=True, stored=False) for f in FIELDS})
-    ix = RamStorage().create_index(schema)
+    # a name of its own: Whoosh writes the segment's columns through a temporary folder named
+    # after the index in the system's temporary folder, shared with other test processes
+    ix = RamStorage().create_index(schema, indexname=f"sudur-test-{uuid.uuid4().hex}")
     w = ix.writer()
     from catalog.analysis import writing_system
     with writing_system(ws):

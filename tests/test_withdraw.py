@@ -3,7 +3,7 @@ garbage-collected, every URL of it answers 410 Gone (a page in the reader's lang
 the reason under /iiif and /api), OAI-PMH lists it as deleted, IIIF Change Discovery shows its
 Delete, `sudur verify` finds nothing wrong, and ingesting it again publishes it again.
 
-The sample is ingested once (SQLite); each test works on a copy. The CLI runs as the installed
+Each test works on a copy of the session's sample library (SQLite). The CLI runs as the installed
 program, once with a relative --library and once with an absolute one; the PostgreSQL test
 runs it in-process on a database of its own."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ from lxml import etree
 
 from catalog.db import Catalog
 from cluster_fixtures import s3_endpoint, s3_url  # noqa: F401  (fixtures)
-from crashlib import SUDUR, build_batch, clean_env, sudur
+from crashlib import SUDUR, build_batch, clean_env, sudur, sudur_here
 from library import urls
 from library.cli import cli
 from library.settings import Settings
@@ -34,23 +34,19 @@ REASON = "a rights claim by the holding institution"
 OAI = {"o": "http://www.openarchives.org/OAI/2.0/"}
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory, sample_batch) -> Path:
-    lib = tmp_path_factory.mktemp("withdraw") / "pristine"
-    res = sudur(lib, "ingest", str(sample_batch))
-    assert res.returncode == 0, res.stderr
-    return lib
-
-
 @pytest.fixture()
-def lib(pristine, tmp_path) -> Path:
+def lib(sample_library, tmp_path) -> Path:
+    """A copy of the session's sample library (an ingest of the sample takes seconds), without
+    the caches the viewer tests have left in it."""
     copy = tmp_path / "lib"
-    shutil.copytree(pristine, copy, symlinks=True)
+    shutil.copytree(sample_library.library, copy, symlinks=True,
+                    ignore=lambda folder, _names: ["cache"] if Path(folder) ==
+                    sample_library.library else [])
     return copy
 
 
 def _hits(lib: Path, query: str) -> set[str]:
-    res = sudur(lib, "search", query, "--json")
+    res = sudur_here(lib, "search", query, "--json")  # a check: in this process is enough
     assert res.returncode == 0, res.stderr
     return {h["item"] for h in json.loads(res.stdout)["hits"]}
 
