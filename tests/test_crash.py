@@ -178,7 +178,9 @@ def one_trial(k: int, rng: random.Random, mode: str, setups: dict, seconds: floa
     try:
         workers = 1 + k % 2
         proc = start_ingest(lib, batch, workers)
-        delay = rng.uniform(0.3, 1.8) * seconds  # workers and the reader slow it down
+        # the reference may have run slower than this (a cold first run: 26 trials on a fresh
+        # clone saw 15 of 17 fresh kills land after the ingest had ended with 0.3-1.8)
+        delay = rng.uniform(0.2, 1.3) * seconds
         kills.append((round(delay, 2), kill_at(proc, delay)))
         after_kill = visible_items_complete(lib)[0]
         new_after_kill = _items_with_pages(lib, 3)
