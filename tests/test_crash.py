@@ -107,7 +107,8 @@ class HttpPoller(threading.Thread):
                              f"/iiif/3/{item}.{order:04d}/full/max/0/default.jpg"):
                     r = client.get(path)
                     if r.status_code != 200:
-                        self.problems.append(f"{path}: {r.status_code} of a visible item")
+                        self.problems.append(f"{path}: {r.status_code} of a visible item: "
+                                             f"{r.get_data(as_text=True)[:300]}")
             self.whole += 1
 
 

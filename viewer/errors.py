@@ -99,6 +99,9 @@ def init_app(app: Flask) -> None:
             payload["hint"] = exc.hint
         if isinstance(exc, WithdrawnError) and not _wants_json():
             return _withdrawn_page(exc), 410
+        if exc.http_status >= 500 and not getattr(exc, "retry_after", None):
+            # ours to fix, and the page says nothing of it: the log must
+            current_app.logger.error("%s: %s", type(exc).__name__, exc, exc_info=exc)
         resp, status = _respond(exc.http_status, payload)
         if getattr(exc, "retry_after", None):
             # the object store or the catalogue's server is down, or a rolling upgrade is
