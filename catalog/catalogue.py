@@ -256,10 +256,15 @@ class Catalogue(WorkReaders):
 
     def collections(self) -> list[Collection]:
         """Every collection whose record reads, in id order; a bad row is left out."""
+        return self._records("collections", collection_record)
+
+    def _records(self, table: str, parse) -> list:
+        """Every row of ``table`` (id, record) that ``parse`` reads, in id order; a row it
+        cannot read is logged and left out."""
         out = []
-        for cid, record in self.conn.execute("SELECT id, record FROM collections ORDER BY id"):
+        for rid, record in self.conn.execute(f"SELECT id, record FROM {table} ORDER BY id"):
             try:
-                out.append(collection_record(cid, record))
+                out.append(parse(rid, record))
             except NotFoundError as exc:
                 self._skip(exc)
         return out

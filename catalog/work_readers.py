@@ -34,15 +34,9 @@ class WorkReaders:
 
     def works(self) -> list[Work]:
         """Every work whose record reads, in id order; a bad row is left out."""
-        out = []
         if not self._has_works():
-            return out
-        for wid, record in self.conn.execute("SELECT id, record FROM works ORDER BY id"):
-            try:
-                out.append(work_record(wid, record))
-            except NotFoundError as exc:
-                self._skip(exc)
-        return out
+            return []
+        return self._records("works", work_record)
 
     def work_ids_of(self, item_id: str) -> list[str]:
         """The works ``item_id`` is a volume of, in id order."""
