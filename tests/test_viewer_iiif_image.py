@@ -475,3 +475,29 @@ def test_a_full_disk_still_serves(tmp_path, noisy_master, monkeypatch):
     monkeypatch.setattr(Path, "write_bytes", full)
     assert _valid(c.get(_tif(0)))
     assert _cache_files(settings) == {}  # nor a half-written temporary file
+
+
+def test_an_image_of_a_version_removed_while_resolved_is_served_from_the_new(tmp_path, master):
+    # The crash trials met this: the item was replaced, and the old version's folder was
+    # being removed (its tiles gone, its pyramid file not yet) while a worker still held
+    # the old version as resolved: a 500 for an item the catalogue serves.
+    root = tmp_path / "library"
+    settings = build_library(root, master)
+    client = create_app({"SUDUR_SETTINGS": settings, "TESTING": True}).test_client()
+    assert client.get(f"{BASE}/0,0,256,256/256,/0/default.jpg").status_code == 200
+    with Catalog(Store(root).catalog_path) as cat:
+        old = Store(root).version_dir(cat.version_path(ITEM))
+    build_library(root, master)  # a new version, published
+    tiles = [p for p in old.rglob("*.jpg")]
+    assert tiles
+    for p in tiles:  # garbage collection half-way through the old folder
+        p.unlink()
+    resp = client.get(f"{BASE}/256,256,256,256/256,/0/default.jpg")
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    # a tile missing from the version the catalogue holds is still an error
+    with Catalog(Store(root).catalog_path) as cat:
+        current = Store(root).version_dir(cat.version_path(ITEM))
+    assert current != old
+    for p in current.rglob("*.jpg"):
+        p.unlink()
+    assert client.get(f"{BASE}/512,256,256,256/256,/0/default.jpg").status_code == 500

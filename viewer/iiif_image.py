@@ -125,12 +125,14 @@ _resolved: dict[tuple[str, str], tuple[float, _Image]] = {}
 _resolved_lock = threading.Lock()
 
 
-def resolve(ident: str) -> _Image:
+def resolve(ident: str, again: bool = False) -> _Image:
+    """The image ``ident`` names, as resolved within RESOLVE_TTL (``again``: from the
+    catalogue now)."""
     key = (str(get_settings().library), ident)
     now = time.monotonic()
     hit = _resolved.get(key)
-    if hit is not None and hit[0] > now and (not hit[1].pyramid_file
-                                             or os.path.exists(hit[1].pyramid_file)):
+    if not again and hit is not None and hit[0] > now and (
+            not hit[1].pyramid_file or os.path.exists(hit[1].pyramid_file)):
         return hit[1]
     img = _Image(ident)
     with _resolved_lock:
@@ -252,8 +254,26 @@ def info(ident: str):
 @bp.route(urls.IMAGE_REQUEST.rule)
 def image(ident: str, region: str, size: str, rotation: str, quality_format: str):
     _check_url_length()
-    settings = get_settings()
     img = resolve(ident)
+    try:
+        return _image(img, region, size, rotation, quality_format)
+    except StoreUnavailableError:
+        raise
+    except LibraryError as exc:
+        if exc.http_status < 500:
+            raise
+        # The item was replaced while this request (or the moment it was resolved within)
+        # read its old version, whose files garbage collection is removing: answer from the
+        # version the catalogue holds now. A file missing from the current version stays an
+        # error.
+        fresh = resolve(ident, again=True)
+        if fresh.version_path == img.version_path:
+            raise
+        return _image(fresh, region, size, rotation, quality_format)
+
+
+def _image(img: _Image, region: str, size: str, rotation: str, quality_format: str):
+    settings = get_settings()
     req = parse_request(img.ident, region, size, rotation, quality_format,
                         width=img.info.width, height=img.info.height, settings=settings)
     etag = _etag(img.version_path, img.updated, req.canonical)
