@@ -24,7 +24,7 @@ from .deadline import Deadline
 from .facets import sorted_facets
 from .grouped import MAX_RANKED_ITEMS, PAGES_PER_ITEM, _item_score
 from .pg_search import (_Cancelled, _compose, _conditions, _hit, _remaining, _rows, _run,
-                        PgSearcher)
+                        _settled, PgSearcher)
 from .pg_search_query import expanded
 from .pg_search_write import TABLE
 from .request import SearchRequest
@@ -50,10 +50,11 @@ def search_items(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadli
     total, n_items, estimate, counts = 0, 0, False, [Counter() for _ in FACETS]
     cut = False
     try:
+        cond = _settled(s.conn, cond, hard)
         if cond is not None:
             groups, total, n_items, estimate, counts = _items(s.conn, cond, req, t0, hard)
             if req.sort == "relevance":
-                order, scores = _rank(s.conn, cond, cond[3], groups, hard)
+                order, scores = _rank(s.conn, cond, cond.rank, groups, hard)
             else:
                 order, scores = sorted(groups, key=lambda i: groups[i][1]), {}
             seqs = query_sequences(expanded(q, lexicon))
@@ -86,15 +87,16 @@ def search_items(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadli
 def _items(conn, cond, req: SearchRequest, t0: float, hard: Deadline):
     """(item -> (matches, first match's seq), pages matched, items matched, whether these
     are estimates, facet counts of items)."""
-    where, params, order, _ = cond
+    where, params, order = cond.where, cond.params, cond.order
+    every, args = cond.positioned or (where, params)  # (as pg_search._counts)
     facets = ", ".join(FACETS)
     budget = max(req.time_budget, pg_search.MIN_COUNT_BUDGET) - (time.perf_counter() - t0)
     left = _remaining(hard)
     rows, scale = None, 1.0
     if budget > 0:
         try:
-            rows = _run(conn, f"SELECT item, count(*), min(seq) FROM {TABLE} WHERE {where} "
-                        f"GROUP BY item", params,
+            rows = _run(conn, f"SELECT item, count(*), min(seq) FROM {TABLE} WHERE {every} "
+                        f"GROUP BY item", args,
                         max(0.01, budget if left is None else min(budget, left)))
         except _Cancelled:
             if hard.passed():
@@ -133,7 +135,7 @@ def _rank(conn, cond, tsq: Optional[str], groups: dict, hard: Deadline
     chosen = by_count[:MAX_RANKED_ITEMS]
     scores: dict[int, float] = {}
     if tsq is not None and chosen:
-        where, params, order, _ = cond
+        where, params = cond.where, cond.params
         rows = _run(conn, f"SELECT seq, ts_rank(keys, %s::tsquery) FROM (SELECT seq, keys, "
                     f"row_number() OVER (PARTITION BY item ORDER BY seq) AS k FROM {TABLE} "
                     f"WHERE {where} AND item = ANY(%s)) c WHERE k <= {_CANDIDATES_PER_ITEM}",
@@ -153,7 +155,7 @@ def _rank(conn, cond, tsq: Optional[str], groups: dict, hard: Deadline
 
 def _best(conn, cond, item: str, scores: dict[int, float], hard: Deadline) -> list[int]:
     """The item's best matches: the highest scored, else its first in reading order."""
-    where, params, order, _ = cond
+    where, params = cond.where, cond.params
     seqs = [seq for (seq,) in _run(conn, f"SELECT seq FROM {TABLE} WHERE {where} AND item = %s "
                                    f"ORDER BY seq LIMIT {_CANDIDATES_PER_ITEM}",
                                    params + [item], _remaining(hard))]

@@ -31,7 +31,7 @@ from typing import Iterator
 from whoosh import query as wq
 
 from . import analysis, pairs
-from .pg_search_write import TERMS, TR_TAG, quote_lexeme
+from .pg_search_write import TERMS, TR_TAG, pair_value, quote_lexeme
 from .query_tree import NearQuery, WordPrefix, index_tree
 from .querying import Understood
 from .terms import SLOT, text_of
@@ -308,16 +308,24 @@ def least_matches(q: wq.Query, lexicon: Lexicon) -> int:
     return 0
 
 
-def pair_sql(f: Filter) -> tuple[str, list[bytes]]:
-    """A pair filter as an SQL condition on the rows' ``pairs`` and its parameters (a needle
-    is found at any byte offset: one straddling two stored pairs is a false hit, which the
-    positions then drop)."""
+def pair_sql(f: Filter) -> tuple[str, list[list[int]]]:
+    """A pair filter as an SQL condition on the rows' ``pairs`` and its parameters: the
+    needles a page needs all of, as one array it must contain (which the pairs index
+    answers, or a row's own array)."""
     if f is True:
         return "TRUE", []
     if isinstance(f, bytes):
-        return "position(%s::bytea in pairs) > 0", [f]
+        f = ("and", (f,))
     op, parts = f
-    written = [pair_sql(p) for p in parts]
+    if op == "and":
+        needles = [p for p in parts if isinstance(p, bytes)]
+        rest = [pair_sql(p) for p in parts if not isinstance(p, bytes)]
+        values = sorted({pair_value(int.from_bytes(n, "little")) for n in needles})
+        written = ([("pairs @> %s::smallint[]", [values])] if values else []) + rest
+        if len(written) == 1:
+            return written[0]
+    else:
+        written = [pair_sql(p) for p in parts]
     return ("(" + f" {op.upper()} ".join(w for w, _ in written) + ")",
             [x for _, args in written for x in args])
 

@@ -5,14 +5,20 @@ terms with their token positions; they are written as one ``tsvector`` literal b
 (``'term':1,5 'other':2``), so PostgreSQL's parser never tokenises anything. The two index
 fields share the vector: an ``x`` term as the Whoosh index holds it (its ``X_ONLY`` /
 ``L_ONLY`` marks included), a ``tr`` term behind ``TR_TAG``. Beside it, ``pairs`` holds the
-page's adjacent token pairs as the Whoosh index's pair filter does (``catalog.pairs``, 16-bit
-hashes, little-endian): a phrase asks for them before its positions are read, so a page that
-holds all its words but not side by side costs a look at two kilobytes, not the unpacking of
-its whole vector (``catalog.pg_search_query``). The lexicon (``TERMS``) keeps each lexeme's row count, so prefixes expand to
-the same terms as in Whoosh (its most frequent 64). Each row carries ``seq``, its
-place in reading order (the Whoosh index's document order: items as written, an item written
-again goes last), which the RUM index holds beside the vector, so the first matches in reading
-order come from the index.
+page's adjacent token pairs, hashed as the Whoosh index's pair filter does (``catalog.pairs``,
+16 bits), each once, as a SMALLINT array: a phrase asks for them before its positions are
+read, so a page that holds all its words but not side by side costs a look at two kilobytes,
+not the unpacking of its whole vector (``catalog.pg_search_query``). The lexicon (``TERMS``)
+keeps each lexeme's row count, so prefixes expand to the same terms as in Whoosh (its most
+frequent 64). Each row carries ``seq``, its place in reading order (the Whoosh index's
+document order: items as written, an item written again goes last).
+
+Three indexes answer the words (``pg_search`` says which asks what):
+- ``keys``: RUM, the vector with ``seq`` attached, so the first matches in reading order come
+  from the index (``ORDER BY seq <=> 0``); it keeps no positions;
+- ``pairs``: GIN, the rows holding all the pairs of a phrase (its rare phrases);
+- ``positions``: RUM, the vector with its positions, so a phrase is matched inside the index
+  (counting a phrase's matches).
 
 Limits of ``tsvector`` (PostgreSQL 15), and what happens here past them:
 - a position is at most 16383: tokens past it are written at 16383, so a phrase or NEAR that
@@ -32,6 +38,8 @@ catalogue commit that publishes an item publishes its search rows with it.
 """
 from __future__ import annotations
 
+import sys
+from array import array
 from collections import Counter
 from typing import Iterable
 
@@ -44,12 +52,13 @@ from .pairs import portable
 from .schema import FACETS
 from .index import page_documents
 
-__all__ = ["TR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "FORMAT", "ensure_schema",
+__all__ = ["TR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "FORMAT", "POSITIONED",
+           "PAIRS_INDEX", "POSITIONS_INDEX", "pair_value", "pair_values", "ensure_schema",
            "check_format", "tsvector_literal", "write_items", "delete_items", "rebuild"]
 
 TR_TAG = "\x03"  # a transliteration term in the one vector (no x term starts with it)
-# 2: the pairs column
-FORMAT = f"sudur-search-rows 2; {analysis.ANALYZER_VERSION}"
+# 2: the pairs column; 3: the pairs as an array with its index, and the positions index
+FORMAT = f"sudur-search-rows 3; {analysis.ANALYZER_VERSION}"
 MAX_POSITION = 16383
 _MAX_POSITIONS_PER_LEXEME = 256
 _MAX_LEXEME_BYTES = 2046
@@ -79,7 +88,7 @@ CREATE TABLE IF NOT EXISTS {name} (
 {_FACET_COLUMNS}
     clamped BOOLEAN NOT NULL,
     keys TSVECTOR NOT NULL,
-    pairs BYTEA NOT NULL
+    pairs SMALLINT[] NOT NULL
 );
 -- kept in the row (two kilobytes a page), read before the vector, which is moved out
 ALTER TABLE {name} ALTER COLUMN pairs SET STORAGE MAIN;
@@ -100,6 +109,18 @@ CREATE INDEX IF NOT EXISTS {TABLE}_seq_ix ON {TABLE} (seq);
 # the RUM index: the vector, with the reading order attached (ORDER BY seq <=> 0 reads it)
 RUM_INDEX = (f"CREATE INDEX IF NOT EXISTS {TABLE}_keys ON {TABLE} "
              f"USING rum (keys rum_tsvector_addon_ops, seq) WITH (attach = 'seq', to = 'keys')")
+# The pairs index: which rows hold all the pairs of a phrase (``pairs @> ARRAY[…]``), so a
+# phrase of frequent words but few pages finds its few candidates without the words' index
+# (``pg_search._settled``).
+PAIRS_INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_pairs ON {TABLE} USING gin (pairs)"
+# The positions index: the vector again, with its positions (``rum_tsvector_ops``), so a
+# phrase's matches are counted inside the index, without a row read (``pg_search._counts``).
+# It indexes ``POSITIONED``, not ``keys``, so that a query names the index it means: both
+# would answer ``keys @@``, and the planner cannot be told which to take. (``setweight(…,
+# 'D')`` leaves Sudur's vectors as they are: they carry no weights, and D is the default.)
+POSITIONED = "setweight(keys, 'D')"
+POSITIONS_INDEX = (f"CREATE INDEX IF NOT EXISTS {TABLE}_positions ON {TABLE} "
+                   f"USING rum (({POSITIONED}) rum_tsvector_ops)")
 GIN_INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_keys_gin ON {TABLE} USING gin (keys)"
 
 
@@ -112,6 +133,10 @@ def ensure_schema(conn, *, index: str = "rum") -> None:
             _stamp(conn, TABLE)
         if index == "rum":
             conn.execute(RUM_INDEX)
+            # (built on rows of an earlier format, they would only delay `sudur reindex`)
+            if new or _format(conn) == FORMAT:
+                conn.execute(PAIRS_INDEX)
+                conn.execute(POSITIONS_INDEX)
         elif index == "gin":
             conn.execute(GIN_INDEX)
 
@@ -120,11 +145,15 @@ def _stamp(conn, table: str) -> None:
     conn.execute(f"COMMENT ON TABLE {table} IS {quote_lexeme(FORMAT)}")
 
 
+def _format(conn) -> str | None:
+    return conn.execute("SELECT obj_description(%s::regclass, 'pg_class')",
+                        (TABLE,)).fetchone()[0]
+
+
 def check_format(conn, where: str) -> None:
     """IndexVersionError ("run `sudur reindex`") unless the rows are of this FORMAT (``where``
     names the catalogue in the message); the rows must exist."""
-    found = conn.execute("SELECT obj_description(%s::regclass, 'pg_class')",
-                         (TABLE,)).fetchone()[0]
+    found = _format(conn)
     if found != FORMAT:
         raise IndexVersionError(
             f"the search rows of {where} were written by another version of Sudur "
@@ -137,11 +166,25 @@ def quote_lexeme(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def pair_value(h: int) -> int:
+    """A pair hash (``catalog.pairs``, 0-65535) as the rows' ``pairs`` hold it (a SMALLINT)."""
+    return h - 0x8000
+
+
+def pair_values(stored: bytes) -> list[int]:
+    """A document's pair hashes (``catalog.pairs.portable``: little-endian, repeated) as
+    its row's ``pairs``: each once, in order."""
+    found = array("H", stored[:len(stored) // 2 * 2])
+    if sys.byteorder != "little":
+        found.byteswap()
+    return [pair_value(h) for h in sorted(set(found))]
+
+
 def tsvector_literal(text: str, writing_system: str | None
-                     ) -> tuple[str, bool, list[str], bytes]:
+                     ) -> tuple[str, bool, list[str], list[int]]:
     """The document's terms with their positions as a tsvector literal, whether some
     position was clamped or dropped (see the module's limits), its lexemes, and its pairs
-    (``catalog.pairs.portable``)."""
+    (``pair_values``)."""
     px, ptr, found = analysis.document_postings(text, writing_system or "")
     parts, lexemes = [], []
     clamped = False
@@ -157,7 +200,7 @@ def tsvector_literal(text: str, writing_system: str | None
                            for p in positions[:_MAX_POSITIONS_PER_LEXEME])
             parts.append(f"{quote_lexeme(lexeme)}:{pos}")
             lexemes.append(lexeme)
-    return " ".join(parts), clamped, lexemes, portable(found)
+    return " ".join(parts), clamped, lexemes, pair_values(portable(found))
 
 
 def _row(doc: dict, seq: int, terms: Counter) -> tuple:
@@ -252,7 +295,10 @@ def rebuild(conn, items: Iterable[Item]) -> int:
     indexes = {"pkey": f"ALTER TABLE {nxt} ADD CONSTRAINT {nxt}_pkey PRIMARY KEY (id)",
                "item": f"CREATE INDEX {nxt}_item ON {nxt} (item, seq)",
                "seq_ix": f"CREATE INDEX {nxt}_seq_ix ON {nxt} (seq)",
-               "keys": RUM_INDEX.replace(f"{TABLE}_keys ON {TABLE}", f"{nxt}_keys ON {nxt}")}
+               "keys": RUM_INDEX.replace(f"{TABLE}_keys ON {TABLE}", f"{nxt}_keys ON {nxt}"),
+               "pairs": PAIRS_INDEX.replace(f"{TABLE}_pairs ON {TABLE}", f"{nxt}_pairs ON {nxt}"),
+               "positions": POSITIONS_INDEX.replace(f"{TABLE}_positions ON {TABLE}",
+                                                    f"{nxt}_positions ON {nxt}")}
     for sql in indexes.values():
         conn.execute(sql)
     conn.execute(f"ANALYZE {nxt}")

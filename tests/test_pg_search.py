@@ -12,7 +12,7 @@ import pytest
 from catalog import index as cindex, pg_search
 from catalog.pg_search import PgSearcher
 from catalog.pg_search_query import to_tsquery
-from catalog.pg_search_write import (MAX_POSITION, TERMS, delete_items, rebuild,
+from catalog.pg_search_write import (MAX_POSITION, TERMS, delete_items, pair_value, rebuild,
                                      tsvector_literal, write_items)
 from catalog.search import SearchRequest, autocomplete, open_searcher, page_matches, search
 from whoosh import query as wq
@@ -176,8 +176,12 @@ def test_tsvector_limits_are_kept_and_flagged():
     vector, clamped, _, pairs = tsvector_literal("ཆོས་" * 300, "bo")
     # at most 256 positions a lexeme (two lexemes: the key and its transliteration)
     assert clamped and vector.count(",") == 2 * 255 and vector.endswith(",256")
-    # the pairs as the Whoosh index keeps them: 299 pairs, loose and transliterated, 2 bytes
-    assert len(pairs) == 299 * 2 * 2
+    # the pairs as the Whoosh index keeps them (299 pairs, loose and transliterated, the
+    # same two each time), each hash once, as a SMALLINT
+    from catalog.pairs import loose_pair_hash, key_hash
+    assert len(pairs) == 2 and pairs == sorted(pairs)
+    assert pair_value(loose_pair_hash(key_hash("ཆོས"), key_hash("ཆོས"))) in pairs
+    assert all(-2**15 <= v < 2**15 for v in pairs)
     long_page = " ".join(f"w{i}" for i in range(MAX_POSITION + 5))
     vector, clamped, _, _ = tsvector_literal(long_page, "")
     assert clamped and f"'w{MAX_POSITION + 3}':{MAX_POSITION}" in vector
@@ -329,3 +333,77 @@ def test_a_frequent_word_is_first_looked_for_at_the_start_of_the_reading_order(
         monkeypatch.setattr(pg_search, "DENSE_SHARE", 0.001)
         dense, plain, found = first("ᠡᠮᠡ")
         assert dense and found == plain and min(found) > (pg_search.PREFIX_ROWS,)
+
+
+def _plan(conn, sql: str, params: list) -> str:
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_seqscan = off")  # (as pg_search._run)
+        return "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, params))
+
+
+def test_a_rare_phrase_of_frequent_words_is_found_through_the_pairs_index(new_pg_url,
+                                                                           monkeypatch):
+    # every page holds both words, apart; only pages 7 and 250 hold them side by side
+    pages = [("སངས་ཆོས་རྒྱས་" if i not in (7, 250) else "ཆོས་སངས་རྒྱས་") + f"{i}"
+             for i in range(1, 301)]
+    with PgSearcher(new_pg_url()) as s:
+        write_items(s.conn, [_item("rare", pages, "bo")])
+        s.conn.commit()
+        req = SearchRequest('"སངས་རྒྱས"', page_size=10, time_budget=10.0)
+        q, understood, iq, _ = pg_search._compose(s, req, False)
+        cond = pg_search._conditions(s.conn, req, understood, q, iq)
+        where, params = cond.paired
+        assert "search_docs_pairs" in _plan(s.conn, f"SELECT seq FROM {pg_search.TABLE} "
+                                            f"WHERE {where}", params)
+        # its candidates are the two pages alone; checked, they are its matches
+        settled = pg_search._settled(s.conn, cond, pg_search.Deadline(None))
+        assert settled is not cond and settled.where == "seq = ANY(%s)"
+        assert len(settled.params[0]) == 2
+        found = search(s, req)
+        assert [h.order for h in found.hits] == [7, 250] and found.total == 2
+        assert not found.total_is_estimate and dict(found.facets["collection"]) == {"c": 2}
+        assert [h.order for h in page_matches(s, SearchRequest('"སངས་རྒྱས"', item="rare"))
+                ] == [7, 250]
+        # the same answers when the candidates are too many to check alone (RUM, in order)
+        monkeypatch.setattr(pg_search, "RARE", 1)
+        assert pg_search._settled(s.conn, cond, pg_search.Deadline(None)) is cond
+        again = search(s, req)
+        assert [h.order for h in again.hits] == [7, 250] and again.total == 2
+        # a phrase under NOT keeps the rows without it (no pairs are asked there)
+        monkeypatch.setattr(pg_search, "RARE", 2000)
+        found = search(s, SearchRequest('རྒྱས NOT "སངས་རྒྱས"', page_size=5, time_budget=10.0))
+        assert found.total == 298 and [h.order for h in found.hits] == [1, 2, 3, 4, 5]
+
+
+def test_a_phrase_is_counted_through_the_positions_index(libraries):
+    with PgSearcher(libraries["postgresql"]) as s:
+        req = SearchRequest("བྱང་ཆུབ་སེམས་དཔའ", time_budget=10.0)
+        q, understood, iq, _ = pg_search._compose(s, req, False)
+        cond = pg_search._conditions(s.conn, req, understood, q, iq)
+        where, params = cond.positioned
+        sql = f"SELECT count(*) FROM {pg_search.TABLE} WHERE {where}"
+        assert "search_docs_positions" in _plan(s.conn, sql, params)
+        # the same count as the RUM index's candidates checked one by one
+        assert s.conn.execute(sql, params).fetchone()[0] == 300 == s.conn.execute(
+            f"SELECT count(*) FROM {pg_search.TABLE} WHERE {cond.where}",
+            cond.params).fetchone()[0]
+        # and a phrase no page holds, though every page holds its words
+        req = SearchRequest('"སེམས་དཔའ་བྱང་ཆུབ"', time_budget=10.0)
+        assert search(s, req).total == 0
+
+
+def test_a_fresh_table_has_its_three_word_indexes(new_pg_url):
+    url = new_pg_url()
+    with PgSearcher(url) as s:
+        names = {n for (n,) in s.conn.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index "
+            f"WHERE indrelid = '{pg_search.TABLE}'::regclass")}
+        write_items(s.conn, _items())
+        s.conn.commit()
+    assert {"search_docs_keys", "search_docs_pairs", "search_docs_positions"} <= names
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert rebuild(conn, _items()) == 308
+        after = {n for (n,) in conn.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index "
+            f"WHERE indrelid = '{pg_search.TABLE}'::regclass")}
+    assert after == names
