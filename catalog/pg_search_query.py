@@ -36,7 +36,8 @@ from .query_tree import NearQuery, WordPrefix, index_tree
 from .querying import Understood
 from .terms import SLOT, text_of
 
-__all__ = ["Lexicon", "on_index", "expanded", "to_tsquery", "MAX_NEAR", "MAX_DISJUNCTS"]
+__all__ = ["Lexicon", "on_index", "expanded", "to_tsquery", "first_row", "MAX_NEAR",
+           "MAX_DISJUNCTS"]
 
 MAX_NEAR = 64
 
@@ -53,6 +54,7 @@ class Lexicon:
     def __init__(self, conn) -> None:
         self.conn = conn
         self.docs: dict[str, int] = {}  # lexeme -> rows holding it (0: none), as read
+        self.first: dict[str, int] = {}  # lexeme -> no row before this ``seq`` holds it
         self.prefixes: dict[str, list] = {}  # prefix -> (term, docs) rows, as read
 
     def load(self, lexemes: list[str]) -> None:
@@ -62,9 +64,10 @@ class Lexicon:
             return
         for x in want:
             self.docs[x] = 0
-        for term, docs in self.conn.execute(
-                f"SELECT term, docs FROM {TERMS} WHERE term = ANY(%s)", (want,)):
+        for term, docs, first in self.conn.execute(
+                f"SELECT term, docs, first FROM {TERMS} WHERE term = ANY(%s)", (want,)):
             self.docs[term] = docs
+            self.first[term] = first
 
     def __contains__(self, key: tuple[str, str]) -> bool:
         lexeme = _lexeme(key[0], text_of(key[1]))
@@ -305,6 +308,23 @@ def least_matches(q: wq.Query, lexicon: Lexicon) -> int:
         return lexicon.doc_frequency(q.fieldname, q.text)
     if type(q) is wq.Or:
         return max((least_matches(c, lexicon) for c in q.subqueries), default=0)
+    return 0
+
+
+def first_row(q: wq.Query, lexicon: Lexicon) -> int:
+    """A ``seq`` no row matching ``q`` (a tree on the index's terms) comes before, by the
+    lexicon: a term's first row; the earliest of an OR's; the latest of an AND's; 0 when
+    the lexicon cannot tell."""
+    if isinstance(q, wq.Term) and not isinstance(q, WordPrefix) and q.fieldname in SLOT:
+        lexeme = _lexeme(q.fieldname, text_of(q.text))
+        lexicon.doc_frequency(q.fieldname, q.text)  # (read, if not yet)
+        return lexicon.first.get(lexeme, 0)
+    if type(q) is wq.Or:
+        return min((first_row(c, lexicon) for c in q.subqueries), default=0)
+    if isinstance(q, wq.And):
+        return max((first_row(c, lexicon) for c in q.subqueries), default=0)
+    if isinstance(q, wq.AndNot):
+        return first_row(q.a, lexicon)
     return 0
 
 

@@ -57,7 +57,8 @@ __all__ = ["TR_TAG", "TABLE", "TERMS", "MAX_POSITION", "SCHEMA", "FORMAT", "POSI
            "check_format", "tsvector_literal", "write_items", "delete_items", "rebuild"]
 
 TR_TAG = "\x03"  # a transliteration term in the one vector (no x term starts with it)
-# 2: the pairs column; 3: the pairs as an array with its index, and the positions index
+# 2: the pairs column; 3: the pairs as an array with its index, the positions index, and
+# each lexeme's first row in the lexicon
 FORMAT = f"sudur-search-rows 3; {analysis.ANALYZER_VERSION}"
 MAX_POSITION = 16383
 _MAX_POSITIONS_PER_LEXEME = 256
@@ -95,15 +96,24 @@ ALTER TABLE {name} ALTER COLUMN pairs SET STORAGE MAIN;
 """
 
 
+def _terms(name: str) -> str:
+    """The lexicon's table: each lexeme, the rows holding it, and the ``seq`` no row before
+    holds it (the first row's, or lower once rows are removed: a bound, never too high)."""
+    return f"""
+CREATE TABLE IF NOT EXISTS {name} (
+    term TEXT COLLATE "C" PRIMARY KEY,
+    docs INTEGER NOT NULL,
+    first BIGINT NOT NULL
+);
+"""
+
+
 SCHEMA = f"""
 CREATE EXTENSION IF NOT EXISTS rum;
 CREATE SEQUENCE IF NOT EXISTS {TABLE}_seq;
 {_table(TABLE)}
 CREATE INDEX IF NOT EXISTS {TABLE}_item ON {TABLE} (item, seq);
-CREATE TABLE IF NOT EXISTS {TERMS} (
-    term TEXT COLLATE "C" PRIMARY KEY,
-    docs INTEGER NOT NULL
-);
+{_terms(TERMS)}
 CREATE INDEX IF NOT EXISTS {TABLE}_seq_ix ON {TABLE} (seq);
 """
 # the RUM index: the vector, with the reading order attached (ORDER BY seq <=> 0 reads it)
@@ -203,10 +213,12 @@ def tsvector_literal(text: str, writing_system: str | None
     return " ".join(parts), clamped, lexemes, pair_values(portable(found))
 
 
-def _row(doc: dict, seq: int, terms: Counter) -> tuple:
+def _row(doc: dict, seq: int, terms: Counter, firsts: dict[str, int]) -> tuple:
     body = str(doc["body"])
     vector, clamped, lexemes, pairs = tsvector_literal(body, doc.get("ws") or "")
     terms.update(lexemes)
+    for lexeme in lexemes:
+        firsts.setdefault(lexeme, seq)  # (rows come in reading order)
     facets = [[v for v in str(doc.get(name) or "").split(",") if v]
               for name in FACETS]
     return (doc["id"], seq, doc["kind"], doc["item"], int(doc["order"]), doc["label"] or "",
@@ -234,11 +246,13 @@ def delete_items(conn, item_ids: Iterable[str]) -> None:
     conn.execute(f"DELETE FROM {TABLE} WHERE item = ANY(%s)", (ids,))
 
 
-def _count_terms(conn, terms: Counter, table: str = TERMS) -> None:
+def _count_terms(conn, terms: Counter, firsts: dict[str, int], table: str = TERMS) -> None:
     if terms:
-        conn.execute(f"INSERT INTO {table} (term, docs) SELECT * FROM unnest(%s::text[], "
-                     f"%s::int[]) ON CONFLICT (term) DO UPDATE SET docs = {table}.docs + "
-                     f"EXCLUDED.docs", (list(terms), list(terms.values())))
+        conn.execute(f"INSERT INTO {table} AS t (term, docs, first) SELECT * FROM "
+                     f"unnest(%s::text[], %s::int[], %s::bigint[]) ON CONFLICT (term) DO UPDATE "
+                     f"SET docs = t.docs + EXCLUDED.docs, first = least(t.first, "
+                     f"EXCLUDED.first)",
+                     (list(terms), list(terms.values()), [firsts[t] for t in terms]))
 
 
 def write_items(conn, items: Iterable[Item]) -> int:
@@ -255,10 +269,11 @@ def write_items(conn, items: Iterable[Item]) -> int:
             first = cur.execute(f"SELECT setval('{TABLE}_seq', nextval('{TABLE}_seq') + %s)",
                                 (len(docs) - 1,)).fetchone()[0] - (len(docs) - 1)
             terms: Counter = Counter()
+            firsts: dict[str, int] = {}
             with cur.copy(f"COPY {TABLE} ({_COLUMNS}) FROM STDIN") as copy:
                 for i, doc in enumerate(docs):
-                    copy.write_row(_row(doc, first + i, terms))
-            _count_terms(cur, terms)
+                    copy.write_row(_row(doc, first + i, terms, firsts))
+            _count_terms(cur, terms, firsts)
             n += len(docs)
     return n
 
@@ -276,11 +291,11 @@ def rebuild(conn, items: Iterable[Item]) -> int:
     conn.execute(f"DROP TABLE IF EXISTS {nxt}, {nterms}")
     # (not LIKE the table in place: it may be of an earlier format, which this replaces)
     conn.execute(_table(nxt, key=""))
-    conn.execute(f"CREATE TABLE {nterms} (LIKE {TERMS} INCLUDING DEFAULTS)")
-    conn.execute(f"ALTER TABLE {nterms} ADD CONSTRAINT {nterms}_pkey PRIMARY KEY (term)")
+    conn.execute(_terms(nterms))
     _stamp(conn, nxt)
     n = 0
     terms: Counter = Counter()
+    firsts: dict[str, int] = {}
     with conn.transaction(), conn.cursor() as cur:
         # one COPY per item: ``items`` may be read from this same connection (the catalogue's),
         # which cannot run a query while a COPY is open
@@ -290,8 +305,8 @@ def rebuild(conn, items: Iterable[Item]) -> int:
             with cur.copy(f"COPY {nxt} ({_COLUMNS}) FROM STDIN") as copy:
                 for doc in docs:
                     n += 1
-                    copy.write_row(_row(doc, n, terms))
-        _count_terms(cur, terms, table=nterms)
+                    copy.write_row(_row(doc, n, terms, firsts))
+        _count_terms(cur, terms, firsts, table=nterms)
     indexes = {"pkey": f"ALTER TABLE {nxt} ADD CONSTRAINT {nxt}_pkey PRIMARY KEY (id)",
                "item": f"CREATE INDEX {nxt}_item ON {nxt} (item, seq)",
                "seq_ix": f"CREATE INDEX {nxt}_seq_ix ON {nxt} (seq)",

@@ -312,27 +312,54 @@ def test_the_backend_follows_the_catalogue_url(libraries, tmp_path):
         assert search(s, SearchRequest("ᠪᠢᠴᠢᠭ", time_budget=10.0)).total == 0
 
 
-def test_a_frequent_word_is_first_looked_for_at_the_start_of_the_reading_order(
-        libraries, monkeypatch):
+def test_a_frequent_word_is_first_looked_for_from_its_first_row(new_pg_url, monkeypatch):
     from catalog.deadline import Deadline
+
+    ran = []
+    run = pg_search._run
+    monkeypatch.setattr(pg_search, "_run", lambda *a, **k: ran.append(a[1]) or run(*a, **k))
 
     def first(text, limit=10):
         req = SearchRequest(text)
         q, understood, iq, lexicon = pg_search._compose(s, req, False)
         cond = pg_search._conditions(s.conn, req, understood, q, iq)
         plain = pg_search._matches(s.conn, cond, limit, Deadline(None))
-        return pg_search._dense(s.conn, iq, lexicon), plain, pg_search._matches(
-            s.conn, cond, limit, Deadline(None), dense=True)
+        start = pg_search._dense(s.conn, iq, lexicon)
+        ran.clear()
+        return start, plain, pg_search._matches(s.conn, cond, limit, Deadline(None),
+                                                dense=start)
 
-    with PgSearcher(libraries["postgresql"]) as s:
+    # ཆོས on every page of the first item; ᠪᠢᠴᠢᠭ on the 20 pages of the second, past the
+    # first PREFIX_ROWS rows; ᠡᠮᠡ on 3 pages of the third (loose: ᠠᠮᠠ too)
+    items = [_item("tib", TIB, "bo"), _item("mon", ["ᠪᠢᠴᠢᠭ"] * 20, "mn-Mong"),
+             _item("m", ["ᠡᠮᠡ", "ᠠᠮᠠ", "ᠡᠮᠡ ᠠᠮᠠ"], "mn-Mong")]
+    with PgSearcher(new_pg_url()) as s:
+        write_items(s.conn, items)
+        s.conn.commit()
         s.conn.execute(f"ANALYZE {pg_search.TABLE}")  # (the row count the share is of)
-        dense, plain, found = first("ཆོས")  # on 300 of 308 rows: found in the first rows
-        assert dense and found == plain and len(found) == 10
-        assert not first("ᠡᠮᠡ")[0]  # on 2 rows: the RUM index at once
-        # dense by the lexicon but not at the start (the last item's): the index after all
+        mon = s.conn.execute(f"SELECT min(seq) FROM {pg_search.TABLE} WHERE item = 'mon'"
+                             ).fetchone()[0]
+        assert mon > pg_search.PREFIX_ROWS
+        start, plain, found = first("ཆོས")  # on 300 of 326 rows: found in the first rows
+        assert start == 1 and found == plain and len(found) == 10 and len(ran) == 1
+        assert first("ᠡᠮᠡ")[0] is None  # on 3 rows: the RUM index at once
+        monkeypatch.setattr(pg_search, "DENSE_SHARE", 0.05)
+        # a frequent word of a later item: looked for from that item's first row on
+        start, plain, found = first("ᠪᠢᠴᠢᠭ")
+        assert start == mon and found == plain and len(found) == 10 and len(ran) == 1
+        assert found[0] == (mon,)
+        # too few there: the RUM index after all, with the same answer
         monkeypatch.setattr(pg_search, "DENSE_SHARE", 0.001)
-        dense, plain, found = first("ᠡᠮᠡ")
-        assert dense and found == plain and min(found) > (pg_search.PREFIX_ROWS,)
+        start, plain, found = first("ᠡᠮᠡ")
+        assert start is not None and found == plain and len(found) == 3 and len(ran) == 2
+        # after the item that held it first is removed, the lexicon's first row is a bound
+        # still (too low now, never too high), and the answers stay the same
+        write_items(s.conn, [_item("mon2", ["ᠪᠢᠴᠢᠭ"] * 20, "mn-Mong")])
+        delete_items(s.conn, ["mon"])
+        s.conn.commit()
+        monkeypatch.setattr(pg_search, "DENSE_SHARE", 0.05)
+        start, plain, found = first("ᠪᠢᠴᠢᠭ")
+        assert start == mon and found == plain and len(found) == 10 and min(found)[0] > mon
 
 
 def _plan(conn, sql: str, params: list) -> str:
