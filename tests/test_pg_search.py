@@ -259,11 +259,17 @@ def test_rows_of_another_format_are_refused_until_a_reindex(new_pg_url):  # noqa
     with psycopg.connect(url) as conn, pytest.raises(IndexVersionError):
         write_items(conn, _items())  # an ingest is refused as well: no rows of two formats
     with psycopg.connect(url, autocommit=True) as conn:
-        # rows of an earlier layout (no pairs column) are replaced by rows of this one
+        # rows of an earlier layout (format 2: the pairs as bytes, no pairs or positions
+        # index, no first rows in the lexicon) are replaced by rows of this one
+        conn.execute(f"DROP INDEX {pg_search.TABLE}_pairs, {pg_search.TABLE}_positions")
         conn.execute(f"ALTER TABLE {pg_search.TABLE} DROP COLUMN pairs")
+        conn.execute(f"ALTER TABLE {pg_search.TABLE} ADD COLUMN pairs BYTEA NOT NULL "
+                     "DEFAULT ''")
+        conn.execute(f"ALTER TABLE {TERMS} DROP COLUMN first")
         assert rebuild(conn, _items()) == 305 + 3  # (the pages, and a row per item)
     with PgSearcher(url, create=False) as s:
         assert search(s, SearchRequest("ᠪᠢᠴᠢᠭ", time_budget=10.0)).total == 2
+        assert search(s, SearchRequest('"སངས་རྒྱས"', time_budget=10.0)).total == 300
         assert [h.order for h in page_matches(s, SearchRequest('"ᠮᠣᠩᠭᠣᠯ ᠤᠨ"', item="mon"))
                 ] == [1]
 
