@@ -12,11 +12,14 @@ records. What is this backend's own: the composed query as a tsquery
 
 - First page in reading order: ``ORDER BY seq <=> 0`` with the RUM index (its attached column
   gives the order, so the first matches come from the index without reading every match).
-  The exact keys' pages go first on a non-exact search, as ``search._exact_first`` does.
+  A frequent word looks first among the rows from its first one (``_dense``). A phrase whose
+  pairs few rows hold is checked on those rows alone, found by the pairs index
+  (``_settled``). The exact keys' pages go first on a non-exact search, as
+  ``search._exact_first`` does.
 - Totals and facets: counted by one grouped query within the request's time budget (at
-  least ``MIN_COUNT_BUDGET``), cancelled past it by its statement timeout; then estimated
-  from the first ``SAMPLE`` matches in reading order, scaled by how far into the library
-  they reach, and flagged as estimates.
+  least ``MIN_COUNT_BUDGET``), a phrase's through the positions index, cancelled past the
+  budget by its statement timeout; then estimated from the first ``SAMPLE`` matches in
+  reading order, scaled by how far into the library they reach, and flagged as estimates.
 - Relevance: the first ``relevance.MAX_CANDIDATES`` matches in reading order, ranked by
   PostgreSQL's ``ts_rank`` (not Whoosh's BM25F: the order among them may differ).
 - The hard deadline (``req.deadline``) is the statement timeout of each query; a query
