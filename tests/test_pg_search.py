@@ -440,3 +440,23 @@ def test_a_fresh_table_has_its_three_word_indexes(new_pg_url):
             "SELECT indexrelid::regclass::text FROM pg_index "
             f"WHERE indrelid = '{pg_search.TABLE}'::regclass")}
     assert after == names
+
+
+def test_few_matches_past_the_budget_are_counted_by_the_positions_index(libraries,
+                                                                        monkeypatch):
+    ran = []
+    run = pg_search._run
+    monkeypatch.setattr(pg_search, "_run", lambda *a, **k: ran.append(a[1]) or run(*a, **k))
+    with PgSearcher(libraries["postgresql"]) as s:
+        # a Mongolian phrase asks no pairs; its first page reaches to the end of the reading
+        # order, so its matches are few: counted exactly, not sampled in order
+        r = search(s, SearchRequest('"ᠮᠣᠩᠭᠣᠯ ᠤᠨ"', page_size=10, time_budget=0.0))
+        assert r.total == 1 and not r.total_is_estimate and [h.order for h in r.hits] == [1]
+        assert any(pg_search.POSITIONED in sql and "GROUP BY" in sql for sql in ran)
+        assert not any(f"LIMIT {pg_search.SAMPLE}" in sql for sql in ran)
+        # a phrase on every page of the first item: sampled in order, as before
+        ran.clear()
+        r = search(s, SearchRequest("བྱང་ཆུབ་སེམས་དཔའ", page_size=10, time_budget=0.0))
+        assert [h.order for h in r.hits] == list(range(1, 11))
+        assert any(f"LIMIT {pg_search.SAMPLE}" in sql for sql in ran)
+        assert r.total >= pg_search.SAMPLE  # (an estimate from the sample)
