@@ -12,9 +12,10 @@ some 7 %.
 Written: ``pair_filter`` (from ``analysis.document_postings``, once per document). Read:
 ``pair_constraints`` and ``pairs_ok`` (from ``catalog.matching``), over ``pair_table``.
 
-The PostgreSQL rows keep the same pairs in a column, in little-endian order whatever the
-writer's (``portable``, ``portable_needle``), and ask for them in SQL before a phrase's
-positions are read (``catalog.pg_search_query``).
+The PostgreSQL rows keep the same pairs in a column (read from ``portable``, which gives
+them in little-endian order whatever the writer's; each hash once, as a SMALLINT array with
+its GIN index: ``pg_search_write.pair_values``), and ask for them in SQL before a phrase's
+positions are read (``catalog.pg_search_query``, needles from ``portable_needle``).
 """
 from __future__ import annotations
 

@@ -20,7 +20,9 @@ position operators relaxed to ``&`` (which it does alone, in reading order, with
 any row); of those pages, the ones whose pairs (``catalog.pairs``, the row's ``pairs``)
 hold the phrase's adjacent pairs; of those, the ones whose vector holds the positions.
 A page holding all the words of a rare phrase but never side by side is thus dropped by a
-look at its pairs, not by unpacking its vector (the RUM index keeps no positions here).
+look at its pairs, not by unpacking its vector (the RUM index keeps no positions here). The
+same pair filter, asked of the pairs' GIN index (``pair_sql``: ``pairs @> ARRAY[…]``),
+finds the few rows a rare phrase may be on (``pg_search._settled``).
 """
 from __future__ import annotations
 
