@@ -34,6 +34,7 @@ from .terms import query_sequences
 __all__ = ["search_items"]
 
 _CANDIDATES_PER_ITEM = 8  # an item's first matches ranked, at most
+SAMPLE_TIME = 0.1  # seconds a phrase's sample in reading order may take (``_items``)
 
 
 def search_items(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadline] = None):
@@ -101,9 +102,25 @@ def _items(conn, cond, req: SearchRequest, t0: float, hard: Deadline):
         except _Cancelled:
             if hard.passed():
                 raise
+    sample = None
+    if rows is None and cond.positioned is not None:
+        # A phrase's sample in reading order is slow when its matches are few among the
+        # pages holding its words (it reads most of them); then the positions index counts
+        # every match in less, exactly (a rare Mongolian phrase, which asks no pairs).
+        try:
+            left = _remaining(hard)
+            sample = _run(conn, f"SELECT item, seq FROM {TABLE} WHERE {where} ORDER BY "
+                          f"{order} LIMIT {pg_search.SAMPLE}", params,
+                          SAMPLE_TIME if left is None else min(SAMPLE_TIME, left))
+        except _Cancelled:
+            if hard.passed():
+                raise
+            rows = _run(conn, f"SELECT item, count(*), min(seq) FROM {TABLE} WHERE {every} "
+                        f"GROUP BY item", args, _remaining(hard))
     if rows is None:  # past the budget: the items of the first matches, scaled
-        sample = _run(conn, f"SELECT item, seq FROM {TABLE} WHERE {where} ORDER BY {order} "
-                      f"LIMIT {pg_search.SAMPLE}", params, _remaining(hard))
+        if sample is None:
+            sample = _run(conn, f"SELECT item, seq FROM {TABLE} WHERE {where} ORDER BY "
+                          f"{order} LIMIT {pg_search.SAMPLE}", params, _remaining(hard))
         found: dict[str, list[int]] = {}
         for item, seq in sample:
             found.setdefault(item, [0, seq])[0] += 1

@@ -460,3 +460,29 @@ def test_few_matches_past_the_budget_are_counted_by_the_positions_index(librarie
         assert [h.order for h in r.hits] == list(range(1, 11))
         assert any(f"LIMIT {pg_search.SAMPLE}" in sql for sql in ran)
         assert r.total >= pg_search.SAMPLE  # (an estimate from the sample)
+
+
+def test_a_slow_grouped_sample_gives_way_to_an_exact_count(libraries, monkeypatch):
+    from catalog import pg_search_grouped
+    from catalog.grouped import search_items
+
+    ran = []
+    run = pg_search_grouped._run
+
+    def slow_sample(conn, sql, params, timeout):
+        ran.append((sql, timeout))
+        if f"LIMIT {pg_search.SAMPLE}" in sql:  # as if cancelled past SAMPLE_TIME
+            raise pg_search._Cancelled()
+        return run(conn, sql, params, timeout)
+
+    monkeypatch.setattr(pg_search_grouped, "_run", slow_sample)
+    with PgSearcher(libraries["postgresql"]) as s:
+        # a Mongolian phrase (which asks no pairs)
+        r = search_items(s, SearchRequest('"ᠮᠣᠩᠭᠣᠯ ᠤᠨ"', sort="reading", page_size=10,
+                                          time_budget=0.0))
+        # counted through the positions index instead, exactly
+        assert r.total == 1 and not r.total_is_estimate and r.total_items == 1
+        assert [g.item_id for g in r.items] == ["mon"] and not r.partial
+        sampled = [t for sql, t in ran if f"LIMIT {pg_search.SAMPLE}" in sql]
+        assert sampled == [pg_search_grouped.SAMPLE_TIME]
+        assert any(pg_search.POSITIONED in sql for sql, _ in ran)
