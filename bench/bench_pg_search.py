@@ -35,8 +35,8 @@ import psycopg  # noqa: E402
 
 from catalog import index as cindex  # noqa: E402
 from catalog.deadline import Deadline  # noqa: E402
-from catalog.pg_search import (PgSearcher, _compose, _conditions, _dense, _matches,  # noqa: E402
-                               _settled)
+from catalog.pg_search import PgSearcher, _compose, _dense, _matches, _settled  # noqa: E402
+from catalog.pg_search_conditions import conditions  # noqa: E402
 from catalog.pg_search_write import (  # noqa: E402
     GIN_INDEX, PAIRS_INDEX, POSITIONS_INDEX, RUM_INDEX, TABLE, TERMS, ensure_schema, rebuild)
 from catalog.search import SearchRequest, open_searcher, search  # noqa: E402
@@ -81,7 +81,7 @@ def _counting(conn, q: str) -> tuple[int, float]:
     s.conn = conn
     req = SearchRequest(q)
     q_, understood, iq, _lex = _compose(s, req, False)
-    cond = _conditions(conn, req, understood, q_, iq)
+    cond = conditions(conn, req, understood, q_, iq)
     where, params = cond.positioned or (cond.where, cond.params)
     t0 = time.perf_counter()
     n = conn.execute(f"SELECT count(*) FROM {TABLE} WHERE {where}", params).fetchone()[0]
@@ -104,7 +104,7 @@ def _bare(conn, sets, repeat: int, sql: dict | None = None) -> dict[str, list[fl
                 t0 = time.perf_counter()
                 req = SearchRequest(q)
                 q_, understood, iq, _lex = _compose(s, req, False)
-                cond = _conditions(conn, req, understood, q_, iq)
+                cond = conditions(conn, req, understood, q_, iq)
                 t1 = time.perf_counter()
                 # as the search asks it (catalog.pg_search.search)
                 cond = _settled(conn, cond, Deadline(None))

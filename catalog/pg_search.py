@@ -8,7 +8,8 @@ What is shared with the Whoosh backend (``catalog.search``): the request
 (``catalog.request``), the query language and its reading (``query_tree.compose``: "understood"
 comes from there), the snippets (``catalog.snippets``), the facet sorting and the result
 records. What is this backend's own: the composed query as a tsquery
-(``catalog.pg_search_query``), and the first page, totals and facets read by SQL.
+(``catalog.pg_search_query``) and as SQL conditions (``catalog.pg_search_conditions``), and
+the first page, totals and facets read by SQL.
 
 - First page in reading order: ``ORDER BY seq <=> 0`` with the RUM index (its attached column
   gives the order, so the first matches come from the index without reading every match).
@@ -28,9 +29,7 @@ records. What is this backend's own: the composed query as a tsquery
 from __future__ import annotations
 
 import time
-import unicodedata
 from collections import Counter
-from dataclasses import dataclass
 from typing import Optional
 
 # (CatalogError once the PostgreSQL catalogue, branch pg, is merged)
@@ -41,11 +40,11 @@ from whoosh import query as wq
 from . import analysis, relevance
 from .deadline import Deadline
 from .facets import sorted_facets
-from .pg_search_query import (Lexicon, expanded, first_row, least_matches, on_index,
-                              pair_sql, to_tsquery)
-from .pg_search_write import POSITIONED, TABLE, check_format, ensure_schema
+from .pg_search_conditions import Condition, conditions
+from .pg_search_query import Lexicon, expanded, first_row, least_matches, on_index
+from .pg_search_write import TABLE, check_format, ensure_schema
 from .query_tree import compose
-from .querying import Understood, analyze_query
+from .querying import Understood
 from .request import SearchRequest
 from .schema import FACETS
 from .snippets import make_snippet, match_spans
@@ -138,90 +137,10 @@ def open_search_backend(settings):
 
 
 # ---------------------------------------------------------------------------------------------
-# Conditions
+# Running the SQL, and the plans
 # ---------------------------------------------------------------------------------------------
 
 _ROW = "seq, kind, item, ord, label, title, ws, body"
-
-
-def _title_items(conn, value: str) -> list[str]:
-    """The items whose title holds the words of ``value`` in a row (loose keys), as the
-    Whoosh backend's ``title:`` filter (``query_tree.filter_terms``)."""
-    want, _ = analyze_query(value, "l")
-    if not want:
-        return []
-    found = []
-    for item, title in conn.execute(f"SELECT item, title FROM {TABLE} WHERE kind = 'item' "
-                                    "ORDER BY seq"):
-        seq, _ = analyze_query(unicodedata.normalize("NFC", title or ""), "l")
-        for i in range(len(seq) - len(want) + 1):
-            if all(set(a) & set(b) for a, b in zip(want, seq[i:i + len(want)])):
-                found.append(item)
-                break
-    return found
-
-
-@dataclass(frozen=True)
-class Condition:
-    """What a match of a query satisfies, as SQL on the rows."""
-
-    where: str  # the condition (the RUM index's relaxed query first, the positions last)
-    params: list
-    order: str  # the reading order, as the RUM index reads it
-    rank: Optional[str]  # the tsquery that ranks a match (None: no words)
-    # a query with positions: the same through the positions index (else None)
-    positioned: Optional[tuple[str, list]] = None
-    # a query with pairs: the rows holding them, through the pairs index (else None)
-    paired: Optional[tuple[str, list]] = None
-
-
-def _conditions(conn, req: SearchRequest, understood: Understood, q, iq
-                ) -> Optional[Condition]:
-    """What a match of the query satisfies (``q`` as composed, ``iq`` on the rows' terms),
-    or None when nothing can match."""
-    written = to_tsquery(iq)
-    if written is None and q is not wq.NullQuery:
-        return None  # words no page holds (with filters or not): nothing matches
-    where, params = [], []
-    if req.item is not None:
-        where.append("kind = 'page' AND item = %s")
-        params.append(req.item)
-    else:
-        for name, value in req.filters.items():
-            where.append(f"%s = ANY({name})")
-            params.append(value)
-    for name, values in understood.filters.items():
-        for value in values:
-            if name == "title":
-                where.append("item = ANY(%s)")
-                params.append(_title_items(conn, value))
-            elif name in FACETS or name in ("item", "kind"):
-                col = f"ARRAY[{name}]" if name in ("item", "kind") else name
-                # as indexed, or else without regard to case (script:tibt)
-                where.append(f"(%s = ANY({col}) OR lower(%s) = ANY(SELECT lower(v) "
-                             f"FROM unnest({col}) v))")
-                params += [value, value]
-    if written is None:
-        return (None if not understood.filters else
-                Condition(" AND ".join(where), params, "seq", None))
-    # what the RUM index answers alone, in reading order (the positions come last)
-    ordered, args = ["keys @@ %s::tsquery"] + where, [written.loose] + params
-    if not written.phrased:
-        return Condition(" AND ".join(ordered), args, "seq <=> 0", written.text)
-    # a page's pairs first: its vector is unpacked only if they hold the phrase's
-    pairs_ok, pair_args = pair_sql(written.pairs)
-    check = "ts_match_vq(keys, %s::tsquery)"
-    ordered.append(check if pairs_ok == "TRUE" else
-                   f"CASE WHEN {pairs_ok} THEN {check} ELSE false END")
-    args += pair_args + [written.text]
-    # (the relaxed query beside the positions: without it, the index reads every posting of
-    # every word of a phrase, even of one no page holds)
-    positioned = (" AND ".join([f"{POSITIONED} @@ %s::tsquery"] + where),
-                  [f"{written.loose} & {written.text}"] + params)
-    paired = None if pairs_ok == "TRUE" else (" AND ".join([pairs_ok] + where),
-                                              pair_args + params)
-    return Condition(" AND ".join(ordered), args, "seq <=> 0", written.text, positioned,
-                     paired)
 
 
 class _Cancelled(Exception):
@@ -340,7 +259,7 @@ def search(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadline] = 
     start, stop = (page - 1) * page_size, page * page_size
     hard = deadline if deadline is not None else Deadline(req.deadline)
     q, understood, iq, lexicon = _compose(s, req, req.exact)
-    cond = _conditions(s.conn, req, understood, q, iq)
+    cond = conditions(s.conn, req, understood, q, iq)
     hits, total, estimate, counts = [], 0, False, [Counter() for _ in FACETS]
     cut = False
     try:
@@ -393,7 +312,7 @@ def _exact_first(s: PgSearcher, req: SearchRequest, understood: Understood, hard
         return []
     if ixq is wq.NullQuery:
         return []
-    cond = _settled(s.conn, _conditions(s.conn, req, xunderstood, xq, ixq), hard)
+    cond = _settled(s.conn, conditions(s.conn, req, xunderstood, xq, ixq), hard)
     if cond is None:
         return []
     dense = _dense(s.conn, ixq, xlexicon)
@@ -481,7 +400,7 @@ def page_matches(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadli
         raise ValueError("page_matches needs a request for one item")
     hard = deadline if deadline is not None else Deadline(req.deadline)
     q, understood, iq, lexicon = _compose(s, req, req.exact)
-    cond = _conditions(s.conn, req, understood, q, iq)
+    cond = conditions(s.conn, req, understood, q, iq)
     hits = ItemMatches()
     if cond is None:
         return hits

@@ -23,8 +23,9 @@ from . import pg_search
 from .deadline import Deadline
 from .facets import sorted_facets
 from .grouped import MAX_RANKED_ITEMS, PAGES_PER_ITEM, _item_score
-from .pg_search import (_Cancelled, _compose, _conditions, _hit, _remaining, _rows, _run,
-                        _settled, PgSearcher)
+from .pg_search import (_Cancelled, _compose, _hit, _remaining, _rows, _run, _settled,
+                        PgSearcher)
+from .pg_search_conditions import conditions
 from .pg_search_query import expanded
 from .pg_search_write import TABLE
 from .request import SearchRequest
@@ -44,7 +45,7 @@ def search_items(s: PgSearcher, req: SearchRequest, *, deadline: Optional[Deadli
     t0 = time.perf_counter()
     hard = deadline if deadline is not None else Deadline(req.deadline)
     q, understood, iq, lexicon = _compose(s, req, req.exact)
-    cond = _conditions(s.conn, req, understood, q, iq)
+    cond = conditions(s.conn, req, understood, q, iq)
     start, stop = (req.page - 1) * req.page_size, req.page * req.page_size
     shown: list = []
     hits: list = []

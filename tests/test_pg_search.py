@@ -11,9 +11,10 @@ import pytest
 
 from catalog import index as cindex, pg_search
 from catalog.pg_search import PgSearcher
+from catalog.pg_search_conditions import conditions
 from catalog.pg_search_query import to_tsquery
-from catalog.pg_search_write import (MAX_POSITION, TERMS, delete_items, pair_value, rebuild,
-                                     tsvector_literal, write_items)
+from catalog.pg_search_write import (MAX_POSITION, POSITIONED, TERMS, delete_items, pair_value,
+                                     rebuild, tsvector_literal, write_items)
 from catalog.search import SearchRequest, autocomplete, open_searcher, page_matches, search
 from whoosh import query as wq
 
@@ -328,7 +329,7 @@ def test_a_frequent_word_is_first_looked_for_from_its_first_row(new_pg_url, monk
     def first(text, limit=10):
         req = SearchRequest(text)
         q, understood, iq, lexicon = pg_search._compose(s, req, False)
-        cond = pg_search._conditions(s.conn, req, understood, q, iq)
+        cond = conditions(s.conn, req, understood, q, iq)
         plain = pg_search._matches(s.conn, cond, limit, Deadline(None))
         start = pg_search._dense(s.conn, iq, lexicon)
         ran.clear()
@@ -384,7 +385,7 @@ def test_a_rare_phrase_of_frequent_words_is_found_through_the_pairs_index(new_pg
         s.conn.commit()
         req = SearchRequest('"སངས་རྒྱས"', page_size=10, time_budget=10.0)
         q, understood, iq, _ = pg_search._compose(s, req, False)
-        cond = pg_search._conditions(s.conn, req, understood, q, iq)
+        cond = conditions(s.conn, req, understood, q, iq)
         where, params = cond.paired
         assert "search_docs_pairs" in _plan(s.conn, f"SELECT seq FROM {pg_search.TABLE} "
                                             f"WHERE {where}", params)
@@ -412,7 +413,7 @@ def test_a_phrase_is_counted_through_the_positions_index(libraries):
     with PgSearcher(libraries["postgresql"]) as s:
         req = SearchRequest("བྱང་ཆུབ་སེམས་དཔའ", time_budget=10.0)
         q, understood, iq, _ = pg_search._compose(s, req, False)
-        cond = pg_search._conditions(s.conn, req, understood, q, iq)
+        cond = conditions(s.conn, req, understood, q, iq)
         where, params = cond.positioned
         sql = f"SELECT count(*) FROM {pg_search.TABLE} WHERE {where}"
         assert "search_docs_positions" in _plan(s.conn, sql, params)
@@ -452,7 +453,7 @@ def test_few_matches_past_the_budget_are_counted_by_the_positions_index(librarie
         # order, so its matches are few: counted exactly, not sampled in order
         r = search(s, SearchRequest('"ᠮᠣᠩᠭᠣᠯ ᠤᠨ"', page_size=10, time_budget=0.0))
         assert r.total == 1 and not r.total_is_estimate and [h.order for h in r.hits] == [1]
-        assert any(pg_search.POSITIONED in sql and "GROUP BY" in sql for sql in ran)
+        assert any(POSITIONED in sql and "GROUP BY" in sql for sql in ran)
         assert not any(f"LIMIT {pg_search.SAMPLE}" in sql for sql in ran)
         # a phrase on every page of the first item: sampled in order, as before
         ran.clear()
@@ -485,4 +486,4 @@ def test_a_slow_grouped_sample_gives_way_to_an_exact_count(libraries, monkeypatc
         assert [g.item_id for g in r.items] == ["mon"] and not r.partial
         sampled = [t for sql, t in ran if f"LIMIT {pg_search.SAMPLE}" in sql]
         assert sampled == [pg_search_grouped.SAMPLE_TIME]
-        assert any(pg_search.POSITIONED in sql for sql, _ in ran)
+        assert any(POSITIONED in sql for sql, _ in ran)
