@@ -12,10 +12,9 @@ some 7 %.
 Written: ``pair_filter`` (from ``analysis.document_postings``, once per document). Read:
 ``pair_constraints`` and ``pairs_ok`` (from ``catalog.matching``), over ``pair_table``.
 
-The PostgreSQL rows keep the same pairs in a column (read from ``portable``, which gives
-them in little-endian order whatever the writer's; each hash once, as a SMALLINT array with
-its GIN index: ``pg_search_write.pair_values``), and ask for them in SQL before a phrase's
-positions are read (``catalog.pg_search_query``, needles from ``portable_needle``).
+The PostgreSQL rows keep the same pairs in a column (each hash once, as a SMALLINT array
+with its GIN index: ``pg_search_write.pair_values``), and ask for them in SQL before a
+phrase's positions are read (``catalog.pg_search_query``, needles from ``portable_needle``).
 """
 from __future__ import annotations
 
@@ -60,18 +59,9 @@ def pair_needle(h: int) -> bytes:
     return h.to_bytes(2, sys.byteorder)
 
 
-def portable(stored: bytes) -> bytes:
-    """Stored pair hashes (pair_filter) in little-endian order, for machines of either order
-    to read."""
-    if sys.byteorder == "little":
-        return stored
-    swapped = array("H", stored)
-    swapped.byteswap()
-    return swapped.tobytes()
-
-
 def portable_needle(h: int) -> bytes:
-    """A pair hash as ``portable`` stores it."""
+    """A pair hash as the PostgreSQL queries name it (little-endian whatever the machine's;
+    ``pg_search_query.pair_sql`` reads it back)."""
     return h.to_bytes(2, "little")
 
 

@@ -38,7 +38,6 @@ catalogue commit that publishes an item publishes its search rows with it.
 """
 from __future__ import annotations
 
-import sys
 from array import array
 from collections import Counter
 from typing import Iterable
@@ -48,7 +47,6 @@ from library.models import Item
 from library.errors import IndexVersionError
 
 from . import analysis
-from .pairs import portable
 from .schema import FACETS
 from .index import page_documents
 
@@ -182,12 +180,9 @@ def pair_value(h: int) -> int:
 
 
 def pair_values(stored: bytes) -> list[int]:
-    """A document's pair hashes (``catalog.pairs.portable``: little-endian, repeated) as
-    its row's ``pairs``: each once, in order."""
-    found = array("H", stored[:len(stored) // 2 * 2])
-    if sys.byteorder != "little":
-        found.byteswap()
-    return [pair_value(h) for h in sorted(set(found))]
+    """A document's pair hashes as its row's ``pairs``: each once, in order (``stored``:
+    ``catalog.pairs.pair_filter``'s, repeated, in this machine's byte order)."""
+    return [pair_value(h) for h in sorted(set(array("H", stored)))]
 
 
 def tsvector_literal(text: str, writing_system: str | None
@@ -210,7 +205,7 @@ def tsvector_literal(text: str, writing_system: str | None
                            for p in positions[:_MAX_POSITIONS_PER_LEXEME])
             parts.append(f"{quote_lexeme(lexeme)}:{pos}")
             lexemes.append(lexeme)
-    return " ".join(parts), clamped, lexemes, pair_values(portable(found))
+    return " ".join(parts), clamped, lexemes, pair_values(found)
 
 
 def _row(doc: dict, seq: int, terms: Counter, firsts: dict[str, int]) -> tuple:
